@@ -1,0 +1,52 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Numeric code runs 15-100x slower unoptimised; `swift test` builds in debug, so the analytics
+// target (and its tests) are optimised even in debug builds to keep the suite fast.
+let optimisedInDebug: [SwiftSetting] = [
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+    .swiftLanguageMode(.v5),
+]
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "Loom",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "loom", targets: ["loom"]),
+        .library(name: "LoomCore", targets: ["LoomCore"]),
+        .library(name: "LoomAnalytics", targets: ["LoomAnalytics"]),
+        .library(name: "LoomTasks", targets: ["LoomTasks"]),
+        .library(name: "LoomCLI", targets: ["LoomCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        .target(
+            name: "LoomCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: v5),
+        .target(name: "LoomAnalytics", swiftSettings: optimisedInDebug),
+        .target(name: "LoomTasks", dependencies: ["LoomCore", "LoomAnalytics"], swiftSettings: v5),
+        .target(
+            name: "LoomCLI",
+            dependencies: [
+                "LoomCore", "LoomTasks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: v5),
+        .executableTarget(name: "loom", dependencies: ["LoomCLI"], swiftSettings: v5),
+
+        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"], swiftSettings: v5),
+        .testTarget(name: "LoomAnalyticsTests", dependencies: ["LoomAnalytics"], swiftSettings: optimisedInDebug),
+        .testTarget(name: "LoomTasksTests", dependencies: ["LoomTasks", "LoomCore"], swiftSettings: v5),
+        .testTarget(name: "LoomCLITests", dependencies: ["LoomCLI"], swiftSettings: v5),
+        .testTarget(name: "LoomEndToEndTests", dependencies: ["LoomCore"], swiftSettings: v5),
+    ]
+)
