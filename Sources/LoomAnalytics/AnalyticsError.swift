@@ -1,0 +1,42 @@
+/// User errors raised by the analytics library: bad parameters or bad data. The task adapters in
+/// LoomTasks add the task name and render these; they never reach the user as a crash.
+/// (Keep this list short and general; areas describe specifics through the labelled values.)
+public enum AnalyticsError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A column that the step needs is not in the table.
+    case missingColumn(name: String, available: [String])
+    /// A column has the wrong type (for example text where numbers are needed).
+    case wrongColumnType(name: String, expected: String)
+    /// A table (or a selection of it) has no rows, or too few.
+    case tooFewRows(what: String, rows: Int, needed: Int)
+    /// A binary label column has one class only.
+    case singleClass(column: String, value: String)
+    /// A parameter is out of range or inconsistent.
+    case invalidParameter(name: String, value: String, expected: String)
+    /// A malformed value in a data file: file, 1-based line, column name, what was expected and found.
+    case badData(file: String, line: Int, column: String, expected: String, found: String)
+    /// Any other invalid input, described in words: what is wrong and what was expected.
+    case invalidInput(what: String, expected: String)
+    /// An iterative fit did not converge.
+    case didNotConverge(what: String, iterations: Int)
+
+    public var description: String {
+        switch self {
+        case let .missingColumn(name, available):
+            return "no column '\(name)' (columns: \(available.joined(separator: ", ")))"
+        case let .wrongColumnType(name, expected):
+            return "column '\(name)' must be \(expected)"
+        case let .tooFewRows(what, rows, needed):
+            return "\(what) has \(rows) rows, needs at least \(needed)"
+        case let .singleClass(column, value):
+            return "label column '\(column)' has one class only (every row is \(value)); need both 0 and 1"
+        case let .invalidParameter(name, value, expected):
+            return "parameter '\(name)' is \(value), expected \(expected)"
+        case let .badData(file, line, column, expected, found):
+            return "\(file):\(line): column '\(column)': expected \(expected), found '\(found)'"
+        case let .invalidInput(what, expected):
+            return "\(what): expected \(expected)"
+        case let .didNotConverge(what, iterations):
+            return "\(what) did not converge in \(iterations) iterations"
+        }
+    }
+}

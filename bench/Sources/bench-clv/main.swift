@@ -1,0 +1,1 @@
+print("bench-clv: not written yet")

@@ -1,0 +1,1 @@
+print("bench-gbdt: not written yet")

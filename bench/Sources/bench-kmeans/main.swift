@@ -1,0 +1,1 @@
+print("bench-kmeans: not written yet")
