@@ -1,0 +1,79 @@
+/// One field-level difference between the manifest of a task's last build and its manifest now.
+public enum KeyDiff: Equatable, Sendable, CustomStringConvertible {
+    case kindChanged(old: String, new: String)
+    case kindVersionChanged(kind: String, old: Int, new: Int)
+    case paramChanged(name: String, old: ParamValue, new: ParamValue)
+    case paramAdded(name: String, value: ParamValue)
+    case paramRemoved(name: String, old: ParamValue)
+    case inputChanged(name: String)
+    case inputAdded(name: String)
+    case inputRemoved(name: String)
+    case fileChanged(path: String)
+    case fileAdded(path: String)
+    case fileRemoved(path: String)
+    case envChanged(name: String)
+    case outputsChanged
+    case commandChanged
+
+    public var description: String {
+        switch self {
+        case let .kindChanged(o, n): return "kind changed \(o) -> \(n)"
+        case let .kindVersionChanged(k, o, n): return "kind \(k) version \(o) -> \(n)"
+        case let .paramChanged(name, o, n): return "param '\(name)' changed \(o.canonical) -> \(n.canonical)"
+        case let .paramAdded(name, v): return "param '\(name)' added (\(v.canonical))"
+        case let .paramRemoved(name, o): return "param '\(name)' removed (was \(o.canonical))"
+        case let .inputChanged(name): return "input '\(name)' changed"
+        case let .inputAdded(name): return "input '\(name)' added"
+        case let .inputRemoved(name): return "input '\(name)' removed"
+        case let .fileChanged(p): return "file \(p) changed"
+        case let .fileAdded(p): return "file \(p) added"
+        case let .fileRemoved(p): return "file \(p) removed"
+        case let .envChanged(name): return "env '\(name)' changed"
+        case .outputsChanged: return "declared outputs changed"
+        case .commandChanged: return "command changed"
+        }
+    }
+
+    /// Every difference from `old` to `new`, in a fixed order (kind, params, inputs, files, env,
+    /// outputs, command; names in byte order). Inputs listed in `unknownInputs` are not compared
+    /// (their upstream has not been built yet).
+    public static func between(_ old: KeyManifest, _ new: KeyManifest, unknownInputs: Set<String> = []) -> [KeyDiff] {
+        var out: [KeyDiff] = []
+        if old.kind != new.kind {
+            out.append(.kindChanged(old: old.kind, new: new.kind))
+        } else if old.kindVersion != new.kindVersion {
+            out.append(.kindVersionChanged(kind: new.kind, old: old.kindVersion, new: new.kindVersion))
+        }
+        for name in Set(old.params.keys).union(new.params.keys).sorted(by: JSON.byteOrder) {
+            switch (old.params[name], new.params[name]) {
+            case let (o?, n?) where o != n: out.append(.paramChanged(name: name, old: o, new: n))
+            case let (nil, n?): out.append(.paramAdded(name: name, value: n))
+            case let (o?, nil): out.append(.paramRemoved(name: name, old: o))
+            default: break
+            }
+        }
+        for name in Set(old.inputs.keys).union(new.inputs.keys).union(unknownInputs).sorted(by: JSON.byteOrder) {
+            let isUnknown = unknownInputs.contains(name)
+            switch (old.inputs[name], new.inputs[name]) {
+            case let (o?, n?) where o != n: out.append(.inputChanged(name: name))
+            case (nil, _) where new.inputs[name] != nil || isUnknown: out.append(.inputAdded(name: name))
+            case (_?, nil) where !isUnknown: out.append(.inputRemoved(name: name))
+            default: break
+            }
+        }
+        for path in Set(old.files.keys).union(new.files.keys).sorted(by: JSON.byteOrder) {
+            switch (old.files[path], new.files[path]) {
+            case let (o?, n?) where o != n: out.append(.fileChanged(path: path))
+            case (nil, _?): out.append(.fileAdded(path: path))
+            case (_?, nil): out.append(.fileRemoved(path: path))
+            default: break
+            }
+        }
+        for name in Set(old.env.keys).union(new.env.keys).sorted(by: JSON.byteOrder) where old.env[name] != new.env[name] {
+            out.append(.envChanged(name: name))
+        }
+        if old.outputs.sorted() != new.outputs.sorted() { out.append(.outputsChanged) }
+        if old.command != new.command { out.append(.commandChanged) }
+        return out
+    }
+}

@@ -1,0 +1,89 @@
+/// Everything that can change a task's output. Its canonical encoding is hashed into the task's
+/// `CacheKey`; the manifest itself is stored beside the key so that staleness can be explained
+/// field by field.
+///
+/// Canonical encoding, schema 1 (length-prefixed fields, see `CanonicalEncoder`), in this order:
+/// `schema`, `kind`, `kind-version`, then counted groups `params` (name, canonical value),
+/// `inputs` (needed task name, artifact digest), `files` (path, content digest), `env` (name, value),
+/// `outputs` (declared output paths), each sorted by name in byte order, then `command` if any.
+/// Paths are relative to the project root: nothing unique to one run or machine enters a key.
+public struct KeyManifest: Equatable, Sendable {
+    public static let schemaVersion = 1
+
+    public var kind: String
+    public var kindVersion: Int
+    public var params: [String: ParamValue]
+    public var inputs: [String: Digest]
+    public var files: [String: Digest]
+    public var env: [String: String]
+    public var outputs: [String]
+    public var command: String?
+
+    public init(kind: String, kindVersion: Int, params: [String: ParamValue] = [:], inputs: [String: Digest] = [:],
+                files: [String: Digest] = [:], env: [String: String] = [:], outputs: [String] = [], command: String? = nil) {
+        self.kind = kind
+        self.kindVersion = kindVersion
+        self.params = params
+        self.inputs = inputs
+        self.files = files
+        self.env = env
+        self.outputs = outputs
+        self.command = command
+    }
+
+    public var canonicalBytes: [UInt8] {
+        var e = CanonicalEncoder()
+        e.field("schema", String(Self.schemaVersion))
+        e.field("kind", kind)
+        e.field("kind-version", String(kindVersion))
+        func group<V>(_ tag: String, _ d: [String: V], _ text: (V) -> String) {
+            e.count(tag, d.count)
+            for k in d.keys.sorted(by: JSON.byteOrder) { e.field("name", k); e.field("value", text(d[k]!)) }
+        }
+        group("params", params) { $0.canonical }
+        group("inputs", inputs) { $0.hex }
+        group("files", files) { $0.hex }
+        group("env", env) { $0 }
+        e.count("outputs", outputs.count)
+        for o in outputs.sorted(by: JSON.byteOrder) { e.field("path", o) }
+        if let command { e.field("command", command) }
+        return e.bytes
+    }
+
+    public var key: CacheKey { CacheKey(Digest(of: canonicalBytes)) }
+
+    /// The manifest as stable JSON (stored with the key entry and in run records).
+    public var json: JSON {
+        var o: [String: JSON] = [
+            "schema": .int(Self.schemaVersion),
+            "kind": .string(kind),
+            "kindVersion": .int(kindVersion),
+            "params": .object(params.mapValues { .string($0.canonical) }),
+            "paramValues": .object(params.mapValues(\.json)),
+            "inputs": .object(inputs.mapValues { .string($0.hex) }),
+            "files": .object(files.mapValues { .string($0.hex) }),
+            "env": .object(env.mapValues { .string($0) }),
+            "outputs": .array(outputs.map { .string($0) }),
+        ]
+        if let command { o["command"] = .string(command) }
+        return .object(o)
+    }
+
+    /// Reads a manifest written by `json`; nil if it is not one (another schema, damaged).
+    public init?(json: JSON) {
+        guard json["schema"]?.int == Self.schemaVersion, let kind = json["kind"]?.string,
+              let kv = json["kindVersion"]?.int else { return nil }
+        self.kind = kind
+        self.kindVersion = kv
+        params = (json["paramValues"]?.object ?? [:]).mapValues(ParamValue.init(json:))
+        var ins: [String: Digest] = [:]
+        for (k, v) in json["inputs"]?.object ?? [:] { guard let d = v.string.flatMap(Digest.init(hex:)) else { return nil }; ins[k] = d }
+        inputs = ins
+        var fs: [String: Digest] = [:]
+        for (k, v) in json["files"]?.object ?? [:] { guard let d = v.string.flatMap(Digest.init(hex:)) else { return nil }; fs[k] = d }
+        files = fs
+        env = (json["env"]?.object ?? [:]).compactMapValues(\.string)
+        outputs = (json["outputs"]?.array ?? []).compactMap(\.string)
+        command = json["command"]?.string
+    }
+}

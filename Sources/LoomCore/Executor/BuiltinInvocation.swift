@@ -1,0 +1,59 @@
+import Foundation
+
+/// What `loom exec-builtin JOBFILE` runs: one built-in kind with its params, in a child process.
+///
+/// Job file format, version 1 (JSON): `{"format": "loom-builtin-job 1", "kind", "params",
+/// "inputs": [[name, path], ...], "output", "root", "files": [...]}`.
+public struct BuiltinInvocation: Sendable {
+    public var kind: String
+    public var params: [String: ParamValue]
+    public var inputs: [(name: String, path: String)]
+    public var output: String
+    public var root: String
+    public var files: [String]
+
+    public var json: JSON {
+        .object([
+            "format": .string("loom-builtin-job 1"),
+            "kind": .string(kind),
+            "params": .object(params.mapValues(\.json)),
+            "inputs": .array(inputs.map { .array([.string($0.name), .string($0.path)]) }),
+            "output": .string(output),
+            "root": .string(root),
+            "files": .array(files.map { .string($0) }),
+        ])
+    }
+
+    public init(kind: String, params: [String: ParamValue], inputs: [(name: String, path: String)], output: String, root: String, files: [String]) {
+        self.kind = kind
+        self.params = params
+        self.inputs = inputs
+        self.output = output
+        self.root = root
+        self.files = files
+    }
+
+    public init(file: String) throws {
+        let j = try JSON.parse(FileSystem.readBytes(file))
+        guard j["format"]?.string == "loom-builtin-job 1", let kind = j["kind"]?.string, let out = j["output"]?.string,
+              let root = j["root"]?.string else { throw InternalError("bad builtin job file \(file)") }
+        self.kind = kind
+        params = (j["params"]?.object ?? [:]).mapValues(ParamValue.init(json:))
+        inputs = (j["inputs"]?.array ?? []).compactMap { pair in
+            guard let a = pair.array, a.count == 2, let n = a[0].string, let p = a[1].string else { return nil }
+            return (n, p)
+        }
+        output = out
+        self.root = root
+        files = (j["files"]?.array ?? []).compactMap(\.string)
+    }
+
+    /// Runs the kind; errors are the kind's failures (to be printed into the log).
+    public func run(registry: KindRegistry) throws {
+        guard let d = registry[kind] else { throw KindError("unknown kind '\(kind)'") }
+        let context = TaskContext(inputs: inputs, output: output, projectRoot: root, files: files) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        try d.run(params, context)
+    }
+}

@@ -1,0 +1,416 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a run is asked to do.
+public struct RunOptions: Sendable {
+    public var jobs = 1
+    public var keepGoing = false
+    public var targets: [String] = []
+    public var forced: [String] = []
+    /// The command line that runs a built-in job file (`[loom, "exec-builtin"]`).
+    public var builtinLauncher: [String] = []
+    public var name: String?
+    public var tags: [String] = []
+    public var waitForLock = false
+    public var lockTimeout: Double?
+    public var command = "loom run"
+    public init() {}
+}
+
+/// What the console hears while a run goes on.
+public enum EngineEvent: Sendable {
+    case started(TaskReport, attempt: Int)
+    case finished(TaskReport)
+    case warning(String)
+}
+
+/// Runs a `TaskGraph`: computes keys in dependency order, explains staleness, starts stale tasks
+/// through the `TaskRunner`, commits their artifacts to the store and records the run.
+public final class Engine: @unchecked Sendable {
+    public let project: Project
+    public let graph: TaskGraph
+    public let store: LocalStore
+    public let runner: TaskRunner
+    public var observer: (@Sendable (EngineEvent) -> Void)?
+
+    let statCache: StatCache
+    let state: BuildState
+    let statePath: String
+
+    private let lock = NSLock()
+    private var digests: [Digest?]
+    private var reports: [TaskReport?]
+    private var running: [Int: RunningJob] = [:]
+    private var interrupted = false
+    private var scheduler: Scheduler?
+    private var t0: UInt64 = 0
+
+    public init(project: Project, graph: TaskGraph, runner: TaskRunner = ProcessRunner()) throws {
+        self.project = project
+        self.graph = graph
+        self.runner = runner
+        store = try LocalStore(root: project.storeRoot)
+        statCache = StatCache(path: project.storeRoot + "/statcache")
+        statePath = BuildState.path(storeRoot: project.storeRoot, dag: graph.dagName)
+        state = BuildState.load(statePath)
+        digests = Array(repeating: nil, count: graph.nodes.count)
+        reports = Array(repeating: nil, count: graph.nodes.count)
+    }
+
+    // MARK: Keys and staleness
+
+    /// Digest of each declared file or directory of the included tasks, hashed in parallel
+    /// (through the stat cache, so unchanged files are not read).
+    func hashDeclaredFiles(_ included: [Int]) throws -> [String: Digest] {
+        let paths = Array(Set(included.flatMap { graph.nodes[$0].files })).sorted()
+        var results = [Result<Digest, Error>?](repeating: nil, count: paths.count)
+        results.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+                base[i] = Result { try self.digest(ofDeclared: paths[i]) }
+            }
+        }
+        var map: [String: Digest] = [:]
+        for (p, r) in zip(paths, results) { map[p] = try r!.get() }
+        try? statCache.save()
+        return map
+    }
+
+    /// A file's content digest, or a directory's digest over its listing (every file by content).
+    func digest(ofDeclared rel: String) throws -> Digest {
+        let abs = rel == "." ? project.root : project.root + "/" + rel
+        guard FileSystem.isDirectory(abs) else { return try statCache.digest(ofFile: abs, key: rel) }
+        let listing = try TreeListing.scan(abs) { a, r, _, _ in try self.statCache.digest(ofFile: a, key: rel + "/" + r) }
+        return listing.digest
+    }
+
+    func manifest(_ n: TaskNode, inputs: [String: Digest], files: [String: Digest]) -> KeyManifest {
+        KeyManifest(kind: n.kind, kindVersion: n.kindVersion, params: n.params, inputs: inputs,
+                    files: Dictionary(uniqueKeysWithValues: n.files.map { ($0, files[$0]!) }),
+                    env: n.env, outputs: n.outputs, command: n.command)
+    }
+
+    /// Why task `n` must run (no reasons: up to date, with the artifact to reuse).
+    /// `unknown` are needed tasks that will run first, so their digests are not known yet.
+    func explain(_ n: TaskNode, _ m: KeyManifest, unknown: [String], forced: Bool) -> (Staleness, CacheKey?, Digest?) {
+        var reasons: [StaleReason] = forced ? [.forced] : []
+        let previous = state.tasks[n.id.name]
+        func diffs(unknownInputs: Set<String>) -> [StaleReason] {
+            guard let previous else { return [.neverRun] }
+            guard let old = store.lookup(previous.key)?.manifest else { return [.previousUnknown] }
+            return KeyDiff.between(old, m, unknownInputs: unknownInputs).map(StaleReason.changed)
+        }
+        if !unknown.isEmpty {
+            reasons += unknown.map(StaleReason.upstreamWillRun)
+            reasons += diffs(unknownInputs: Set(unknown)).filter { $0 != .previousUnknown }
+            return (Staleness(reasons), nil, nil)
+        }
+        let key = m.key
+        var cached: Digest?
+        if let p = previous, p.key == key, store.contains(p.artifact) {
+            cached = p.artifact
+        } else if let e = store.lookup(key) {
+            if store.contains(e.artifact) { cached = e.artifact } else { reasons.append(.artifactMissing(e.artifact)) }
+        } else if let p = previous, p.key == key {
+            reasons.append(.artifactMissing(p.artifact))
+        }
+        if cached == nil && reasons.filter({ $0 != .forced }).isEmpty {
+            let d = diffs(unknownInputs: [])
+            reasons += d.isEmpty ? [.previousUnknown] : d
+        }
+        return (Staleness(reasons), key, cached)
+    }
+
+    func included(targets: [String]) -> [Int] {
+        targets.isEmpty ? Array(graph.nodes.indices) : graph.closure(of: targets.compactMap(graph.index(of:)))
+    }
+
+    /// What `loom status` and `--dry-run` show: every included task, up to date or stale with reasons.
+    /// Touches nothing but the stat cache.
+    public func status(targets: [String] = [], forced: [String] = []) throws -> [TaskReport] {
+        let inc = included(targets: targets)
+        let files = try hashDeclaredFiles(inc)
+        var known: [Digest?] = Array(repeating: nil, count: graph.nodes.count)
+        var out: [TaskReport] = []
+        for i in inc {
+            let n = graph.nodes[i]
+            var inputs: [String: Digest] = [:]
+            var unknown: [String] = []
+            for j in n.needs {
+                if let d = known[j] { inputs[graph.nodes[j].id.name] = d } else { unknown.append(graph.nodes[j].id.name) }
+            }
+            let m = manifest(n, inputs: inputs, files: files)
+            let (s, key, cached) = explain(n, m, unknown: unknown, forced: forced.contains(n.id.name))
+            var r = TaskReport(name: n.id.name, kind: n.kind, status: s.isStale ? .stale : .upToDate, reasons: s.reasons.map(\.description))
+            r.key = key
+            if !s.isStale { known[i] = cached; r.artifact = cached }
+            out.append(r)
+        }
+        return out
+    }
+
+    // MARK: Running
+
+    /// Runs the stale tasks among the targets (all tasks if none) and records the run.
+    public func run(_ options: RunOptions) throws -> RunRecord {
+        let projectLock = ProjectLock(path: project.storeRoot + "/lock")
+        try projectLock.acquire(wait: options.waitForLock, timeout: options.lockTimeout, command: options.command)
+        defer { projectLock.release() }
+        if let prev = projectLock.previousHolder {
+            observer?(.warning("the previous run (\(prev)) did not exit cleanly; taking over its lock"))
+        }
+        FileSystem.removeTree(project.storeRoot + "/tmp")
+        try FileSystem.makeDirectories(project.storeRoot + "/tmp")
+
+        let inc = included(targets: options.targets)
+        let files = try hashDeclaredFiles(inc)
+        var record = RunRecord(id: RunID.new(at: Date()), dagPath: graph.dagPath, dagName: graph.dagName, dagDigest: graph.dagDigest,
+                               params: graph.params, jobs: options.jobs, startedAt: Date(), status: .running, tasks: [])
+        record.name = options.name
+        record.tags = options.tags
+        record.overrides = graph.overridden
+        record.targets = options.targets
+        record.forced = options.forced
+        let runs = project.runs
+        try runs.create(record.id)
+        try runs.save(record)
+
+        var mask = [Bool](repeating: false, count: graph.nodes.count)
+        for i in inc { mask[i] = true }
+        let scheduler = Scheduler(plan: Plan(needs: graph.nodes.map(\.needs), included: mask), jobs: options.jobs, keepGoing: options.keepGoing)
+        self.scheduler = scheduler
+        t0 = DispatchTime.now().uptimeNanoseconds
+        let signals = installSignalHandlers()
+        let plan = scheduler.run { i, done in
+            self.startTask(i, options: options, files: files, runID: record.id, done: done)
+        }
+        removeSignalHandlers(signals)
+
+        // Record: every included task in topological order.
+        var newState = state
+        for i in inc {
+            let n = graph.nodes[i]
+            var r = reports[i] ?? TaskReport(name: n.id.name, kind: n.kind, status: .skipped)
+            if plan.outcomes[i] == .skipped && r.status != .failed {
+                r.status = .skipped
+                r.reasons = interrupted ? ["run interrupted"] : ["not started: a needed task failed or the run stopped"]
+            }
+            if (r.status == .ran || r.status == .cached), let key = r.key, let art = r.artifact {
+                newState.tasks[n.id.name] = BuildState.Record(key: key, artifact: art)
+                store.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
+            }
+            record.tasks.append(r)
+        }
+        if newState != state { try newState.save(statePath) }
+        try? statCache.save()
+        record.duration = seconds(since: t0)
+        record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
+        try runs.save(record)
+        return record
+    }
+
+    private func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
+
+    /// On the scheduler's queue: a cache hit finishes at once; a stale task starts its first attempt.
+    private func startTask(_ i: Int, options: RunOptions, files: [String: Digest], runID: RunID, done: @escaping @Sendable (Bool) -> Void) {
+        let n = graph.nodes[i]
+        var inputs: [String: Digest] = [:]
+        lock.lock()
+        for j in n.needs { inputs[graph.nodes[j].id.name] = digests[j] }
+        let stop = interrupted
+        lock.unlock()
+        let m = manifest(n, inputs: inputs, files: files)
+        let (staleness, key, cached) = explain(n, m, unknown: [], forced: options.forced.contains(n.id.name))
+        var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached, reasons: staleness.reasons.map(\.description))
+        r.key = key
+        r.manifest = m
+        r.start = seconds(since: t0)
+        if let cached, !staleness.isStale {
+            r.artifact = cached
+            r.metrics = Self.readMetrics(store.location(of: cached))
+            finish(i, r, ok: true, digest: cached, done: done)
+            return
+        }
+        if stop {
+            r.status = .skipped
+            finish(i, r, ok: false, digest: nil, done: done)
+            return
+        }
+        r.log = "logs/\(n.id.name).log"
+        attempt(i, 1, r, manifest: m, options: options, runID: runID, done: done)
+    }
+
+    private func attempt(_ i: Int, _ number: Int, _ report: TaskReport, manifest m: KeyManifest, options: RunOptions,
+                         runID: RunID, done: @escaping @Sendable (Bool) -> Void) {
+        let n = graph.nodes[i]
+        var r = report
+        r.attempts = number
+        let logPath = project.runs.logPath(runID, task: n.id.name)
+        observer?(.started(r, attempt: number))
+        let work: String
+        let job: Job
+        do {
+            work = try store.makeStaging(label: n.id.name)
+            job = try makeJob(n, attempt: number, work: work, logPath: logPath, launcher: options.builtinLauncher)
+            if number > 1 { appendLog(logPath, "\n--- loom: attempt \(number) of \(n.retries + 1) ---\n") }
+        } catch {
+            r.status = .failed
+            r.error = "\(error)"
+            finish(i, r, ok: false, digest: nil, done: done)
+            return
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let attemptReport = r
+        let handle = runner.start(job) { outcome in
+            var r = attemptReport
+            r.duration = self.seconds(since: started)
+            self.lock.lock()
+            self.running[i] = nil
+            let stop = self.interrupted
+            self.lock.unlock()
+            if outcome == .succeeded {
+                do {
+                    let digest = try self.commit(n, work: work, manifest: m, key: r.key!)
+                    r.status = .ran
+                    r.artifact = digest
+                    r.metrics = Self.readMetrics(self.store.location(of: digest))
+                    self.finish(i, r, ok: true, digest: digest, done: done)
+                } catch {
+                    self.store.discard(staging: work)
+                    self.appendLog(logPath, "loom: \(error)\n")
+                    r.status = .failed
+                    r.error = "\(error)"
+                    self.finish(i, r, ok: false, digest: nil, done: done)
+                }
+                return
+            }
+            self.store.discard(staging: work)
+            r.outcome = outcome.description
+            if number <= n.retries && !stop && outcome != .cancelled {
+                // Back off 1 s, 2 s, 4 s ... (at most 30 s) before the next attempt.
+                let delay = min(30, pow(2, Double(number - 1)))
+                let retryReport = r
+                DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+                    self.attempt(i, number + 1, retryReport, manifest: m, options: options, runID: runID, done: done)
+                }
+                return
+            }
+            r.status = .failed
+            self.finish(i, r, ok: false, digest: nil, done: done)
+        }
+        lock.lock()
+        running[i] = handle
+        let stop = interrupted
+        lock.unlock()
+        if stop { handle.cancel() }
+    }
+
+    private func finish(_ i: Int, _ r: TaskReport, ok: Bool, digest: Digest?, done: @Sendable (Bool) -> Void) {
+        lock.lock()
+        reports[i] = r
+        digests[i] = digest
+        lock.unlock()
+        observer?(.finished(r))
+        done(ok)
+    }
+
+    private func makeJob(_ n: TaskNode, attempt: Int, work: String, logPath: String, launcher: [String]) throws -> Job {
+        let out = work + "/out", inDir = work + "/in"
+        try FileSystem.makeDirectories(out)
+        try FileSystem.makeDirectories(inDir)
+        var inputs: [(name: String, path: String)] = []
+        lock.lock()
+        for j in n.needs {
+            let name = graph.nodes[j].id.name
+            let path = store.location(of: digests[j]!)
+            inputs.append((name, path))
+            symlink(path, inDir + "/" + name)
+        }
+        lock.unlock()
+        var env = ProcessInfo.processInfo.environment
+        env["LOOM_OUT"] = out
+        env["LOOM_IN"] = inDir
+        env["LOOM_TASK"] = n.id.name
+        env["LOOM_ROOT"] = project.root
+        let arguments: [String]
+        if n.kind == KindRegistry.shell {
+            for (k, v) in n.env { env[k] = v }
+            arguments = ["/bin/sh", "-c", n.renderedCommand ?? ""]
+        } else {
+            guard !launcher.isEmpty else { throw InternalError("no launcher for built-in kinds") }
+            let invocation = BuiltinInvocation(kind: n.kind, params: n.params, inputs: inputs, output: out, root: project.root, files: n.files)
+            try FileSystem.writeAtomically(work + "/job.json", invocation.json.encoded(pretty: true))
+            arguments = launcher + [work + "/job.json"]
+        }
+        return Job(task: n.id, attempt: attempt, arguments: arguments, environment: env,
+                   workingDirectory: project.root, logPath: logPath, timeout: n.timeout)
+    }
+
+    /// Checks declared outputs, moves the output into the store, then records the key.
+    private func commit(_ n: TaskNode, work: String, manifest m: KeyManifest, key: CacheKey) throws -> Digest {
+        let out = work + "/out"
+        for o in n.outputs where !FileSystem.exists(out + "/" + o) {
+            throw KindError("declared output '\(o)' was not written to $LOOM_OUT")
+        }
+        let digest = try store.commit(staging: out)
+        try store.record(ActionEntry(key: key, artifact: digest, manifest: m))
+        store.discard(staging: work)
+        return digest
+    }
+
+    private func appendLog(_ path: String, _ text: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
+    /// Numbers from an artifact's `metrics.json`, nested objects flattened with dots (`a.b`).
+    public static func readMetrics(_ artifactDir: String) -> [String: Double] {
+        guard let bytes = try? FileSystem.readBytes(artifactDir + "/metrics.json"), let j = try? JSON.parse(bytes) else { return [:] }
+        var out: [String: Double] = [:]
+        func walk(_ v: JSON, _ prefix: String) {
+            switch v {
+            case .object(let o): for (k, x) in o { walk(x, prefix.isEmpty ? k : prefix + "." + k) }
+            case .int, .number: if let d = v.double, !prefix.isEmpty { out[prefix] = d }
+            case .bool(let b): if !prefix.isEmpty { out[prefix] = b ? 1 : 0 }
+            default: break
+            }
+        }
+        walk(j, "")
+        return out
+    }
+
+    // MARK: Interruption
+
+    /// Ctrl-C / SIGTERM: stop starting tasks, stop the running ones' process groups, and let the
+    /// run end normally so that the store stays consistent and the record says "interrupted".
+    private func installSignalHandlers() -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM, SIGHUP].map { sig in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [weak self] in self?.interrupt() }
+            s.resume()
+            return s
+        }
+    }
+
+    private func removeSignalHandlers(_ sources: [DispatchSourceSignal]) {
+        for s in sources { s.cancel() }
+        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
+    }
+
+    public func interrupt() {
+        lock.lock()
+        interrupted = true
+        let jobs = Array(running.values)
+        lock.unlock()
+        observer?(.warning("interrupted: stopping running tasks"))
+        scheduler?.stop()
+        for j in jobs { j.cancel() }
+    }
+
+    public var wasInterrupted: Bool { lock.lock(); defer { lock.unlock() }; return interrupted }
+}

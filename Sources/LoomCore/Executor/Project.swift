@@ -1,0 +1,32 @@
+/// A project directory: `dags/`, `artifacts/` (the store) and `experiments/` (run records).
+public struct Project: Sendable {
+    public let root: String
+    public init(root: String) { self.root = FileSystem.absolute(root, base: FileSystem.currentDirectory) }
+
+    public var storeRoot: String { root + "/artifacts" }
+    public var runsRoot: String { root + "/experiments" }
+    public var runs: RunStore { RunStore(root: runsRoot) }
+
+    /// A path as users see it: relative to the project root when inside it.
+    public func display(_ path: String) -> String {
+        let abs = FileSystem.absolute(path, base: FileSystem.currentDirectory)
+        return abs.hasPrefix(root + "/") ? String(abs.dropFirst(root.count + 1)) : abs
+    }
+
+    /// Reads, parses and validates a DAG. Throws `DiagnosticError`; `renderer` gets the source
+    /// text so that errors can quote it.
+    public func loadGraph(_ dagPath: String, registry: KindRegistry, overrides: [(name: String, value: String)],
+                          renderer: inout DiagnosticRenderer) throws -> TaskGraph {
+        let shown = display(dagPath)
+        let text: String
+        do {
+            text = try FileSystem.readText(FileSystem.absolute(dagPath, base: FileSystem.currentDirectory))
+        } catch {
+            throw DiagnosticError([Diagnostic(.error, "cannot read DAG file \(shown): \(error)")])
+        }
+        renderer.addSource(path: shown, text: text)
+        let spec = try SpecParser.parse(text, path: shown)
+        var builder = GraphBuilder(registry: registry, projectRoot: root)
+        return try builder.build(spec, digest: Digest(of: text), overrides: overrides)
+    }
+}

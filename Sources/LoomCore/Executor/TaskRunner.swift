@@ -1,0 +1,55 @@
+/// One attempt at running a task, as the runner sees it: a command line in a directory with an
+/// environment, output to a log. Built-in kinds run as `loom exec-builtin <job file>`, so every
+/// task is a process: killable, time-limited, and ready to be sent to a cluster (Slurm) by a
+/// runner that submits the same command line instead of spawning it.
+public struct Job: Sendable {
+    public var task: TaskID
+    public var attempt: Int
+    public var arguments: [String]
+    public var environment: [String: String]
+    public var workingDirectory: String
+    public var logPath: String
+    public var timeout: Double?
+
+    public init(task: TaskID, attempt: Int, arguments: [String], environment: [String: String],
+                workingDirectory: String, logPath: String, timeout: Double?) {
+        self.task = task
+        self.attempt = attempt
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.logPath = logPath
+        self.timeout = timeout
+    }
+}
+
+/// How an attempt ended.
+public enum JobOutcome: Equatable, Sendable, CustomStringConvertible {
+    case succeeded
+    case exited(Int32)
+    case signalled(Int32)
+    case timedOut(Double)
+    case cancelled
+    case couldNotStart(String)
+
+    public var description: String {
+        switch self {
+        case .succeeded: return "succeeded"
+        case .exited(let c): return "exit status \(c)"
+        case .signalled(let s): return "killed by signal \(s)"
+        case .timedOut(let t): return "timed out after \(JSON.format(t))s"
+        case .cancelled: return "cancelled"
+        case .couldNotStart(let m): return "could not start: \(m)"
+        }
+    }
+}
+
+/// A started attempt that can be stopped (Ctrl-C, a failure elsewhere).
+public protocol RunningJob: AnyObject, Sendable {
+    func cancel()
+}
+
+/// Runs jobs. `start` must not block: the outcome arrives through `onExit`, on any thread.
+public protocol TaskRunner: AnyObject, Sendable {
+    func start(_ job: Job, onExit: @escaping @Sendable (JobOutcome) -> Void) -> RunningJob
+}

@@ -1,0 +1,257 @@
+import Foundation
+
+/// `DAGSpec` -> `TaskGraph`: checks names, kinds, needs, cycles, params, interpolation, declared
+/// files and outputs, and `-P` overrides. Collects every problem, then fails once.
+public struct GraphBuilder {
+    public let registry: KindRegistry
+    public let projectRoot: String
+    var diagnostics: [Diagnostic] = []
+
+    public init(registry: KindRegistry, projectRoot: String) {
+        self.registry = registry
+        self.projectRoot = projectRoot
+    }
+
+    /// A DAG's short name from its path: the file name without extension, with the directories
+    /// below `dags/` kept (`dags/team/a.yaml` -> `team-a`).
+    public static func dagName(_ path: String) -> String {
+        var p = path
+        if p.hasPrefix("./") { p.removeFirst(2) }
+        if p.hasPrefix("dags/") { p.removeFirst(5) }
+        if let dot = p.lastIndex(of: "."), !p[dot...].contains("/") { p = String(p[..<dot]) }
+        return p.replacingOccurrences(of: "/", with: "-")
+    }
+
+    public mutating func build(_ spec: DAGSpec, digest: Digest, overrides: [(name: String, value: String)]) throws -> TaskGraph {
+        diagnostics = []
+        let params = resolveParams(spec, overrides: overrides)
+        var byName: [String: Int] = [:]
+        for (i, t) in spec.tasks.enumerated() { byName[t.name.value] = i }
+        var nodes: [TaskNode] = []
+        for (i, t) in spec.tasks.enumerated() {
+            if let n = node(t, index: i, byName: byName, dagParams: params, names: spec.tasks.map(\.name.value)) { nodes.append(n) }
+        }
+        if !diagnostics.isEmpty { throw DiagnosticError(diagnostics) }
+        let order = topologicalOrder(nodes, spec: spec)
+        if !diagnostics.isEmpty { throw DiagnosticError(diagnostics) }
+        // Renumber in topological order.
+        var newIndex = [Int](repeating: 0, count: nodes.count)
+        for (pos, old) in order.enumerated() { newIndex[old] = pos }
+        var sorted: [TaskNode] = order.map { nodes[$0] }
+        var dependents = [[Int]](repeating: [], count: nodes.count)
+        for i in sorted.indices {
+            sorted[i].index = i
+            sorted[i].needs = sorted[i].needs.map { newIndex[$0] }
+            for n in sorted[i].needs { dependents[n].append(i) }
+        }
+        return TaskGraph(dagPath: spec.path, dagName: Self.dagName(spec.path), dagDigest: digest, params: params,
+                         overridden: overrides.map(\.name), nodes: sorted, dependents: dependents)
+    }
+
+    // MARK: Params
+
+    mutating func resolveParams(_ spec: DAGSpec, overrides: [(name: String, value: String)]) -> [String: ParamValue] {
+        var params: [String: ParamValue] = [:]
+        var locations: [String: SourceLocation] = [:]
+        for p in spec.params {
+            if !Interpolation.isName(p.name.value) {
+                diagnostics.append(.error("param name '\(p.name.value)' may only use letters, digits, '_' and '-'", at: p.name))
+            }
+            params[p.name.value] = p.value.value
+            locations[p.name.value] = p.value.location
+        }
+        for o in overrides {
+            guard let current = params[o.name] else {
+                let known = params.keys.sorted()
+                diagnostics.append(Diagnostic(.error, "-P \(o.name)=\(o.value): the DAG has no param '\(o.name)'"
+                    + (known.isEmpty ? "" : " (params: \(known.joined(separator: ", ")))"), notes: Suggestion.notes(for: o.name, in: known)))
+                continue
+            }
+            guard let v = ParamValue.parse(o.value, like: current) else {
+                diagnostics.append(Diagnostic(.error, "-P \(o.name)=\(o.value): expected \(current.typeName), like the default \(current.canonical) at \(locations[o.name]!)"))
+                continue
+            }
+            params[o.name] = v
+        }
+        return params
+    }
+
+    // MARK: Tasks
+
+    mutating func node(_ t: TaskSpec, index: Int, byName: [String: Int], dagParams: [String: ParamValue], names: [String]) -> TaskNode? {
+        let name = t.name.value
+        let before = diagnostics.count
+        if !isTaskName(name) {
+            diagnostics.append(.error("task name '\(name)' may only use letters, digits, '_', '-' and '.' (and not start with '.' or '-')", at: t.name))
+        }
+        guard let kind = t.kind else {
+            diagnostics.append(.error("task '\(name)' has no 'kind' (use 'shell' or one of: \(registry.names.joined(separator: ", ")))", at: t.name))
+            return nil
+        }
+        let isShell = kind.value == KindRegistry.shell
+        let descriptor = registry[kind.value]
+        if !isShell && descriptor == nil {
+            diagnostics.append(.error("task '\(name)' has unknown kind '\(kind.value)'", at: kind,
+                                      notes: Suggestion.notes(for: kind.value, in: registry.names)))
+        }
+        // needs
+        var needs: [Int] = []
+        for n in t.needs {
+            if n.value == name {
+                diagnostics.append(.error("task '\(name)' needs itself", at: n))
+            } else if let j = byName[n.value] {
+                if needs.contains(j) { diagnostics.append(.error("task '\(name)' needs '\(n.value)' twice", at: n)) } else { needs.append(j) }
+            } else {
+                diagnostics.append(.error("task '\(name)' needs unknown task '\(n.value)'", at: n, notes: Suggestion.notes(for: n.value, in: names)))
+            }
+        }
+        // params, with {{params.x}} from the DAG
+        var params: [String: ParamValue] = [:]
+        for p in t.params {
+            params[p.name.value] = substitute(p.value.value, at: p.value, dagParams: dagParams)
+        }
+        var command: String?
+        var rendered: String?
+        var env: [String: String] = [:]
+        if isShell {
+            if let cmd = t.cmd {
+                checkReferences(cmd.value, at: cmd, known: dagParams.keys.sorted() + params.keys.sorted())
+                // Shell tasks' own params shadow DAG params of the same name.
+                let lookup: (String) -> ParamValue? = { params[$0] ?? dagParams[$0] }
+                for r in Interpolation.references(cmd.value) where params[r.name] == nil { params[r.name] = dagParams[r.name] }
+                command = cmd.value
+                rendered = Interpolation.render(cmd.value, quote: true, lookup: lookup)
+                for e in t.env {
+                    let text = e.value.value.plainText
+                    checkReferences(text, at: e.value, known: dagParams.keys.sorted() + params.keys.sorted())
+                    for r in Interpolation.references(text) where params[r.name] == nil { params[r.name] = dagParams[r.name] }
+                    env[e.name.value] = Interpolation.render(text, quote: false, lookup: lookup)
+                }
+            } else {
+                diagnostics.append(.error("shell task '\(name)' has no 'cmd'", at: t.name))
+            }
+        } else {
+            if let cmd = t.cmd { diagnostics.append(.error("'cmd' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: cmd)) }
+            if let e = t.env.first { diagnostics.append(.error("'env' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: e.name)) }
+            if let d = descriptor, diagnostics.count == before {
+                for problem in d.check(params) {
+                    // Point at the offending param, else at the task's `params:` key, else at its name.
+                    let entry = t.params.first { $0.name.value == problem.param }
+                    let location = entry?.name.location ?? t.keyLocations["params"] ?? t.name.location
+                    let length = entry?.name.length ?? (t.keyLocations["params"] != nil ? 6 : t.name.length)
+                    diagnostics.append(Diagnostic(.error, "task '\(name)': \(problem.message)", at: location, length: length, notes: problem.notes))
+                }
+            }
+        }
+        let files = t.files.compactMap { checkFile($0, task: name) }
+        let outputs = t.outputs.compactMap { o -> String? in
+            guard let p = Self.outputPath(o.value) else {
+                diagnostics.append(.error("output path '\(o.value)' of task '\(name)' would escape $LOOM_OUT (use a relative path without '..')", at: o))
+                return nil
+            }
+            return p
+        }
+        guard diagnostics.count == before else { return nil }
+        return TaskNode(id: TaskID(name), index: index, kind: kind.value,
+                        kindVersion: isShell ? KindRegistry.shellVersion : descriptor?.version ?? 0,
+                        params: params, needs: needs, command: command, renderedCommand: rendered, env: env,
+                        files: files, outputs: outputs, timeout: t.timeout?.value, retries: t.retries?.value ?? 0,
+                        location: t.name.location)
+    }
+
+    func isTaskName(_ s: String) -> Bool {
+        guard let f = s.unicodeScalars.first, f != ".", f != "-" else { return false }
+        return s.unicodeScalars.allSatisfy { $0 == "_" || $0 == "-" || $0 == "." || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+    }
+
+    /// A string that is exactly `{{params.x}}` takes x's typed value; other strings substitute text.
+    mutating func substitute(_ v: ParamValue, at loc: Located<ParamValue>, dagParams: [String: ParamValue]) -> ParamValue {
+        switch v {
+        case .string(let s):
+            checkReferences(s, at: loc, known: dagParams.keys.sorted())
+            let pieces = Interpolation.pieces(s)
+            if pieces.count == 1, case .reference(let r) = pieces[0], let value = dagParams[r.name] { return value }
+            return .string(Interpolation.render(s, quote: false) { dagParams[$0] })
+        case .list(let items): return .list(items.map { substitute($0, at: loc, dagParams: dagParams) })
+        case .map(let m): return .map(m.mapValues { substitute($0, at: loc, dagParams: dagParams) })
+        default: return v
+        }
+    }
+
+    mutating func checkReferences<T>(_ s: String, at loc: Located<T>, known: [String]) {
+        for r in Interpolation.references(s) where !known.contains(r.name) {
+            // Point inside the string when it sits on one line (quoted scalars start one column early).
+            var where_ = loc.location
+            if !s.contains("\n") { where_.column += r.offset + (loc.length == s.unicodeScalars.count + 2 ? 1 : 0) }
+            diagnostics.append(Diagnostic(.error, "unknown param '\(r.name)' in '{{params.\(r.name)}}'", at: where_, length: r.length,
+                                          notes: Suggestion.notes(for: r.name, in: known)))
+        }
+    }
+
+    /// A declared input must exist inside the project.
+    mutating func checkFile(_ f: Located<String>, task: String) -> String? {
+        let abs = FileSystem.absolute(f.value, base: projectRoot)
+        guard abs == projectRoot || abs.hasPrefix(projectRoot + "/") else {
+            diagnostics.append(.error("declared file '\(f.value)' of task '\(task)' is outside the project", at: f))
+            return nil
+        }
+        guard FileSystem.exists(abs) else {
+            diagnostics.append(.error("declared file '\(f.value)' of task '\(task)' does not exist", at: f))
+            return nil
+        }
+        return abs == projectRoot ? "." : String(abs.dropFirst(projectRoot.count + 1))
+    }
+
+    /// A path inside $LOOM_OUT: relative, no `..`; nil when it would escape.
+    public static func outputPath(_ p: String) -> String? {
+        guard !p.isEmpty, !p.hasPrefix("/"), !p.hasPrefix("~") else { return nil }
+        let parts = p.split(separator: "/").filter { $0 != "." }
+        guard !parts.isEmpty, !parts.contains("..") else { return nil }
+        return parts.joined(separator: "/")
+    }
+
+    // MARK: Order
+
+    /// Kahn's algorithm taking ready tasks in file order; on a cycle, reports it as a path.
+    mutating func topologicalOrder(_ nodes: [TaskNode], spec: DAGSpec) -> [Int] {
+        var pending = nodes.map { $0.needs.count }
+        var dependents = [[Int]](repeating: [], count: nodes.count)
+        for (i, n) in nodes.enumerated() { for d in n.needs { dependents[d].append(i) } }
+        var ready = (0..<nodes.count).filter { pending[$0] == 0 }
+        var order: [Int] = []
+        while !ready.isEmpty {
+            ready.sort(by: >)
+            let i = ready.removeLast()
+            order.append(i)
+            for d in dependents[i] {
+                pending[d] -= 1
+                if pending[d] == 0 { ready.append(d) }
+            }
+        }
+        if order.count < nodes.count {
+            let cycle = findCycle(nodes, remaining: Set((0..<nodes.count).filter { pending[$0] > 0 }))
+            let path = (cycle + [cycle[0]]).map { nodes[$0].id.name }.joined(separator: " -> ")
+            let first = spec.tasks[cycle[0]]
+            diagnostics.append(.error("dependency cycle: \(path)", at: first.name))
+        }
+        return order
+    }
+
+    func findCycle(_ nodes: [TaskNode], remaining: Set<Int>) -> [Int] {
+        // Walk needs from the first remaining task until a task repeats: that loop is a cycle.
+        var path: [Int] = []
+        var current = remaining.min()!
+        while !path.contains(current) {
+            path.append(current)
+            current = nodes[current].needs.filter { remaining.contains($0) }.min()!
+        }
+        let loop = Array(path[path.firstIndex(of: current)!...])
+        // Start the printed cycle at its first task in file order.
+        let start = loop.firstIndex(of: loop.min()!)!
+        return Array(loop[start...] + loop[..<start])
+    }
+}
+
+extension Located {
+    func map<U>(_ f: (Value) -> U) -> Located<U> { Located<U>(f(value), at: location, length: length) }
+}

@@ -1,0 +1,87 @@
+/// `{{params.NAME}}` placeholders in commands, env values and param strings.
+public enum Interpolation {
+    public struct Reference: Equatable, Sendable {
+        public var name: String
+        /// Offset of the `{{` in Unicode scalars (for the error's column).
+        public var offset: Int
+        /// Length of the whole placeholder.
+        public var length: Int
+    }
+
+    public enum Piece: Equatable, Sendable { case text(String), reference(Reference) }
+
+    /// Splits text into literal text and references; `{{ params.x }}` may have spaces inside.
+    /// A `{{` not followed by `params.NAME}}` stays literal text.
+    public static func pieces(_ s: String) -> [Piece] {
+        let u = Array(s.unicodeScalars)
+        var out: [Piece] = []
+        var text = String.UnicodeScalarView()
+        var i = 0
+        while i < u.count {
+            if i + 1 < u.count, u[i] == "{", u[i + 1] == "{", let close = findClose(u, from: i + 2) {
+                let inner = String(String.UnicodeScalarView(u[(i + 2)..<close])).trimmingSpaces
+                if inner.hasPrefix("params."), isName(inner.dropFirst(7)) {
+                    if !text.isEmpty { out.append(.text(String(text))); text = String.UnicodeScalarView() }
+                    out.append(.reference(Reference(name: String(inner.dropFirst(7)), offset: i, length: close + 2 - i)))
+                    i = close + 2
+                    continue
+                }
+            }
+            text.append(u[i])
+            i += 1
+        }
+        if !text.isEmpty { out.append(.text(String(text))) }
+        return out
+    }
+
+    public static func references(_ s: String) -> [Reference] {
+        pieces(s).compactMap { if case .reference(let r) = $0 { return r } else { return nil } }
+    }
+
+    /// Substitutes every reference; `quote` shell-quotes each value (lists become quoted words).
+    public static func render(_ s: String, quote: Bool, lookup: (String) -> ParamValue?) -> String {
+        pieces(s).map { piece -> String in
+            switch piece {
+            case .text(let t): return t
+            case .reference(let r):
+                guard let v = lookup(r.name) else { return "" }
+                return quote ? shellWords(v) : v.plainText
+            }
+        }.joined()
+    }
+
+    /// A value as shell words: strings single-quoted when needed, lists as several words.
+    public static func shellWords(_ v: ParamValue) -> String {
+        if case .list(let items) = v { return items.map(shellWords).joined(separator: " ") }
+        return shellQuote(v.plainText)
+    }
+
+    public static func shellQuote(_ s: String) -> String {
+        let safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%"
+        if !s.isEmpty, s.unicodeScalars.allSatisfy({ safe.unicodeScalars.contains($0) }) { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    private static func findClose(_ u: [Unicode.Scalar], from: Int) -> Int? {
+        var j = from
+        while j + 1 < u.count {
+            if u[j] == "}" && u[j + 1] == "}" { return j }
+            if u[j] == "{" || u[j] == "\n" { return nil }
+            j += 1
+        }
+        return nil
+    }
+
+    static func isName<S: StringProtocol>(_ s: S) -> Bool {
+        !s.isEmpty && s.unicodeScalars.allSatisfy { $0 == "_" || $0 == "-" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,57 @@
+/// A task's name; unique within a DAG.
+public struct TaskID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var name: String
+    public init(_ name: String) { self.name = name }
+    public var description: String { name }
+    public static func < (a: TaskID, b: TaskID) -> Bool { a.name < b.name }
+}
+
+/// A validated task, with everything resolved except the digests of its inputs.
+public struct TaskNode: Sendable {
+    public var id: TaskID
+    /// Position in the graph's topological order.
+    public var index: Int
+    public var kind: String
+    public var kindVersion: Int
+    /// Params that enter the key: the task's params with DAG params substituted, plus (for shell
+    /// tasks) every DAG param the command or env refers to.
+    public var params: [String: ParamValue]
+    /// Indices of needed tasks, in the order written.
+    public var needs: [Int]
+    /// Shell only: the command template as written, and as run.
+    public var command: String?
+    public var renderedCommand: String?
+    public var env: [String: String]
+    /// Declared input files/directories, relative to the project root, normalised.
+    public var files: [String]
+    public var outputs: [String]
+    public var timeout: Double?
+    public var retries: Int
+    public var location: SourceLocation
+}
+
+/// A validated DAG: tasks in a deterministic topological order (ready tasks taken in file order).
+public struct TaskGraph: Sendable {
+    public var dagPath: String
+    /// A short name for the DAG used in store paths: `dags/shop.yaml` -> `shop`.
+    public var dagName: String
+    public var dagDigest: Digest
+    /// DAG params after `-P` overrides.
+    public var params: [String: ParamValue]
+    /// The names of DAG params given with `-P`.
+    public var overridden: [String]
+    public var nodes: [TaskNode]
+    public var dependents: [[Int]]
+
+    public func index(of name: String) -> Int? { nodes.firstIndex { $0.id.name == name } }
+
+    /// The given tasks and everything they need, as a sorted list of indices.
+    public func closure(of targets: [Int]) -> [Int] {
+        var seen = Set<Int>()
+        var stack = targets
+        while let i = stack.popLast() {
+            if seen.insert(i).inserted { stack.append(contentsOf: nodes[i].needs) }
+        }
+        return seen.sorted()
+    }
+}

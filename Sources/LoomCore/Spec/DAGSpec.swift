@@ -1,0 +1,62 @@
+/// A DAG file as written: every value keeps its file:line:column. Nothing here is validated beyond
+/// the shape of the YAML; `GraphBuilder` checks names, kinds, params, files and cycles.
+///
+/// Schema (documented in the README):
+/// ```yaml
+/// name: shop                 # optional
+/// description: ...           # optional
+/// params: {k: 4, seed: 1}    # DAG parameters (defaults), overridable with -P name=value
+/// tasks:
+///   NAME:
+///     kind: shell | <built-in kind>
+///     needs: [OTHER, ...]
+///     params: {...}          # the kind's parameters; "{{params.k}}" takes a DAG parameter
+///     cmd: "..."             # shell only: run by /bin/sh -c in the project root
+///     files: [path, ...]     # declared input files/directories, hashed by content
+///     env: {NAME: value}     # shell only: extra environment
+///     outputs: [path, ...]   # files the task must leave in $LOOM_OUT
+///     timeout: 30s           # seconds, or a number with s/m/h
+///     retries: 2
+///     description: ...
+/// ```
+public struct DAGSpec: Sendable {
+    public var path: String
+    public var name: Located<String>?
+    public var description: String?
+    public var params: [ParamEntry]
+    public var tasks: [TaskSpec]
+
+    public init(path: String, name: Located<String>? = nil, description: String? = nil, params: [ParamEntry] = [], tasks: [TaskSpec] = []) {
+        self.path = path
+        self.name = name
+        self.description = description
+        self.params = params
+        self.tasks = tasks
+    }
+}
+
+/// `name: value` in a `params` mapping.
+public struct ParamEntry: Sendable, Equatable {
+    public var name: Located<String>
+    public var value: Located<ParamValue>
+    public init(name: Located<String>, value: Located<ParamValue>) { self.name = name; self.value = value }
+}
+
+/// One task as written.
+public struct TaskSpec: Sendable {
+    public var name: Located<String>
+    public var kind: Located<String>?
+    public var needs: [Located<String>] = []
+    public var params: [ParamEntry] = []
+    public var cmd: Located<String>?
+    public var files: [Located<String>] = []
+    public var env: [ParamEntry] = []
+    public var outputs: [Located<String>] = []
+    public var timeout: Located<Double>?
+    public var retries: Located<Int>?
+    public var description: String?
+    /// Where keys of the task's mapping are, for errors about the task as a whole.
+    public var keyLocations: [String: SourceLocation] = [:]
+
+    public init(name: Located<String>) { self.name = name }
+}

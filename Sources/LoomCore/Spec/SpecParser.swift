@@ -1,0 +1,211 @@
+import Yams
+
+/// YAML text -> `DAGSpec`, collecting every shape problem (unknown keys with "did you mean",
+/// wrong value types, duplicate task names) before failing once.
+public struct SpecParser {
+    public static let topLevelKeys = ["name", "description", "params", "tasks"]
+    public static let taskKeys = ["kind", "needs", "params", "cmd", "files", "env", "outputs", "timeout", "retries", "description"]
+
+    let path: String
+    var diagnostics: [Diagnostic] = []
+
+    public init(path: String) { self.path = path }
+
+    /// Parses a DAG file's text. Throws `DiagnosticError` listing every problem found.
+    public static func parse(_ text: String, path: String) throws -> DAGSpec {
+        var p = SpecParser(path: path)
+        let spec = p.parseDocument(text)
+        if !p.diagnostics.isEmpty { throw DiagnosticError(p.diagnostics) }
+        return spec ?? DAGSpec(path: path)
+    }
+
+    func location(_ mark: Mark?) -> SourceLocation {
+        SourceLocation(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    func located<T>(_ value: T, _ node: Node) -> Located<T> {
+        var length = 1
+        if case .scalar(let s) = node {
+            let quoted = s.style == .singleQuoted || s.style == .doubleQuoted
+            length = s.string.contains("\n") ? 1 : s.string.unicodeScalars.count + (quoted ? 2 : 0)
+        }
+        return Located(value, at: location(node.mark), length: length)
+    }
+
+    mutating func error(_ message: String, _ node: Node, notes: [String] = []) {
+        diagnostics.append(.error(message, at: located((), node), notes: notes))
+    }
+
+    mutating func parseDocument(_ text: String) -> DAGSpec? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let e as YamlError {
+            diagnostics.append(Self.diagnostic(for: e, path: path))
+            return nil
+        } catch {
+            diagnostics.append(Diagnostic(.error, "cannot read YAML: \(error)", at: SourceLocation(file: path, line: 1, column: 1)))
+            return nil
+        }
+        guard let root, case .mapping(let top) = root else {
+            diagnostics.append(Diagnostic(.error, "a DAG file must be a mapping with a 'tasks' key", at: location(root?.mark)))
+            return nil
+        }
+        var spec = DAGSpec(path: path)
+        var sawTasks = false
+        for (k, v) in top {
+            guard let key = scalarString(k) else { continue }
+            switch key {
+            case "name": spec.name = string(v, what: "'name'").map { located($0, v) }
+            case "description": spec.description = string(v, what: "'description'")
+            case "params": spec.params = entries(v, what: "'params'")
+            case "tasks":
+                sawTasks = true
+                spec.tasks = tasks(v)
+            default:
+                error("unknown top-level key '\(key)'", k, notes: Suggestion.notes(for: key, in: Self.topLevelKeys))
+            }
+        }
+        if !sawTasks {
+            diagnostics.append(Diagnostic(.error, "a DAG file needs a 'tasks' mapping", at: location(root.mark)))
+        }
+        return spec
+    }
+
+    mutating func scalarString(_ node: Node) -> String? {
+        guard case .scalar(let s) = node else {
+            error("expected a name here, found a \(Self.shape(node))", node)
+            return nil
+        }
+        return s.string
+    }
+
+    mutating func string(_ node: Node, what: String) -> String? {
+        guard case .scalar(let s) = node else {
+            error("\(what) must be a string, found a \(Self.shape(node))", node)
+            return nil
+        }
+        return s.string
+    }
+
+    mutating func entries(_ node: Node, what: String) -> [ParamEntry] {
+        guard case .mapping(let m) = node else {
+            if case .scalar(let s) = node, s.style == .plain, ParamValue.inferred(s.string) == .null { return [] }
+            error("\(what) must be a mapping of names to values, found a \(Self.shape(node))", node)
+            return []
+        }
+        var out: [ParamEntry] = []
+        for (k, v) in m {
+            guard let name = scalarString(k) else { continue }
+            out.append(ParamEntry(name: located(name, k), value: located(ParamValue.from(v), v)))
+        }
+        return out
+    }
+
+    mutating func stringList(_ node: Node, what: String) -> [Located<String>] {
+        switch node {
+        case .scalar(let s) where s.style == .plain && ParamValue.inferred(s.string) == .null: return []
+        case .scalar(let s): return [located(s.string, node)]
+        case .sequence(let seq):
+            return seq.compactMap { item in string(item, what: "each entry of \(what)").map { located($0, item) } }
+        default:
+            error("\(what) must be a list of names, found a \(Self.shape(node))", node)
+            return []
+        }
+    }
+
+    mutating func tasks(_ node: Node) -> [TaskSpec] {
+        guard case .mapping(let m) = node else {
+            error("'tasks' must be a mapping from task name to task, found a \(Self.shape(node))", node)
+            return []
+        }
+        var out: [TaskSpec] = []
+        var seen: [String: SourceLocation] = [:]
+        for (k, v) in m {
+            guard let name = scalarString(k) else { continue }
+            if let first = seen[name] {
+                error("duplicate task '\(name)'", k, notes: ["first defined at \(first)"])
+                continue
+            }
+            seen[name] = location(k.mark)
+            out.append(task(located(name, k), v))
+        }
+        return out
+    }
+
+    mutating func task(_ name: Located<String>, _ node: Node) -> TaskSpec {
+        var t = TaskSpec(name: name)
+        guard case .mapping(let m) = node else {
+            error("task '\(name.value)' must be a mapping with at least 'kind', found a \(Self.shape(node))", node)
+            return t
+        }
+        for (k, v) in m {
+            guard let key = scalarString(k) else { continue }
+            t.keyLocations[key] = location(k.mark)
+            switch key {
+            case "kind": t.kind = string(v, what: "'kind'").map { located($0, v) }
+            case "needs": t.needs = stringList(v, what: "'needs'")
+            case "params": t.params = entries(v, what: "'params'")
+            case "cmd": t.cmd = string(v, what: "'cmd'").map { located($0, v) }
+            case "files": t.files = stringList(v, what: "'files'")
+            case "env": t.env = entries(v, what: "'env'")
+            case "outputs": t.outputs = stringList(v, what: "'outputs'")
+            case "timeout": t.timeout = duration(v)
+            case "retries":
+                if case .int(let n) = ParamValue.from(v), n >= 0 {
+                    t.retries = located(n, v)
+                } else {
+                    error("'retries' must be a whole number >= 0", v)
+                }
+            case "description": t.description = string(v, what: "'description'")
+            default:
+                error("unknown key '\(key)' in task '\(name.value)'", k, notes: Suggestion.notes(for: key, in: Self.taskKeys))
+            }
+        }
+        return t
+    }
+
+    /// `30`, `2.5`, `30s`, `5m`, `1h`: seconds > 0.
+    mutating func duration(_ node: Node) -> Located<Double>? {
+        let v = ParamValue.from(node)
+        var seconds: Double?
+        switch v {
+        case .int(let i): seconds = Double(i)
+        case .float(let d): seconds = d
+        case .string(let s):
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+            if let u = s.last, let f = units[u], let n = Double(s.dropLast()) { seconds = n * f }
+        default: break
+        }
+        guard let s = seconds, s > 0, s.isFinite else {
+            error("'timeout' must be a positive number of seconds, or a number followed by s, m or h (like 90s, 5m)", node)
+            return nil
+        }
+        return located(s, node)
+    }
+
+    static func shape(_ node: Node) -> String {
+        switch node {
+        case .scalar: return "scalar"
+        case .mapping: return "mapping"
+        case .sequence: return "list"
+        case .alias: return "alias"
+        }
+    }
+
+    /// A LibYAML error as a diagnostic at the place it names.
+    static func diagnostic(for e: YamlError, path: String) -> Diagnostic {
+        func at(_ m: Mark) -> SourceLocation { SourceLocation(file: path, line: m.line, column: m.column) }
+        switch e {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let notes = context.map { ["\($0.text) at line \($0.mark.line), column \($0.mark.column)"] } ?? []
+            return Diagnostic(.error, "invalid YAML: \(problem)", at: at(mark), notes: notes)
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return Diagnostic(.error, "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in mapping", at: at(context.mark))
+        case let .reader(problem, _, _, _):
+            return Diagnostic(.error, "cannot read YAML: \(problem)", at: SourceLocation(file: path, line: 1, column: 1))
+        default:
+            return Diagnostic(.error, "invalid YAML: \(e)", at: SourceLocation(file: path, line: 1, column: 1))
+        }
+    }
+}

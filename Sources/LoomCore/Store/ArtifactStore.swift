@@ -1,0 +1,34 @@
+/// Where artifacts live. The executor only stages, commits and locates artifacts through this
+/// protocol, so a remote store (S3) can sit behind it without the scheduler changing.
+public protocol ArtifactStore: AnyObject, Sendable {
+    /// A fresh, empty directory for one task attempt's output (inside the store's file system).
+    func makeStaging(label: String) throws -> String
+    /// Moves a finished staging directory into the store by content and returns its digest.
+    /// Identical files are stored once. After this returns, the staging directory is gone.
+    func commit(staging: String) throws -> Digest
+    /// Throws away a staging directory (a failed or cancelled attempt).
+    func discard(staging: String)
+    /// Whether the artifact is present.
+    func contains(_ digest: Digest) -> Bool
+    /// A local directory holding the artifact's files (read-only by convention).
+    func location(of digest: Digest) -> String
+}
+
+/// Key -> result, kept apart from the content store (llbuild's action cache vs CAS).
+public protocol ActionCache: AnyObject, Sendable {
+    func lookup(_ key: CacheKey) -> ActionEntry?
+    /// Records a result; written atomically, after the artifact is committed.
+    func record(_ entry: ActionEntry) throws
+}
+
+/// One action-cache entry: the artifact a key produced and the manifest the key was made from.
+public struct ActionEntry: Equatable, Sendable {
+    public var key: CacheKey
+    public var artifact: Digest
+    public var manifest: KeyManifest
+    public init(key: CacheKey, artifact: Digest, manifest: KeyManifest) {
+        self.key = key
+        self.artifact = artifact
+        self.manifest = manifest
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small POSIX file helpers. Loom writes every file that another process may read atomically:
+/// a temporary file in the same directory, fsync-free rename into place (rename is atomic on POSIX).
+public enum FileSystem {
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var operation: String
+        public var errno: Int32
+        public var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
+    }
+
+    public static func fail(_ op: String, _ path: String) -> Failure { Failure(path: path, operation: op, errno: Glibc.errno) }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// mkdir -p.
+    public static func makeDirectories(_ path: String) throws {
+        if isDirectory(path) { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path { try makeDirectories(parent) }
+        if mkdir(path, 0o755) != 0 && Glibc.errno != EEXIST { throw fail("cannot create directory", path) }
+    }
+
+    public static func readBytes(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail("cannot open", path) }
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        var out = [UInt8]()
+        out.reserveCapacity(Int(st.st_size) + 1)
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if Glibc.errno == EINTR { continue }; throw fail("cannot read", path) }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
+    }
+
+    public static func readText(_ path: String) throws -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, then renames it into place.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        let tmp = path + ".tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw fail("cannot create", tmp) }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
+            if n < 0 { if Glibc.errno == EINTR { continue }; close(fd); unlink(tmp); throw fail("cannot write", tmp) }
+            off += n
+        }
+        close(fd)
+        if rename(tmp, path) != 0 { let f = fail("cannot rename into", path); unlink(tmp); throw f }
+    }
+
+    public static func writeAtomically(_ path: String, _ text: String) throws {
+        try writeAtomically(path, Array(text.utf8))
+    }
+
+    /// rm -rf; directories are made writable first (artifacts are read-only).
+    public static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            chmod(path, 0o755)
+            for name in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    /// Names in a directory (no `.`/`..`), sorted by bytes for determinism.
+    public static func listDirectory(_ path: String) throws -> [String] {
+        guard let d = opendir(path) else { throw fail("cannot list", path) }
+        defer { closedir(d) }
+        var names = [String]()
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted(by: JSON.byteOrder)
+    }
+
+    /// An absolute, `..`-free form of a path relative to `base` (no symlink resolution).
+    public static func absolute(_ path: String, base: String) -> String {
+        let joined = path.hasPrefix("/") ? path : base + "/" + path
+        var parts: [Substring] = []
+        for p in joined.split(separator: "/") {
+            if p == "." || p.isEmpty { continue }
+            if p == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(p) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    public static var currentDirectory: String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        return getcwd(&buf, buf.count) != nil ? String(cString: buf) : "."
+    }
+}
