@@ -1,1 +1,4 @@
-print("loom")
+import Foundation
+import LoomCLI
+
+exit(LoomMain.run(Array(CommandLine.arguments.dropFirst())))

@@ -146,7 +146,8 @@ public struct RunRecord: Sendable {
     public func count(_ s: TaskStatus) -> Int { tasks.filter { $0.status == s }.count }
 }
 
-/// A run's id: `yyyyMMdd-HHmmss-xxxx` (UTC time, then 4 random hex digits): sortable by time.
+/// A run's id: `yyyyMMdd-HHmmss-SSS-xx` (UTC time to the millisecond, then 2 random hex digits
+/// against collisions): ids sort by start time.
 public struct RunID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var value: String
     public init(_ value: String) { self.value = value }
@@ -157,8 +158,8 @@ public struct RunID: Hashable, Comparable, Sendable, CustomStringConvertible {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        return RunID(f.string(from: date) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max)))
+        f.dateFormat = "yyyyMMdd-HHmmss-SSS"
+        return RunID(f.string(from: date) + "-" + String(format: "%02x", UInt8.random(in: 0...UInt8.max)))
     }
 
     static func iso(_ d: Date) -> String {

@@ -1,0 +1,49 @@
+import Foundation
+import LoomCore
+
+/// All terminal output goes through here: one lock, so lines from parallel tasks never interleave.
+/// On a TTY lines are plain; without one (cron, CI) each progress line starts with a UTC timestamp.
+public final class Console: @unchecked Sendable {
+    private let lock = NSLock()
+    public let isTTY: Bool
+    public var quiet = false
+
+    public init() { isTTY = isatty(1) == 1 }
+
+    public func out(_ s: String) {
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardOutput.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+    }
+
+    public func err(_ s: String) {
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+    }
+
+    /// A progress line: silent with --quiet, timestamped without a TTY.
+    public func progress(_ s: String) {
+        guard !quiet else { return }
+        out(isTTY ? s : "\(Self.timestamp()) \(s)")
+    }
+
+    static func timestamp() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+        return f.string(from: Date())
+    }
+
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+
+    static func seconds(_ d: Double?) -> String {
+        guard let d else { return "-" }
+        return d < 10 ? String(format: "%.2fs", d) : d < 600 ? String(format: "%.1fs", d) : String(format: "%dm%02ds", Int(d) / 60, Int(d) % 60)
+    }
+
+    /// The last `n` lines of a file (to show under a failed task).
+    static func tail(_ path: String, _ n: Int) -> [String] {
+        guard let text = try? FileSystem.readText(path) else { return [] }
+        return Array(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).drop { $0.isEmpty }.suffix(n + 1)).filter { !$0.isEmpty }.suffix(n).map { $0 }
+    }
+}

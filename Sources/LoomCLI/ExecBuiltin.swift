@@ -1,0 +1,19 @@
+import ArgumentParser
+import LoomCore
+import LoomTasks
+
+/// Internal: runs one built-in job in this process (the engine starts it as a child process).
+struct ExecBuiltin: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "exec-builtin", abstract: "Internal: run one built-in task job file.", shouldDisplay: false)
+
+    @Argument var jobFile: String
+
+    func run() throws {
+        let invocation = try BuiltinInvocation(file: jobFile)
+        do {
+            try invocation.run(registry: BuiltinKinds.registry)
+        } catch {
+            throw CLIExit(.taskFailed, "\(invocation.kind): \(error)")
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import LoomCore
+import LoomTasks
+
+/// Loads and validates a DAG for a command, rendering every problem and exiting 3 on failure.
+func loadGraph(_ project: Project, _ dag: DAGOptions, console: Console) throws -> TaskGraph {
+    var renderer = DiagnosticRenderer()
+    do {
+        return try project.loadGraph(dag.dag, registry: BuiltinKinds.registry, overrides: try dag.overrides(), renderer: &renderer)
+    } catch let e as DiagnosticError {
+        console.err(renderer.render(e.diagnostics).trimmingTrailingNewline)
+        let n = e.diagnostics.filter { $0.severity == .error }.count
+        throw CLIExit(.invalid, "\(n) error\(n == 1 ? "" : "s") in \(project.display(dag.dag)); nothing ran")
+    }
+}
+
+/// Checks that task names given on the command line exist (with "did you mean").
+func checkTaskNames(_ names: [String], in graph: TaskGraph, what: String) throws {
+    let all = graph.nodes.map(\.id.name)
+    for n in names where graph.index(of: n) == nil {
+        let hint = Suggestion.closest(to: n, in: all).map { " (did you mean '\($0)'?)" } ?? ""
+        throw CLIExit(.usage, "\(what) '\(n)' is not a task of \(graph.dagPath)\(hint)")
+    }
+}
+
+extension String {
+    var trimmingTrailingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
+}

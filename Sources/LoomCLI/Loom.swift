@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import LoomCore
+
+struct Loom: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loom",
+        abstract: "A reproducible DAG runner: content-addressed artifacts, stale-only reruns with reasons, parallel tasks.",
+        discussion: "Exit codes: 0 ok, 1 a task failed, 2 usage, 3 invalid DAG or data, 4 project lock busy, 70 internal error, 130 interrupted.",
+        subcommands: [Run.self, Status.self, Runs.self, Show.self, PathCommand.self, Kinds.self, ExecBuiltin.self])
+}
+
+/// The whole CLI as a function: arguments in, exit status out (testable in-process).
+public enum LoomMain {
+    public static func run(_ arguments: [String]) -> Int32 {
+        let console = Console()
+        do {
+            var command = try Loom.parseAsRoot(arguments)
+            try command.run()
+            return ExitStatus.ok.rawValue
+        } catch let e as CLIExit {
+            if let m = e.message { console.err(e.status == .taskFailed || e.status == .interrupted ? m : "error: \(m)") }
+            return e.status.rawValue
+        } catch let e as DiagnosticError {
+            console.err(DiagnosticRenderer().render(e.diagnostics).trimmingTrailingNewline)
+            return ExitStatus.invalid.rawValue
+        } catch let e as InternalError {
+            console.err(e.description)
+            return ExitStatus.internalError.rawValue
+        } catch let e as FileSystem.Failure {
+            console.err("error: \(e)")
+            return ExitStatus.invalid.rawValue
+        } catch let e as TreeListing.Problem {
+            console.err("error: \(e)")
+            return ExitStatus.invalid.rawValue
+        } catch {
+            let code = Loom.exitCode(for: error)
+            let message = Loom.fullMessage(for: error)
+            if code == .success {
+                console.out(message)
+                return 0
+            }
+            if error is ExitCode { return code.rawValue }
+            console.err(message)
+            return ExitStatus.usage.rawValue
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import LoomCore
+
+/// Every built-in kind Loom ships, by name.
+public enum BuiltinKinds {
+    public static let all: [KindDescriptor] = [
+        Concat.descriptor,
+        Sample.descriptor,
+    ]
+
+    public static var registry: KindRegistry { KindRegistry(all) }
+}
