@@ -1,9 +1,10 @@
 /// "Did you mean" suggestions by edit distance.
 public enum Suggestion {
-    /// The candidate closest to `word` (Levenshtein distance at most a third of its length, at least 1;
-    /// ties broken by name so the answer is stable), or nil.
+    /// The candidate closest to `word` (edit distance, a swap of neighbours counting as one edit, at
+    /// most 1 for words of up to 3 letters, else at most a third of the length but at least 2; ties
+    /// broken by name so the answer is stable), or nil.
     public static func closest(to word: String, in candidates: [String]) -> String? {
-        let limit = max(1, word.count / 3)
+        let limit = word.count <= 3 ? 1 : max(2, word.count / 3)
         var best: (distance: Int, name: String)?
         for c in candidates {
             let d = distance(word, c)
@@ -18,18 +19,21 @@ public enum Suggestion {
         closest(to: word, in: candidates).map { ["did you mean '\($0)'?"] } ?? []
     }
 
+    /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
     static func distance(_ a: String, _ b: String) -> Int {
         let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
-        var prev = Array(0...y.count), cur = [Int](repeating: 0, count: y.count + 1)
+        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
         for i in 1...x.count {
-            cur[0] = i
             for j in 1...y.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
             }
-            swap(&prev, &cur)
         }
-        return prev[y.count]
+        return d[x.count][y.count]
     }
 }

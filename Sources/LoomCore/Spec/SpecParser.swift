@@ -6,6 +6,22 @@ public struct SpecParser {
     public static let topLevelKeys = ["name", "description", "params", "tasks"]
     public static let taskKeys = ["kind", "needs", "params", "cmd", "files", "env", "outputs", "timeout", "retries", "description"]
 
+    /// Words people write for a task key out of habit (other tools' names), mapped to ours.
+    static let taskKeyAliases: [(String, String)] = [
+        ("command", "cmd"), ("run", "cmd"), ("shell", "cmd"), ("deps", "needs"), ("depends", "needs"), ("depends_on", "needs"),
+        ("dependencies", "needs"), ("after", "needs"), ("inputs", "files"), ("input", "files"), ("deps_files", "files"),
+        ("environment", "env"), ("output", "outputs"), ("outs", "outputs"), ("retry", "retries"), ("parameters", "params"),
+        ("param", "params"), ("type", "kind"),
+    ]
+
+    static func taskKeyNotes(_ key: String) -> [String] {
+        if let direct = Suggestion.closest(to: key, in: taskKeys) { return ["did you mean '\(direct)'?"] }
+        if let alias = Suggestion.closest(to: key, in: taskKeyAliases.map(\.0)), let target = taskKeyAliases.first(where: { $0.0 == alias })?.1 {
+            return ["did you mean '\(target)'?"]
+        }
+        return []
+    }
+
     let path: String
     var diagnostics: [Diagnostic] = []
 
@@ -159,7 +175,7 @@ public struct SpecParser {
                 }
             case "description": t.description = string(v, what: "'description'")
             default:
-                error("unknown key '\(key)' in task '\(name.value)'", k, notes: Suggestion.notes(for: key, in: Self.taskKeys))
+                error("unknown key '\(key)' in task '\(name.value)'", k, notes: Self.taskKeyNotes(key))
             }
         }
         return t

@@ -1,0 +1,95 @@
+import Testing
+@testable import LoomCore
+
+@Suite struct KeyManifestTests {
+    let d1 = Digest(of: "one"), d2 = Digest(of: "two")
+
+    var base: KeyManifest {
+        KeyManifest(kind: "kmeans", kindVersion: 2, params: ["k": .int(4), "seed": .int(1)], inputs: ["features": d1],
+                    files: ["data/x.csv": d2], env: [:], outputs: [], command: nil)
+    }
+
+    // Pins the canonical encoding: if this changes, every user's cache is invalidated, so the
+    // schema version must be bumped in the same change.
+    @Test func keyIsPinned() {
+        let m = KeyManifest(kind: "shell", kindVersion: 1, params: ["n": .int(3)], command: "seq {{params.n}}")
+        #expect(String(decoding: m.canonicalBytes, as: UTF8.self)
+            == "schema:1:1kind:5:shellkind-version:1:1params:1:1name:1:nvalue:1:3inputs:1:0files:1:0env:1:0outputs:1:0command:16:seq {{params.n}}")
+        #expect(m.key.hex == Digest(of: Array(m.canonicalBytes)).hex)
+    }
+
+    @Test func keyIgnoresDictionaryOrderButNotTypes() {
+        var a = base, b = base
+        a.params = ["k": .int(4), "seed": .int(1)]
+        b.params = ["seed": .int(1), "k": .int(4)]
+        #expect(a.key == b.key)
+        b.params["k"] = .float(4)
+        #expect(a.key != b.key)
+        b.params["k"] = .string("4")
+        #expect(a.key != b.key)
+    }
+
+    @Test func lengthPrefixPreventsAmbiguity() {
+        let a = KeyManifest(kind: "x", kindVersion: 1, params: ["ab": .string("c")])
+        let b = KeyManifest(kind: "x", kindVersion: 1, params: ["a": .string("bc")])
+        #expect(a.key != b.key)
+    }
+
+    @Test func diffsAreExplainedFieldByField() {
+        var new = base
+        new.kindVersion = 3
+        new.params["k"] = .int(5)
+        new.params["init"] = .string("k-means++")
+        new.inputs["features"] = d2
+        new.files["data/x.csv"] = d1
+        new.command = "echo"
+        #expect(KeyDiff.between(base, new).map(\.description) == [
+            "kind kmeans version 2 -> 3",
+            "param 'init' added (\"k-means++\")",
+            "param 'k' changed 4 -> 5",
+            "input 'features' changed",
+            "file data/x.csv changed",
+            "command changed",
+        ])
+    }
+
+    @Test func unknownInputsAreNotReportedAsRemoved() {
+        var new = base
+        new.inputs = [:]
+        #expect(KeyDiff.between(base, new, unknownInputs: ["features"]).isEmpty)
+        #expect(KeyDiff.between(base, new).map(\.description) == ["input 'features' removed"])
+    }
+
+    @Test func jsonRoundTrip() throws {
+        var m = base
+        m.params["list"] = .list([.float(0.5), .string("a")])
+        m.command = "run"
+        m.env = ["A": "1"]
+        m.outputs = ["out.csv"]
+        let back = try #require(KeyManifest(json: try JSON.parse(m.json.encoded(pretty: true))))
+        #expect(back == m)
+        #expect(back.key == m.key)
+    }
+}
+
+@Suite struct JSONTests {
+    @Test func stableEncoding() throws {
+        let j = JSON.object(["b": .int(1), "a": .array([.number(0.1), .number(2), .string("q\"\n")]), "c": .null])
+        #expect(j.encoded() == #"{"a":[0.1,2.0,"q\"\n"],"b":1,"c":null}"#)
+        #expect(try JSON.parse(j.encoded()) == j)
+    }
+
+    @Test func parsesUnicodeAndNumbers() throws {
+        #expect(try JSON.parse(#"{"x": "\u00e9\ud83d\ude00", "n": -1.5e3, "i": 42}"#)
+            == .object(["x": .string("é😀"), "n": .number(-1500), "i": .int(42)]))
+        #expect(throws: JSON.ParseError.self) { try JSON.parse("{\"a\": }") }
+    }
+}
+
+@Suite struct InterpolationTests {
+    @Test func shellQuoting() {
+        let params: [String: ParamValue] = ["s": .string("it's here; rm -rf /"), "n": .int(3), "l": .list([.string("a b"), .int(1)]), "p": .string("data/x.csv")]
+        let out = Interpolation.render("cmd {{params.s}} {{ params.n }} {{params.l}} {{params.p}} {{other}}", quote: true) { params[$0] }
+        #expect(out == "cmd 'it'\\''s here; rm -rf /' 3 'a b' 1 data/x.csv {{other}}")
+    }
+}
