@@ -102,12 +102,11 @@ func report(_ e: EngineEvent, console: Console) {
 
 /// Prints status / dry-run reports: one line per task, reasons indented below stale ones.
 func printStatus(_ reports: [TaskReport], console: Console, verb: String) {
-    let width = min(32, reports.map(\.name.count).max() ?? 0)
     for r in reports {
         if r.status == .upToDate {
-            console.out("up to date  \(Console.pad(r.name, width))")
+            console.out("up to date  \(r.name)")
         } else {
-            console.out("\(Console.pad(verb, 10))  \(Console.pad(r.name, width))")
+            console.out("\(Console.pad(verb, 10))  \(r.name)")
             for reason in r.reasons { console.out("              - \(reason)") }
         }
     }

@@ -8,7 +8,7 @@ public enum Suggestion {
         var best: (distance: Int, name: String)?
         for c in candidates {
             let d = distance(word, c)
-            guard d <= limit else { continue }
+            guard d <= limit, d < word.count else { continue }   // share at least one letter
             if best == nil || d < best!.distance || (d == best!.distance && c < best!.name) { best = (d, c) }
         }
         return best?.name

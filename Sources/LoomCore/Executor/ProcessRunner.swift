@@ -49,6 +49,9 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, logFD, 1)
         posix_spawn_file_actions_adddup2(&actions, logFD, 2)
         _ = spawnAddChdir(&actions, job.workingDirectory)
+        // Tasks see only stdin, stdout and stderr: no descriptor of loom's (pipes of libdispatch or
+        // of whoever started loom) leaks into them and outlives a crash.
+        _ = spawnAddCloseFrom(&actions, 3)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -72,9 +75,11 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {
     }
 }
 
-// glibc >= 2.29 has this, but its module map does not export it to Swift.
+// glibc >= 2.29 / 2.34 have these, but its module map does not export them to Swift.
 @_silgen_name("posix_spawn_file_actions_addchdir_np")
 private func spawnAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func spawnAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
 
 /// A running child: its group can be stopped; records why it was stopped.
 final class ProcessJob: RunningJob, @unchecked Sendable {

@@ -131,8 +131,12 @@ public struct GraphBuilder {
                 diagnostics.append(.error("shell task '\(name)' has no 'cmd'", at: t.name))
             }
         } else {
-            if let cmd = t.cmd { diagnostics.append(.error("'cmd' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: cmd)) }
-            if let e = t.env.first { diagnostics.append(.error("'env' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: e.name)) }
+            if descriptor != nil, let cmd = t.cmd {
+                diagnostics.append(.error("'cmd' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: cmd))
+            }
+            if descriptor != nil, let e = t.env.first {
+                diagnostics.append(.error("'env' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: e.name))
+            }
             if let d = descriptor, diagnostics.count == before {
                 for problem in d.check(params) {
                     // Point at the offending param, else at the task's `params:` key, else at its name.

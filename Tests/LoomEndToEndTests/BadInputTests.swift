@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@Suite struct BadInputTests {
+    func check(_ dag: String, args: [String] = [], status: Int32 = 3, _ expected: String) throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", dag)
+        let r = try s.loom(["run", "dags/t.yaml"] + args)
+        #expect(r.status == status)
+        #expect(r.stderr == expected)
+        #expect(!FileManager.default.fileExists(atPath: s.root + "/experiments"))
+    }
+
+    @Test func yamlSyntaxError() throws {
+        try check("tasks:\n  a:\n    kind: shell\n   cmd: x\n", """
+        dags/t.yaml:4:4: error: invalid YAML: did not find expected key
+           cmd: x
+           ^
+        note: while parsing a block mapping at line 2, column 3
+        error: 1 error in dags/t.yaml; nothing ran
+
+        """)
+    }
+
+    @Test func manyProblemsAtOnce() throws {
+        try check("""
+        tasks:
+          a: {kind: shel, cmd: x}
+          b: {kind: shell, cmd: x, needs: [a, c]}
+          b2: {kind: concat, params: {fle: x}}
+        """, """
+        dags/t.yaml:2:13: error: task 'a' has unknown kind 'shel'
+          a: {kind: shel, cmd: x}
+                    ^~~~
+        note: did you mean 'shell'?
+        dags/t.yaml:3:39: error: task 'b' needs unknown task 'c'
+          b: {kind: shell, cmd: x, needs: [a, c]}
+                                              ^
+        dags/t.yaml:4:31: error: task 'b2': kind 'concat' has no param 'fle' (params: file, output)
+          b2: {kind: concat, params: {fle: x}}
+                                      ^~~
+        note: did you mean 'file'?
+        error: 3 errors in dags/t.yaml; nothing ran
+
+        """)
+    }
+
+    @Test func cycleAndDuplicate() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", "tasks:\n  a: {kind: shell, cmd: x, needs: [b]}\n  b: {kind: shell, cmd: x, needs: [a]}\n")
+        let r = try s.loom("run", "dags/t.yaml")
+        #expect(r.status == 3)
+        #expect(r.stderr.hasPrefix("dags/t.yaml:2:3: error: dependency cycle: a -> b -> a\n"))
+        s.write("dags/t.yaml", "tasks:\n  a: {kind: shell, cmd: x}\n  a: {kind: shell, cmd: y}\n")
+        let d = try s.loom("run", "dags/t.yaml")
+        #expect(d.status == 3)
+        #expect(d.stderr.contains("error: duplicate"))
+    }
+
+    @Test func commandLineProblems() throws {
+        try check("params: {k: 4}\ntasks:\n  a: {kind: shell, cmd: 'echo {{params.k}}'}\n", args: ["-P", "kk=1"], """
+        error: -P kk=1: the DAG has no param 'kk' (params: k)
+        note: did you mean 'k'?
+        error: 1 error in dags/t.yaml; nothing ran
+
+        """)
+        try check("params: {k: 4}\ntasks:\n  a: {kind: shell, cmd: x}\n", args: ["-P", "k=x"], """
+        error: -P k=x: expected int, like the default 4 at dags/t.yaml:1:13
+        error: 1 error in dags/t.yaml; nothing ran
+
+        """)
+        let s = Sandbox()
+        let usage = try s.loom("run", "dags/t.yaml", "-j", "0")
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("-j must be at least 1, got 0"))
+        let missing = try s.loom("run", "dags/none.yaml")
+        #expect(missing.status == 3)
+        #expect(missing.stderr.hasPrefix("error: cannot read DAG file dags/none.yaml:"))
+    }
+
+    @Test func declaredFilesMustExist() throws {
+        try check("tasks:\n  a: {kind: shell, cmd: x, files: [data/in.csv]}\n", """
+        dags/t.yaml:2:36: error: declared file 'data/in.csv' of task 'a' does not exist
+          a: {kind: shell, cmd: x, files: [data/in.csv]}
+                                           ^~~~~~~~~~~
+        error: 1 error in dags/t.yaml; nothing ran
+
+        """)
+    }
+
+    @Test(arguments: ["", "[]", "tasks: 3", "\u{0}", "tasks:\n  a: 5", "tasks: {a: {kind: shell, cmd: {x: 1}}}", "&a [*a]"])
+    func garbageNeverCrashes(_ text: String) throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", text)
+        let r = try s.loom("run", "dags/t.yaml")
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("error:"))
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import LoomCore
+
+/// A temporary project directory in which the real `loom` binary runs.
+final class Sandbox: @unchecked Sendable {
+    let root: String
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// Progress lines without their timestamps (output is not a TTY in tests).
+        var lines: [String] {
+            stdout.split(separator: "\n").map { l in
+                let s = String(l)
+                return s.count > 21 && s.dropFirst(20).hasPrefix(" ") && s.hasPrefix("20") ? String(s.dropFirst(21)) : s
+            }
+        }
+    }
+
+    static var binary: String {
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        for p in [".build/debug/loom", ".build/x86_64-unknown-linux-gnu/debug/loom", ".build/aarch64-unknown-linux-gnu/debug/loom", ".build/release/loom"] {
+            if FileManager.default.isExecutableFile(atPath: packageRoot + "/" + p) { return packageRoot + "/" + p }
+        }
+        return packageRoot + "/.build/debug/loom"
+    }
+
+    init() {
+        root = NSTemporaryDirectory() + "loom-e2e-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: root + "/dags", withIntermediateDirectories: true)
+    }
+
+    deinit { FileSystem.removeTree(root) }
+
+    func write(_ rel: String, _ text: String) {
+        let p = root + "/" + rel
+        try? FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? text.write(toFile: p, atomically: true, encoding: .utf8)
+    }
+
+    func read(_ rel: String) -> String? { try? String(contentsOfFile: root + "/" + rel, encoding: .utf8) }
+
+    /// Starts loom without waiting.
+    func start(_ args: [String]) throws -> (Process, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return (p, out, err)
+    }
+
+    @discardableResult
+    func loom(_ args: String...) throws -> Output { try loom(args) }
+
+    func loom(_ args: [String]) throws -> Output {
+        let (p, out, err) = try start(args)
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// The artifact digest of each task from the DAG's build state.
+    func artifacts(dag: String = "t") -> [String: String] {
+        var out: [String: String] = [:]
+        for line in (read("artifacts/state/\(dag).tsv") ?? "").split(separator: "\n").dropFirst() {
+            let f = line.split(separator: "\t")
+            if f.count == 3 { out[String(f[0])] = String(f[2]) }
+        }
+        return out
+    }
+
+    /// The newest run record.
+    func lastRun() throws -> RunRecord {
+        let store = RunStore(root: root + "/experiments")
+        guard let id = store.ids().last else { throw InternalError("no runs") }
+        return try store.load(id)
+    }
+}
+
+/// Lines of `lines` that start with `prefix` followed by spaces and `name`.
+func has(_ out: Sandbox.Output, _ verb: String, _ task: String) -> Bool {
+    out.lines.contains { $0.hasPrefix(verb) && $0.split(separator: " ").dropFirst().first.map(String.init) == task }
+}
+
+/// Whether a process exists and is not a zombie (PID 1 in a container may never reap orphans).
+func isAlive(_ pid: Int32) -> Bool {
+    guard pid > 0, kill(pid, 0) == 0 else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return true }
+    return !stat[close...].hasPrefix(") Z")
+}
