@@ -9,6 +9,8 @@ public enum ExitStatus: Int32, Sendable {
     case invalid = 3
     /// Another `loom run` holds the project lock.
     case lockBusy = 4
+    /// A metric gate (`--fail-if`, `--fail-if-drop`) failed; the run itself completed.
+    case gateFailed = 5
     /// A bug in Loom.
     case internalError = 70
     /// Interrupted by SIGINT/SIGTERM: running tasks were stopped, the store is consistent.

@@ -18,24 +18,48 @@ struct Run: ParsableCommand {
     @Option(help: "A name for this run.") var name: String?
     @Option(help: "A tag for this run (repeatable).") var tag: [String] = []
     @Flag(name: .shortAndLong, help: "Print only errors and a one-line summary.") var quiet = false
+    @Option(help: ArgumentHelp("Fail the run (exit 5) if this holds afterwards, e.g. 'evaluate.auc < 0.80' (repeatable).", valueName: "task.metric OP value"))
+    var failIf: [String] = []
+    @Option(help: ArgumentHelp("Fail the run (exit 5) if the metric dropped by more than this since the previous successful run, e.g. 'evaluate.auc > 0.01'.", valueName: "task.metric OP value"))
+    var failIfDrop: [String] = []
 
     func validate() throws {
         if j < 1 { throw ValidationError("-j must be at least 1, got \(j)") }
         if let t = waitTimeout, t < 0 { throw ValidationError("--wait-timeout must be >= 0") }
+        for g in failIf + failIfDrop where MetricGate(g, isDrop: false) == nil {
+            throw ValidationError("cannot read gate '\(g)': expected 'task.metric OP number' with OP one of < <= > >= == !=")
+        }
     }
 
     func run() throws {
         let console = Console()
         console.quiet = quiet
         let project = self.project.project
-        let graph = try loadGraph(project, dag, console: console)
+        let points = try Sweep.points(try dag.overrides())
+        let sweepID = points.count > 1 ? RunID.new(at: Date()).value : nil
+        var worst = ExitStatus.ok
+        for (n, overrides) in points.enumerated() {
+            if let sweepID {
+                console.progress("sweep \(sweepID) point \(n + 1)/\(points.count): " + overrides.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+            }
+            let status = try runOnce(project, overrides: overrides, sweep: sweepID, console: console)
+            if status != .ok && (worst == .ok || status == .interrupted) { worst = status }
+            if status == .interrupted || status == .lockBusy { break }
+        }
+        if worst != .ok { throw CLIExit(worst) }
+    }
+
+    private func runOnce(_ project: Project, overrides: [(name: String, value: String)], sweep: String?, console: Console) throws -> ExitStatus {
+        var dagOptions = dag
+        dagOptions.params = overrides.map { "\($0.name)=\($0.value)" }
+        let graph = try loadGraph(project, dagOptions, console: console)
         try checkTaskNames(tasks, in: graph, what: "target")
         try checkTaskNames(force, in: graph, what: "--force")
         let engine = try Engine(project: project, graph: graph)
         if dryRun {
             let reports = try engine.status(targets: tasks, forced: force)
             printStatus(reports, console: console, verb: "would run")
-            return
+            return .ok
         }
         var options = RunOptions()
         options.jobs = j
@@ -48,17 +72,26 @@ struct Run: ParsableCommand {
         options.waitForLock = wait
         options.lockTimeout = waitTimeout
         options.command = CommandLine.arguments.joined(separator: " ")
+        options.sweep = sweep
         engine.observer = { event in report(event, console: console) }
-        let record: RunRecord
+        var record: RunRecord
         do {
             record = try engine.run(options)
         } catch let busy as ProjectLock.Busy {
-            throw CLIExit(.lockBusy, busy.description)
+            console.err("error: \(busy.description)")
+            return .lockBusy
         }
-        try finish(record, project: project, console: console)
+        let gates = failIf.compactMap { MetricGate($0, isDrop: false) } + failIfDrop.compactMap { MetricGate($0, isDrop: true) }
+        if !gates.isEmpty && record.status == .succeeded {
+            let previous = RunQuery(store: project.runs).all(dag: graph.dagPath)
+                .last { $0.id != record.id && $0.status == .succeeded && $0.gateFailures.isEmpty }
+            record.gateFailures = gates.compactMap { $0.check(record, previous: previous) }
+            if !record.gateFailures.isEmpty { try project.runs.save(record) }
+        }
+        return finish(record, project: project, console: console)
     }
 
-    private func finish(_ r: RunRecord, project: Project, console: Console) throws {
+    private func finish(_ r: RunRecord, project: Project, console: Console) -> ExitStatus {
         let failed = r.tasks.filter { $0.status == .failed }
         let runDir = project.display(project.runs.directory(r.id))
         for f in failed {
@@ -70,14 +103,31 @@ struct Run: ParsableCommand {
             }
             console.err(msg)
         }
-        let summary = "loom: \(r.status.rawValue): \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, "
+        for g in r.gateFailures { console.err("error: \(g)") }
+        let status = r.gateFailures.isEmpty ? r.status.rawValue : "gate failed"
+        let summary = "loom: \(status): \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, "
             + "\(r.count(.skipped)) skipped in \(Console.seconds(r.duration)) (run \(r.id))"
-        if r.status == .succeeded { console.out(summary) } else { console.err(summary) }
+        if r.status == .succeeded && r.gateFailures.isEmpty { console.out(summary) } else { console.err(summary) }
         switch r.status {
-        case .interrupted: throw CLIExit(.interrupted)
-        case .failed: throw CLIExit(.taskFailed)
-        default: return
+        case .interrupted: return .interrupted
+        case .failed: return .taskFailed
+        default: return r.gateFailures.isEmpty ? .ok : .gateFailed
         }
+    }
+}
+
+/// Parameter sweeps: `-P k=3,4,5 -P seed=1,2` is the grid of every combination, in the order given
+/// (the last -P varies fastest). A value in brackets or braces is one list or map, never a sweep.
+enum Sweep {
+    static func points(_ overrides: [(name: String, value: String)]) throws -> [[(name: String, value: String)]] {
+        var grid: [[(name: String, value: String)]] = [[]]
+        for o in overrides {
+            let isStructured = o.value.hasPrefix("[") || o.value.hasPrefix("{") || o.value.hasPrefix("\"") || o.value.hasPrefix("'")
+            let values = isStructured || !o.value.contains(",") ? [o.value] : o.value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if values.contains(where: \.isEmpty) { throw ValidationError("-P \(o.name)=\(o.value): empty value in sweep") }
+            grid = grid.flatMap { prefix in values.map { prefix + [(o.name, $0)] } }
+        }
+        return grid
     }
 }
 

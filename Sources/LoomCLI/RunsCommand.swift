@@ -6,23 +6,79 @@ struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List recorded runs, newest first.")
 
     @OptionGroup var project: ProjectOptions
+    @Option(help: "Only runs of this DAG (path or name).") var dag: String?
+    @Option(help: "Only runs that started at or after this date (yyyy-mm-dd, UTC) or this many days ago (e.g. 7d).") var since: String?
+    @Option(help: "Only runs with this status (succeeded, failed, interrupted, running).") var status: String?
+    @Option(help: "Only the runs of this sweep.") var sweep: String?
+    @Option(help: "Headline metrics to show as columns, comma-separated (task.metric).") var metrics: String?
     @Option(help: "Show at most this many runs.") var limit: Int = 20
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let console = Console()
-        let store = project.project.runs
-        let records = store.ids().reversed().prefix(limit).compactMap { try? store.load($0) }
+        var records = RunQuery(store: project.project.runs).all(dag: dag)
+        if let since {
+            guard let cutoff = Self.parseSince(since) else { throw CLIExit(.usage, "--since takes yyyy-mm-dd or Nd, got '\(since)'") }
+            records = records.filter { $0.startedAt >= cutoff }
+        }
+        if let status { records = records.filter { $0.status.rawValue == status || (status == "failed" && !$0.gateFailures.isEmpty) } }
+        if let sweep { records = records.filter { $0.sweep == sweep } }
+        let shown = Array(records.reversed().prefix(limit))
+        let columns = (metrics ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         if json {
-            console.out(JSON.array(records.map(\.json)).encoded(pretty: true))
+            console.out(JSON.array(shown.map(\.json)).encoded(pretty: true))
             return
         }
-        if records.isEmpty { console.out("no runs recorded under \(store.root)"); return }
-        console.out("ID                    STATUS       DAG               RAN CACHED FAILED  DURATION  NAME")
-        for r in records {
-            console.out("\(Console.pad(r.id.value, 21)) \(Console.pad(r.status.rawValue, 12)) \(Console.pad(r.dagName, 17)) "
-                + "\(Console.pad(String(r.count(.ran)), 3)) \(Console.pad(String(r.count(.cached)), 6)) \(Console.pad(String(r.count(.failed)), 6))  "
-                + "\(Console.pad(Console.seconds(r.duration), 8))  \(r.name ?? "")")
+        if shown.isEmpty { console.out("no runs"); return }
+        var rows = [["ID", "STATUS", "DAG", "STARTED", "TIME", "RAN", "CACHED", "FAILED"] + columns.map(Self.abbreviate) + ["NAME"]]
+        for r in shown {
+            let status = r.gateFailures.isEmpty ? r.status.rawValue : "gate-failed"
+            var name = r.name ?? ""
+            if !r.tags.isEmpty { name += (name.isEmpty ? "" : " ") + r.tags.map { "#" + $0 }.joined(separator: " ") }
+            rows.append([r.id.value, status, r.dagName, Self.shortDate(r.startedAt), Console.seconds(r.duration),
+                         String(r.count(.ran)), String(r.count(.cached)), String(r.count(.failed))]
+                        + columns.map { c in r.metric(c).map(formatNumber) ?? "-" } + [name])
+        }
+        for line in Table.render(rows) { console.out(line) }
+    }
+
+    static func parseSince(_ s: String) -> Date? {
+        if s.hasSuffix("d"), let days = Double(s.dropLast()) { return Date().addingTimeInterval(-days * 86400) }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd"
+        return f.date(from: s)
+    }
+
+    static func shortDate(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "MM-dd HH:mm"
+        return f.string(from: d)
+    }
+
+    /// Keeps columns narrow: long names lose their middle.
+    static func abbreviate(_ s: String) -> String { s.count <= 24 ? s : String(s.prefix(11)) + "…" + String(s.suffix(12)) }
+}
+
+/// Numbers for tables: up to 4 significant decimals, no exponent for everyday sizes.
+func formatNumber(_ d: Double) -> String {
+    if d == d.rounded() && abs(d) < 1e12 { return String(Int(d)) }
+    if abs(d) >= 1000 { return String(format: "%.1f", d) }
+    return String(format: "%.4g", d)
+}
+
+/// Left-aligned text columns separated by two spaces; trailing spaces trimmed.
+enum Table {
+    static func render(_ rows: [[String]]) -> [String] {
+        let widths = (0..<(rows.map(\.count).max() ?? 0)).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            var line = ""
+            for (c, cell) in row.enumerated() { line += Console.pad(cell, widths[c]) + (c == row.count - 1 ? "" : "  ") }
+            while line.hasSuffix(" ") { line.removeLast() }
+            return line
         }
     }
 }
@@ -31,29 +87,27 @@ struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print one recorded run: params, and per task status, reasons, times, metrics.")
 
     @OptionGroup var project: ProjectOptions
-    @Argument(help: ArgumentHelp("A run id, a unique prefix of one, or 'last'.", valueName: "run")) var reference: String = "last"
+    @Argument(help: ArgumentHelp("A run id, a unique prefix of one, a run name, 'last' or 'last~N'.", valueName: "run")) var reference: String = "last"
     @Flag(help: "Print the run record as JSON.") var json = false
 
     func run() throws {
         let console = Console()
-        let store = project.project.runs
-        let ids = store.ids()
-        let matches = reference == "last" ? Array(ids.suffix(1)) : ids.filter { $0.value.hasPrefix(reference) }
-        guard matches.count == 1 else {
-            throw CLIExit(.usage, matches.isEmpty ? "no run '\(reference)' under \(store.root)" : "'\(reference)' matches \(matches.count) runs; give more of the id")
+        let r: RunRecord
+        do { r = try RunQuery(store: project.project.runs).resolve(reference, in: RunQuery(store: project.project.runs).all()) } catch let e as RunQuery.Problem {
+            throw CLIExit(.usage, e.description)
         }
-        let r = try store.load(matches[0])
         if json { console.out(r.json.encoded(pretty: true)); return }
         console.out("run \(r.id)\(r.name.map { " (\($0))" } ?? "")  \(r.status.rawValue)  \(Console.seconds(r.duration))  -j \(r.jobs)")
         console.out("dag \(r.dagPath)  \(r.dagDigest.short)")
         if !r.params.isEmpty {
             console.out("params: " + r.params.keys.sorted().map { "\($0)=\(r.params[$0]!.canonical)" }.joined(separator: " "))
         }
+        for g in r.gateFailures { console.out("gate: \(g)") }
         for t in r.tasks {
             console.out("  \(Console.pad(t.status.rawValue, 8)) \(Console.pad(t.name, 24)) \(Console.pad(Console.seconds(t.duration), 8)) \(t.artifact?.short ?? "")")
             for reason in t.reasons where t.status == .ran || t.status == .failed { console.out("             - \(reason)") }
             if let e = t.error ?? t.outcome, t.status == .failed { console.out("             ! \(e)") }
-            for k in t.metrics.keys.sorted() { console.out("             \(k) = \(JSON.format(t.metrics[k]!))") }
+            for k in t.metrics.keys.sorted() { console.out("             \(k) = \(formatNumber(t.metrics[k]!))") }
         }
     }
 }

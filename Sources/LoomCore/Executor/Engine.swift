@@ -16,6 +16,7 @@ public struct RunOptions: Sendable {
     public var waitForLock = false
     public var lockTimeout: Double?
     public var command = "loom run"
+    public var sweep: String?
     public init() {}
 }
 
@@ -170,6 +171,7 @@ public final class Engine: @unchecked Sendable {
                                params: graph.params, jobs: options.jobs, startedAt: Date(), status: .running, tasks: [])
         record.name = options.name
         record.tags = options.tags
+        record.sweep = options.sweep
         record.overrides = graph.overridden
         record.targets = options.targets
         record.forced = options.forced

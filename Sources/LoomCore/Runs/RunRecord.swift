@@ -71,7 +71,8 @@ public struct TaskReport: Sendable {
 /// Format, version 1 (stable JSON): `format` = "loom-run 1", `id`, `name`, `tags`, `dag` (path),
 /// `dagName`, `dagDigest`, `params` (resolved DAG params, canonical text), `paramValues` (typed),
 /// `overrides` (names given with -P), `targets`, `forced`, `jobs`, `startedAt` (ISO 8601 UTC),
-/// `duration` (s), `status` (running, succeeded, failed, interrupted), `pid`, `host`,
+/// `duration` (s), `status` (running, succeeded, failed, interrupted), `pid`, `host`, optional
+/// `sweep` (sweep id) and `gateFailures` (messages of failed metric gates),
 /// `tasks` (in topological order, see `TaskReport.json`).
 /// Run records hold what varies between runs (times, host); artifacts never do.
 public struct RunRecord: Sendable {
@@ -94,6 +95,10 @@ public struct RunRecord: Sendable {
     public var pid: Int32
     public var host: String
     public var tasks: [TaskReport]
+    /// Set when the run is one point of a parameter sweep (`-P k=3,4,5`): the sweep's id.
+    public var sweep: String?
+    /// Metric gates (`--fail-if`, `--fail-if-drop`) that failed, as messages.
+    public var gateFailures: [String] = []
 
     public init(id: RunID, dagPath: String, dagName: String, dagDigest: Digest, params: [String: ParamValue], jobs: Int,
                 startedAt: Date, status: Status, tasks: [TaskReport]) {
@@ -121,6 +126,8 @@ public struct RunRecord: Sendable {
             "pid": .int(Int(pid)), "host": .string(host), "tasks": .array(tasks.map(\.json)),
         ]
         if let name { o["name"] = .string(name) }
+        if let sweep { o["sweep"] = .string(sweep) }
+        if !gateFailures.isEmpty { o["gateFailures"] = .array(gateFailures.map { .string($0) }) }
         if let duration { o["duration"] = .number((duration * 1000).rounded() / 1000) }
         return .object(o)
     }
@@ -134,6 +141,8 @@ public struct RunRecord: Sendable {
                   params: (j["paramValues"]?.object ?? [:]).mapValues(ParamValue.init(json:)), jobs: j["jobs"]?.int ?? 1,
                   startedAt: started, status: status, tasks: (j["tasks"]?.array ?? []).compactMap(TaskReport.init(json:)))
         name = j["name"]?.string
+        sweep = j["sweep"]?.string
+        gateFailures = (j["gateFailures"]?.array ?? []).compactMap(\.string)
         tags = (j["tags"]?.array ?? []).compactMap(\.string)
         overrides = (j["overrides"]?.array ?? []).compactMap(\.string)
         targets = (j["targets"]?.array ?? []).compactMap(\.string)

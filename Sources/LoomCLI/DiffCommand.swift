@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import LoomCore
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two runs: params, tasks whose key or artifact changed (and why), and every metric.",
+        discussion: "With no RUN: the last two runs (of --dag if given). With one: that run and the run of its DAG before it.")
+
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: "Runs: ids, unique prefixes, names, 'last', 'last~N'.") var runs: [String] = []
+    @Option(help: "Only runs of this DAG.") var dag: String?
+    @Flag(help: "Show unchanged tasks and metrics too.") var all = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if runs.count > 2 { throw ValidationError("loom diff takes at most two runs") }
+    }
+
+    func run() throws {
+        let query = RunQuery(store: project.project.runs)
+        let (old, new) = try pick(query)
+        let d = RunDiff(old: old, new: new)
+        let console = Console()
+        if json { console.out(d.json.encoded(pretty: true)); return }
+        console.out("old \(old.id)\(old.name.map { " (\($0))" } ?? "")  \(old.dagPath)  \(old.status.rawValue)")
+        console.out("new \(new.id)\(new.name.map { " (\($0))" } ?? "")  \(new.dagPath)  \(new.status.rawValue)")
+        if !d.params.isEmpty {
+            console.out("\nparams")
+            for line in Table.render(d.params.map { ["  " + $0.name, ($0.old?.canonical ?? "-") + " -> " + ($0.new?.canonical ?? "-")] }) { console.out(line) }
+        }
+        let tasks = d.tasks.filter { all || $0.keyChanged || $0.artifactChanged || $0.oldStatus != $0.newStatus }
+        if !tasks.isEmpty {
+            console.out("\ntasks")
+            for t in tasks {
+                var what: [String] = []
+                if t.keyChanged { what.append("key changed") }
+                if t.artifactChanged { what.append("output changed") } else if t.keyChanged { what.append("same output") }
+                if t.oldStatus != t.newStatus { what.append("\(t.oldStatus ?? "-") -> \(t.newStatus ?? "-")") }
+                console.out("  \(t.task): \(what.isEmpty ? "unchanged" : what.joined(separator: ", "))")
+                for r in t.reasons { console.out("      - \(r)") }
+            }
+        }
+        let metrics = d.metrics.filter { all || $0.changed }
+        if !metrics.isEmpty {
+            console.out("\nmetrics")
+            var rows = [["  METRIC", "OLD", "NEW", "CHANGE", "REL"]]
+            for m in metrics {
+                rows.append(["  " + Runs.abbreviate(m.name), m.old.map(formatNumber) ?? "-", m.new.map(formatNumber) ?? "-",
+                             m.absolute.map { ($0 > 0 ? "+" : "") + formatNumber($0) } ?? "-",
+                             m.relative.map { String(format: "%+.1f%%", $0 * 100) } ?? "-"])
+            }
+            for line in Table.render(rows) { console.out(line) }
+        }
+        if d.params.isEmpty && tasks.isEmpty && metrics.isEmpty { console.out("\nno differences") }
+    }
+
+    private func pick(_ query: RunQuery) throws -> (RunRecord, RunRecord) {
+        do {
+            let records = query.all(dag: dag)
+            switch runs.count {
+            case 2: return (try query.resolve(runs[0], in: records), try query.resolve(runs[1], in: records))
+            case 1:
+                let new = try query.resolve(runs[0], in: records)
+                guard let old = records.last(where: { $0.id < new.id && $0.dagName == new.dagName }) else {
+                    throw CLIExit(.usage, "run \(new.id) has no earlier run of \(new.dagPath) to compare with")
+                }
+                return (old, new)
+            default:
+                guard records.count >= 2 else { throw CLIExit(.usage, "need at least two recorded runs to compare") }
+                return (records[records.count - 2], records[records.count - 1])
+            }
+        } catch let e as RunQuery.Problem {
+            throw CLIExit(.usage, e.description)
+        }
+    }
+}

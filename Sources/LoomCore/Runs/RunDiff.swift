@@ -1,0 +1,140 @@
+/// What changed between two runs: params, task keys (with field-level reasons), artifacts, metrics.
+public struct RunDiff: Sendable {
+    public struct ParamChange: Sendable, Equatable { public var name: String; public var old: ParamValue?; public var new: ParamValue? }
+
+    public struct TaskChange: Sendable, Equatable {
+        public var task: String
+        public var keyChanged: Bool
+        public var artifactChanged: Bool
+        public var reasons: [String]
+        public var oldStatus: String?
+        public var newStatus: String?
+    }
+
+    public struct MetricChange: Sendable, Equatable {
+        /// `task.metric`
+        public var name: String
+        public var old: Double?
+        public var new: Double?
+        public var absolute: Double? { old.flatMap { o in new.map { $0 - o } } }
+        public var relative: Double? { old.flatMap { o in o == 0 ? nil : absolute.map { $0 / abs(o) } } }
+        public var changed: Bool { old != new }
+    }
+
+    public var old: RunRecord
+    public var new: RunRecord
+    public var params: [ParamChange]
+    public var tasks: [TaskChange]
+    public var metrics: [MetricChange]
+
+    public init(old: RunRecord, new: RunRecord) {
+        self.old = old
+        self.new = new
+        params = Set(old.params.keys).union(new.params.keys).sorted(by: JSON.byteOrder).compactMap { k in
+            old.params[k] == new.params[k] ? nil : ParamChange(name: k, old: old.params[k], new: new.params[k])
+        }
+        let oldTasks = Dictionary(old.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let newTasks = Dictionary(new.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var order = new.tasks.map(\.name)
+        for t in old.tasks where newTasks[t.name] == nil { order.append(t.name) }
+        tasks = order.map { name in
+            let a = oldTasks[name], b = newTasks[name]
+            var reasons: [String] = []
+            switch (a?.manifest, b?.manifest) {
+            case let (m1?, m2?): reasons = KeyDiff.between(m1, m2).map(\.description)
+            case (nil, _?): reasons = a == nil ? ["task added"] : []
+            case (_?, nil): reasons = b == nil ? ["task removed"] : []
+            default: break
+            }
+            return TaskChange(task: name, keyChanged: a?.key != b?.key, artifactChanged: a?.artifact != b?.artifact,
+                              reasons: reasons, oldStatus: a?.status.rawValue, newStatus: b?.status.rawValue)
+        }
+        var m: [MetricChange] = []
+        for name in order {
+            let om = oldTasks[name]?.metrics ?? [:], nm = newTasks[name]?.metrics ?? [:]
+            for k in Set(om.keys).union(nm.keys).sorted(by: JSON.byteOrder) {
+                m.append(MetricChange(name: "\(name).\(k)", old: om[k], new: nm[k]))
+            }
+        }
+        metrics = m
+    }
+
+    public var json: JSON {
+        func num(_ d: Double?) -> JSON { d.map { .number($0) } ?? .null }
+        return .object([
+            "old": .string(old.id.value), "new": .string(new.id.value),
+            "params": .array(params.map { .object(["name": .string($0.name), "old": $0.old?.json ?? .null, "new": $0.new?.json ?? .null]) }),
+            "tasks": .array(tasks.filter { $0.keyChanged || $0.artifactChanged || $0.oldStatus != $0.newStatus }.map {
+                .object(["task": .string($0.task), "keyChanged": .bool($0.keyChanged), "artifactChanged": .bool($0.artifactChanged),
+                         "reasons": .array($0.reasons.map { .string($0) }), "oldStatus": $0.oldStatus.map(JSON.string) ?? .null,
+                         "newStatus": $0.newStatus.map(JSON.string) ?? .null])
+            }),
+            "metrics": .array(metrics.map {
+                .object(["name": .string($0.name), "old": num($0.old), "new": num($0.new), "absolute": num($0.absolute), "relative": num($0.relative)])
+            }),
+        ])
+    }
+}
+
+/// A metric gate for unattended runs: `evaluate.auc < 0.80` fails the run when true;
+/// a drop gate `evaluate.auc > 0.01` fails when the metric fell by more than 0.01 since the
+/// previous successful run of the same DAG.
+public struct MetricGate: Sendable, CustomStringConvertible {
+    public enum Op: String, Sendable, CaseIterable { case lt = "<", le = "<=", gt = ">", ge = ">=", eq = "==", ne = "!=" }
+    public var metric: String
+    public var op: Op
+    public var threshold: Double
+    public var isDrop: Bool
+    public var text: String
+    public var description: String { text }
+
+    /// Parses `task.metric OP number`. nil if it is not of that form.
+    public init?(_ text: String, isDrop: Bool) {
+        let ops: [Op] = [.le, .ge, .eq, .ne, .lt, .gt]
+        for op in ops {
+            let parts = text.components(separatedBy: op.rawValue)
+            guard parts.count == 2 else { continue }
+            let name = parts[0].trimmingSpaces, value = parts[1].trimmingSpaces
+            guard !name.isEmpty, name.contains("."), let v = Double(value) else { return nil }
+            metric = name
+            self.op = op
+            threshold = v
+            self.isDrop = isDrop
+            self.text = text
+            return
+        }
+        return nil
+    }
+
+    public static func compare(_ a: Double, _ op: Op, _ b: Double) -> Bool {
+        switch op {
+        case .lt: return a < b
+        case .le: return a <= b
+        case .gt: return a > b
+        case .ge: return a >= b
+        case .eq: return a == b
+        case .ne: return a != b
+        }
+    }
+
+    /// nil when the gate passes; otherwise why it failed.
+    public func check(_ run: RunRecord, previous: RunRecord?) -> String? {
+        guard let value = run.metric(metric) else { return "gate '\(text)': run has no metric '\(metric)'" }
+        if !isDrop {
+            return Self.compare(value, op, threshold) ? "gate '\(text)' failed: \(metric) = \(JSON.format(value))" : nil
+        }
+        guard let previous, let before = previous.metric(metric) else { return nil }
+        let drop = before - value
+        return Self.compare(drop, op, threshold)
+            ? "gate '\(text)' failed: \(metric) dropped by \(JSON.format(drop)) (\(JSON.format(before)) -> \(JSON.format(value)), previous run \(previous.id))" : nil
+    }
+}
+
+extension RunRecord {
+    /// A metric by `task.metric` name.
+    public func metric(_ name: String) -> Double? {
+        guard let dot = name.firstIndex(of: ".") else { return nil }
+        let task = String(name[..<dot]), key = String(name[name.index(after: dot)...])
+        return tasks.first { $0.name == task }?.metrics[key]
+    }
+}
