@@ -7,7 +7,7 @@ struct Loom: ParsableCommand {
         commandName: "loom",
         abstract: "A reproducible DAG runner: content-addressed artifacts, stale-only reruns with reasons, parallel tasks.",
         discussion: "Exit codes: 0 ok, 1 a task failed, 2 usage, 3 invalid DAG or data, 4 project lock busy, 5 a metric gate failed, 70 internal error, 130 interrupted.",
-        subcommands: [Run.self, Status.self, Runs.self, Show.self, Diff.self, PathCommand.self, Kinds.self, ExecBuiltin.self])
+        subcommands: [Run.self, Status.self, Runs.self, Show.self, Diff.self, PathCommand.self, DagCommand.self, Verify.self, GC.self, DU.self, Kinds.self, ExecBuiltin.self])
 }
 
 /// The whole CLI as a function: arguments in, exit status out (testable in-process).

@@ -86,7 +86,10 @@ struct Run: ParsableCommand {
             let previous = RunQuery(store: project.runs).all(dag: graph.dagPath)
                 .last { $0.id != record.id && $0.status == .succeeded && $0.gateFailures.isEmpty }
             record.gateFailures = gates.compactMap { $0.check(record, previous: previous) }
-            if !record.gateFailures.isEmpty { try project.runs.save(record) }
+            if !record.gateFailures.isEmpty {
+                try project.runs.save(record)
+                try engine.writeReport(record)
+            }
         }
         return finish(record, project: project, console: console)
     }

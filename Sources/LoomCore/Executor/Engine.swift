@@ -210,7 +210,15 @@ public final class Engine: @unchecked Sendable {
         record.duration = seconds(since: t0)
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
         try runs.save(record)
+        try writeReport(record)
         return record
+    }
+
+    /// Writes `report.html` beside the run record (again after gates change the record).
+    public func writeReport(_ record: RunRecord) throws {
+        var needs: [String: [String]] = [:]
+        for n in graph.nodes { needs[n.id.name] = n.needs.map { graph.nodes[$0].id.name } }
+        try FileSystem.writeAtomically(project.runs.directory(record.id) + "/report.html", RunReport.html(record, needs: needs))
     }
 
     private func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }

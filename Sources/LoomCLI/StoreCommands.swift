@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import LoomCore
+
+/// Runs `body` holding the project lock (store maintenance must never race a `loom run`).
+func withProjectLock<T>(_ project: Project, wait: Bool, _ body: () throws -> T) throws -> T {
+    let lock = ProjectLock(path: project.storeRoot + "/lock")
+    try FileSystem.makeDirectories(project.storeRoot)
+    do { try lock.acquire(wait: wait, command: CommandLine.arguments.joined(separator: " ")) } catch let b as ProjectLock.Busy {
+        throw CLIExit(.lockBusy, b.description)
+    }
+    defer { lock.release() }
+    return try body()
+}
+
+func bytes(_ n: Int64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var v = Double(n), u = 0
+    while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+    return u == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[u])
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check the store: every artifact matches its digest, every key points at an artifact.",
+                                                    discussion: "Exit 0 when clean, 1 when problems were found (and, with --repair, removed).")
+    @OptionGroup var project: ProjectOptions
+    @Flag(help: "Delete corrupt artifacts and dangling keys so the next run rebuilds them.") var repair = false
+    @Flag(help: "Wait for a running loom run instead of exiting with code 4.") var wait = false
+
+    func run() throws {
+        let console = Console()
+        let project = self.project.project
+        let report = try withProjectLock(project, wait: wait) {
+            StoreMaintenance(store: try LocalStore(root: project.storeRoot)).verify(repair: repair)
+        }
+        for d in report.corrupt { console.out("corrupt artifact \(d.hex)\(repair ? " (removed)" : "")") }
+        for k in report.danglingKeys { console.out("dangling key \(project.display(k))\(repair ? " (removed)" : "")") }
+        console.out("checked \(report.treesChecked) artifacts and \(report.keysChecked) keys: "
+            + (report.isClean ? "clean" : "\(report.corrupt.count) corrupt, \(report.danglingKeys.count) dangling\(repair ? ", repaired" : "; run 'loom verify --repair'")"))
+        if !report.isClean { throw CLIExit(.taskFailed) }
+    }
+}
+
+struct GC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Delete artifacts that no kept run and no DAG's latest build references.",
+        discussion: "Kept runs: with no --keep option, every recorded run; otherwise the union of --keep-last, --keep-days and --keep-named. The latest build of every DAG (artifacts/state) is always kept.")
+    @OptionGroup var project: ProjectOptions
+    @Option(help: "Keep the artifacts of the last N runs.") var keepLast: Int?
+    @Option(help: "Keep the artifacts of runs from the last D days.") var keepDays: Double?
+    @Flag(help: "Keep the artifacts of every named run.") var keepNamed = false
+    @Flag(help: "Print what would be freed; delete nothing.") var dryRun = false
+    @Flag(help: "Wait for a running loom run instead of exiting with code 4.") var wait = false
+
+    func run() throws {
+        let console = Console()
+        let project = self.project.project
+        let runs = RunQuery(store: project.runs).all()
+        let cutoff = keepDays.map { Date().addingTimeInterval(-$0 * 86400) }
+        let anyRule = keepLast != nil || keepDays != nil || keepNamed
+        let lastIDs = Set(runs.suffix(keepLast ?? 0).map(\.id))
+        let kept = runs.filter { r in
+            !anyRule || lastIDs.contains(r.id) || (cutoff.map { r.startedAt >= $0 } ?? false) || (keepNamed && r.name != nil)
+        }
+        let report = try withProjectLock(project, wait: wait) { () -> StoreMaintenance.GCReport in
+            let m = StoreMaintenance(store: try LocalStore(root: project.storeRoot))
+            var keep = Set(kept.flatMap { $0.tasks.compactMap(\.artifact) })
+            for (_, state) in m.states() { keep.formUnion(state.tasks.values.map(\.artifact)) }
+            return m.collect(keep: keep, dryRun: dryRun)
+        }
+        console.out("\(dryRun ? "would remove" : "removed") \(report.artifactsRemoved) artifacts, \(report.keysRemoved) keys"
+            + (dryRun ? "" : ", \(report.blobsRemoved) files") + "; \(dryRun ? "would free" : "freed") \(bytes(report.bytesFreed))"
+            + "; kept \(report.artifactsKept) artifacts of \(kept.count) of \(runs.count) runs and the latest builds")
+    }
+}
+
+struct DU: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "du", abstract: "Store size, by DAG and task (latest builds).")
+    @OptionGroup var project: ProjectOptions
+
+    func run() throws {
+        let console = Console()
+        let project = self.project.project
+        guard FileSystem.isDirectory(project.storeRoot + "/trees") else { console.out("the store is empty"); return }
+        let m = StoreMaintenance(store: try LocalStore(root: project.storeRoot))
+        var rows = [["DAG", "TASK", "SIZE", "ARTIFACT"]]
+        for (dag, state) in m.states() {
+            var total: Int64 = 0
+            for task in state.tasks.keys.sorted() {
+                let d = state.tasks[task]!.artifact
+                let size = m.size(of: d)
+                total += size
+                rows.append([dag, task, bytes(size), d.short])
+            }
+            rows.append([dag, "(total)", bytes(total), ""])
+        }
+        for line in Table.render(rows) { console.out(line) }
+        let trees = ((try? FileSystem.listDirectory(project.storeRoot + "/trees")) ?? []).count
+        console.out("store: \(trees) artifacts, \(bytes(m.blobBytes())) on disk (identical files stored once)")
+    }
+}
+
+struct DagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dag", abstract: "Print a DAG's graph: as text, Graphviz dot, or Mermaid.")
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var dag: DAGOptions
+    @Flag(help: "Graphviz dot.") var dot = false
+    @Flag(help: "Mermaid flowchart.") var mermaid = false
+
+    func run() throws {
+        let console = Console()
+        let graph = try loadGraph(project.project, dag, console: console)
+        if dot {
+            var out = "digraph \"\(graph.dagName)\" {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n"
+            for n in graph.nodes { out += "  \"\(n.id.name)\" [label=\"\(n.id.name)\\n\(n.kind)\"];\n" }
+            for n in graph.nodes { for j in n.needs { out += "  \"\(graph.nodes[j].id.name)\" -> \"\(n.id.name)\";\n" } }
+            console.out(out + "}")
+        } else if mermaid {
+            var out = "flowchart LR\n"
+            for n in graph.nodes { out += "  \(Self.mermaidID(n.id.name))[\"\(n.id.name)<br/>\(n.kind)\"]\n" }
+            for n in graph.nodes { for j in n.needs { out += "  \(Self.mermaidID(graph.nodes[j].id.name)) --> \(Self.mermaidID(n.id.name))\n" } }
+            console.out(out.trimmingTrailingNewline)
+        } else {
+            let width = graph.nodes.map(\.id.name.count).max() ?? 0
+            for n in graph.nodes {
+                let needs = n.needs.map { graph.nodes[$0].id.name }
+                console.out(needs.isEmpty ? "\(Console.pad(n.id.name, width))  \(n.kind)"
+                    : "\(Console.pad(n.id.name, width))  \(Console.pad(n.kind, 10))  <- " + needs.joined(separator: ", "))
+            }
+        }
+    }
+
+    static func mermaidID(_ s: String) -> String { "t_" + s.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined() }
+}

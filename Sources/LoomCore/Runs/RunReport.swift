@@ -1,0 +1,97 @@
+import Foundation
+
+/// `experiments/<run>/report.html`: one self-contained page (inline SVG and CSS, no script, no
+/// network) with the DAG coloured by status, a timeline of task starts and ends (which shows the
+/// parallelism), durations, cache hits, reasons, metrics and links to the logs.
+public enum RunReport {
+    static let colours: [TaskStatus: (fill: String, label: String)] = [
+        .ran: ("#4caf50", "ran"), .cached: ("#90a4ae", "cached"), .failed: ("#e53935", "failed"),
+        .skipped: ("#ffb74d", "skipped"), .upToDate: ("#90a4ae", "up to date"), .stale: ("#ffb74d", "stale"),
+    ]
+
+    /// - Parameter needs: each task's needed tasks (from the graph), to draw the edges.
+    public static func html(_ r: RunRecord, needs: [String: [String]]) -> String {
+        var h = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>loom run \(esc(r.id.value))</title>
+        <style>
+        body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+        table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}
+        .s{display:inline-block;padding:0 6px;border-radius:3px;color:#fff}.muted{color:#777}code{font-size:12px}
+        </style></head><body>
+        <h1>loom run \(esc(r.id.value))\(r.name.map { " — " + esc($0) } ?? "")</h1>
+        <p><b>\(esc(r.status.rawValue))</b> · \(esc(r.dagPath)) · started \(esc(RunID.iso(r.startedAt))) · \(String(format: "%.2f", r.duration ?? 0)) s · -j \(r.jobs) ·
+        \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, \(r.count(.skipped)) skipped</p>
+        """
+        if !r.params.isEmpty {
+            h += "<p>params: " + r.params.keys.sorted().map { "<code>\(esc($0))=\(esc(r.params[$0]!.canonical))</code>" }.joined(separator: " ") + "</p>"
+        }
+        for g in r.gateFailures { h += "<p style=\"color:#e53935\">\(esc(g))</p>" }
+        h += "<h2>DAG</h2>" + dagSVG(r, needs: needs)
+        h += "<h2>Timeline</h2>" + timelineSVG(r)
+        h += "<h2>Tasks</h2><table><tr><th>task</th><th>kind</th><th>status</th><th>duration</th><th>why</th><th>metrics</th><th>log</th></tr>"
+        for t in r.tasks {
+            let c = colours[t.status]!
+            let why = (t.status == .cached ? ["cache hit"] : t.reasons) + [t.error ?? t.outcome].compactMap { $0 }
+            let metrics = t.metrics.keys.sorted().map { "\(esc($0)) = \(esc(JSON.format(t.metrics[$0]!)))" }.joined(separator: "<br>")
+            h += "<tr><td>\(esc(t.name))</td><td>\(esc(t.kind))</td><td><span class=\"s\" style=\"background:\(c.fill)\">\(c.label)</span></td>"
+            h += "<td>\(t.duration.map { String(format: "%.2f s", $0) } ?? "")</td><td>\(why.map(esc).joined(separator: "<br>"))</td><td>\(metrics)</td>"
+            h += "<td>\(t.log.map { "<a href=\"\(esc($0))\">log</a>" } ?? "")</td></tr>"
+        }
+        return h + "</table></body></html>\n"
+    }
+
+    /// Layered drawing: a task's column is the length of the longest path of needs leading to it.
+    static func dagSVG(_ r: RunRecord, needs: [String: [String]]) -> String {
+        let names = r.tasks.map(\.name)
+        var layer: [String: Int] = [:]
+        for n in names { layer[n] = (needs[n] ?? []).compactMap { layer[$0] }.max().map { $0 + 1 } ?? 0 }
+        var rows: [Int: Int] = [:], pos: [String: (Int, Int)] = [:]
+        for n in names { let l = layer[n]!; pos[n] = (l, rows[l, default: 0]); rows[l, default: 0] += 1 }
+        let w = 150, hgt = 34, gx = 60, gy = 16
+        let width = ((layer.values.max() ?? 0) + 1) * (w + gx), height = (rows.values.max() ?? 1) * (hgt + gy)
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-size=\"12\">"
+        for n in names {
+            for m in needs[n] ?? [] {
+                guard let a = pos[m], let b = pos[n] else { continue }
+                let x1 = a.0 * (w + gx) + w, y1 = a.1 * (hgt + gy) + hgt / 2, x2 = b.0 * (w + gx), y2 = b.1 * (hgt + gy) + hgt / 2
+                s += "<path d=\"M\(x1),\(y1) C\(x1 + gx / 2),\(y1) \(x2 - gx / 2),\(y2) \(x2),\(y2)\" fill=\"none\" stroke=\"#999\"/>"
+            }
+        }
+        for t in r.tasks {
+            let p = pos[t.name]!, c = colours[t.status]!
+            s += "<g><title>\(esc(t.name)): \(c.label)</title><rect x=\"\(p.0 * (w + gx))\" y=\"\(p.1 * (hgt + gy))\" width=\"\(w)\" height=\"\(hgt)\" rx=\"5\" fill=\"\(c.fill)\"/>"
+            s += "<text x=\"\(p.0 * (w + gx) + 8)\" y=\"\(p.1 * (hgt + gy) + 21)\" fill=\"#fff\">\(esc(String(t.name.prefix(20))))</text></g>"
+        }
+        return s + "</svg>"
+    }
+
+    static func timelineSVG(_ r: RunRecord) -> String {
+        let tasks = r.tasks.filter { $0.start != nil }
+        guard !tasks.isEmpty else { return "<p class=\"muted\">no task ran</p>" }
+        let total = max(r.duration ?? 0, tasks.map { ($0.start ?? 0) + ($0.duration ?? 0) }.max() ?? 0, 0.001)
+        let left = 160, width = 640, row = 20
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(left + width + 60)\" height=\"\(tasks.count * row + 24)\" font-size=\"11\">"
+        for (i, t) in tasks.enumerated() {
+            let x = left + Int(Double(width) * (t.start ?? 0) / total), bw = max(2, Int(Double(width) * (t.duration ?? 0) / total))
+            s += "<text x=\"0\" y=\"\(i * row + 14)\">\(esc(String(t.name.prefix(22))))</text>"
+            s += "<rect x=\"\(x)\" y=\"\(i * row + 3)\" width=\"\(bw)\" height=\"\(row - 6)\" fill=\"\(colours[t.status]!.fill)\"><title>\(esc(t.name)) \(String(format: "%.3f", t.start ?? 0))+\(String(format: "%.3f", t.duration ?? 0)) s</title></rect>"
+        }
+        s += "<text x=\"\(left)\" y=\"\(tasks.count * row + 18)\" class=\"muted\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(tasks.count * row + 18)\">\(String(format: "%.2f", total)) s</text>"
+        return s + "</svg>"
+    }
+
+    static func esc(_ s: String) -> String {
+        var o = ""
+        for c in s {
+            switch c {
+            case "&": o += "&amp;"
+            case "<": o += "&lt;"
+            case ">": o += "&gt;"
+            case "\"": o += "&quot;"
+            default: o.append(c)
+            }
+        }
+        return o
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Checking and pruning the local store (`loom verify`, `loom gc`, `loom du`). Callers hold the
+/// project lock, so no run commits while these walk the store.
+public struct StoreMaintenance {
+    public let store: LocalStore
+    public init(store: LocalStore) { self.store = store }
+
+    public struct VerifyReport: Sendable {
+        public var treesChecked = 0
+        public var keysChecked = 0
+        /// Artifacts whose files no longer match their digest.
+        public var corrupt: [Digest] = []
+        /// Key entries that point at an artifact that is missing (or corrupt), or cannot be read.
+        public var danglingKeys: [String] = []
+        public var repaired = false
+        public var isClean: Bool { corrupt.isEmpty && danglingKeys.isEmpty }
+    }
+
+    /// Re-hashes every artifact and checks every key entry. With `repair`, deletes corrupt
+    /// artifacts and the key entries that point at missing ones, so the next run rebuilds them.
+    public func verify(repair: Bool) -> VerifyReport {
+        var r = VerifyReport()
+        var bad = Set<Digest>()
+        for name in (try? FileSystem.listDirectory(store.root + "/trees")) ?? [] {
+            guard let d = Digest(hex: name) else { continue }
+            r.treesChecked += 1
+            if !store.verify(d) { r.corrupt.append(d); bad.insert(d) }
+        }
+        for (path, entry) in keyEntries() {
+            r.keysChecked += 1
+            if let e = entry, store.contains(e.artifact), !bad.contains(e.artifact) { continue }
+            r.danglingKeys.append(path)
+        }
+        if repair {
+            for d in r.corrupt { FileSystem.removeTree(store.location(of: d)) }
+            for p in r.danglingKeys { unlink(p) }
+            r.repaired = true
+        }
+        return r
+    }
+
+    /// Every key entry file with its parsed entry (nil if unreadable).
+    func keyEntries() -> [(String, ActionEntry?)] {
+        var out: [(String, ActionEntry?)] = []
+        let keys = store.root + "/keys"
+        for shard in (try? FileSystem.listDirectory(keys)) ?? [] {
+            for name in (try? FileSystem.listDirectory(keys + "/" + shard)) ?? [] where !name.contains(".tmp.") {
+                out.append((keys + "/" + shard + "/" + name, CacheKey(hex: name).flatMap(store.lookup)))
+            }
+        }
+        return out
+    }
+
+    public struct GCReport: Sendable {
+        public var artifactsRemoved = 0
+        public var keysRemoved = 0
+        public var blobsRemoved = 0
+        public var bytesFreed: Int64 = 0
+        public var artifactsKept = 0
+    }
+
+    /// Deletes every artifact not in `keep`, the key entries pointing at them, and file blobs no
+    /// artifact links to any more. With `dryRun`, only counts.
+    public func collect(keep: Set<Digest>, dryRun: Bool) -> GCReport {
+        var r = GCReport()
+        var removed = Set<Digest>()
+        for name in (try? FileSystem.listDirectory(store.root + "/trees")) ?? [] {
+            guard let d = Digest(hex: name) else { continue }
+            if keep.contains(d) { r.artifactsKept += 1; continue }
+            removed.insert(d)
+            r.artifactsRemoved += 1
+            if dryRun { r.bytesFreed += uniqueBytes(d) } else { FileSystem.removeTree(store.location(of: d)) }
+        }
+        for (path, entry) in keyEntries() where entry.map({ removed.contains($0.artifact) }) ?? true {
+            r.keysRemoved += 1
+            if !dryRun { unlink(path) }
+        }
+        if !dryRun {
+            // A blob with one link is referenced by no artifact any more.
+            let blobs = store.root + "/blobs"
+            for shard in (try? FileSystem.listDirectory(blobs)) ?? [] {
+                for name in (try? FileSystem.listDirectory(blobs + "/" + shard)) ?? [] {
+                    let p = blobs + "/" + shard + "/" + name
+                    var st = stat()
+                    if lstat(p, &st) == 0, st.st_nlink <= 1 {
+                        r.blobsRemoved += 1
+                        r.bytesFreed += Int64(st.st_size)
+                        unlink(p)
+                    }
+                }
+            }
+        }
+        return r
+    }
+
+    /// Bytes of an artifact's files that no other artifact shares (what deleting it would free).
+    func uniqueBytes(_ d: Digest) -> Int64 {
+        var total: Int64 = 0
+        _ = try? TreeListing.scan(store.location(of: d)) { abs, _, _, size in
+            var st = stat()
+            // Links: the blob plus this artifact's name; more means another artifact shares it.
+            if lstat(abs, &st) == 0, st.st_nlink <= 2 { total += size }
+            return Digest(bytes: Array(repeating: 0, count: 32))
+        }
+        return total
+    }
+
+    /// Total bytes of an artifact's files (shared files counted in full).
+    public func size(of d: Digest) -> Int64 {
+        var total: Int64 = 0
+        _ = try? TreeListing.scan(store.location(of: d)) { _, _, _, size in
+            total += size
+            return Digest(bytes: Array(repeating: 0, count: 32))
+        }
+        return total
+    }
+
+    /// Bytes of all blobs: the store's real size on disk (each file counted once).
+    public func blobBytes() -> Int64 {
+        var total: Int64 = 0
+        let blobs = store.root + "/blobs"
+        for shard in (try? FileSystem.listDirectory(blobs)) ?? [] {
+            for name in (try? FileSystem.listDirectory(blobs + "/" + shard)) ?? [] {
+                var st = stat()
+                if lstat(blobs + "/" + shard + "/" + name, &st) == 0 { total += Int64(st.st_size) }
+            }
+        }
+        return total
+    }
+
+    /// The latest build state of every DAG that has one: (dag name, state).
+    public func states() -> [(String, BuildState)] {
+        ((try? FileSystem.listDirectory(store.root + "/state")) ?? []).filter { $0.hasSuffix(".tsv") }.map {
+            (String($0.dropLast(4)), BuildState.load(store.root + "/state/" + $0))
+        }
+    }
+}
