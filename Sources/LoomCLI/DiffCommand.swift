@@ -29,14 +29,14 @@ struct Diff: ParsableCommand {
             console.out("\nparams")
             for line in Table.render(d.params.map { ["  " + $0.name, ($0.old?.canonical ?? "-") + " -> " + ($0.new?.canonical ?? "-")] }) { console.out(line) }
         }
-        let tasks = d.tasks.filter { all || $0.keyChanged || $0.artifactChanged || $0.oldStatus != $0.newStatus }
+        let tasks = d.tasks.filter { all || $0.changed }
         if !tasks.isEmpty {
             console.out("\ntasks")
             for t in tasks {
                 var what: [String] = []
                 if t.keyChanged { what.append("key changed") }
                 if t.artifactChanged { what.append("output changed") } else if t.keyChanged { what.append("same output") }
-                if t.oldStatus != t.newStatus { what.append("\(t.oldStatus ?? "-") -> \(t.newStatus ?? "-")") }
+                if t.outcomeChanged { what.append("\(t.oldStatus ?? "-") -> \(t.newStatus ?? "-")") }
                 console.out("  \(t.task): \(what.isEmpty ? "unchanged" : what.joined(separator: ", "))")
                 for r in t.reasons { console.out("      - \(r)") }
             }

@@ -122,6 +122,7 @@ import LoomCore
         #expect(again.stderr.contains("did not exit cleanly; taking over its lock"))
         #expect(has(again, "cached", "quick"))
         #expect(s.read("artifacts/latest/t/slow/done") == "done\n")
+        #expect(try s.loom("verify").stdout.hasSuffix(": clean\n"))
     }
 
     @Test func secondRunGetsLockBusyAndWaitWorks() throws {

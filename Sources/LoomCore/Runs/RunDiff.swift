@@ -9,6 +9,12 @@ public struct RunDiff: Sendable {
         public var reasons: [String]
         public var oldStatus: String?
         public var newStatus: String?
+        /// Ran and cached are the same outcome (an artifact); failed and skipped are not.
+        public var outcomeChanged: Bool {
+            func outcome(_ s: String?) -> String? { s == "ran" || s == "cached" ? "ok" : s }
+            return outcome(oldStatus) != outcome(newStatus)
+        }
+        public var changed: Bool { keyChanged || artifactChanged || outcomeChanged }
     }
 
     public struct MetricChange: Sendable, Equatable {
@@ -64,7 +70,7 @@ public struct RunDiff: Sendable {
         return .object([
             "old": .string(old.id.value), "new": .string(new.id.value),
             "params": .array(params.map { .object(["name": .string($0.name), "old": $0.old?.json ?? .null, "new": $0.new?.json ?? .null]) }),
-            "tasks": .array(tasks.filter { $0.keyChanged || $0.artifactChanged || $0.oldStatus != $0.newStatus }.map {
+            "tasks": .array(tasks.filter(\.changed).map {
                 .object(["task": .string($0.task), "keyChanged": .bool($0.keyChanged), "artifactChanged": .bool($0.artifactChanged),
                          "reasons": .array($0.reasons.map { .string($0) }), "oldStatus": $0.oldStatus.map(JSON.string) ?? .null,
                          "newStatus": $0.newStatus.map(JSON.string) ?? .null])

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+import LoomCore
+
+let measured = """
+params:
+  k: 4
+  n: 10
+tasks:
+  data:
+    kind: shell
+    cmd: seq 1 {{params.n}} > $LOOM_OUT/d.txt
+  model:
+    kind: shell
+    needs: [data]
+    cmd: |
+      awk -v k={{params.k}} '{ s += $1 % k } END { printf "{\\"auc\\": %.3f, \\"rows\\": %d}\\n", s / (NR * k), NR }' $LOOM_IN/data/d.txt > $LOOM_OUT/metrics.json
+  report:
+    kind: shell
+    needs: [model]
+    cmd: cp $LOOM_IN/model/metrics.json $LOOM_OUT/
+"""
+
+@Suite(.serialized) struct CompareTests {
+    func sandbox() -> Sandbox {
+        let s = Sandbox()
+        s.write("dags/t.yaml", measured)
+        return s
+    }
+
+    @Test func diffNamesTheParamTheTasksAndTheMetrics() throws {
+        let s = sandbox()
+        #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)
+        #expect(try s.loom("run", "dags/t.yaml", "-q", "-P", "k=5", "--name", "k5").status == 0)
+        let d = try s.loom("diff", "--json")
+        #expect(d.status == 0)
+        let j = try JSON.parse(d.stdout)
+        #expect(j["params"] == .array([.object(["name": .string("k"), "old": .int(4), "new": .int(5)])]))
+        let tasks = j["tasks"]?.array ?? []
+        #expect(tasks.compactMap { $0["task"]?.string } == ["model", "report"])
+        #expect(tasks.first?["reasons"] == .array([.string("param 'k' changed 4 -> 5")]))
+        #expect(tasks.last?["reasons"] == .array([.string("input 'model' changed")]))
+        let metrics = (j["metrics"]?.array ?? []).filter { $0["name"]?.string == "model.auc" }
+        // mean of (i mod k) / k over 1..10: k=4 -> 15/40 = 0.375, k=5 -> 20/50 = 0.4
+        #expect(metrics.first?["old"]?.double == 0.375 && metrics.first?["new"]?.double == 0.4)
+        #expect(abs((metrics.first?["absolute"]?.double ?? 0) - 0.025) < 1e-12)
+        // By name and relative references too.
+        let byName = try s.loom("diff", "last~1", "k5")
+        #expect(byName.stdout.contains("  k  4 -> 5"))
+        #expect(byName.stdout.contains("model: key changed, output changed\n      - param 'k' changed 4 -> 5"))
+        #expect(byName.stdout.contains("model.auc"))
+        #expect(!byName.stdout.contains("model.rows"), "unchanged metrics are hidden without --all")
+    }
+
+    @Test func sweepRecordsOneRunPerPointAndRunsUnaffectedTasksOnce() throws {
+        let s = sandbox()
+        let r = try s.loom("run", "dags/t.yaml", "-P", "k=2,3,4,5")
+        #expect(r.status == 0, "\(r.stderr)")
+        let runs = RunQuery(store: RunStore(root: s.root + "/experiments")).all()
+        #expect(runs.count == 4)
+        let sweep = try #require(runs.first?.sweep)
+        #expect(runs.allSatisfy { $0.sweep == sweep })
+        #expect(runs.map { $0.params["k"] } == [.int(2), .int(3), .int(4), .int(5)])
+        let dataRuns = runs.filter { $0.tasks.first { $0.name == "data" }?.status == .ran }
+        #expect(dataRuns.count == 1)
+        let listed = try s.loom("runs", "--sweep", sweep, "--metrics", "model.auc")
+        #expect(listed.stdout.split(separator: "\n").count == 5)
+    }
+
+    @Test func gatesFailTheRunWithTheirOwnCode() throws {
+        let s = sandbox()
+        let ok = try s.loom("run", "dags/t.yaml", "-q", "--fail-if", "model.auc < 0.3")
+        #expect(ok.status == 0)
+        let low = try s.loom("run", "dags/t.yaml", "-q", "--fail-if", "model.auc < 0.5")
+        #expect(low.status == 5)
+        #expect(low.stderr.contains("error: gate 'model.auc < 0.5' failed: model.auc = 0.375"))
+        // k=2: auc 0.25, a drop of 0.125 from the last successful run without a failed gate.
+        let drop = try s.loom("run", "dags/t.yaml", "-q", "-P", "k=2", "--fail-if-drop", "model.auc > 0.1")
+        #expect(drop.status == 5)
+        #expect(drop.stderr.contains("model.auc dropped by 0.125 (0.375 -> 0.25"))
+        #expect(try s.lastRun().gateFailures.count == 1)
+        let bad = try s.loom("run", "dags/t.yaml", "--fail-if", "auc lower than 3")
+        #expect(bad.status == 2)
+    }
+
+    @Test func cronLineTwiceWithoutATerminal() throws {
+        let s = sandbox()
+        // The README's crontab line, minus cron: absolute paths, --quiet, output appended to a log.
+        let line = "cd \(s.root) && \(Sandbox.binary) run dags/t.yaml --quiet >> \(s.root)/nightly.log 2>&1"
+        for _ in 0..<2 {
+            let p = try Process.run(URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", line])
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+        }
+        let log = s.read("nightly.log") ?? ""
+        let lines = log.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.last?.hasPrefix("loom: succeeded: 0 ran, 3 cached, 0 failed, 0 skipped in ") == true)
+    }
+
+    @Test func gcKeepsExactlyWhatKeptRunsReference() throws {
+        let s = sandbox()
+        for k in [2, 3, 4] { #expect(try s.loom("run", "dags/t.yaml", "-q", "-P", "k=\(k)").status == 0) }
+        let runs = RunQuery(store: RunStore(root: s.root + "/experiments")).all()
+        let store = try LocalStore(root: s.root + "/artifacts")
+        let all = Set(runs.flatMap { $0.tasks.compactMap(\.artifact) })
+        let keep = Set(runs.last!.tasks.compactMap(\.artifact))
+        let dry = try s.loom("gc", "--keep-last", "1", "--dry-run")
+        #expect(dry.stdout.hasPrefix("would remove \(all.subtracting(keep).count) artifacts"))
+        #expect(all.allSatisfy(store.contains))
+        let gc = try s.loom("gc", "--keep-last", "1")
+        #expect(gc.status == 0)
+        #expect(keep.allSatisfy(store.contains))
+        #expect(all.subtracting(keep).allSatisfy { !store.contains($0) })
+        #expect(try s.loom("verify").status == 0)
+        // The kept state still makes the last configuration a no-op.
+        #expect(try s.loom("run", "dags/t.yaml", "-P", "k=4").stdout.contains("0 ran, 3 cached"))
+        #expect(try s.loom("run", "dags/t.yaml", "-q", "-P", "k=2").stdout.contains("2 ran, 1 cached"))
+    }
+
+    @Test func reportAndGraphCommands() throws {
+        let s = sandbox()
+        #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)
+        let r = try s.lastRun()
+        let html = s.read("experiments/\(r.id)/report.html") ?? ""
+        #expect(html.contains("<svg") && html.contains("href=\"logs/data.log\"") && html.contains(">model</text>"))
+        #expect(!html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(try s.loom("dag", "dags/t.yaml").stdout == "data    shell\nmodel   shell       <- data\nreport  shell       <- model\n")
+        #expect(try s.loom("dag", "dags/t.yaml", "--dot").stdout.contains("\"data\" -> \"model\";"))
+    }
+}
