@@ -19,7 +19,8 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         let query = RunQuery(store: project.project.runs)
-        let (old, new) = try pick(query)
+        let (oldSummary, newSummary) = try pick(query)
+        let old = try query.store.load(oldSummary.id), new = try query.store.load(newSummary.id)
         let d = RunDiff(old: old, new: new)
         let console = Console()
         if json { console.out(d.json.encoded(pretty: true)); return }

@@ -92,8 +92,9 @@ struct Show: ParsableCommand {
 
     func run() throws {
         let console = Console()
+        let query = RunQuery(store: project.project.runs)
         let r: RunRecord
-        do { r = try RunQuery(store: project.project.runs).resolve(reference, in: RunQuery(store: project.project.runs).all()) } catch let e as RunQuery.Problem {
+        do { r = try query.store.load(try query.resolve(reference, in: query.all()).id) } catch let e as RunQuery.Problem {
             throw CLIExit(.usage, e.description)
         }
         if json { console.out(r.json.encoded(pretty: true)); return }

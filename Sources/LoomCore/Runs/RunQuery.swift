@@ -31,9 +31,10 @@ public struct RunQuery {
         throw Problem.ambiguous(ref, prefixed.map(\.id.value))
     }
 
-    /// Every readable run record, oldest first, optionally of one DAG (by its short name or path).
+    /// Every run (as summaries: see `RunStore`), oldest first, optionally of one DAG (by its short
+    /// name or path).
     public func all(dag: String? = nil) -> [RunRecord] {
-        let records = store.ids().compactMap { try? store.load($0) }
+        let records = store.summaries()
         guard let dag else { return records }
         let name = GraphBuilder.dagName(dag)
         return records.filter { $0.dagName == name || $0.dagPath == dag }
