@@ -10,14 +10,36 @@ public final class Console: @unchecked Sendable {
 
     public init() { isTTY = isatty(1) == 1 }
 
+    /// On a TTY, a live line kept under the output (`[3/10] running: a, b`), redrawn after each line.
+    private var statusLine = ""
+
     public func out(_ s: String) {
         lock.lock(); defer { lock.unlock() }
-        FileHandle.standardOutput.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+        write(s.hasSuffix("\n") ? s : s + "\n")
+    }
+
+    /// Must hold the lock. Clears the live line, writes, redraws it.
+    private func write(_ text: String) {
+        let clear = isTTY && !statusLine.isEmpty ? "\r\u{1B}[K" : ""
+        let redraw = isTTY && !statusLine.isEmpty ? statusLine : ""
+        FileHandle.standardOutput.write(Data((clear + text + redraw).utf8))
+    }
+
+    /// Sets (or with "" removes) the live status line; a no-op without a TTY or with --quiet.
+    public func status(_ line: String) {
+        guard isTTY && !quiet else { return }
+        lock.lock(); defer { lock.unlock() }
+        let width = 100
+        let shown = line.count > width ? String(line.prefix(width - 1)) + "…" : line
+        FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + shown).utf8))
+        statusLine = shown
     }
 
     public func err(_ s: String) {
         lock.lock(); defer { lock.unlock() }
+        if isTTY && !statusLine.isEmpty { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
         FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+        if isTTY && !statusLine.isEmpty { FileHandle.standardOutput.write(Data(statusLine.utf8)) }
     }
 
     /// A progress line: silent with --quiet, timestamped without a TTY.

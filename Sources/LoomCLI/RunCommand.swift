@@ -73,7 +73,12 @@ struct Run: ParsableCommand {
         options.lockTimeout = waitTimeout
         options.command = CommandLine.arguments.joined(separator: " ")
         options.sweep = sweep
-        engine.observer = { event in report(event, console: console) }
+        let progress = LiveProgress(total: tasks.isEmpty ? graph.nodes.count : graph.closure(of: tasks.compactMap(graph.index(of:))).count, console: console)
+        engine.observer = { event in
+            report(event, console: console)
+            progress.update(event)
+        }
+        defer { console.status("") }
         var record: RunRecord
         do {
             record = try engine.run(options)
@@ -131,6 +136,34 @@ enum Sweep {
             grid = grid.flatMap { prefix in values.map { prefix + [(o.name, $0)] } }
         }
         return grid
+    }
+}
+
+/// The live line on a TTY: how many tasks are done and which are running.
+final class LiveProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: Int
+    private let console: Console
+    private var done = 0
+    private var running: [String] = []
+
+    init(total: Int, console: Console) {
+        self.total = total
+        self.console = console
+    }
+
+    func update(_ e: EngineEvent) {
+        lock.lock()
+        switch e {
+        case let .started(r, _): if !running.contains(r.name) { running.append(r.name) }
+        case let .finished(r):
+            running.removeAll { $0 == r.name }
+            done += 1
+        case .warning: break
+        }
+        let line = "[\(done)/\(total)]" + (running.isEmpty ? "" : " running: " + running.joined(separator: ", "))
+        lock.unlock()
+        console.status(line)
     }
 }
 
