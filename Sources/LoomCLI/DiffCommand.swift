@@ -21,7 +21,8 @@ struct Diff: ParsableCommand {
         let query = RunQuery(store: project.project.runs)
         let (oldSummary, newSummary) = try pick(query)
         let old = try query.store.load(oldSummary.id), new = try query.store.load(newSummary.id)
-        let d = RunDiff(old: old, new: new)
+        let store = FileSystem.isDirectory(project.project.storeRoot + "/keys") ? try? LocalStore(root: project.project.storeRoot) : nil
+        let d = RunDiff(old: old, new: new) { store?.lookup($0)?.manifest }
         let console = Console()
         if json { console.out(d.json.encoded(pretty: true)); return }
         console.out("old \(old.id)\(old.name.map { " (\($0))" } ?? "")  \(old.dagPath)  \(old.status.rawValue)")

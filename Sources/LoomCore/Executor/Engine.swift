@@ -238,6 +238,8 @@ public final class Engine: @unchecked Sendable {
         r.manifest = m
         r.start = seconds(since: t0)
         if let cached, !staleness.isStale {
+            // A cache hit's manifest is the one stored with its key; the record keeps only the key.
+            r.manifest = nil
             r.artifact = cached
             r.metrics = Self.readMetrics(store.location(of: cached))
             finish(i, r, ok: true, digest: cached, done: done)

@@ -33,7 +33,9 @@ public struct RunDiff: Sendable {
     public var tasks: [TaskChange]
     public var metrics: [MetricChange]
 
-    public init(old: RunRecord, new: RunRecord) {
+    /// - Parameter manifest: finds a key's manifest when a record does not hold it (cache hits
+    ///   keep only their key; the manifest is in the action cache).
+    public init(old: RunRecord, new: RunRecord, manifest: (CacheKey) -> KeyManifest? = { _ in nil }) {
         self.old = old
         self.new = new
         params = Set(old.params.keys).union(new.params.keys).sorted(by: JSON.byteOrder).compactMap { k in
@@ -46,7 +48,7 @@ public struct RunDiff: Sendable {
         tasks = order.map { name in
             let a = oldTasks[name], b = newTasks[name]
             var reasons: [String] = []
-            switch (a?.manifest, b?.manifest) {
+            switch (a?.manifest ?? a?.key.flatMap(manifest), b?.manifest ?? b?.key.flatMap(manifest)) {
             case let (m1?, m2?): reasons = KeyDiff.between(m1, m2).map(\.description)
             case (nil, _?): reasons = a == nil ? ["task added"] : []
             case (_?, nil): reasons = b == nil ? ["task removed"] : []
