@@ -57,7 +57,7 @@ struct Diff: ParsableCommand {
         if d.params.isEmpty && tasks.isEmpty && metrics.isEmpty { console.out("\nno differences") }
     }
 
-    private func pick(_ query: RunQuery) throws -> (RunRecord, RunRecord) {
+    private func pick(_ query: RunQuery) throws -> (RunSummary, RunSummary) {
         do {
             let records = query.all(dag: dag)
             switch runs.count {

@@ -65,7 +65,12 @@ struct GC: ParsableCommand {
         }
         let report = try withProjectLock(project, wait: wait) { () -> StoreMaintenance.GCReport in
             let m = StoreMaintenance(store: try LocalStore(root: project.storeRoot))
-            var keep = Set(kept.flatMap { $0.tasks.compactMap(\.artifact) })
+            var keep = Set<Digest>()
+            for summary in kept {
+                // A run whose record cannot be read keeps nothing; say so rather than guess.
+                guard let r = try? project.runs.load(summary.id) else { console.err("warning: cannot read run \(summary.id); its artifacts are not protected"); continue }
+                keep.formUnion(r.tasks.compactMap(\.artifact))
+            }
             for (_, state) in m.states() { keep.formUnion(state.tasks.values.map(\.artifact)) }
             return m.collect(keep: keep, dryRun: dryRun)
         }

@@ -56,7 +56,8 @@ tasks:
         let s = sandbox()
         let r = try s.loom("run", "dags/t.yaml", "-P", "k=2,3,4,5")
         #expect(r.status == 0, "\(r.stderr)")
-        let runs = RunQuery(store: RunStore(root: s.root + "/experiments")).all()
+        let store = RunStore(root: s.root + "/experiments")
+        let runs = store.ids().compactMap { try? store.load($0) }
         #expect(runs.count == 4)
         let sweep = try #require(runs.first?.sweep)
         #expect(runs.allSatisfy { $0.sweep == sweep })
@@ -101,7 +102,8 @@ tasks:
     @Test func gcKeepsExactlyWhatKeptRunsReference() throws {
         let s = sandbox()
         for k in [2, 3, 4] { #expect(try s.loom("run", "dags/t.yaml", "-q", "-P", "k=\(k)").status == 0) }
-        let runs = RunQuery(store: RunStore(root: s.root + "/experiments")).all()
+        let records = RunStore(root: s.root + "/experiments")
+        let runs = records.ids().compactMap { try? records.load($0) }
         let store = try LocalStore(root: s.root + "/artifacts")
         let all = Set(runs.flatMap { $0.tasks.compactMap(\.artifact) })
         let keep = Set(runs.last!.tasks.compactMap(\.artifact))

@@ -126,7 +126,7 @@ public struct MetricGate: Sendable, CustomStringConvertible {
     }
 
     /// nil when the gate passes; otherwise why it failed.
-    public func check(_ run: RunRecord, previous: RunRecord?) -> String? {
+    public func check(_ run: RunRecord, previous: RunSummary?) -> String? {
         guard let value = run.metric(metric) else { return "gate '\(text)': run has no metric '\(metric)'" }
         if !isDrop {
             return Self.compare(value, op, threshold) ? "gate '\(text)' failed: \(metric) = \(JSON.format(value))" : nil

@@ -17,7 +17,7 @@ public struct RunQuery {
     }
 
     /// Resolves a reference among `records` (oldest first).
-    public func resolve(_ ref: String, in records: [RunRecord]) throws -> RunRecord {
+    public func resolve(_ ref: String, in records: [RunSummary]) throws -> RunSummary {
         if ref == "last" || ref.hasPrefix("last~") {
             let back = ref == "last" ? 0 : Int(ref.dropFirst(5)) ?? -1
             guard back >= 0, back < records.count else { throw Problem.none(ref) }
@@ -33,7 +33,7 @@ public struct RunQuery {
 
     /// Every run (as summaries: see `RunStore`), oldest first, optionally of one DAG (by its short
     /// name or path).
-    public func all(dag: String? = nil) -> [RunRecord] {
+    public func all(dag: String? = nil) -> [RunSummary] {
         let records = store.summaries()
         guard let dag else { return records }
         let name = GraphBuilder.dagName(dag)

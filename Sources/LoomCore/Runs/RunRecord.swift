@@ -171,15 +171,14 @@ public struct RunID: Hashable, Comparable, Sendable, CustomStringConvertible {
         return RunID(f.string(from: date) + "-" + String(format: "%02x", UInt8.random(in: 0...UInt8.max)))
     }
 
-    static func iso(_ d: Date) -> String {
+    /// ISO 8601 with milliseconds, UTC. (Formatters are costly to make and thread-safe to share.)
+    nonisolated(unsafe) static let isoFormatter: ISO8601DateFormatter = {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: d)
-    }
+        return f
+    }()
 
-    static func parseISO(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: s)
-    }
+    static func iso(_ d: Date) -> String { isoFormatter.string(from: d) }
+
+    static func parseISO(_ s: String) -> Date? { isoFormatter.date(from: s) }
 }

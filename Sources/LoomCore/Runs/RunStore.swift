@@ -4,10 +4,9 @@ import Glibc
 #endif
 
 /// Run records under `experiments/`: one directory per run, `run.json`, `report.html` and
-/// `logs/<task>.log`; plus `index.jsonl`, one summary line per finished run (appended under the
-/// project lock; a later line for the same id replaces an earlier one), so that listing and
-/// comparing a thousand runs reads one file instead of a thousand. A summary is a run record whose
-/// tasks keep only name, kind, status, key, artifact and metrics. Runs missing from the index
+/// `logs/<task>.log`; plus `index.jsonl`, one `RunSummary` line per finished run (appended under
+/// the project lock; a later line for the same id replaces an earlier one), so that listing and
+/// comparing a thousand runs reads one file instead of a thousand. Runs missing from the index
 /// (crashed, or recorded before the index existed) are read from their `run.json`.
 public struct RunStore: Sendable {
     public let root: String
@@ -29,15 +28,7 @@ public struct RunStore: Sendable {
     var indexPath: String { root + "/index.jsonl" }
 
     func appendIndex(_ r: RunRecord) throws {
-        var summary = r
-        summary.tasks = r.tasks.map { t in
-            var s = TaskReport(name: t.name, kind: t.kind, status: t.status)
-            s.key = t.key
-            s.artifact = t.artifact
-            s.metrics = t.metrics
-            s.duration = t.duration
-            return s
-        }
+        let summary = RunSummary(r)
         let line = summary.json.encoded() + "\n"
         let fd = open(indexPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystem.fail("cannot open", indexPath) }
@@ -47,22 +38,22 @@ public struct RunStore: Sendable {
         if n < 0 { throw FileSystem.fail("cannot write", indexPath) }
     }
 
-    /// Every run, oldest first, as summaries (see the type's comment).
-    public func summaries() -> [RunRecord] {
-        var byID: [String: RunRecord] = [:]
+    /// Every run, oldest first, as summaries.
+    public func summaries() -> [RunSummary] {
+        var byID: [String: RunSummary] = [:]
         if let bytes = try? FileSystem.readBytes(indexPath) {
             var start = 0
             for i in bytes.indices where bytes[i] == 0x0A {
-                if let j = try? JSON.parse(Array(bytes[start..<i])), let r = RunRecord(json: j) { byID[r.id.value] = r }
+                if let j = try? JSON.parse(Array(bytes[start..<i])), let r = RunSummary(json: j) { byID[r.id.value] = r }
                 start = i + 1
             }
         }
-        return ids().compactMap { id in byID[id.value] ?? (try? load(id)) }
+        return ids().compactMap { id in byID[id.value] ?? (try? load(id)).map(RunSummary.init) }
     }
 
-    /// Every run id, oldest first.
+    /// Every run id, oldest first (directories whose name looks like a run id).
     public func ids() -> [RunID] {
-        ((try? FileSystem.listDirectory(root)) ?? []).filter { FileSystem.exists("\(root)/\($0)/run.json") }.map(RunID.init).sorted()
+        ((try? FileSystem.listDirectory(root)) ?? []).filter { $0.count >= 22 && $0.first?.isNumber == true }.map(RunID.init).sorted()
     }
 
     public func load(_ id: RunID) throws -> RunRecord {
