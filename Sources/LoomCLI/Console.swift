@@ -45,16 +45,21 @@ public final class Console: @unchecked Sendable {
     /// A progress line: silent with --quiet, timestamped without a TTY.
     public func progress(_ s: String) {
         guard !quiet else { return }
-        out(isTTY ? s : "\(Self.timestamp()) \(s)")
+        lock.lock(); defer { lock.unlock() }
+        let line = isTTY ? s : "\(Self.timestamp()) \(s)"
+        write(line.hasSuffix("\n") ? line : line + "\n")
     }
 
-    static func timestamp() -> String {
+    nonisolated(unsafe) static let timestampFormatter: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-        return f.string(from: Date())
-    }
+        return f
+    }()
+
+    /// Callers hold the console lock (DateFormatter is not safe to share across threads).
+    static func timestamp() -> String { timestampFormatter.string(from: Date()) }
 
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 

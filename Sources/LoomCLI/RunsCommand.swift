@@ -51,13 +51,15 @@ struct Runs: ParsableCommand {
         return f.date(from: s)
     }
 
-    static func shortDate(_ d: Date) -> String {
+    nonisolated(unsafe) static let shortFormatter: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "MM-dd HH:mm"
-        return f.string(from: d)
-    }
+        return f
+    }()
+
+    static func shortDate(_ d: Date) -> String { shortFormatter.string(from: d) }
 
     /// Keeps columns narrow: long names lose their middle.
     static func abbreviate(_ s: String) -> String { s.count <= 24 ? s : String(s.prefix(11)) + "…" + String(s.suffix(12)) }
