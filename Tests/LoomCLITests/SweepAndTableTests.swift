@@ -1,0 +1,38 @@
+import ArgumentParser
+import Testing
+@testable import LoomCLI
+
+@Suite struct SweepTests {
+    @Test func gridInOrderLastVaryingFastest() throws {
+        let points = try Sweep.points([("k", "3,4"), ("seed", "1,2,3"), ("name", "x")])
+        #expect(points.count == 6)
+        #expect(points.map { $0.map { "\($0.name)=\($0.value)" }.joined(separator: " ") } == [
+            "k=3 seed=1 name=x", "k=3 seed=2 name=x", "k=3 seed=3 name=x",
+            "k=4 seed=1 name=x", "k=4 seed=2 name=x", "k=4 seed=3 name=x",
+        ])
+    }
+
+    @Test func bracketedValuesAreOneValue() throws {
+        #expect(try Sweep.points([("ks", "[3, 4]")]).count == 1)
+        #expect(try Sweep.points([]).count == 1)
+        #expect(throws: ValidationError.self) { try Sweep.points([("k", "3,,4")]) }
+    }
+
+    @Test func tablesAreAlignedAndTrimmed() {
+        #expect(Table.render([["A", "LONGER", "C"], ["aaaa", "b", ""]]) == ["A     LONGER  C", "aaaa  b"])
+        #expect(formatNumber(3) == "3")
+        #expect(formatNumber(0.123456) == "0.1235")
+        #expect(formatNumber(12345.678) == "12345.7")
+        #expect(Runs.abbreviate("evaluate_purchase_model.average_precision").count == 24)
+    }
+
+    @Test func exitCodesAreStable() {
+        #expect([ExitStatus.ok, .taskFailed, .usage, .invalid, .lockBusy, .gateFailed, .internalError, .interrupted].map(\.rawValue)
+            == [0, 1, 2, 3, 4, 5, 70, 130])
+    }
+
+    @Test func unknownCommandIsAUsageError() {
+        #expect(LoomMain.run(["frobnicate"]) == 2)
+        #expect(LoomMain.run(["run"]) == 2)
+    }
+}
