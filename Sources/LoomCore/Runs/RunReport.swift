@@ -9,6 +9,8 @@ public enum RunReport {
         .skipped: ("#ffb74d", "skipped"), .upToDate: ("#90a4ae", "up to date"), .stale: ("#ffb74d", "stale"),
     ]
 
+    public static let maxDrawnTasks = 300
+
     /// - Parameter needs: each task's needed tasks (from the graph), to draw the edges.
     public static func html(_ r: RunRecord, needs: [String: [String]]) -> String {
         var h = """
@@ -27,8 +29,11 @@ public enum RunReport {
             h += "<p>params: " + r.params.keys.sorted().map { "<code>\(esc($0))=\(esc(r.params[$0]!.canonical))</code>" }.joined(separator: " ") + "</p>"
         }
         for g in r.gateFailures { h += "<p style=\"color:#e53935\">\(esc(g))</p>" }
-        h += "<h2>DAG</h2>" + dagSVG(r, needs: needs)
-        h += "<h2>Timeline</h2>" + timelineSVG(r)
+        // Past a few hundred tasks a drawing is unreadable (and slow to write on every no-op run).
+        let drawable = r.tasks.count <= maxDrawnTasks
+        let skipped = "<p class=\"muted\">\(r.tasks.count) tasks: too many to draw (more than \(maxDrawnTasks)); see the table.</p>"
+        h += "<h2>DAG</h2>" + (drawable ? dagSVG(r, needs: needs) : skipped)
+        h += "<h2>Timeline</h2>" + (drawable ? timelineSVG(r) : skipped)
         h += "<h2>Tasks</h2><table><tr><th>task</th><th>kind</th><th>status</th><th>duration</th><th>why</th><th>metrics</th><th>log</th></tr>"
         for t in r.tasks {
             let c = colours[t.status]!
