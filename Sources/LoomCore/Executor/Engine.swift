@@ -32,7 +32,8 @@ public enum EngineEvent: Sendable {
 public final class Engine: @unchecked Sendable {
     public let project: Project
     public let graph: TaskGraph
-    public let store: LocalStore
+    /// The engine sees the store only through these two protocols (a remote store can stand in).
+    public let store: ArtifactStore & ActionCache
     public let runner: TaskRunner
     public var observer: (@Sendable (EngineEvent) -> Void)?
 
@@ -48,11 +49,11 @@ public final class Engine: @unchecked Sendable {
     private var scheduler: Scheduler?
     private var t0: UInt64 = 0
 
-    public init(project: Project, graph: TaskGraph, runner: TaskRunner = ProcessRunner()) throws {
+    public init(project: Project, graph: TaskGraph, runner: TaskRunner = ProcessRunner(), store: (ArtifactStore & ActionCache)? = nil) throws {
         self.project = project
         self.graph = graph
         self.runner = runner
-        store = try LocalStore(root: project.storeRoot)
+        self.store = try store ?? LocalStore(root: project.storeRoot)
         statCache = StatCache(path: project.storeRoot + "/statcache")
         statePath = BuildState.path(storeRoot: project.storeRoot, dag: graph.dagName)
         state = BuildState.load(statePath)
@@ -201,7 +202,7 @@ public final class Engine: @unchecked Sendable {
             }
             if (r.status == .ran || r.status == .cached), let key = r.key, let art = r.artifact {
                 newState.tasks[n.id.name] = BuildState.Record(key: key, artifact: art)
-                store.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
+                (store as? LocalStore)?.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
             }
             record.tasks.append(r)
         }
