@@ -48,6 +48,8 @@ public final class Engine: @unchecked Sendable {
     private var interrupted = false
     private var scheduler: Scheduler?
     private var t0: UInt64 = 0
+    /// The environment tasks inherit, read once (ProcessInfo builds a new dictionary per call).
+    private lazy var baseEnvironment = ProcessInfo.processInfo.environment
 
     public init(project: Project, graph: TaskGraph, runner: TaskRunner = ProcessRunner(), store: (ArtifactStore & ActionCache)? = nil) throws {
         self.project = project
@@ -291,7 +293,7 @@ public final class Engine: @unchecked Sendable {
                     r.metrics = Self.readMetrics(self.store.location(of: digest))
                     self.finish(i, r, ok: true, digest: digest, done: done)
                 } catch {
-                    self.store.discard(staging: work)
+                    self.discardAttempt(work)
                     self.appendLog(logPath, "loom: \(error)\n")
                     r.status = .failed
                     r.error = "\(error)"
@@ -299,7 +301,7 @@ public final class Engine: @unchecked Sendable {
                 }
                 return
             }
-            self.store.discard(staging: work)
+            self.discardAttempt(work)
             r.outcome = outcome.description
             if number <= n.retries && !stop && outcome != .cancelled {
                 // Back off 1 s, 2 s, 4 s ... (at most 30 s) before the next attempt.
@@ -330,9 +332,9 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func makeJob(_ n: TaskNode, attempt: Int, work: String, logPath: String, launcher: [String]) throws -> Job {
-        let out = work + "/out", inDir = work + "/in"
-        try FileSystem.makeDirectories(out)
-        try FileSystem.makeDirectories(inDir)
+        // The staging directory itself is $LOOM_OUT; inputs and the job file sit beside it.
+        let out = work, inDir = work + ".in"
+        if !n.needs.isEmpty { guard mkdir(inDir, 0o755) == 0 else { throw FileSystem.fail("cannot create", inDir) } }
         var inputs: [(name: String, path: String)] = []
         lock.lock()
         for j in n.needs {
@@ -341,8 +343,8 @@ public final class Engine: @unchecked Sendable {
             inputs.append((name, path))
             symlink(path, inDir + "/" + name)
         }
+        var env = baseEnvironment
         lock.unlock()
-        var env = ProcessInfo.processInfo.environment
         env["LOOM_OUT"] = out
         env["LOOM_IN"] = inDir
         env["LOOM_TASK"] = n.id.name
@@ -354,8 +356,8 @@ public final class Engine: @unchecked Sendable {
         } else {
             guard !launcher.isEmpty else { throw InternalError("no launcher for built-in kinds") }
             let invocation = BuiltinInvocation(kind: n.kind, params: n.params, inputs: inputs, output: out, root: project.root, files: n.files)
-            try FileSystem.writeAtomically(work + "/job.json", invocation.json.encoded(pretty: true))
-            arguments = launcher + [work + "/job.json"]
+            try FileSystem.writeAtomically(work + ".job.json", invocation.json.encoded(pretty: true))
+            arguments = launcher + [work + ".job.json"]
         }
         return Job(task: n.id, attempt: attempt, arguments: arguments, environment: env,
                    workingDirectory: project.root, logPath: logPath, timeout: n.timeout)
@@ -363,14 +365,24 @@ public final class Engine: @unchecked Sendable {
 
     /// Checks declared outputs, moves the output into the store, then records the key.
     private func commit(_ n: TaskNode, work: String, manifest m: KeyManifest, key: CacheKey) throws -> Digest {
-        let out = work + "/out"
-        for o in n.outputs where !FileSystem.exists(out + "/" + o) {
+        for o in n.outputs where !FileSystem.exists(work + "/" + o) {
             throw KindError("declared output '\(o)' was not written to $LOOM_OUT")
         }
-        let digest = try store.commit(staging: out)
+        discardSidecars(work)
+        let digest = try store.commit(staging: work)
         try store.record(ActionEntry(key: key, artifact: digest, manifest: m))
-        store.discard(staging: work)
         return digest
+    }
+
+    /// Removes what sits beside a staging directory (inputs, job file).
+    private func discardSidecars(_ work: String) {
+        FileSystem.removeTree(work + ".in")
+        unlink(work + ".job.json")
+    }
+
+    private func discardAttempt(_ work: String) {
+        discardSidecars(work)
+        store.discard(staging: work)
     }
 
     private func appendLog(_ path: String, _ text: String) {
