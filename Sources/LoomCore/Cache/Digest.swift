@@ -51,24 +51,23 @@ enum Hex {
     }
 
     static func decode(_ s: String) -> [UInt8]? {
-        let u = Array(s.utf8)
-        guard u.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            case 0x41...0x46: return c - 0x41 + 10
-            default: return nil
+        var s = s
+        return s.withUTF8 { u -> [UInt8]? in
+            guard u.count % 2 == 0 else { return nil }
+            @inline(__always) func nibble(_ c: UInt8) -> UInt8? {
+                switch c {
+                case 0x30...0x39: return c - 0x30
+                case 0x61...0x66: return c - 0x61 + 10
+                case 0x41...0x46: return c - 0x41 + 10
+                default: return nil
+                }
             }
+            var out = [UInt8](repeating: 0, count: u.count / 2)
+            for i in 0..<out.count {
+                guard let h = nibble(u[2 * i]), let l = nibble(u[2 * i + 1]) else { return nil }
+                out[i] = h << 4 | l
+            }
+            return out
         }
-        var out = [UInt8]()
-        out.reserveCapacity(u.count / 2)
-        var i = 0
-        while i < u.count {
-            guard let h = nibble(u[i]), let l = nibble(u[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-            i += 2
-        }
-        return out
     }
 }

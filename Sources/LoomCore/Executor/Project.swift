@@ -25,8 +25,17 @@ public struct Project: Sendable {
             throw DiagnosticError([Diagnostic(.error, "cannot read DAG file \(shown): \(error)")])
         }
         renderer.addSource(path: shown, text: text)
+        let digest = Digest(of: text)
+        let cache = GraphCache(storeRoot: storeRoot)
+        let key = GraphCache.key(dagDigest: digest, root: root, overrides: overrides, registry: registry)
+        if var cached = cache.load(key, root: root) {
+            cached.dagPath = shown
+            return cached
+        }
         let spec = try SpecParser.parse(text, path: shown)
         var builder = GraphBuilder(registry: registry, projectRoot: root)
-        return try builder.build(spec, digest: Digest(of: text), overrides: overrides)
+        let graph = try builder.build(spec, digest: digest, overrides: overrides)
+        if FileSystem.isDirectory(storeRoot) { cache.save(graph, key: key) }
+        return graph
     }
 }

@@ -19,13 +19,18 @@ public struct BuildState: Equatable, Sendable {
 
     public static func load(_ path: String) -> BuildState {
         var s = BuildState()
-        guard let text = try? FileSystem.readText(path) else { return s }
-        let lines = text.split(separator: "\n")
-        guard lines.first == "loom-state 1" else { return s }
-        for line in lines.dropFirst() {
-            let f = line.split(separator: "\t")
-            guard f.count == 3, let k = CacheKey(hex: String(f[1])), let d = Digest(hex: String(f[2])) else { continue }
-            s.tasks[String(f[0])] = Record(key: k, artifact: d)
+        guard let bytes = try? FileSystem.readBytes(path) else { return s }
+        let header = Array("loom-state 1\n".utf8)
+        guard bytes.starts(with: header) else { return s }
+        var start = header.count
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            let fields = bytes[start..<end].split(separator: 0x09, omittingEmptySubsequences: false)
+            if fields.count == 3, let k = CacheKey(hex: String(decoding: fields[1], as: UTF8.self)),
+               let d = Digest(hex: String(decoding: fields[2], as: UTF8.self)) {
+                s.tasks[String(decoding: fields[0], as: UTF8.self)] = Record(key: k, artifact: d)
+            }
+            start = end + 1
         }
         return s
     }

@@ -53,25 +53,28 @@ public enum JSON: Equatable, Sendable {
             out += "["
             for (i, v) in a.enumerated() {
                 if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                if pretty { out += "\n" + JSON.indent(indent + 1) }
                 v.write(into: &out, pretty: pretty, indent: indent + 1)
             }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            if pretty { out += "\n" + JSON.indent(indent) }
             out += "]"
         case .object(let o):
             if o.isEmpty { out += "{}"; return }
             out += "{"
             for (i, k) in o.keys.sorted(by: JSON.byteOrder).enumerated() {
                 if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                if pretty { out += "\n" + JSON.indent(indent + 1) }
                 JSON.quote(k, into: &out)
                 out += pretty ? ": " : ":"
                 o[k]!.write(into: &out, pretty: pretty, indent: indent + 1)
             }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            if pretty { out += "\n" + JSON.indent(indent) }
             out += "}"
         }
     }
+
+    static let indents = (0..<16).map { String(repeating: "  ", count: $0) }
+    static func indent(_ n: Int) -> String { n < indents.count ? indents[n] : String(repeating: "  ", count: n) }
 
     /// Orders strings by their UTF-8 bytes (Swift's `<` on String compares by Unicode canonical
     /// ordering, which is also deterministic, but bytes are what other tools see).
