@@ -1,0 +1,118 @@
+/// Time stamps in user data, parsed by hand (no locale, no DateFormatter) into seconds since the
+/// Unix epoch, UTC.
+public enum TimeFormat: String, Codable, Sendable, CaseIterable {
+    /// `19970101` (CDNOW)
+    case yyyymmdd
+    /// `1997-01-01`
+    case date = "yyyy-mm-dd"
+    /// `2019-10-01 00:00:00`, optionally followed by ` UTC` (REES46), or with a `T` and a `Z`.
+    case datetime
+    /// Seconds since 1970-01-01 UTC.
+    case epoch
+    /// Whichever of the above fits the first value.
+    case auto
+
+    /// Seconds since the epoch, or nil when `s` does not fit this format (or is an impossible date).
+    public func seconds(_ s: String) -> Double? {
+        switch self {
+        case .yyyymmdd:
+            guard s.count == 8 else { return nil }
+            return CivilDate.parse(s).map { Double($0) * 86400 }
+        case .date:
+            guard s.count == 10 else { return nil }
+            return CivilDate.parse(s).map { Double($0) * 86400 }
+        case .datetime:
+            return Self.datetime(s)
+        case .epoch:
+            return Double(s).flatMap { $0.isFinite ? $0 : nil }
+        case .auto:
+            return (Self.detect(s) ?? .epoch).seconds(s)
+        }
+    }
+
+    /// The format of a sample value.
+    public static func detect(_ s: String) -> TimeFormat? {
+        for f in [TimeFormat.yyyymmdd, .date, .datetime] where f.seconds(s) != nil { return f }
+        return Double(s) != nil ? .epoch : nil
+    }
+
+    static func datetime(_ s: String) -> Double? {
+        var text = Substring(s)
+        if text.hasSuffix(" UTC") { text = text.dropLast(4) } else if text.hasSuffix("Z") { text = text.dropLast() }
+        let u = Array(text.utf8)
+        guard u.count == 19, u[10] == UInt8(ascii: " ") || u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
+              let day = CivilDate.parse(String(text.prefix(10))) else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int? {
+            var v = 0
+            for i in a..<b { guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }; v = v * 10 + Int(u[i] - 0x30) }
+            return v
+        }
+        guard let h = num(11, 13), let m = num(14, 16), let sec = num(17, 19), h < 24, m < 60, sec < 61 else { return nil }
+        return Double(day) * 86400 + Double(h * 3600 + m * 60 + sec)
+    }
+}
+
+/// Reads a user's transaction file into the canonical transaction table (customer, time, amount).
+public struct TransactionIngest: Sendable {
+    public struct Config: Codable, Equatable, Sendable {
+        public var customer: String
+        public var time: String
+        public var amount: String
+        public var timeFormat: TimeFormat
+        /// Drop malformed rows (and count them) instead of failing.
+        public var skipBadRows: Bool
+        public init(customer: String, time: String, amount: String, timeFormat: TimeFormat = .auto, skipBadRows: Bool = false) {
+            self.customer = customer
+            self.time = time
+            self.amount = amount
+            self.timeFormat = timeFormat
+            self.skipBadRows = skipBadRows
+        }
+    }
+
+    /// Rows read, kept, and skipped with the first few line numbers of each reason.
+    public struct Summary: Codable, Equatable, Sendable {
+        public var rowsRead = 0
+        public var rowsKept = 0
+        public var skipped: [String: Int] = [:]
+        public var firstSkippedLines: [Int] = []
+    }
+
+    public static func run(bytes: [UInt8], file: String, config c: Config) throws -> (Table, Summary) {
+        let rows = try CSV.rows(bytes, file: file)
+        func column(_ name: String) throws -> Int {
+            guard let i = rows.header.firstIndex(of: name) else { throw AnalyticsError.missingColumn(name: name, available: rows.header) }
+            return i
+        }
+        let ci = try column(c.customer), ti = try column(c.time), ai = try column(c.amount)
+        let format = c.timeFormat == .auto ? rows.fields.first.flatMap { TimeFormat.detect($0[ti]) } ?? .epoch : c.timeFormat
+        var customers: [String] = [], times: [Double] = [], amounts: [Double] = []
+        var summary = Summary()
+        summary.rowsRead = rows.fields.count
+        for (r, f) in rows.fields.enumerated() {
+            var problem: (reason: String, column: String, expected: String, found: String)?
+            let t = format.seconds(f[ti]), a = CSV.number(f[ai])
+            if f[ci].isEmpty { problem = ("missing customer", c.customer, "a customer id", "") } else if t == nil {
+                problem = ("bad time", c.time, "a time like \(Self.example(format))", f[ti])
+            } else if a == nil || !(a!.isFinite) { problem = ("bad amount", c.amount, "a number", f[ai]) }
+            if let p = problem {
+                guard c.skipBadRows else { throw AnalyticsError.badData(file: file, line: rows.lines[r], column: p.column, expected: p.expected, found: p.found) }
+                summary.skipped[p.reason, default: 0] += 1
+                if summary.firstSkippedLines.count < 5 { summary.firstSkippedLines.append(rows.lines[r]) }
+                continue
+            }
+            customers.append(f[ci]); times.append(t!); amounts.append(a!)
+        }
+        summary.rowsKept = customers.count
+        return (Table([("customer", .text(customers)), ("time", .number(times)), ("amount", .number(amounts))]), summary)
+    }
+
+    static func example(_ f: TimeFormat) -> String {
+        switch f {
+        case .yyyymmdd: return "19970101"
+        case .date: return "1997-01-01"
+        case .datetime: return "2019-10-01 00:00:00 UTC"
+        case .epoch, .auto: return "1569888000"
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Testing
+@testable import LoomAnalytics
+
+@Suite struct IngestTests {
+    @Test func timeFormats() {
+        #expect(TimeFormat.yyyymmdd.seconds("19970101") == 852076800)
+        #expect(TimeFormat.date.seconds("1997-01-01") == 852076800)
+        #expect(TimeFormat.datetime.seconds("2019-10-01 00:00:05 UTC") == 1569888005)
+        #expect(TimeFormat.datetime.seconds("2019-10-01T01:00:00Z") == 1569891600)
+        #expect(TimeFormat.datetime.seconds("2019-02-30 00:00:00") == nil)
+        #expect(TimeFormat.detect("19970101") == .yyyymmdd && TimeFormat.detect("2019-10-01 00:00:00 UTC") == .datetime)
+    }
+
+    @Test func badRowsFailOrAreCounted() throws {
+        let csv = Array("id,date,amt\n1,19970101,2.5\n2,19971301,3\n,19970102,1\n3,19970103,x\n".utf8)
+        let config = TransactionIngest.Config(customer: "id", time: "date", amount: "amt", timeFormat: .yyyymmdd)
+        #expect(throws: AnalyticsError.badData(file: "t.csv", line: 3, column: "date", expected: "a time like 19970101", found: "19971301")) {
+            try TransactionIngest.run(bytes: csv, file: "t.csv", config: config)
+        }
+        var skipping = config
+        skipping.skipBadRows = true
+        let (t, s) = try TransactionIngest.run(bytes: csv, file: "t.csv", config: skipping)
+        #expect(t.rowCount == 1 && s.rowsRead == 4 && s.rowsKept == 1)
+        #expect(s.skipped == ["bad time": 1, "missing customer": 1, "bad amount": 1] && s.firstSkippedLines == [3, 4, 5])
+    }
+}
