@@ -1,0 +1,112 @@
+import Foundation
+
+/// Feature values mapped to small integer bins, stored column-major so that one feature's bins are
+/// contiguous (histogram building reads one column at a time).
+/// `bins[feature * rows + row]`; bin `BinMapper.missingBin` holds NaN.
+public struct BinnedMatrix: Sendable {
+    public let rows: Int
+    public let columns: Int
+    public let bins: [UInt8]
+}
+
+/// Quantile binning of features for histogram gradient boosting, after scikit-learn's
+/// `_hist_gradient_boosting/binning.py` (`_find_binning_thresholds`).
+///
+/// Per feature, the thresholds `t[0] < t[1] < ...` split the real line into at most `maxBins` bins:
+/// a value `x` goes to bin `k` = the number of thresholds strictly below `x`, so bin `k` holds
+/// `t[k-1] < x <= t[k]`. A split "bin <= k" is therefore the raw-unit test "x <= t[k]".
+/// NaN goes to `missingBin` (255), whatever `maxBins` is.
+public struct BinMapper: Codable, Equatable, Sendable {
+    /// The bin of missing values (NaN), for every feature.
+    public static let missingBin: UInt8 = 255
+    /// Rows used to find thresholds; larger inputs are subsampled (as scikit-learn does, 2e5).
+    public static let subsampleSize = 200_000
+
+    /// Bin thresholds per feature, ascending and distinct (raw units).
+    public let thresholds: [[Double]]
+
+    /// Number of non-missing bins of each feature (thresholds + 1).
+    public var binCounts: [Int] { thresholds.map { $0.count + 1 } }
+
+    public init(thresholds: [[Double]]) {
+        self.thresholds = thresholds
+    }
+
+    /// Finds up to `maxBins` (2...255) bins per column of `x` from the distinct values when there are few
+    /// enough, or else from quantiles. Rows beyond `subsampleSize` are subsampled with `seed`.
+    public static func fit(_ x: Matrix, maxBins: Int, seed: UInt64) -> BinMapper {
+        precondition((2...255).contains(maxBins), "BinMapper.fit: maxBins must be in 2...255")
+        var rows = Array(0..<x.rows)
+        if x.rows > subsampleSize {
+            var rng = SeededRandom(seed: seed)
+            rng.shuffle(&rows)
+            rows = Array(rows.prefix(subsampleSize)).sorted()
+        }
+        // One column per task: each column's thresholds depend on that column only.
+        var t = [[Double]](repeating: [], count: x.columns)
+        t.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            DispatchQueue.concurrentPerform(iterations: x.columns) { j in
+                let column = rows.map { x.values[$0 * x.columns + j] }
+                out[j] = thresholds(of: column, maxBins: maxBins)
+            }
+        }
+        return BinMapper(thresholds: t)
+    }
+
+    /// Thresholds of one column: midpoints between consecutive distinct values when there are at most
+    /// `maxBins` of them, else the `maxBins - 1` inner quantiles (numpy "midpoint" percentile method), deduplicated.
+    static func thresholds(of column: [Double], maxBins: Int) -> [Double] {
+        let sorted = column.filter { !$0.isNaN }.sorted()
+        guard !sorted.isEmpty else { return [] }
+        var distinct = [sorted[0]]
+        for v in sorted.dropFirst() where v != distinct[distinct.count - 1] { distinct.append(v) }
+        var out = [Double]()
+        if distinct.count <= maxBins {
+            for k in 1..<max(distinct.count, 1) { out.append(midpoint(distinct[k - 1], distinct[k])) }
+            return out
+        }
+        let n = sorted.count
+        for q in 1..<maxBins {
+            // numpy percentile, method="midpoint": average of the values at floor and ceil of q/maxBins * (n-1).
+            let position = Double(q) / Double(maxBins) * Double(n - 1)
+            let lo = Int(position.rounded(.down)), hi = Int(position.rounded(.up))
+            let value = midpoint(sorted[lo], sorted[min(hi, n - 1)])
+            if out.isEmpty || value > out[out.count - 1] { out.append(value) }
+        }
+        // A threshold at the column maximum would leave the last bin empty: drop it.
+        while let last = out.last, last >= sorted[n - 1] { out.removeLast() }
+        return out
+    }
+
+    /// (a + b) / 2 without overflow for huge magnitudes.
+    private static func midpoint(_ a: Double, _ b: Double) -> Double { a / 2 + b / 2 }
+
+    /// Bin of one value of `feature`: NaN -> `missingBin`, else the number of thresholds below `x`.
+    public func bin(_ x: Double, feature: Int) -> UInt8 {
+        if x.isNaN { return Self.missingBin }
+        let t = thresholds[feature]
+        var lo = 0, hi = t.count                    // invariant: t[..<lo] < x, t[hi...] >= x
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if t[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return UInt8(lo)
+    }
+
+    /// Bins every value of `x`, column-major. `x` must have as many columns as the mapper has features.
+    public func transform(_ x: Matrix) -> BinnedMatrix {
+        precondition(x.columns == thresholds.count, "BinMapper.transform: column count differs from the fit")
+        let n = x.rows, m = x.columns
+        var bins = [UInt8](repeating: 0, count: n * m)
+        bins.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            x.values.withUnsafeBufferPointer { v in
+                DispatchQueue.concurrentPerform(iterations: m) { j in     // one column per task
+                    for i in 0..<n { out[j * n + i] = bin(v[i * m + j], feature: j) }
+                }
+            }
+        }
+        return BinnedMatrix(rows: n, columns: m, bins: bins)
+    }
+}
