@@ -57,7 +57,7 @@ public struct BinMapper: Codable, Equatable, Sendable {
     /// Thresholds of one column: midpoints between consecutive distinct values when there are at most
     /// `maxBins` of them, else the `maxBins - 1` inner quantiles (numpy "midpoint" percentile method), deduplicated.
     static func thresholds(of column: [Double], maxBins: Int) -> [Double] {
-        let sorted = column.filter { !$0.isNaN }.sorted()
+        let sorted = radixSorted(column.filter { !$0.isNaN })
         guard !sorted.isEmpty else { return [] }
         var distinct = [sorted[0]]
         for v in sorted.dropFirst() where v != distinct[distinct.count - 1] { distinct.append(v) }
@@ -77,6 +77,33 @@ public struct BinMapper: Codable, Equatable, Sendable {
         // A threshold at the column maximum would leave the last bin empty: drop it.
         while let last = out.last, last >= sorted[n - 1] { out.removeLast() }
         return out
+    }
+
+    /// The values in ascending order (no NaN): an LSD radix sort on order-preserving integer keys
+    /// (flip all bits of negatives, the sign bit of the rest), 11 bits per pass. Several times faster
+    /// than a comparison sort on the 200,000-value columns binning sees; equal doubles stay equal
+    /// (only -0 sorts before +0, which compare equal anyway).
+    static func radixSorted(_ values: [Double]) -> [Double] {
+        var keys = values.map { v -> UInt64 in
+            let b = v.bitPattern
+            return b >> 63 == 1 ? ~b : b | (1 << 63)
+        }
+        var buffer = keys
+        var counts = [Int](repeating: 0, count: 2048)
+        for shift in stride(from: 0, to: 64, by: 11) {
+            for b in 0..<2048 { counts[b] = 0 }
+            for k in keys { counts[Int((k >> UInt64(shift)) & 2047)] += 1 }
+            if counts.contains(keys.count) { continue }          // every key has this digit: nothing to do
+            var total = 0
+            for b in 0..<2048 { (counts[b], total) = (total, total + counts[b]) }
+            for k in keys {
+                let d = Int((k >> UInt64(shift)) & 2047)
+                buffer[counts[d]] = k
+                counts[d] += 1
+            }
+            swap(&keys, &buffer)
+        }
+        return keys.map { k in Double(bitPattern: k >> 63 == 1 ? k & ~(1 << 63) : ~k) }
     }
 
     /// (a + b) / 2 without overflow for huge magnitudes.
@@ -103,7 +130,22 @@ public struct BinMapper: Codable, Equatable, Sendable {
             let out = buffer
             x.values.withUnsafeBufferPointer { v in
                 DispatchQueue.concurrentPerform(iterations: m) { j in     // one column per task
-                    for i in 0..<n { out[j * n + i] = bin(v[i * m + j], feature: j) }
+                    // Thresholds padded with +infinity to 255 entries, so that a branch-free binary search of
+                    // fixed depth (8 halvings of 256) counts the thresholds below x.
+                    var padded = [Double](repeating: .infinity, count: 256)
+                    for (k, t) in thresholds[j].enumerated() { padded[k] = t }
+                    padded.withUnsafeBufferPointer { t in
+                        for i in 0..<n {
+                            let x = v[i * m + j]
+                            var lo = 0                            // invariant: t[..<lo] < x
+                            var step = 128
+                            while step > 0 {
+                                lo &+= t[lo &+ step &- 1] < x ? step : 0
+                                step >>= 1
+                            }
+                            out[j * n + i] = x.isNaN ? Self.missingBin : UInt8(truncatingIfNeeded: lo)
+                        }
+                    }
                 }
             }
         }

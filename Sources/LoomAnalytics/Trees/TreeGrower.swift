@@ -159,16 +159,20 @@ final class TreeGrower {
                 scratch.withUnsafeMutableBufferPointer { tmp in
                     guard let base = all.baseAddress else { return start }
                     let column = base + s.feature * rows
-                    // Branch-free: every index is written to both sides and only the matching cursor moves
-                    // (the test is a coin flip for the branch predictor).
+                    // Branch-free (the test is a coin flip for the branch predictor): a 256-entry table says
+                    // whether each bin goes left; every index is written to both sides and one cursor moves.
+                    var table = [Int](repeating: 0, count: 256)
+                    for b in 0..<256 { table[b] = s.goesLeft(UInt8(b)) ? 1 : 0 }
                     var w = start, r = 0
-                    for k in start..<end {
-                        let i = idx[k]
-                        let left = s.goesLeft(column[Int(i)])
-                        idx[w] = i
-                        tmp[r] = i
-                        w &+= left ? 1 : 0
-                        r &+= left ? 0 : 1
+                    table.withUnsafeBufferPointer { goesLeft in
+                        for k in start..<end {
+                            let i = idx[k]
+                            let left = goesLeft[Int(column[Int(i)])]
+                            idx[w] = i
+                            tmp[r] = i
+                            w &+= left
+                            r &+= 1 &- left
+                        }
                     }
                     for k in 0..<r { idx[w + k] = tmp[k] }
                     return w

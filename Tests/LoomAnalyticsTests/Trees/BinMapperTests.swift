@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LoomAnalytics
 
@@ -48,5 +49,14 @@ import Testing
         let x = Matrix(rowArrays: [[0, 10], [1, 11], [2, 12]])
         let binned = BinMapper.fit(x, maxBins: 255, seed: 0).transform(x)
         #expect(binned.bins == [0, 1, 2, 0, 1, 2])
+    }
+
+    // The radix sort agrees with the standard sort on signs, zeros, infinities, subnormals and ties.
+    @Test func radixSortMatchesSort() {
+        var rng = SeededRandom(seed: 3)
+        var v = (0..<5000).map { _ in (rng.uniform() - 0.5) * pow(10, Double(rng.int(below: 40)) - 20) }
+        v += [0, -0.0, .infinity, -.infinity, 5e-324, -5e-324, .greatestFiniteMagnitude, 1, 1, 1]
+        let r = BinMapper.radixSorted(v)
+        #expect(r.elementsEqual(v.sorted(), by: ==))     // == : -0 and +0 are equal
     }
 }
