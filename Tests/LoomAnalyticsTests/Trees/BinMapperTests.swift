@@ -55,7 +55,7 @@ import Testing
     @Test func radixSortMatchesSort() {
         var rng = SeededRandom(seed: 3)
         var v = (0..<5000).map { _ in (rng.uniform() - 0.5) * pow(10, Double(rng.int(below: 40)) - 20) }
-        v += [0, -0.0, .infinity, -.infinity, 5e-324, -5e-324, .greatestFiniteMagnitude, 1, 1, 1]
+        v += [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, 1, 1, 1]
         let r = BinMapper.radixSorted(v)
         #expect(r.elementsEqual(v.sorted(), by: ==))     // == : -0 and +0 are equal
     }
