@@ -55,7 +55,8 @@ struct Splitter: Sendable {
         let missing = hist[Int(BinMapper.missingBin)]
         let parentScore = score(total.sumGradients, total.sumHessians)
         var best: SplitCandidate?
-        for missingLeft in missing.count > 0 ? [false, true] : [false] {
+        for pass in 0..<(missing.count > 0 ? 2 : 1) {
+            let missingLeft = pass == 1
             var left = missingLeft ? missing : HistogramBin()
             // Missing on the right may also split "every non-missing bin | missing" (b = binCount - 1).
             let lastBin = missingLeft || missing.count == 0 ? binCount - 2 : binCount - 1

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Grows one regression tree on gradients and hessians, leaf-wise (best-first, as LightGBM and
 /// scikit-learn's `grower.py`): the leaf whose best split has the largest gain is split next, until
 /// `maxLeafNodes` leaves, no positive gain, or `maxDepth`.
@@ -32,7 +34,13 @@ final class TreeGrower {
     private var histograms: [Histogram]
     private var freeSlots: [Int]
 
-    init(binned: BinnedMatrix, binCounts: [Int], splitter: Splitter, limits: Limits) {
+    /// Rows per task of a parallel partition (a parameter only so that tests can use tiny chunks).
+    let partitionChunk: Int
+
+    init(binned: BinnedMatrix, binCounts: [Int], splitter: Splitter, limits: Limits,
+         partitionChunk: Int = TreeGrower.defaultPartitionChunk) {
+        precondition(partitionChunk > 0, "TreeGrower: partitionChunk must be positive")
+        self.partitionChunk = partitionChunk
         precondition(binned.rows <= Int(Int32.max), "TreeGrower: too many rows for Int32 indices")
         self.binned = binned
         self.binCounts = binCounts
@@ -41,9 +49,8 @@ final class TreeGrower {
         indices = [Int32](repeating: 0, count: binned.rows)
         scratch = indices
         ordered = [SIMD2<Double>](repeating: .zero, count: binned.rows)
-        // At most one histogram per leaf that can still be split, plus the child being built.
-        histograms = (0...limits.maxLeafNodes).map { _ in Histogram(features: binned.columns) }
-        freeSlots = Array((0...limits.maxLeafNodes).reversed())
+        histograms = []
+        freeSlots = []
     }
 
     /// A grown tree (bin thresholds only; `threshold` is filled in by the caller) and, per leaf node,
@@ -56,9 +63,9 @@ final class TreeGrower {
     /// Grows one tree. `gradients[i]` is (gradient, hessian) of row `i` of the binned matrix.
     func grow(gradients: [SIMD2<Double>]) -> Grown {
         for i in 0..<indices.count { indices[i] = Int32(i) }
-        freeSlots = Array((0...limits.maxLeafNodes).reversed())
+        freeSlots = Array(histograms.indices.reversed())
         var nodes = [DecisionTree.Node.leaf(value: 0, samples: binned.rows)]
-        let rootSlot = freeSlots.removeLast()
+        let rootSlot = takeSlot()
         buildHistogram(slot: rootSlot, start: 0, end: binned.rows, all: true, gradients)
         var root = Leaf(node: 0, start: 0, end: binned.rows, total: histograms[rootSlot].totals(), depth: 0,
                         slot: rootSlot, split: nil)
@@ -84,12 +91,19 @@ final class TreeGrower {
     }
 
     private func bestLeaf(_ leaves: [Leaf]) -> Int? {
-        var best: Int?
+        var best: (index: Int, gain: Double)?
         for (k, leaf) in leaves.enumerated() {
             guard let g = leaf.split?.gain else { continue }
-            if best == nil || g > leaves[best!].split!.gain { best = k }
+            if g > best?.gain ?? -.infinity { best = (k, g) }
         }
-        return best
+        return best?.index
+    }
+
+    /// A free histogram slot; the pool grows on demand (at most one slot per splittable leaf plus one).
+    private func takeSlot() -> Int {
+        if let s = freeSlots.popLast() { return s }
+        histograms.append(Histogram(features: binned.columns))
+        return histograms.count - 1
     }
 
     /// Whether a leaf may be split: enough samples for two children, depth below the limit, and room
@@ -124,7 +138,7 @@ final class TreeGrower {
             return (left, right)
         }
         // The smaller child is summed from samples into a new slot; the larger one reuses the parent's slot.
-        let smallSlot = freeSlots.removeLast()
+        let smallSlot = takeSlot()
         let small = leftSmaller ? left : right
         buildHistogram(slot: smallSlot, start: small.start, end: small.end, all: false, gradients)
         let largeOK = leftSmaller ? rightOK : leftOK, smallOK = leftSmaller ? leftOK : rightOK
@@ -150,35 +164,83 @@ final class TreeGrower {
         return (left, right)
     }
 
+    /// Rows per task of a parallel partition: fixed, so the result never depends on the thread count
+    /// (it does not anyway: a stable partition has exactly one answer).
+    static let defaultPartitionChunk = 16_384
+
     /// Stable in-place partition of `indices[start..<end]` by the split: left samples first, in their
-    /// original order, then right samples in theirs. Returns the first right position.
+    /// original order, then right samples in theirs. Returns the first right position. Large ranges are
+    /// split into chunks: each chunk counts its left samples, prefix sums give every chunk its place, and
+    /// each chunk copies its samples there through the scratch buffer.
     private func partition(start: Int, end: Int, split s: SplitCandidate) -> Int {
-        let rows = binned.rows
+        var table = [Int](repeating: 0, count: 256)         // whether each bin goes left (1) or right (0)
+        for b in 0..<256 { table[b] = s.goesLeft(UInt8(b)) ? 1 : 0 }
+        let rows = binned.rows, size = partitionChunk
+        let chunks = (end - start + size - 1) / size
         return binned.bins.withUnsafeBufferPointer { all in
-            indices.withUnsafeMutableBufferPointer { idx in
-                scratch.withUnsafeMutableBufferPointer { tmp in
-                    guard let base = all.baseAddress else { return start }
-                    let column = base + s.feature * rows
-                    // Branch-free (the test is a coin flip for the branch predictor): a 256-entry table says
-                    // whether each bin goes left; every index is written to both sides and one cursor moves.
-                    var table = [Int](repeating: 0, count: 256)
-                    for b in 0..<256 { table[b] = s.goesLeft(UInt8(b)) ? 1 : 0 }
-                    var w = start, r = 0
+            indices.withUnsafeMutableBufferPointer { idxBuffer in
+                scratch.withUnsafeMutableBufferPointer { tmpBuffer in
                     table.withUnsafeBufferPointer { goesLeft in
-                        for k in start..<end {
-                            let i = idx[k]
-                            let left = goesLeft[Int(column[Int(i)])]
-                            idx[w] = i
-                            tmp[r] = i
-                            w &+= left
-                            r &+= 1 &- left
+                        guard let base = all.baseAddress else { return start }
+                        let column = base + s.feature * rows, idx = idxBuffer, tmp = tmpBuffer
+                        if chunks < 2 { return Self.partitionSerial(idx, tmp, start, end, column, goesLeft) }
+                        var lefts = [Int](repeating: 0, count: chunks)
+                        lefts.withUnsafeMutableBufferPointer { l in
+                            let counts = l
+                            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                                var n = 0
+                                for k in (start + c * size)..<min(end, start + (c + 1) * size) {
+                                    n &+= goesLeft[Int(column[Int(idx[k])])]
+                                }
+                                counts[c] = n
+                            }
                         }
+                        let totalLeft = lefts.reduce(0, +)
+                        var leftAt = [Int](), rightAt = [Int]()
+                        var l = start, r = start + totalLeft
+                        for c in 0..<chunks {
+                            leftAt.append(l); rightAt.append(r)
+                            l += lefts[c]
+                            r += min(end, start + (c + 1) * size) - (start + c * size) - lefts[c]
+                        }
+                        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                            var w = leftAt[c], v = rightAt[c]
+                            for k in (start + c * size)..<min(end, start + (c + 1) * size) {
+                                let i = idx[k]
+                                let left = goesLeft[Int(column[Int(i)])]
+                                // Branch-free: pick the destination, move one cursor. (Writing both sides, as the
+                                // serial loop does, would write into the next chunk's range here.)
+                                tmp[left == 1 ? w : v] = i
+                                w &+= left
+                                v &+= 1 &- left
+                            }
+                        }
+                        for k in start..<end { idx[k] = tmp[k] }
+                        return start + totalLeft
                     }
-                    for k in 0..<r { idx[w + k] = tmp[k] }
-                    return w
                 }
             }
         }
+    }
+
+    /// The serial partition: left samples compacted in place, right ones through the scratch buffer.
+    /// Branch-free (the test is a coin flip for the branch predictor): every index is written to both
+    /// sides and only the matching cursor moves.
+    private static func partitionSerial(
+        _ idx: UnsafeMutableBufferPointer<Int32>, _ tmp: UnsafeMutableBufferPointer<Int32>, _ start: Int, _ end: Int,
+        _ column: UnsafePointer<UInt8>, _ goesLeft: UnsafeBufferPointer<Int>
+    ) -> Int {
+        var w = start, r = 0
+        for k in start..<end {
+            let i = idx[k]
+            let left = goesLeft[Int(column[Int(i)])]
+            idx[w] = i
+            tmp[r] = i
+            w &+= left
+            r &+= 1 &- left
+        }
+        for k in 0..<r { idx[w + k] = tmp[k] }
+        return w
     }
 
     private func buildHistogram(slot: Int, start: Int, end: Int, all: Bool, _ gradients: [SIMD2<Double>]) {

@@ -17,9 +17,10 @@ import Testing
         return (mapper.transform(x), mapper.binCounts, g)
     }
 
-    func grower(_ binned: BinnedMatrix, _ counts: [Int], leaves: Int, depth: Int? = nil, lr: Double = 1) -> TreeGrower {
+    func grower(_ binned: BinnedMatrix, _ counts: [Int], leaves: Int, depth: Int? = nil, lr: Double = 1,
+                chunk: Int = TreeGrower.defaultPartitionChunk) -> TreeGrower {
         TreeGrower(binned: binned, binCounts: counts, splitter: Splitter(l2: 1, minSamplesLeaf: 10, minHessian: 1e-3),
-                   limits: .init(maxLeafNodes: leaves, maxDepth: depth, learningRate: lr))
+                   limits: .init(maxLeafNodes: leaves, maxDepth: depth, learningRate: lr), partitionChunk: chunk)
     }
 
     // Invariants: leaves partition the rows; each leaf value is -G/(H + lambda) * lr of its own samples;
@@ -66,5 +67,16 @@ import Testing
         let (binned, counts, g) = problem()
         let gr = grower(binned, counts, leaves: 15)
         #expect(gr.grow(gradients: g).tree == gr.grow(gradients: g).tree)
+    }
+
+    // The chunked (parallel) partition is stable like the serial one: with chunks of 13 rows the tree and
+    // every leaf's samples, in order, are the same as with one chunk.
+    @Test func chunkedPartitionEqualsSerial() {
+        let (binned, counts, g) = problem()
+        let a = grower(binned, counts, leaves: 15, chunk: 13).grow(gradients: g)
+        let b = grower(binned, counts, leaves: 15).grow(gradients: g)
+        #expect(a.tree == b.tree)
+        #expect(a.leafSamples.map { Array($0.samples) } == b.leafSamples.map { Array($0.samples) })
+        for leaf in a.leafSamples { #expect(leaf.samples.elementsEqual(leaf.samples.sorted())) }
     }
 }
