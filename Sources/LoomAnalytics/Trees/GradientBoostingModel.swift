@@ -26,6 +26,36 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
         self.config = config
     }
 
+    /// Decodes and checks the model, so that a damaged or hand-edited file fails here and never crashes
+    /// or loops in prediction: every split names an existing feature, and every child index lies after
+    /// its parent and inside the tree.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        featureCount = try c.decode(Int.self, forKey: .featureCount)
+        featureNames = try c.decodeIfPresent([String].self, forKey: .featureNames)
+        baseScore = try c.decode(Double.self, forKey: .baseScore)
+        trees = try c.decode([DecisionTree].self, forKey: .trees)
+        trainingLoss = try c.decode([Double].self, forKey: .trainingLoss)
+        config = try c.decode(GradientBoosting.Config.self, forKey: .config)
+        func fail(_ what: String) -> DecodingError {
+            .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "GradientBoostingModel: \(what)"))
+        }
+        if version != 1 { throw fail("unknown version \(version), expected 1") }
+        if let names = featureNames, names.count != featureCount {
+            throw fail("\(names.count) feature names for \(featureCount) features")
+        }
+        for (t, tree) in trees.enumerated() {
+            if tree.nodes.isEmpty { throw fail("tree \(t) has no nodes") }
+            for (k, node) in tree.nodes.enumerated() where !node.isLeaf {
+                if node.feature >= featureCount { throw fail("tree \(t) node \(k) splits on feature \(node.feature)") }
+                if !(k < node.left && node.left < tree.nodes.count && k < node.right && node.right < tree.nodes.count) {
+                    throw fail("tree \(t) node \(k) has children \(node.left), \(node.right) outside \(k + 1)..<\(tree.nodes.count)")
+                }
+            }
+        }
+    }
+
     /// Raw scores (log-odds) for each row of `x` (same columns as the training data; NaN = missing).
     /// - Throws: `AnalyticsError.invalidInput` if `x` has another number of columns.
     public func predictRaw(_ x: Matrix) throws -> [Double] {

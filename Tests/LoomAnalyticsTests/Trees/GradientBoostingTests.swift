@@ -111,6 +111,19 @@ import Testing
         #expect(try decoded.predictProbability(x) == model.predictProbability(x))
     }
 
+    // A damaged file fails to decode instead of crashing or looping in prediction.
+    @Test func damagedModelsFailToDecode() throws {
+        let (x, y, _) = logisticData(300, seed: 12)
+        let model = try GradientBoosting.fit(x: x, y: y, config: .init(rounds: 2, maxLeafNodes: 4))
+        var badFeature = model, loop = model
+        badFeature.trees[0].nodes[0].feature = 4
+        loop.trees[1].nodes[0].left = 0
+        for bad in [badFeature, loop] {
+            let data = try JSONEncoder().encode(bad)
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(GradientBoostingModel.self, from: data) }
+        }
+    }
+
     @Test func badInputThrows() {
         func expectError(_ y: [Double], _ config: GradientBoosting.Config = .init(), names: [String]? = nil,
                          x: Matrix = Matrix(rowArrays: [[1], [2], [3]]), _ check: (AnalyticsError) -> Bool) {
