@@ -1,3 +1,5 @@
+import Foundation
+
 /// The best split of one node: samples with `bin <= bin` go left, missing values (bin 255) go left iff
 /// `missingGoesLeft`, with the gradient sums of both sides.
 struct SplitCandidate: Equatable, Sendable {
@@ -46,6 +48,31 @@ struct Splitter: Sendable {
             }
         }
         return best
+    }
+
+    /// The best splits of several nodes at once (`nil` where none has a positive gain). Every (node, feature)
+    /// pair is one task; each node's candidates are then compared in feature order exactly as in
+    /// `bestSplit(histogram:binCounts:total:)`, so the answer never depends on the thread count.
+    func bestSplits(_ nodes: [(histogram: Histogram, total: HistogramBin)], binCounts: [Int]) -> [SplitCandidate?] {
+        let features = binCounts.count
+        var perFeature = [SplitCandidate?](repeating: nil, count: nodes.count * features)
+        perFeature.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            DispatchQueue.concurrentPerform(iterations: nodes.count * features) { task in
+                let (n, f) = task.quotientAndRemainder(dividingBy: features)
+                nodes[n].histogram.bins.withUnsafeBufferPointer { all in
+                    let hist = UnsafeBufferPointer(rebasing: all[(f * Histogram.stride)..<((f + 1) * Histogram.stride)])
+                    out[task] = bestSplit(feature: f, hist: hist, binCount: binCounts[f], total: nodes[n].total)
+                }
+            }
+        }
+        return (0..<nodes.count).map { n in
+            var best: SplitCandidate?
+            for f in 0..<features {
+                if let c = perFeature[n * features + f], c.gain > (best?.gain ?? 0) { best = c }
+            }
+            return best
+        }
     }
 
     /// The best split of one feature. Scans the bins left to right with missing values on the right,

@@ -155,12 +155,10 @@ final class TreeGrower {
             if rightOK { right.slot = smallSlot }
             if leftOK { left.slot = parentSlot }
         }
-        for child in [0, 1] {
-            var leaf = child == 0 ? left : right
-            guard let slot = leaf.slot else { continue }
-            leaf.split = splitter.bestSplit(histogram: histograms[slot], binCounts: binCounts, total: leaf.total)
-            if child == 0 { left = leaf } else { right = leaf }
-        }
+        let open = [left, right].compactMap { leaf in leaf.slot.map { (histogram: histograms[$0], total: leaf.total) } }
+        var found = splitter.bestSplits(open, binCounts: binCounts)[...]
+        if left.slot != nil { left.split = found.popFirst() ?? nil }
+        if right.slot != nil { right.split = found.popFirst() ?? nil }
         return (left, right)
     }
 
