@@ -96,6 +96,8 @@ struct Splitter: Sendable {
                 if rightCount < minSamplesLeaf { break }
                 let right = HistogramBin(sums: total.sums - left.sums, count: rightCount)
                 if left.sumHessians < minHessian || right.sumHessians < minHessian { continue }
+                // A side without curvature (possible with minHessian = lambda = 0) has no finite leaf value.
+                if left.sumHessians + l2 <= 0 || right.sumHessians + l2 <= 0 { continue }
                 let gain = 0.5 * (score(left.sumGradients, left.sumHessians)
                                   + score(right.sumGradients, right.sumHessians) - parentScore)
                 if gain > (best?.gain ?? 0) {

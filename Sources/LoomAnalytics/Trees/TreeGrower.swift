@@ -83,7 +83,10 @@ final class TreeGrower {
         }
         for leaf in leaves {
             if let s = leaf.slot { freeSlots.append(s) }
-            let value = -leaf.total.sumGradients / (leaf.total.sumHessians + splitter.l2) * limits.learningRate
+            // Newton step -G / (H + lambda) (Chen & Guestrin 2016, eq. 5), shrunk; 0 when the leaf has no
+            // curvature at all (every p rounded to exactly 0 or 1, lambda = 0), where the step is undefined.
+            let h = leaf.total.sumHessians + splitter.l2
+            let value = h > 0 ? -leaf.total.sumGradients / h * limits.learningRate : 0
             nodes[leaf.node] = .leaf(value: value, samples: leaf.end - leaf.start)
         }
         let samples = leaves.map { (node: $0.node, samples: indices[$0.start..<$0.end]) }

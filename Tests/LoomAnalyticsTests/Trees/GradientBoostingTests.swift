@@ -75,9 +75,15 @@ import Testing
         #expect(a == b)
     }
 
+    // Separable data, full Newton steps and no hessian floor: scores grow by about 1 per round until p rounds
+    // to exactly 0 or 1 (|score| > ~37; here up to ~75) and leaves have no curvature. Everything must stay
+    // finite and in [0, 1].
     @Test func probabilitiesAreInUnitInterval() throws {
         let (x, y) = stepData(500, seed: 7)
-        let model = try GradientBoosting.fit(x: x, y: y, config: .init(rounds: 50, learningRate: 1, minSamplesLeaf: 1))
+        let model = try GradientBoosting.fit(x: x, y: y, config: .init(rounds: 100, learningRate: 1, minSamplesLeaf: 1,
+                                                                      minHessianLeaf: 0))
+        #expect(model.trainingLoss.allSatisfy { $0.isFinite && $0 >= 0 })
+        #expect(try model.predictRaw(x).allSatisfy { $0.isFinite })
         let wild = Matrix(rowArrays: [[-1e300, 0, 0], [1e300, 1, 1], [.nan, .nan, .nan], [0.31, 0, 0]])
         for p in try model.predictProbability(x) + model.predictProbability(wild) { #expect(p >= 0 && p <= 1) }
     }
