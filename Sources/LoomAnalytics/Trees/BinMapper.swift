@@ -3,10 +3,10 @@ import Foundation
 /// Feature values mapped to small integer bins, stored column-major so that one feature's bins are
 /// contiguous (histogram building reads one column at a time).
 /// `bins[feature * rows + row]`; bin `BinMapper.missingBin` holds NaN.
-public struct BinnedMatrix: Sendable {
-    public let rows: Int
-    public let columns: Int
-    public let bins: [UInt8]
+struct BinnedMatrix: Sendable {
+    let rows: Int
+    let columns: Int
+    let bins: [UInt8]
 }
 
 /// Quantile binning of features for histogram gradient boosting, after scikit-learn's
@@ -15,26 +15,29 @@ public struct BinnedMatrix: Sendable {
 /// Per feature, the thresholds `t[0] < t[1] < ...` split the real line into at most `maxBins` bins:
 /// a value `x` goes to bin `k` = the number of thresholds strictly below `x`, so bin `k` holds
 /// `t[k-1] < x <= t[k]`. A split "bin <= k" is therefore the raw-unit test "x <= t[k]".
-/// NaN goes to `missingBin` (255), whatever `maxBins` is.
-public struct BinMapper: Codable, Equatable, Sendable {
+/// NaN goes to `missingBin` (255), whatever `maxBins` is. (Internal: a fitted model keeps only the raw
+/// thresholds its splits use, so the mapper is never saved.)
+struct BinMapper: Equatable, Sendable {
     /// The bin of missing values (NaN), for every feature.
-    public static let missingBin: UInt8 = 255
+    static let missingBin: UInt8 = 255
     /// Rows used to find thresholds; larger inputs are subsampled (as scikit-learn does, 2e5).
-    public static let subsampleSize = 200_000
+    static let subsampleSize = 200_000
 
     /// Bin thresholds per feature, ascending and distinct (raw units).
-    public let thresholds: [[Double]]
+    let thresholds: [[Double]]
 
     /// Number of non-missing bins of each feature (thresholds + 1).
-    public var binCounts: [Int] { thresholds.map { $0.count + 1 } }
+    var binCounts: [Int] { thresholds.map { $0.count + 1 } }
 
-    public init(thresholds: [[Double]]) {
+    init(thresholds: [[Double]]) {
+        precondition(thresholds.allSatisfy { $0.count < Int(Self.missingBin) && $0 == $0.sorted() },
+                     "BinMapper: at most 254 ascending thresholds per feature")
         self.thresholds = thresholds
     }
 
     /// Finds up to `maxBins` (2...255) bins per column of `x` from the distinct values when there are few
     /// enough, or else from quantiles. Rows beyond `subsampleSize` are subsampled with `seed`.
-    public static func fit(_ x: Matrix, maxBins: Int, seed: UInt64) -> BinMapper {
+    static func fit(_ x: Matrix, maxBins: Int, seed: UInt64) -> BinMapper {
         precondition((2...255).contains(maxBins), "BinMapper.fit: maxBins must be in 2...255")
         var rows = Array(0..<x.rows)
         if x.rows > subsampleSize {
@@ -110,7 +113,7 @@ public struct BinMapper: Codable, Equatable, Sendable {
     private static func midpoint(_ a: Double, _ b: Double) -> Double { a / 2 + b / 2 }
 
     /// Bin of one value of `feature`: NaN -> `missingBin`, else the number of thresholds below `x`.
-    public func bin(_ x: Double, feature: Int) -> UInt8 {
+    func bin(_ x: Double, feature: Int) -> UInt8 {
         if x.isNaN { return Self.missingBin }
         let t = thresholds[feature]
         var lo = 0, hi = t.count                    // invariant: t[..<lo] < x, t[hi...] >= x
@@ -122,7 +125,7 @@ public struct BinMapper: Codable, Equatable, Sendable {
     }
 
     /// Bins every value of `x`, column-major. `x` must have as many columns as the mapper has features.
-    public func transform(_ x: Matrix) -> BinnedMatrix {
+    func transform(_ x: Matrix) -> BinnedMatrix {
         precondition(x.columns == thresholds.count, "BinMapper.transform: column count differs from the fit")
         let n = x.rows, m = x.columns
         var bins = [UInt8](repeating: 0, count: n * m)
