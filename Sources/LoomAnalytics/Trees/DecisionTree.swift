@@ -4,6 +4,8 @@
 /// JSON form (part of `GradientBoostingModel`, version 1): `{"nodes": [{"feature": 3, "threshold": 0.25,
 /// "bin": 17, "missingGoesLeft": false, "left": 1, "right": 2, "value": 0, "gain": 12.5, "samples": 1000}, ...]}`.
 /// A leaf has `feature == -1`, `left == right == -1` and its output in `value` (learning rate included).
+/// A split "every non-missing value | missing" has threshold `Double.greatestFiniteMagnitude` (JSON has no
+/// infinity), so a +infinity feature value goes right there, though training binned it with the largest values.
 public struct DecisionTree: Codable, Equatable, Sendable {
     /// A node: internal nodes send `x[feature] <= threshold` (raw units; equivalently `bin <= bin`)
     /// to `left`, greater values to `right`, and NaN left iff `missingGoesLeft`.
