@@ -71,5 +71,11 @@ for _ in 0..<repeats {
     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
 }
 let p = try model!.predictProbability(xTest)
+// A digest of the model's JSON on stderr: the same on any machine and any number of threads.
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.sortedKeys]
+let json = try encoder.encode(model!)
+let digest = json.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }   // FNV-1a
+FileHandle.standardError.write("bench-gbdt: model JSON \(json.count) bytes, FNV-1a \(String(digest, radix: 16))\n".data(using: .utf8)!)
 let median = times.sorted()[times.count / 2]
 print("loom-swift\t\(String(format: "%.4f", median))\t\(times.map { String(format: "%.3f", $0) }.joined(separator: ","))\t\(String(format: "%.5f", auc(yTest, p)))")
