@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+@testable import LoomAnalytics
+
+@Suite struct GradientBoostingTests {
+    /// n rows of 3 uniform features; y = 1 iff x0 > 0.3 (a step function of one feature).
+    func stepData(_ n: Int, seed: UInt64) -> (Matrix, [Double]) {
+        var rng = SeededRandom(seed: seed)
+        let x = Matrix(rows: n, columns: 3, values: (0..<(3 * n)).map { _ in rng.uniform() })
+        return (x, (0..<n).map { x[$0, 0] > 0.3 ? 1 : 0 })
+    }
+
+    /// Logistic data: P(y = 1) = sigmoid(2 x0 - x1 + x2^2), x ~ N(0, 1); also returns the true probabilities.
+    func logisticData(_ n: Int, seed: UInt64) -> (Matrix, [Double], [Double]) {
+        var rng = SeededRandom(seed: seed)
+        let x = Matrix(rows: n, columns: 4, values: (0..<(4 * n)).map { _ in rng.normal() })
+        let p = (0..<n).map { i in 1 / (1 + exp(-(2 * x[i, 0] - x[i, 1] + x[i, 2] * x[i, 2] - 1))) }
+        return (x, p.map { rng.uniform() < $0 ? 1 : 0 }, p)
+    }
+
+    /// ROC AUC by the rank-sum formula (average ranks for ties); a local helper for tests only.
+    func auc(_ y: [Double], _ s: [Double]) -> Double {
+        let order = s.indices.sorted { s[$0] < s[$1] }
+        var rankSum = 0.0, k = 0
+        while k < order.count {
+            var j = k
+            while j + 1 < order.count && s[order[j + 1]] == s[order[k]] { j += 1 }
+            for t in k...j where y[order[t]] == 1 { rankSum += Double(k + j) / 2 + 1 }
+            k = j + 1
+        }
+        let pos = y.reduce(0, +), neg = Double(y.count) - pos
+        return (rankSum - pos * (pos + 1) / 2) / (pos * neg)
+    }
+
+    let small = GradientBoosting.Config(rounds: 30, maxLeafNodes: 8, minSamplesLeaf: 10)
+
+    // 2,000 distinct x0 values in 255 quantile bins: the bin holding 0.3 has ~8 rows that no split can
+    // separate, so up to ~0.4% of rows may be wrong; 99% accuracy leaves room for that and nothing else.
+    @Test func learnsAStepFunction() throws {
+        let (x, y) = stepData(2000, seed: 1)
+        let model = try GradientBoosting.fit(x: x, y: y, config: small)
+        let p = try model.predictProbability(x)
+        let correct = zip(p, y).filter { ($0 > 0.5 ? 1.0 : 0.0) == $1 }.count
+        #expect(Double(correct) / 2000 >= 0.99)
+        // All splits worth anything are on x0: the other features are noise.
+        #expect(model.featureImportance[0] > 0.9)
+        #expect(abs(model.featureImportance.reduce(0, +) - 1) < 1e-12)
+    }
+
+    // Each round is a Newton step with shrinkage 0.1 on a convex loss: the training loss must fall every round.
+    @Test func trainingLossDecreasesEveryRound() throws {
+        let (x, y, _) = logisticData(1500, seed: 2)
+        let model = try GradientBoosting.fit(x: x, y: y, config: small)
+        #expect(model.trainingLoss.count == small.rounds + 1)
+        // Round 0 is the constant model: the entropy of the base rate.
+        let r = y.reduce(0, +) / Double(y.count)
+        #expect(abs(model.trainingLoss[0] - (-(r * log(r) + (1 - r) * log(1 - r)))) < 1e-12)
+        for k in 1..<model.trainingLoss.count { #expect(model.trainingLoss[k] < model.trainingLoss[k - 1]) }
+    }
+
+    // Held-out AUC close to the AUC of the true probabilities (the best any model can do). With 3,000
+    // training rows the fitted model loses a little; 0.03 is about 3 standard errors of a 2,000-row AUC.
+    @Test func heldOutAUCNearTheOracle() throws {
+        let (x, y, _) = logisticData(3000, seed: 3)
+        let (xt, yt, pt) = logisticData(2000, seed: 4)
+        let model = try GradientBoosting.fit(x: x, y: y, config: .init(rounds: 60, maxLeafNodes: 8))
+        let a = auc(yt, try model.predictProbability(xt))
+        #expect(a > auc(yt, pt) - 0.03)
+    }
+
+    @Test func fitsAreDeterministic() throws {
+        let (x, y, _) = logisticData(1000, seed: 6)
+        let a = try GradientBoosting.fit(x: x, y: y, config: small)
+        let b = try GradientBoosting.fit(x: x, y: y, config: small)
+        #expect(a == b)
+    }
+
+    // Separable data, full Newton steps and no hessian floor: scores grow by about 1 per round until p rounds
+    // to exactly 0 or 1 (|score| > ~37; here up to ~75) and leaves have no curvature. Everything must stay
+    // finite and in [0, 1].
+    @Test func probabilitiesAreInUnitInterval() throws {
+        let (x, y) = stepData(500, seed: 7)
+        let model = try GradientBoosting.fit(x: x, y: y, config: .init(rounds: 100, learningRate: 1, minSamplesLeaf: 1,
+                                                                      minHessianLeaf: 0))
+        #expect(model.trainingLoss.allSatisfy { $0.isFinite && $0 >= 0 })
+        #expect(try model.predictRaw(x).allSatisfy { $0.isFinite })
+        let wild = Matrix(rowArrays: [[-1e300, 0, 0], [1e300, 1, 1], [.nan, .nan, .nan], [0.31, 0, 0]])
+        for p in try model.predictProbability(x) + model.predictProbability(wild) { #expect(p >= 0 && p <= 1) }
+    }
+
+    // Raw features and the training bins give the same scores (x <= t[bin] iff bin(x) <= bin).
+    @Test func rawAndBinnedPredictionsAgree() throws {
+        var (x, y, _) = logisticData(800, seed: 8)
+        for i in stride(from: 0, to: 800, by: 13) { x[i, 1] = .nan }
+        let model = try GradientBoosting.fit(x: x, y: y, config: small)
+        let binned = BinMapper.fit(x, maxBins: small.maxBins, seed: small.seed).transform(x)
+        #expect(try model.predictRaw(x) == model.predictRaw(binned: binned))
+    }
+
+    // Missing values carry the signal: NaN in x0 means y = 1; otherwise y = 1 iff x0 > 0.5.
+    @Test func learnsFromMissingValues() throws {
+        var (x, _) = stepData(2000, seed: 9)
+        var y = (0..<2000).map { x[$0, 0] > 0.5 ? 1.0 : 0.0 }
+        for i in stride(from: 0, to: 2000, by: 5) { x[i, 0] = .nan; y[i] = 1 }
+        let model = try GradientBoosting.fit(x: x, y: y, config: small)
+        let p = try model.predictProbability(Matrix(rowArrays: [[.nan, 0.5, 0.5], [0.2, 0.5, 0.5], [0.8, 0.5, 0.5]]))
+        #expect(p[0] > 0.9 && p[1] < 0.1 && p[2] > 0.9)
+    }
+
+    @Test func jsonRoundTripKeepsPredictions() throws {
+        let (x, y, _) = logisticData(500, seed: 10)
+        let model = try GradientBoosting.fit(x: x, y: y, featureNames: ["a", "b", "c", "d"], config: small)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let decoded = try JSONDecoder().decode(GradientBoostingModel.self, from: encoder.encode(model))
+        #expect(decoded == model)
+        #expect(try decoded.predictProbability(x) == model.predictProbability(x))
+    }
+
+    // A damaged file fails to decode instead of crashing or looping in prediction.
+    @Test func damagedModelsFailToDecode() throws {
+        let (x, y, _) = logisticData(300, seed: 12)
+        let model = try GradientBoosting.fit(x: x, y: y, config: .init(rounds: 2, maxLeafNodes: 4))
+        var badFeature = model, loop = model
+        badFeature.trees[0].nodes[0].feature = 4
+        loop.trees[1].nodes[0].left = 0
+        for bad in [badFeature, loop] {
+            let data = try JSONEncoder().encode(bad)
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(GradientBoostingModel.self, from: data) }
+        }
+    }
+
+    @Test func badInputThrows() {
+        func expectError(_ y: [Double], _ config: GradientBoosting.Config = .init(), names: [String]? = nil,
+                         x: Matrix = Matrix(rowArrays: [[1], [2], [3]]), _ check: (AnalyticsError) -> Bool) {
+            #expect(performing: { try GradientBoosting.fit(x: x, y: y, featureNames: names, config: config) },
+                    throws: { ($0 as? AnalyticsError).map(check) ?? false })
+        }
+        expectError([], x: Matrix(rows: 0, columns: 1)) { if case .tooFewRows = $0 { true } else { false } }
+        expectError([0, 1, 2]) { if case .invalidInput = $0 { true } else { false } }
+        expectError([0, .nan, 1]) { if case .invalidInput = $0 { true } else { false } }
+        expectError([1, 1, 1]) { $0 == .singleClass(column: "label", value: "1") }
+        expectError([0, 1]) { if case .invalidInput = $0 { true } else { false } }
+        expectError([0, 1, 1], names: ["a", "b"]) { if case .invalidParameter(name: "featureNames", _, _) = $0 { true } else { false } }
+        for (name, config) in [("rounds", GradientBoosting.Config(rounds: 0)), ("learningRate", .init(learningRate: 0)),
+                               ("maxLeafNodes", .init(maxLeafNodes: 1)), ("maxDepth", .init(maxDepth: 0)),
+                               ("minSamplesLeaf", .init(minSamplesLeaf: 0)), ("l2", .init(l2: -1)),
+                               ("maxBins", .init(maxBins: 256)), ("minHessianLeaf", .init(minHessianLeaf: .nan))] {
+            expectError([0, 1, 1], config) { if case .invalidParameter(name, _, _) = $0 { true } else { false } }
+        }
+    }
+
+    @Test func predictingWithOtherColumnsThrows() throws {
+        let (x, y) = stepData(200, seed: 11)
+        let model = try GradientBoosting.fit(x: x, y: y, config: small)
+        #expect(throws: AnalyticsError.self) { try model.predictProbability(Matrix(rowArrays: [[1, 2]])) }
+    }
+}
