@@ -5,6 +5,9 @@ public enum BuiltinKinds {
     public static let all: [KindDescriptor] = [
         Concat.descriptor,
         Sample.descriptor,
+        Ingest.descriptor,
+        CustomerFeaturesKind.descriptor,
+        CLVKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

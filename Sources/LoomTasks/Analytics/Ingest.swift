@@ -1,0 +1,119 @@
+import Foundation
+import LoomAnalytics
+import LoomCore
+
+/// `ingest`: a user's transaction file -> the canonical transaction table (customer, time in
+/// epoch seconds, amount) in `transactions.csv`, with a summary of skipped rows in the metrics.
+public enum Ingest: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var file: String
+        public var input: String?
+        public var customer: String
+        public var time: String
+        public var amount: String
+        public var timeFormat: TimeFormat
+        public var onBadRow: String
+
+        enum CodingKeys: String, CodingKey { case file, input, customer, time, amount, timeFormat = "time_format", onBadRow = "on_bad_row" }
+
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: CodingKeys.self)
+            file = try c.decode(String.self, forKey: .file)
+            input = try c.decodeIfPresent(String.self, forKey: .input)
+            customer = try c.decode(String.self, forKey: .customer)
+            time = try c.decode(String.self, forKey: .time)
+            amount = try c.decode(String.self, forKey: .amount)
+            let tf = try c.decodeIfPresent(String.self, forKey: .timeFormat) ?? "auto"
+            guard let f = TimeFormat(rawValue: tf) else {
+                throw DecodingError.dataCorruptedError(forKey: .timeFormat, in: c, debugDescription:
+                    "param 'time_format' must be one of \(TimeFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(tf)'")
+            }
+            timeFormat = f
+            onBadRow = try c.decodeIfPresent(String.self, forKey: .onBadRow) ?? "fail"
+        }
+    }
+
+    public static let name = "ingest"
+    public static let version = 1
+    public static let summary = "Reads a transaction CSV (a declared file, or FILE in the needed task INPUT) into transactions.csv: customer, time (epoch seconds), amount."
+    public static let params = [
+        ParamDoc("file", "string", "the CSV file: a path in the project (declare it in 'files'), or a file of INPUT's artifact"),
+        ParamDoc("input", "string", default: "none", "a needed task whose artifact holds FILE"),
+        ParamDoc("customer", "string", "column with the customer id"),
+        ParamDoc("time", "string", "column with the date or time"),
+        ParamDoc("amount", "string", "column with the amount spent"),
+        ParamDoc("time_format", "string", default: "auto", "yyyymmdd, yyyy-mm-dd, datetime (2019-10-01 00:00:00 UTC), epoch, or auto"),
+        ParamDoc("on_bad_row", "string", default: "fail", "fail: stop at the first malformed row (naming file, line, column); skip: drop and count it"),
+    ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        ["fail", "skip"].contains(p.onBadRow) ? [] : [ParamProblem(param: "on_bad_row", "param 'on_bad_row' must be fail or skip, got '\(p.onBadRow)'")]
+    }
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        let path = try ArtifactFiles.path(context, input: p.input, file: p.file)
+        guard let data = FileManager.default.contents(atPath: path) else { throw KindError("cannot read \(path)") }
+        let shown = p.input == nil ? p.file : "\(p.input!)/\(p.file)"
+        let config = TransactionIngest.Config(customer: p.customer, time: p.time, amount: p.amount, timeFormat: p.timeFormat, skipBadRows: p.onBadRow == "skip")
+        let (table, summary) = try TransactionIngest.run(bytes: [UInt8](data), file: shown, config: config)
+        try ArtifactFiles.write(table, context, "transactions.csv")
+        var metrics: [String: Double] = ["rows_read": Double(summary.rowsRead), "rows_kept": Double(summary.rowsKept)]
+        for (reason, n) in summary.skipped { metrics["skipped." + reason.replacingOccurrences(of: " ", with: "_")] = Double(n) }
+        try ArtifactFiles.writeMetrics(metrics, context)
+        if !summary.skipped.isEmpty { context.log("skipped rows at lines \(summary.firstSkippedLines.map(String.init).joined(separator: ", "))...") }
+    }
+}
+
+/// `customer_features`: transactions -> one row per customer (BG/NBD summary, RFM, holdout outcome).
+public enum CustomerFeaturesKind: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var input: String?
+        public var file: String
+        public var calibrationEnd: String
+        public var holdoutEnd: String
+        enum CodingKeys: String, CodingKey { case input, file, calibrationEnd = "calibration_end", holdoutEnd = "holdout_end" }
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: CodingKeys.self)
+            input = try c.decodeIfPresent(String.self, forKey: .input)
+            file = try c.decodeIfPresent(String.self, forKey: .file) ?? "transactions.csv"
+            calibrationEnd = try c.decode(String.self, forKey: .calibrationEnd)
+            holdoutEnd = try c.decode(String.self, forKey: .holdoutEnd)
+        }
+    }
+
+    public static let name = "customer_features"
+    public static let version = 1
+    public static let summary = "Per customer, from transactions: frequency, recency, T (weeks), monetary value, RFM scores, holdout transactions and spend, churn label -> customers.csv."
+    public static let params = [
+        ParamDoc("input", "string", default: "the only need", "the needed task with the transactions"),
+        ParamDoc("file", "string", default: "transactions.csv", "the table in INPUT (customer, time, amount)"),
+        ParamDoc("calibration_end", "date", "last day of the calibration period (yyyy-mm-dd)"),
+        ParamDoc("holdout_end", "date", "last day of the holdout period (yyyy-mm-dd)"),
+    ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        var out: [ParamProblem] = []
+        let c = CivilDate.parse(p.calibrationEnd), h = CivilDate.parse(p.holdoutEnd)
+        if c == nil { out.append(ParamProblem(param: "calibration_end", "param 'calibration_end' must be a date like 1997-09-30, got '\(p.calibrationEnd)'")) }
+        if h == nil { out.append(ParamProblem(param: "holdout_end", "param 'holdout_end' must be a date like 1998-06-30, got '\(p.holdoutEnd)'")) }
+        if let c, let h, h < c { out.append(ParamProblem(param: "holdout_end", "param 'holdout_end' (\(p.holdoutEnd)) is before calibration_end (\(p.calibrationEnd))")) }
+        return out
+    }
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
+        let t = try ArtifactFiles.table(context, input: input, file: p.file, types: ["customer": .text, "time": .number, "amount": .number])
+        let days = try t.numbers("time").map { Int(($0 / 86400).rounded(.down)) }
+        let f = try CustomerFeatures(customers: try t.texts("customer"), days: days, amounts: try t.numbers("amount"),
+                                     calibrationEnd: try ArtifactFiles.day(p.calibrationEnd, param: "calibration_end"),
+                                     holdoutEnd: try ArtifactFiles.day(p.holdoutEnd, param: "holdout_end"))
+        try ArtifactFiles.write(f.table, context, "customers.csv")
+        try ArtifactFiles.writeMetrics([
+            "customers": Double(f.rows.count),
+            "repeat_transactions": Double(f.rows.reduce(0) { $0 + $1.frequency }),
+            "repeat_customers": Double(f.rows.filter { $0.frequency > 0 }.count),
+            "holdout_transactions": Double(f.rows.reduce(0) { $0 + $1.holdoutTransactions }),
+            "churn_rate": Double(f.rows.reduce(0) { $0 + $1.churned }) / Double(f.rows.count),
+        ], context)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import LoomAnalytics
+import LoomCore
+
+/// Reading and writing the files of artifacts from built-in kinds: tables as CSV (the format every
+/// user can open; see `CSV`), models and summaries as stable JSON, numbers for the run record in
+/// `metrics.json`.
+enum ArtifactFiles {
+    /// A table from a needed task's artifact (`input` = the task, `file` inside it), or from a
+    /// project file when `input` is nil.
+    static func table(_ context: TaskContext, input: String?, file: String, types: [String: CSV.ColumnType] = [:]) throws -> Table {
+        let path = try self.path(context, input: input, file: file)
+        return try CSV.read(path, types: types)
+    }
+
+    static func path(_ context: TaskContext, input: String?, file: String) throws -> String {
+        let path = try input.map { try context.input($0) + "/" + file } ?? context.projectRoot + "/" + file
+        guard FileSystem.exists(path) else {
+            throw KindError(input.map { "input '\($0)' has no file '\(file)'" } ?? "no file '\(file)' in the project")
+        }
+        return path
+    }
+
+    /// The only needed task, when the kind takes one input and `input` is not given.
+    static func soleInput(_ context: TaskContext, _ input: String?, kind: String) throws -> String {
+        if let input { return input }
+        guard context.inputs.count == 1 else {
+            throw KindError("\(kind) reads one needed task's table; set param 'input' to one of: \(context.inputs.map(\.name).joined(separator: ", "))")
+        }
+        return context.inputs[0].name
+    }
+
+    static func write(_ table: Table, _ context: TaskContext, _ name: String) throws {
+        try CSV.write(table, to: context.output + "/" + name)
+        context.log("wrote \(name): \(table.rowCount) rows x \(table.columnCount) columns")
+    }
+
+    /// Encodable values as pretty JSON with sorted keys (stable bytes).
+    static func writeJSON<T: Encodable>(_ value: T, _ context: TaskContext, _ name: String) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try e.encode(value).write(to: URL(fileURLWithPath: context.output + "/" + name))
+    }
+
+    static func readJSON<T: Decodable>(_ type: T.Type, _ path: String) throws -> T {
+        guard let data = FileManager.default.contents(atPath: path) else { throw KindError("cannot read \(path)") }
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try d.decode(type, from: data) } catch { throw KindError("\(path) is not a valid \(type) file: \(error)") }
+    }
+
+    /// Numbers for the run record (nested keys flatten to `a.b`; NaN and infinities are left out).
+    static func writeMetrics(_ metrics: [String: Double], _ context: TaskContext) throws {
+        let json = JSON.object(metrics.filter { $0.value.isFinite }.mapValues { JSON.number($0) })
+        try FileSystem.writeAtomically(context.output + "/metrics.json", json.encoded(pretty: true) + "\n")
+    }
+
+    /// A `yyyy-mm-dd` param as a UTC day number.
+    static func day(_ text: String, param: String) throws -> Int {
+        guard let d = CivilDate.parse(text) else { throw KindError("param '\(param)' must be a date like 1997-09-30, got '\(text)'") }
+        return d
+    }
+}

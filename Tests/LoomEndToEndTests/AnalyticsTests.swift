@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import LoomCore
+
+@Suite struct AnalyticsTests {
+    static var repo: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    @Test func cdnowDagReproducesThePublishedFit() throws {
+        let s = Sandbox()
+        s.write("dags/cdnow.yaml", try String(contentsOfFile: Self.repo + "/dags/cdnow.yaml", encoding: .utf8))
+        s.write("data/cdnow_sample.csv", try String(contentsOfFile: Self.repo + "/data/cdnow_sample.csv", encoding: .utf8))
+        let r = try s.loom("run", "dags/cdnow.yaml", "-q")
+        #expect(r.status == 0, "\(r.stderr)")
+        let run = try s.lastRun()
+        let clv = try #require(run.tasks.first { $0.name == "clv" })
+        // FHL 2005's printed estimates, to their printed digits.
+        #expect(abs((clv.metrics["r"] ?? 0) - 0.243) < 0.0005 && abs((clv.metrics["b"] ?? 0) - 2.426) < 0.0005)
+        #expect(run.tasks.first { $0.name == "customers" }?.metrics["repeat_transactions"] == 2457)
+        #expect(try s.loom("run", "dags/cdnow.yaml").stdout.contains("0 ran, 3 cached"))
+    }
+
+    @Test func ingestNamesTheBadRow() throws {
+        let s = Sandbox()
+        s.write("data/t.csv", "id,date,amt\n1,19970101,2.5\n2,19970102,lots\n")
+        s.write("dags/t.yaml", """
+        tasks:
+          tx:
+            kind: ingest
+            files: [data/t.csv]
+            params: {file: data/t.csv, customer: id, time: date, amount: amt, time_format: yyyymmdd, on_bad_row: "{{params.mode}}"}
+        params: {mode: fail}
+        """)
+        let r = try s.loom("run", "dags/t.yaml")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("| ingest: data/t.csv:3: column 'amt': expected a number, found 'lots'"))
+        let skip = try s.loom("run", "dags/t.yaml", "-P", "mode=skip", "-q")
+        #expect(skip.status == 0)
+        #expect(try s.lastRun().tasks.first?.metrics == ["rows_read": 2, "rows_kept": 1, "skipped.bad_amount": 1])
+        s.write("dags/t.yaml", "tasks:\n  tx: {kind: ingest, params: {file: x.csv, customer: id, time: d, amount: a, time_format: weekly}}\n")
+        let bad = try s.loom("run", "dags/t.yaml")
+        #expect(bad.status == 3)
+        #expect(bad.stderr.contains("param 'time_format' must be one of yyyymmdd, yyyy-mm-dd, datetime, epoch, auto, got 'weekly'"))
+    }
+}
