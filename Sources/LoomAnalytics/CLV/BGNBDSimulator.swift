@@ -16,6 +16,8 @@ public struct BGNBDSimulator: Sendable {
         public var spends: [Double]
         public var lambda: Double
         public var dropout: Double
+        /// Whether the customer dropped out (right after their last purchase) before the end.
+        public var droppedOut: Bool
     }
 
     /// One customer observed for `weeks` weeks after their first purchase at time 0.
@@ -28,14 +30,14 @@ public struct BGNBDSimulator: Sendable {
         let nu = rng.gamma(shape: q, scale: 1 / v)
         // The first purchase (time 0) never ends a customer's life: in BG/NBD dropout follows
         // repeat purchases only (the likelihood of x = 0 is e^(-lambda T), with no dropout term).
-        var times = [0.0], t = 0.0
+        var times = [0.0], t = 0.0, droppedOut = false
         while true {
             t += rng.exponential(rate: lambda)
             if t > weeks { break }
             times.append(t)
-            if rng.bernoulli(dropout) { break }
+            if rng.bernoulli(dropout) { droppedOut = true; break }
         }
         let spends = times.map { _ in rng.gamma(shape: p, scale: 1 / nu) }
-        return Customer(times: times, spends: spends, lambda: lambda, dropout: dropout)
+        return Customer(times: times, spends: spends, lambda: lambda, dropout: dropout, droppedOut: droppedOut)
     }
 }

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Reads a user's event log into the canonical event table: `user, session, event_type, time`
+/// (epoch seconds), `price` (NaN when absent), `product, category, brand` (text, "" when absent),
+/// keeping the input's row order. Event types are trimmed and lower-cased.
+public struct EventIngest: Sendable {
+    public struct Config: Codable, Equatable, Sendable {
+        public var user: String
+        public var session: String
+        public var eventType: String
+        public var time: String
+        public var price: String?
+        public var product: String?
+        public var category: String?
+        public var brand: String?
+        public var timeFormat: TimeFormat
+        public var skipBadRows: Bool
+        public init(user: String, session: String, eventType: String, time: String, price: String? = nil, product: String? = nil,
+                    category: String? = nil, brand: String? = nil, timeFormat: TimeFormat = .auto, skipBadRows: Bool = false) {
+            self.user = user; self.session = session; self.eventType = eventType; self.time = time
+            self.price = price; self.product = product; self.category = category; self.brand = brand
+            self.timeFormat = timeFormat; self.skipBadRows = skipBadRows
+        }
+    }
+
+    public static func run(bytes: [UInt8], file: String, config c: Config) throws -> (Table, TransactionIngest.Summary) {
+        let rows = try CSV.rows(bytes, file: file)
+        func column(_ name: String?) throws -> Int? {
+            guard let name else { return nil }
+            guard let i = rows.header.firstIndex(of: name) else { throw AnalyticsError.missingColumn(name: name, available: rows.header) }
+            return i
+        }
+        let ui = try column(c.user)!, si = try column(c.session)!, ei = try column(c.eventType)!, ti = try column(c.time)!
+        let pi = try column(c.price), prodI = try column(c.product), ci = try column(c.category), bi = try column(c.brand)
+        let format = c.timeFormat == .auto ? rows.fields.first.flatMap { TimeFormat.detect($0[ti]) } ?? .epoch : c.timeFormat
+        var users: [String] = [], sessions: [String] = [], types: [String] = [], times: [Double] = [], prices: [Double] = []
+        var products: [String] = [], categories: [String] = [], brands: [String] = []
+        var summary = TransactionIngest.Summary()
+        summary.rowsRead = rows.fields.count
+        for (r, f) in rows.fields.enumerated() {
+            let t = format.seconds(f[ti])
+            let price = pi.map { f[$0].isEmpty ? Double.nan : CSV.number(f[$0]) } ?? .nan
+            var problem: (String, String, String, String)?
+            if f[ui].isEmpty { problem = ("missing user", c.user, "a user id", "") } else if f[si].isEmpty {
+                problem = ("missing session", c.session, "a session id", "")
+            } else if t == nil { problem = ("bad time", c.time, "a time like \(TransactionIngest.example(format))", f[ti]) } else if price == nil {
+                problem = ("bad price", c.price ?? "", "a number", pi.map { f[$0] } ?? "")
+            }
+            if let (reason, col, expected, found) = problem {
+                guard c.skipBadRows else { throw AnalyticsError.badData(file: file, line: rows.lines[r], column: col, expected: expected, found: found) }
+                summary.skipped[reason, default: 0] += 1
+                if summary.firstSkippedLines.count < 5 { summary.firstSkippedLines.append(rows.lines[r]) }
+                continue
+            }
+            users.append(f[ui]); sessions.append(f[si]); types.append(f[ei].trimmingCharacters(in: .whitespaces).lowercased())
+            times.append(t!); prices.append(price!)
+            products.append(prodI.map { f[$0] } ?? ""); categories.append(ci.map { f[$0] } ?? ""); brands.append(bi.map { f[$0] } ?? "")
+        }
+        summary.rowsKept = users.count
+        return (Table([("user", .text(users)), ("session", .text(sessions)), ("event_type", .text(types)), ("time", .number(times)),
+                       ("price", .number(prices)), ("product", .text(products)), ("category", .text(categories)), ("brand", .text(brands))]), summary)
+    }
+
+    /// Purchase events as the canonical transaction table (customer = user, amount = price).
+    public static func transactions(_ events: Table, purchaseType: String = "purchase") throws -> Table {
+        let types = try events.texts("event_type"), users = try events.texts("user")
+        let times = try events.numbers("time"), prices = try events.numbers("price")
+        let keep = types.indices.filter { types[$0] == purchaseType && prices[$0].isFinite && prices[$0] > 0 }
+        return Table([("customer", .text(keep.map { users[$0] })), ("time", .number(keep.map { times[$0] })), ("amount", .number(keep.map { prices[$0] }))])
+    }
+}

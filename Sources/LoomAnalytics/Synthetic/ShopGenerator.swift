@@ -1,0 +1,198 @@
+import Foundation
+
+/// A synthetic online shop with known ground truth, written as an event log in the REES46 public
+/// data set's schema (`event_time, event_type, product_id, category_id, category_code, brand, price,
+/// user_id, user_session`).
+///
+/// The story (every number is a `Config` field, written to truth.json):
+/// 1. Customers are acquired uniformly over the first `acquisitionWeeks` weeks; their transactions
+///    follow BG/NBD (FHL 2005) with Gamma-Gamma spend (Fader & Hardie 2013), simulated by
+///    `BGNBDSimulator` from the first purchase to the end date. A transaction's amount is the `price`
+///    of its purchase event (the basket value); several purchases on one day sum, as in the models.
+/// 2. Every transaction happens in a session. While alive, customers also browse in sessions that do
+///    not convert, at `browseRate` per week (a Poisson process).
+/// 3. A session's covariates, all computable from its events before the first purchase, are
+///    x = (views, carts, removes, evening, log mean viewed price) with P(purchase | x) = sigmoid(b0 + b.x).
+///    Purchase sessions draw x from the covariate law conditional on a purchase, browsing sessions
+///    conditional on none (rejection sampling). Fitting a logistic regression on all sessions then
+///    recovers b exactly, and the intercept up to the known shift log(n1/n0) - log(P1/P0)
+///    (case-control sampling: Prentice & Pyke 1979), which truth.json reports with the realised counts.
+/// Each customer has its own random stream, so the log does not depend on how work is scheduled.
+public struct ShopGenerator: Sendable {
+    public struct Config: Codable, Equatable, Sendable {
+        public var seed: UInt64 = 1
+        public var customers: Int = 2000
+        public var products: Int = 300
+        /// First and last day, `yyyy-mm-dd`.
+        public var start = "2019-10-01"
+        public var end = "2020-09-30"
+        public var acquisitionWeeks: Double = 12
+        public var r = 0.6, alpha = 8.0, a = 0.8, b = 2.5
+        public var p = 6.0, q = 4.0, v = 20.0
+        public var browseRate = 0.3
+        /// b0, then views, carts, removes, evening, log mean viewed price.
+        public var coefficients: [Double] = [-2.0, 0.15, 0.8, -0.6, 0.4, -0.3]
+        public init() {}
+    }
+
+    public static let covariateNames = ["views", "carts", "removes", "evening", "log_mean_price"]
+    public static let categories = ["electronics.smartphone", "electronics.audio.headphone", "appliances.kitchen.kettle",
+                                    "computers.notebook", "apparel.shoes", "furniture.living_room.sofa", "kids.toys", "sport.bicycle"]
+    public static let brands = ["acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "tyrell"]
+
+    /// What generated the data: every parameter plus realised counts.
+    public struct Truth: Codable, Equatable, Sendable {
+        public var config: Config
+        public var events: Int
+        public var purchaseSessions: Int
+        public var browseSessions: Int
+        /// P(purchase) under the covariate law (Monte Carlo with 200,000 draws).
+        public var marginalConversion: Double
+        /// The intercept a logistic fit on the sessions estimates: b0 + log(n1/n0) - log(P1/P0).
+        public var sessionInterceptInData: Double
+        public var customersAliveAtEnd: Int
+    }
+
+    let config: Config
+    let startDay: Int, endDay: Int
+    let productCategory: [Int], productBrand: [Int], productPrice: [Double]
+
+    public init(_ c: Config) throws {
+        guard let s = CivilDate.parse(c.start) else { throw AnalyticsError.invalidParameter(name: "start", value: c.start, expected: "a date like 2019-10-01") }
+        guard let e = CivilDate.parse(c.end), e > s else { throw AnalyticsError.invalidParameter(name: "end", value: c.end, expected: "a date after start") }
+        guard c.customers >= 1 else { throw AnalyticsError.invalidParameter(name: "customers", value: String(c.customers), expected: ">= 1") }
+        guard c.products >= 1 else { throw AnalyticsError.invalidParameter(name: "products", value: String(c.products), expected: ">= 1") }
+        guard c.coefficients.count == 6 else {
+            throw AnalyticsError.invalidParameter(name: "coefficients", value: "\(c.coefficients.count) values", expected: "6: intercept, views, carts, removes, evening, log_mean_price")
+        }
+        for (n, v) in [("r", c.r), ("alpha", c.alpha), ("a", c.a), ("b", c.b), ("p", c.p), ("q", c.q), ("v", c.v)] where !(v > 0) {
+            throw AnalyticsError.invalidParameter(name: n, value: String(v), expected: "> 0")
+        }
+        guard c.browseRate >= 0, c.acquisitionWeeks > 0 else {
+            throw AnalyticsError.invalidParameter(name: "browse_rate", value: String(c.browseRate), expected: ">= 0 (and acquisition_weeks > 0)")
+        }
+        config = c
+        startDay = s
+        endDay = e
+        var rng = SeededRandom(seed: c.seed, stream: 0)
+        productCategory = (0..<c.products).map { _ in rng.int(below: Self.categories.count) }
+        productBrand = (0..<c.products).map { _ in rng.int(below: Self.brands.count) }
+        productPrice = (0..<c.products).map { _ in (exp(3.5 + 0.8 * rng.normal()) * 100).rounded() / 100 }
+    }
+
+    struct Event { var time: Double; var type: String; var product: Int; var price: Double; var user: Int; var session: Int; var seq: Int }
+
+    /// The event log (sorted by time, user, session, order within session) and the truth.
+    public func generate() -> (Table, Truth) {
+        let c = config
+        let sim = BGNBDSimulator(r: c.r, alpha: c.alpha, a: c.a, b: c.b, p: c.p, q: c.q, v: c.v)
+        let horizonWeeks = Double(endDay + 1 - startDay) / 7
+        var events: [Event] = []
+        var purchaseSessions = 0, browseSessions = 0, alive = 0
+        for i in 0..<c.customers {
+            var rng = SeededRandom(seed: c.seed, stream: UInt64(i) + 1)
+            let acquired = rng.uniform() * min(c.acquisitionWeeks, horizonWeeks)
+            let customer = sim.customer(seed: c.seed &+ 0x5EED, index: UInt64(i), weeks: horizonWeeks - acquired)
+            if !customer.droppedOut { alive += 1 }
+            var session = 0
+            for (k, t) in customer.times.enumerated() {
+                session += 1
+                purchaseSessions += 1
+                addSession(&events, &rng, user: i, session: session, week: acquired + t, purchase: customer.spends[k])
+            }
+            let aliveUntil = customer.droppedOut ? customer.times.last! : horizonWeeks - acquired
+            var t = 0.0
+            while c.browseRate > 0 {
+                t += rng.exponential(rate: c.browseRate)
+                if t > aliveUntil { break }
+                session += 1
+                browseSessions += 1
+                addSession(&events, &rng, user: i, session: session, week: acquired + t, purchase: nil)
+            }
+        }
+        events.sort { ($0.time, $0.user, $0.session, $0.seq) < ($1.time, $1.user, $1.session, $1.seq) }
+        let p1 = marginalConversion()
+        let shift = log(Double(max(1, purchaseSessions)) / Double(max(1, browseSessions))) - log(p1 / (1 - p1))
+        let truth = Truth(config: c, events: events.count, purchaseSessions: purchaseSessions, browseSessions: browseSessions,
+                          marginalConversion: p1, sessionInterceptInData: c.coefficients[0] + shift, customersAliveAtEnd: alive)
+        return (table(events), truth)
+    }
+
+    /// Draws a session's covariates conditional on its outcome, then writes its events.
+    func addSession(_ events: inout [Event], _ rng: inout SeededRandom, user: Int, session: Int, week: Double, purchase: Double?) {
+        var views = 0, carts = 0, removes = 0, hour = 0.0
+        var viewed: [Int] = []
+        for attempt in 0..<10_000 {
+            views = 1 + rng.poisson(mean: 3)
+            carts = (0..<views).filter { _ in rng.bernoulli(0.3) }.count
+            removes = (0..<carts).filter { _ in rng.bernoulli(0.25) }.count
+            hour = rng.uniform() * 23   // sessions start before 23:00 so they end on their day
+            viewed = (0..<views).map { _ in rng.int(below: config.products) }
+            let meanPrice = viewed.reduce(0) { $0 + productPrice[$1] } / Double(views)
+            let x = [Double(views), Double(carts), Double(removes), hour >= 18 ? 1 : 0, log(meanPrice)]
+            let pr = Self.probability(config.coefficients, x)
+            if rng.bernoulli(purchase == nil ? 1 - pr : pr) || attempt == 9_999 { break }
+        }
+        // Keep the session on the day the purchase process chose; the hour is a covariate.
+        let day = Double(startDay) + (week * 7).rounded(.down)
+        var time = day * 86400 + hour * 3600
+        var seq = 0
+        func add(_ type: String, _ product: Int, _ price: Double) {
+            events.append(Event(time: time.rounded(.down), type: type, product: product, price: price, user: user, session: session, seq: seq))
+            seq += 1
+            time += 5 + rng.exponential(rate: 1.0 / 40)
+        }
+        var carted: [Int] = []
+        for (k, prod) in viewed.enumerated() {
+            add("view", prod, productPrice[prod])
+            if k < carts { add("cart", prod, productPrice[prod]); carted.append(prod) }
+        }
+        for k in 0..<removes { add("remove_from_cart", carted[k], productPrice[carted[k]]) }
+        if let amount = purchase { add("purchase", carted.last ?? viewed[0], (amount * 100).rounded() / 100) }
+    }
+
+    static func probability(_ b: [Double], _ x: [Double]) -> Double {
+        var eta = b[0]
+        for j in 0..<x.count { eta += b[j + 1] * x[j] }
+        return 1 / (1 + exp(-eta))
+    }
+
+    /// P(purchase) under the covariate law, by Monte Carlo (a fixed stream: part of the truth).
+    func marginalConversion() -> Double {
+        var rng = SeededRandom(seed: config.seed, stream: UInt64.max)
+        var sum = 0.0
+        let n = 200_000
+        for _ in 0..<n {
+            let views = 1 + rng.poisson(mean: 3)
+            let carts = (0..<views).filter { _ in rng.bernoulli(0.3) }.count
+            let removes = (0..<carts).filter { _ in rng.bernoulli(0.25) }.count
+            let evening = rng.uniform() * 23 >= 18 ? 1.0 : 0
+            let meanPrice = (0..<views).reduce(0.0) { acc, _ in acc + productPrice[rng.int(below: config.products)] } / Double(views)
+            sum += Self.probability(config.coefficients, [Double(views), Double(carts), Double(removes), evening, log(meanPrice)])
+        }
+        return sum / Double(n)
+    }
+
+    func table(_ events: [Event]) -> Table {
+        Table([
+            ("event_time", .text(events.map { Self.timestamp($0.time) })),
+            ("event_type", .text(events.map(\.type))),
+            ("product_id", .text(events.map { "p\($0.product)" })),
+            ("category_id", .text(events.map { String(2_053_013_552_000_000_000 + productCategory[$0.product]) })),
+            ("category_code", .text(events.map { Self.categories[productCategory[$0.product]] })),
+            ("brand", .text(events.map { Self.brands[productBrand[$0.product]] })),
+            ("price", .number(events.map(\.price))),
+            ("user_id", .text(events.map { "u\($0.user)" })),
+            ("user_session", .text(events.map { "u\($0.user)-s\($0.session)" })),
+        ])
+    }
+
+    /// `2019-10-01 00:00:00 UTC`.
+    public static func timestamp(_ seconds: Double) -> String {
+        let s = Int(seconds)
+        let day = s >= 0 ? s / 86400 : (s - 86399) / 86400
+        let rest = s - day * 86400
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(CivilDate.format(day)) \(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60)) UTC"
+    }
+}
