@@ -8,6 +8,9 @@ public enum BuiltinKinds {
         Ingest.descriptor,
         CustomerFeaturesKind.descriptor,
         CLVKind.descriptor,
+        Generate.descriptor,
+        IngestEvents.descriptor,
+        SessionFeaturesKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

@@ -43,4 +43,16 @@ import LoomCore
         #expect(bad.status == 3)
         #expect(bad.stderr.contains("param 'time_format' must be one of yyyymmdd, yyyy-mm-dd, datetime, epoch, auto, got 'weekly'"))
     }
+
+    @Test func shopDagIsReproducibleForAnyJobs() throws {
+        let a = Sandbox(), b = Sandbox()
+        for s in [a, b] { s.write("dags/shop.yaml", try String(contentsOfFile: Self.repo + "/dags/shop.yaml", encoding: .utf8)) }
+        let ra = try a.loom("run", "dags/shop.yaml", "-q", "-j", "1", "-P", "customers=150")
+        #expect(ra.status == 0, "\(ra.stderr)")
+        #expect(try b.loom("run", "dags/shop.yaml", "-q", "-j", "2", "-P", "customers=150").status == 0)
+        #expect(a.artifacts(dag: "shop") == b.artifacts(dag: "shop"))
+        #expect(a.artifacts(dag: "shop").count >= 5)
+        #expect(try a.loom("run", "dags/shop.yaml", "-P", "customers=150").stdout.contains(" 0 ran, "))
+        #expect(a.read("artifacts/latest/shop/generate/events.csv")?.hasPrefix("event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n") == true)
+    }
 }

@@ -68,14 +68,14 @@ public enum Ingest: TaskKind {
 public enum CustomerFeaturesKind: TaskKind {
     public struct Params: Codable, Equatable, Sendable {
         public var input: String?
-        public var file: String
+        public var file: String?
         public var calibrationEnd: String
         public var holdoutEnd: String
         enum CodingKeys: String, CodingKey { case input, file, calibrationEnd = "calibration_end", holdoutEnd = "holdout_end" }
         public init(from d: Decoder) throws {
             let c = try d.container(keyedBy: CodingKeys.self)
             input = try c.decodeIfPresent(String.self, forKey: .input)
-            file = try c.decodeIfPresent(String.self, forKey: .file) ?? "transactions.csv"
+            file = try c.decodeIfPresent(String.self, forKey: .file)
             calibrationEnd = try c.decode(String.self, forKey: .calibrationEnd)
             holdoutEnd = try c.decode(String.self, forKey: .holdoutEnd)
         }
@@ -86,7 +86,7 @@ public enum CustomerFeaturesKind: TaskKind {
     public static let summary = "Per customer, from transactions: frequency, recency, T (weeks), monetary value, RFM scores, holdout transactions and spend, churn label -> customers.csv."
     public static let params = [
         ParamDoc("input", "string", default: "the only need", "the needed task with the transactions"),
-        ParamDoc("file", "string", default: "transactions.csv", "the table in INPUT (customer, time, amount)"),
+        ParamDoc("file", "string", default: "transactions.csv or events.csv", "the table in INPUT: transactions (customer, time, amount) or canonical events (purchase events are the transactions)"),
         ParamDoc("calibration_end", "date", "last day of the calibration period (yyyy-mm-dd)"),
         ParamDoc("holdout_end", "date", "last day of the holdout period (yyyy-mm-dd)"),
     ]
@@ -102,7 +102,11 @@ public enum CustomerFeaturesKind: TaskKind {
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
-        let t = try ArtifactFiles.table(context, input: input, file: p.file, types: ["customer": .text, "time": .number, "amount": .number])
+        let file = try p.file ?? (FileSystem.exists(context.input(input) + "/transactions.csv") ? "transactions.csv" : "events.csv")
+        var t = try ArtifactFiles.table(context, input: input, file: file, types: ["customer": .text, "user": .text, "session": .text, "event_type": .text,
+                                                                                   "product": .text, "category": .text, "brand": .text])
+        // An event log: its purchase events are the transactions.
+        if t["event_type"] != nil { t = try EventIngest.transactions(t) }
         let days = try t.numbers("time").map { Int(($0 / 86400).rounded(.down)) }
         let f = try CustomerFeatures(customers: try t.texts("customer"), days: days, amounts: try t.numbers("amount"),
                                      calibrationEnd: try ArtifactFiles.day(p.calibrationEnd, param: "calibration_end"),

@@ -1,0 +1,174 @@
+import Foundation
+import LoomAnalytics
+import LoomCore
+
+/// `generate`: a synthetic shop's event log (REES46 schema) with its ground truth.
+public enum Generate: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var config: ShopGenerator.Config
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: AnyKey.self)
+            var g = ShopGenerator.Config()
+            func double(_ k: String) throws -> Double? { try c.decodeIfPresent(Double.self, forKey: AnyKey(k)) }
+            if let v = try c.decodeIfPresent(Int.self, forKey: AnyKey("seed")) { g.seed = UInt64(bitPattern: Int64(v)) }
+            if let v = try c.decodeIfPresent(Int.self, forKey: AnyKey("customers")) { g.customers = v }
+            if let v = try c.decodeIfPresent(Int.self, forKey: AnyKey("products")) { g.products = v }
+            if let v = try c.decodeIfPresent(String.self, forKey: AnyKey("start")) { g.start = v }
+            if let v = try c.decodeIfPresent(String.self, forKey: AnyKey("end")) { g.end = v }
+            if let v = try double("acquisition_weeks") { g.acquisitionWeeks = v }
+            if let v = try double("browse_rate") { g.browseRate = v }
+            for (k, path) in [("r", \ShopGenerator.Config.r), ("alpha", \.alpha), ("a", \.a), ("b", \.b), ("p", \.p), ("q", \.q), ("v", \.v)] {
+                if let v = try double(k) { g[keyPath: path] = v }
+            }
+            if let v = try c.decodeIfPresent([Double].self, forKey: AnyKey("coefficients")) { g.coefficients = v }
+            config = g
+        }
+        public func encode(to e: Encoder) throws { try config.encode(to: e) }
+    }
+
+    public static let name = "generate"
+    public static let version = 1
+    public static let summary = "A synthetic shop: events.csv (REES46 schema) whose purchases follow BG/NBD + Gamma-Gamma and whose sessions convert by a known logistic model; truth.json holds every generating parameter."
+    public static let params = [
+        ParamDoc("seed", "int", default: "1", "random seed"),
+        ParamDoc("customers", "int", default: "2000", "customers to simulate"),
+        ParamDoc("products", "int", default: "300", "catalogue size"),
+        ParamDoc("start", "date", default: "2019-10-01", "first day"),
+        ParamDoc("end", "date", default: "2020-09-30", "last day"),
+        ParamDoc("acquisition_weeks", "float", default: "12", "customers arrive uniformly over these first weeks"),
+        ParamDoc("r", "float", default: "0.6", "BG/NBD: purchase rate lambda ~ Gamma(r, alpha) per week"),
+        ParamDoc("alpha", "float", default: "8", "BG/NBD rate scale"),
+        ParamDoc("a", "float", default: "0.8", "BG/NBD: dropout p ~ Beta(a, b)"),
+        ParamDoc("b", "float", default: "2.5", "BG/NBD dropout"),
+        ParamDoc("p", "float", default: "6", "Gamma-Gamma spend shape"),
+        ParamDoc("q", "float", default: "4", "Gamma-Gamma: nu ~ Gamma(q, v)"),
+        ParamDoc("v", "float", default: "20", "Gamma-Gamma scale"),
+        ParamDoc("browse_rate", "float", default: "0.3", "non-purchasing sessions per week while alive"),
+        ParamDoc("coefficients", "list", default: "[-2, 0.15, 0.8, -0.6, 0.4, -0.3]", "session conversion: intercept, views, carts, removes, evening, log mean viewed price"),
+    ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        do { _ = try ShopGenerator(p.config); return [] } catch let e as AnalyticsError {
+            if case let .invalidParameter(name, _, _) = e { return [ParamProblem(param: name, e.description)] }
+            return [ParamProblem(param: nil, e.description)]
+        } catch { return [ParamProblem(param: nil, "\(error)")] }
+    }
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        let (log, truth) = try ShopGenerator(p.config).generate()
+        try ArtifactFiles.write(log, context, "events.csv")
+        try ArtifactFiles.writeJSON(truth, context, "truth.json")
+        try ArtifactFiles.writeMetrics(["events": Double(truth.events), "purchase_sessions": Double(truth.purchaseSessions),
+                                        "browse_sessions": Double(truth.browseSessions), "customers_alive_at_end": Double(truth.customersAliveAtEnd)], context)
+    }
+}
+
+/// `ingest_events`: a user's event log -> the canonical event table in `events.csv`.
+public enum IngestEvents: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var file: String
+        public var input: String?
+        public var user: String, session: String, eventType: String, time: String
+        public var price: String?, product: String?, category: String?, brand: String?
+        public var timeFormat: TimeFormat
+        public var onBadRow: String
+        enum CodingKeys: String, CodingKey {
+            case file, input, user, session, eventType = "event_type", time, price, product, category, brand, timeFormat = "time_format", onBadRow = "on_bad_row"
+        }
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: CodingKeys.self)
+            file = try c.decode(String.self, forKey: .file)
+            input = try c.decodeIfPresent(String.self, forKey: .input)
+            user = try c.decode(String.self, forKey: .user)
+            session = try c.decode(String.self, forKey: .session)
+            eventType = try c.decode(String.self, forKey: .eventType)
+            time = try c.decode(String.self, forKey: .time)
+            price = try c.decodeIfPresent(String.self, forKey: .price)
+            product = try c.decodeIfPresent(String.self, forKey: .product)
+            category = try c.decodeIfPresent(String.self, forKey: .category)
+            brand = try c.decodeIfPresent(String.self, forKey: .brand)
+            let tf = try c.decodeIfPresent(String.self, forKey: .timeFormat) ?? "auto"
+            guard let f = TimeFormat(rawValue: tf) else {
+                throw DecodingError.dataCorruptedError(forKey: .timeFormat, in: c, debugDescription:
+                    "param 'time_format' must be one of \(TimeFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(tf)'")
+            }
+            timeFormat = f
+            onBadRow = try c.decodeIfPresent(String.self, forKey: .onBadRow) ?? "fail"
+        }
+    }
+
+    public static let name = "ingest_events"
+    public static let version = 1
+    public static let summary = "Reads an event log CSV into events.csv: user, session, event_type, time (epoch seconds), price, product, category, brand."
+    public static let params = [
+        ParamDoc("file", "string", "the CSV: a project path (declare it in 'files') or a file of INPUT's artifact"),
+        ParamDoc("input", "string", default: "none", "a needed task whose artifact holds FILE"),
+        ParamDoc("user", "string", "column with the user id"), ParamDoc("session", "string", "column with the session id"),
+        ParamDoc("event_type", "string", "column with the event type (view, cart, remove_from_cart, purchase)"),
+        ParamDoc("time", "string", "column with the event time"),
+        ParamDoc("price", "string", default: "none", "column with the price"), ParamDoc("product", "string", default: "none", "column with the product id"),
+        ParamDoc("category", "string", default: "none", "column with the category"), ParamDoc("brand", "string", default: "none", "column with the brand"),
+        ParamDoc("time_format", "string", default: "auto", "yyyymmdd, yyyy-mm-dd, datetime (2019-10-01 00:00:00 UTC), epoch, or auto"),
+        ParamDoc("on_bad_row", "string", default: "fail", "fail or skip (skipped rows are counted in the metrics)"),
+    ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        ["fail", "skip"].contains(p.onBadRow) ? [] : [ParamProblem(param: "on_bad_row", "param 'on_bad_row' must be fail or skip, got '\(p.onBadRow)'")]
+    }
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        let path = try ArtifactFiles.path(context, input: p.input, file: p.file)
+        guard let data = FileManager.default.contents(atPath: path) else { throw KindError("cannot read \(path)") }
+        let config = EventIngest.Config(user: p.user, session: p.session, eventType: p.eventType, time: p.time, price: p.price, product: p.product,
+                                        category: p.category, brand: p.brand, timeFormat: p.timeFormat, skipBadRows: p.onBadRow == "skip")
+        let (table, summary) = try EventIngest.run(bytes: [UInt8](data), file: p.input.map { "\($0)/\(p.file)" } ?? p.file, config: config)
+        try ArtifactFiles.write(table, context, "events.csv")
+        var metrics: [String: Double] = ["rows_read": Double(summary.rowsRead), "rows_kept": Double(summary.rowsKept)]
+        for (reason, n) in summary.skipped { metrics["skipped." + reason.replacingOccurrences(of: " ", with: "_")] = Double(n) }
+        let types = try table.texts("event_type")
+        for t in Set(types).sorted() { metrics["events." + t] = Double(types.filter { $0 == t }.count) }
+        try ArtifactFiles.writeMetrics(metrics, context)
+    }
+}
+
+/// `session_features`: events -> one row per session (features before the first purchase, label).
+public enum SessionFeaturesKind: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var input: String?
+        public var file: String
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: AnyKey.self)
+            input = try c.decodeIfPresent(String.self, forKey: AnyKey("input"))
+            file = try c.decodeIfPresent(String.self, forKey: AnyKey("file")) ?? "events.csv"
+        }
+        public func encode(to e: Encoder) throws {}
+    }
+
+    public static let name = "session_features"
+    public static let version = 1
+    public static let summary = "Per session, from events before its first purchase: views, carts, removes, evening, log mean viewed price, hour, duration, distinct products and categories; label = contains a purchase -> sessions.csv."
+    public static let params = [
+        ParamDoc("input", "string", default: "the only need", "the needed task with the events"),
+        ParamDoc("file", "string", default: "events.csv", "the canonical event table in INPUT"),
+    ]
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
+        let events = try ArtifactFiles.table(context, input: input, file: p.file,
+                                             types: ["user": .text, "session": .text, "event_type": .text, "time": .number, "price": .number,
+                                                     "product": .text, "category": .text, "brand": .text])
+        let t = try SessionFeatures.compute(events)
+        try ArtifactFiles.write(t, context, "sessions.csv")
+        let labels = try t.numbers("label")
+        try ArtifactFiles.writeMetrics(["sessions": Double(t.rowCount), "conversion_rate": labels.reduce(0, +) / Double(max(1, labels.count))], context)
+    }
+}
+
+/// A coding key for params whose names are not Swift identifiers.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
