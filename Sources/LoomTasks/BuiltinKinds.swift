@@ -11,6 +11,7 @@ public enum BuiltinKinds {
         Generate.descriptor,
         IngestEvents.descriptor,
         SessionFeaturesKind.descriptor,
+        CleanKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

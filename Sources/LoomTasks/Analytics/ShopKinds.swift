@@ -172,3 +172,52 @@ struct AnyKey: CodingKey {
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
 }
+
+/// `clean`: the canonical event table without duplicates and impossible values -> events.csv,
+/// with rows in, rows out and rows dropped per reason in the metrics.
+public enum CleanKind: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var input: String?
+        public var file: String
+        public var start: String?
+        public var end: String?
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: AnyKey.self)
+            input = try c.decodeIfPresent(String.self, forKey: AnyKey("input"))
+            file = try c.decodeIfPresent(String.self, forKey: AnyKey("file")) ?? "events.csv"
+            start = try c.decodeIfPresent(String.self, forKey: AnyKey("start"))
+            end = try c.decodeIfPresent(String.self, forKey: AnyKey("end"))
+        }
+        public func encode(to e: Encoder) throws {}
+    }
+
+    public static let name = "clean"
+    public static let version = 1
+    public static let summary = "Drops duplicate events, events without ids, negative prices, purchases without a price and events outside [start, end] -> events.csv; counts per reason in the metrics."
+    public static let params = [
+        ParamDoc("input", "string", default: "the only need", "the needed task with the canonical events"),
+        ParamDoc("file", "string", default: "events.csv", "the event table in INPUT"),
+        ParamDoc("start", "date", default: "none", "drop events before this day (yyyy-mm-dd)"),
+        ParamDoc("end", "date", default: "none", "drop events after this day (inclusive last day, yyyy-mm-dd)"),
+    ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        [("start", p.start), ("end", p.end)].compactMap { name, v in
+            v.flatMap { CivilDate.parse($0) == nil ? ParamProblem(param: name, "param '\(name)' must be a date like 2019-10-01, got '\($0)'") : nil }
+        }
+    }
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
+        let events = try ArtifactFiles.table(context, input: input, file: p.file,
+                                             types: ["user": .text, "session": .text, "event_type": .text, "time": .number, "price": .number,
+                                                     "product": .text, "category": .text, "brand": .text])
+        let start = try p.start.map { Double(try ArtifactFiles.day($0, param: "start")) * 86400 }
+        let end = try p.end.map { Double(try ArtifactFiles.day($0, param: "end") + 1) * 86400 }
+        let (out, s) = try Clean.events(events, start: start, end: end)
+        try ArtifactFiles.write(out, context, "events.csv")
+        var metrics: [String: Double] = ["rows_in": Double(s.rowsIn), "rows_out": Double(s.rowsOut)]
+        for r in Clean.reasons { metrics["dropped." + r.replacingOccurrences(of: " ", with: "_")] = Double(s.dropped[r] ?? 0) }
+        try ArtifactFiles.writeMetrics(metrics, context)
+    }
+}
