@@ -42,9 +42,15 @@ public enum BGNBD {
         guard frequency.contains(where: { $0 > 0 }) else {
             throw AnalyticsError.invalidInput(what: "BG/NBD data", expected: "at least one customer with a repeat purchase")
         }
+        // Customers with the same (x, t_x, T) contribute the same term: sum over unique rows with
+        // counts (exact; the CDNOW cohort has about a third as many unique rows as customers).
+        var counts: [[Double]: Double] = [:]
+        for i in frequency.indices { counts[[frequency[i], recency[i], age[i]], default: 0] += 1 }
+        let rows = counts.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let weights = rows.map { counts[$0]! }
         func nll(_ p: [Double]) -> Double {
             var s = 0.0
-            for i in frequency.indices { s += logLikelihood(r: p[0], alpha: p[1], a: p[2], b: p[3], x: frequency[i], tx: recency[i], T: age[i]) }
+            for (k, row) in rows.enumerated() { s += weights[k] * logLikelihood(r: p[0], alpha: p[1], a: p[2], b: p[3], x: row[0], tx: row[1], T: row[2]) }
             return -s
         }
         let result = Minimizer.bfgs({ nll($0.map(exp)) }, start: config.start.map(log), gradientTolerance: config.gradientTolerance,

@@ -29,10 +29,14 @@ public enum GammaGamma {
             throw AnalyticsError.invalidInput(what: "customer \(i): mean repeat spend \(meanSpend[i])", expected: "a positive amount for customers with repeat purchases")
         }
         guard keep.count >= 3 else { throw AnalyticsError.tooFewRows(what: "customers with repeat purchases", rows: keep.count, needed: 3) }
-        let x = keep.map { frequency[$0] }, z = keep.map { meanSpend[$0] }
+        // Identical (x, zbar) rows contribute identical terms: sum over unique rows with counts.
+        var counts: [[Double]: Double] = [:]
+        for i in keep { counts[[frequency[i], meanSpend[i]], default: 0] += 1 }
+        let rows = counts.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let weights = rows.map { counts[$0]! }
         func nll(_ p: [Double]) -> Double {
             var s = 0.0
-            for i in x.indices { s += logLikelihood(p: p[0], q: p[1], v: p[2], x: x[i], zbar: z[i]) }
+            for (k, row) in rows.enumerated() { s += weights[k] * logLikelihood(p: p[0], q: p[1], v: p[2], x: row[0], zbar: row[1]) }
             return -s
         }
         let result = Minimizer.bfgs({ nll($0.map(exp)) }, start: config.start.map(log), gradientTolerance: config.gradientTolerance,
@@ -41,7 +45,7 @@ public enum GammaGamma {
         let p = result.x.map(exp)
         let se = Minimizer.standardErrors(negativeLogLikelihood: nll, at: p)
         return GammaGammaModel(p: p[0], q: p[1], v: p[2], logLikelihood: -result.value,
-                               standardErrors: ["p": se[0], "q": se[1], "v": se[2]], iterations: result.iterations, customers: x.count)
+                               standardErrors: ["p": se[0], "q": se[1], "v": se[2]], iterations: result.iterations, customers: keep.count)
     }
 }
 
