@@ -12,6 +12,7 @@ public enum BuiltinKinds {
         IngestEvents.descriptor,
         SessionFeaturesKind.descriptor,
         CleanKind.descriptor,
+        Train.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

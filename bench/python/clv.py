@@ -25,7 +25,7 @@ for _ in range(repeats):
     s = summarise()
     t1 = time.perf_counter()
     bg = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
-    rep = s[s["frequency"] > 0]
+    rep = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
     gg = GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
     t2 = time.perf_counter()
     fit_times.append(t2 - t1)

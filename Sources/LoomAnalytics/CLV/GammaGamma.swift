@@ -24,10 +24,13 @@ public enum GammaGamma {
         guard frequency.count == meanSpend.count else {
             throw AnalyticsError.invalidInput(what: "Gamma-Gamma data", expected: "frequency and monetary value of equal length")
         }
-        let keep = frequency.indices.filter { frequency[$0] > 0 }
-        for i in keep where !(meanSpend[i] > 0 && meanSpend[i].isFinite) {
-            throw AnalyticsError.invalidInput(what: "customer \(i): mean repeat spend \(meanSpend[i])", expected: "a positive amount for customers with repeat purchases")
+        // The model needs positive spend: repeat customers whose mean repeat spend is 0 (free
+        // orders) are left out, and counted in the model (`excluded`).
+        for i in frequency.indices where frequency[i] > 0 && !(meanSpend[i] >= 0 && meanSpend[i].isFinite) {
+            throw AnalyticsError.invalidInput(what: "customer \(i): mean repeat spend \(meanSpend[i])", expected: "a finite amount >= 0")
         }
+        let keep = frequency.indices.filter { frequency[$0] > 0 && meanSpend[$0] > 0 }
+        let excluded = frequency.indices.filter { frequency[$0] > 0 }.count - keep.count
         guard keep.count >= 3 else { throw AnalyticsError.tooFewRows(what: "customers with repeat purchases", rows: keep.count, needed: 3) }
         // Identical (x, zbar) rows contribute identical terms: sum over unique rows with counts.
         var counts: [[Double]: Double] = [:]
@@ -45,7 +48,8 @@ public enum GammaGamma {
         let p = result.x.map(exp)
         let se = Minimizer.standardErrors(negativeLogLikelihood: nll, at: p)
         return GammaGammaModel(p: p[0], q: p[1], v: p[2], logLikelihood: -result.value,
-                               standardErrors: ["p": se[0], "q": se[1], "v": se[2]], iterations: result.iterations, customers: keep.count)
+                               standardErrors: ["p": se[0], "q": se[1], "v": se[2]], iterations: result.iterations, customers: keep.count,
+                               excluded: excluded)
     }
 }
 
@@ -56,6 +60,8 @@ public struct GammaGammaModel: Codable, Equatable, Sendable {
     public var standardErrors: [String: Double]
     public var iterations: Int
     public var customers: Int
+    /// Repeat customers left out because their mean repeat spend is 0.
+    public var excluded: Int = 0
 
     /// E[M | x, zbar]: expected spend per transaction (Fader & Hardie 2013, eq. 7), a weighted mean
     /// of the population mean p v / (q - 1) and the customer's own mean zbar. For x = 0 it is the

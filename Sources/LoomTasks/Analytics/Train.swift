@@ -1,0 +1,125 @@
+import Foundation
+import LoomAnalytics
+import LoomCore
+
+/// `train`: a binary classifier on any table. Writes model.json (readable), predictions.csv (the
+/// test rows: ids, label, score), importance.csv, and counts and the final training loss as metrics.
+public enum Train: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var input: String?
+        public var file: String
+        public var label: String
+        public var features: [String]?
+        public var ids: [String]
+        public var model: String
+        public var splitColumn: String?
+        public var group: String?
+        public var testFraction: Double
+        public var seed: Int
+        public var rounds: Int
+        public var learningRate: Double
+        public var maxLeafNodes: Int
+        public var minSamplesLeaf: Int
+        public var l2: Double
+
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: AnyKey.self)
+            func opt<T: Decodable>(_ k: String, _ t: T.Type) throws -> T? { try c.decodeIfPresent(t, forKey: AnyKey(k)) }
+            input = try opt("input", String.self)
+            file = try opt("file", String.self) ?? "sessions.csv"
+            label = try c.decode(String.self, forKey: AnyKey("label"))
+            features = try opt("features", [String].self)
+            ids = try opt("ids", [String].self) ?? []
+            model = try opt("model", String.self) ?? "gbdt"
+            splitColumn = try opt("split_column", String.self)
+            group = try opt("group", String.self)
+            testFraction = try opt("test_fraction", Double.self) ?? 0.2
+            seed = try opt("seed", Int.self) ?? 0
+            rounds = try opt("rounds", Int.self) ?? 100
+            learningRate = try opt("learning_rate", Double.self) ?? 0.1
+            maxLeafNodes = try opt("max_leaf_nodes", Int.self) ?? 31
+            minSamplesLeaf = try opt("min_samples_leaf", Int.self) ?? 20
+            l2 = try opt("l2", Double.self) ?? 0
+        }
+        public func encode(to e: Encoder) throws {}
+    }
+
+    public static let name = "train"
+    public static let version = 1
+    public static let summary = "Trains a binary classifier (gbdt: histogram gradient boosting) on a table; test-set predictions, model.json and feature importance."
+    public static let params = [
+        ParamDoc("input", "string", default: "the only need", "the needed task with the table"),
+        ParamDoc("file", "string", default: "sessions.csv", "the table in INPUT"),
+        ParamDoc("label", "string", "the 0/1 label column"),
+        ParamDoc("features", "list", default: "all numeric columns but label, ids, group, split", "feature columns"),
+        ParamDoc("ids", "list", default: "[]", "id columns copied into predictions.csv"),
+        ParamDoc("model", "string", default: "gbdt", "gbdt"),
+        ParamDoc("split_column", "string", default: "none", "a column whose value 'test' marks test rows (others train)"),
+        ParamDoc("group", "string", default: "none", "split by this column's values (e.g. user) so no group is on both sides"),
+        ParamDoc("test_fraction", "float", default: "0.2", "share of rows (or groups) in the test set"),
+        ParamDoc("seed", "int", default: "0", "seed of the split"),
+        ParamDoc("rounds", "int", default: "100", "gbdt: boosting rounds"),
+        ParamDoc("learning_rate", "float", default: "0.1", "gbdt: shrinkage"),
+        ParamDoc("max_leaf_nodes", "int", default: "31", "gbdt: leaves per tree"),
+        ParamDoc("min_samples_leaf", "int", default: "20", "gbdt: smallest leaf"),
+        ParamDoc("l2", "float", default: "0", "gbdt: L2 penalty on leaf values"),
+    ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        var out: [ParamProblem] = []
+        if p.model != "gbdt" { out.append(ParamProblem(param: "model", "param 'model' must be gbdt, got '\(p.model)'")) }
+        if !(p.testFraction > 0 && p.testFraction < 1) { out.append(ParamProblem(param: "test_fraction", "param 'test_fraction' must be between 0 and 1, got \(p.testFraction)")) }
+        if p.splitColumn != nil && p.group != nil { out.append(ParamProblem(param: "group", "give either 'split_column' or 'group', not both")) }
+        do { try boostingConfig(p).validate() } catch { out.append(ParamProblem(param: nil, "\(error)")) }
+        return out
+    }
+
+    static func boostingConfig(_ p: Params) -> GradientBoosting.Config {
+        GradientBoosting.Config(rounds: p.rounds, learningRate: p.learningRate, maxLeafNodes: p.maxLeafNodes, minSamplesLeaf: p.minSamplesLeaf,
+                                l2: p.l2, seed: UInt64(bitPattern: Int64(p.seed)))
+    }
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
+        let t = try ArtifactFiles.table(context, input: input, file: p.file)
+        let excluded = Set([p.label] + p.ids + [p.group, p.splitColumn].compactMap { $0 })
+        let features = p.features ?? t.names.filter { !excluded.contains($0) && t[$0]?.numbers != nil }
+        guard !features.isEmpty else { throw KindError("no numeric feature columns in \(p.file) (columns: \(t.names.joined(separator: ", ")))") }
+        for f in features where t[f]?.numbers == nil {
+            throw KindError(t[f] == nil ? "no feature column '\(f)' in \(p.file)" : "feature column '\(f)' is not numeric")
+        }
+        let y = try t.numbers(p.label)
+        let (train, test) = try split(t, p)
+        guard !train.isEmpty, !test.isEmpty else { throw KindError("the split left \(train.count) training and \(test.count) test rows; need both") }
+        let x = try t.matrix(features)
+        let model = try GradientBoosting.fit(x: x.selectingRows(train), y: train.map { y[$0] }, featureNames: features, config: boostingConfig(p))
+        let scores = try model.predictProbability(x.selectingRows(test))
+        var out = Table()
+        for id in p.ids { out.append(id, .text(try t.texts(id).indicesSelected(test))) }
+        out.append("label", .number(test.map { y[$0] }))
+        out.append("score", .number(scores))
+        try ArtifactFiles.write(out, context, "predictions.csv")
+        try ArtifactFiles.writeJSON(model, context, "model.json")
+        try ArtifactFiles.write(Table([("feature", .text(features)), ("importance", .number(model.featureImportance))]), context, "importance.csv")
+        try ArtifactFiles.writeMetrics(["train_rows": Double(train.count), "test_rows": Double(test.count), "features": Double(features.count),
+                                        "final_training_loss": model.trainingLoss.last ?? .nan], context)
+    }
+
+    /// Train and test row indices: by a split column, by group, or by row, seeded.
+    static func split(_ t: Table, _ p: Params) throws -> ([Int], [Int]) {
+        if let c = p.splitColumn {
+            let v = try t.texts(c)
+            return (v.indices.filter { v[$0] != "test" }, v.indices.filter { v[$0] == "test" })
+        }
+        let keys = try p.group.map { try t.texts($0) } ?? (0..<t.rowCount).map(String.init)
+        var groups = Array(Set(keys)).sorted()
+        var rng = SeededRandom(seed: UInt64(bitPattern: Int64(p.seed)))
+        rng.shuffle(&groups)
+        let testGroups = Set(groups.prefix(Int((Double(groups.count) * p.testFraction).rounded(.up))))
+        return (keys.indices.filter { !testGroups.contains(keys[$0]) }, keys.indices.filter { testGroups.contains(keys[$0]) })
+    }
+}
+
+extension Array {
+    func indicesSelected(_ idx: [Int]) -> [Element] { idx.map { self[$0] } }
+}
