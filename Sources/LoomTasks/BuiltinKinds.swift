@@ -13,6 +13,7 @@ public enum BuiltinKinds {
         SessionFeaturesKind.descriptor,
         CleanKind.descriptor,
         Train.descriptor,
+        Predict.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

@@ -123,3 +123,47 @@ public enum Train: TaskKind {
 extension Array {
     func indicesSelected(_ idx: [Int]) -> [Element] { idx.map { self[$0] } }
 }
+
+/// `predict`: scores a table with a model trained by `train` -> predictions.csv (ids and score).
+public enum Predict: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var model: String
+        public var input: String
+        public var file: String
+        public var ids: [String]
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: AnyKey.self)
+            model = try c.decode(String.self, forKey: AnyKey("model"))
+            input = try c.decode(String.self, forKey: AnyKey("input"))
+            file = try c.decodeIfPresent(String.self, forKey: AnyKey("file")) ?? "sessions.csv"
+            ids = try c.decodeIfPresent([String].self, forKey: AnyKey("ids")) ?? []
+        }
+        public func encode(to e: Encoder) throws {}
+    }
+
+    public static let name = "predict"
+    public static let version = 1
+    public static let summary = "Scores FILE of the needed task INPUT with the model of the needed task MODEL (a train task) -> predictions.csv."
+    public static let params = [
+        ParamDoc("model", "string", "the needed train task whose model.json to use"),
+        ParamDoc("input", "string", "the needed task with the table to score"),
+        ParamDoc("file", "string", default: "sessions.csv", "the table in INPUT; it must have the model's feature columns"),
+        ParamDoc("ids", "list", default: "[]", "id columns copied into predictions.csv"),
+    ]
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        let model = try ArtifactFiles.readJSON(GradientBoostingModel.self, try ArtifactFiles.path(context, input: p.model, file: "model.json"))
+        let t = try ArtifactFiles.table(context, input: p.input, file: p.file)
+        guard let features = model.featureNames else { throw KindError("the model of '\(p.model)' has no feature names") }
+        let missing = features.filter { t[$0] == nil }
+        guard missing.isEmpty else {
+            throw KindError("\(p.input)/\(p.file) lacks the model's feature columns: \(missing.joined(separator: ", ")) (it has: \(t.names.joined(separator: ", ")))")
+        }
+        let scores = try model.predictProbability(try t.matrix(features))
+        var out = Table()
+        for id in p.ids { out.append(id, .text(try t.texts(id))) }
+        out.append("score", .number(scores))
+        try ArtifactFiles.write(out, context, "predictions.csv")
+        try ArtifactFiles.writeMetrics(["rows": Double(t.rowCount), "mean_score": scores.reduce(0, +) / Double(max(1, scores.count))], context)
+    }
+}

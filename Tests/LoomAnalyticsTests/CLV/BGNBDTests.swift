@@ -78,3 +78,17 @@ import Testing
         #expect(CLV.value(bgnbd: m, spend: g, x: 3, tx: 20, T: 30, zbar: 40, horizon: 12, periodWeeks: 4, discountRate: 0.01) < clv0)
     }
 }
+
+@Suite struct BGNBDLikelihoodTests {
+    // The fit's tabulated likelihood and the closed form per customer must agree: the log-likelihood
+    // the fit reports equals the sum of `logLikelihood` at its estimates (relative 1e-12: the two
+    // differ only in summation order and lgamma versus sums of logs).
+    @Test func tabulatedEqualsClosedForm() throws {
+        let f = try cdnowFeatures()
+        let x = f.rows.map { Double($0.frequency) }, tx = f.rows.map(\.recency), T = f.rows.map(\.age)
+        let m = try BGNBD.fit(frequency: x, recency: tx, age: T)
+        var direct = 0.0
+        for i in x.indices { direct += BGNBD.logLikelihood(r: m.r, alpha: m.alpha, a: m.a, b: m.b, x: x[i], tx: tx[i], T: T[i]) }
+        #expect(abs(direct - m.logLikelihood) < 1e-12 * abs(direct))
+    }
+}
