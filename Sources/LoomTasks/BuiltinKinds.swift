@@ -14,6 +14,7 @@ public enum BuiltinKinds {
         CleanKind.descriptor,
         Train.descriptor,
         Predict.descriptor,
+        ReportKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

@@ -1,0 +1,148 @@
+import Foundation
+
+/// Small, dependency-free SVG charts for the analytics report. Output is byte-identical for
+/// identical input: numbers are printed with fixed decimals, NaN points are skipped, and all text
+/// is escaped.
+public enum SVGChart {
+    public struct Series: Sendable {
+        public var name: String
+        public var points: [(Double, Double)]
+        public init(name: String, points: [(Double, Double)]) { self.name = name; self.points = points }
+    }
+
+    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    static let width = 460.0, height = 300.0, left = 56.0, right = 16.0, top = 30.0, bottom = 44.0
+
+    /// A line chart; `diagonal` draws y = x (ROC, calibration).
+    public static func line(title: String, xLabel: String, yLabel: String, series: [Series], diagonal: Bool = false) -> String {
+        let pts = series.flatMap(\.points).filter { $0.0.isFinite && $0.1.isFinite }
+        guard !pts.isEmpty else { return empty(title) }
+        var (x0, x1) = (pts.map(\.0).min()!, pts.map(\.0).max()!), (y0, y1) = (pts.map(\.1).min()!, pts.map(\.1).max()!)
+        if diagonal { x0 = min(x0, 0); y0 = min(y0, 0); x1 = max(x1, 1); y1 = max(y1, 1) }
+        if x1 == x0 { x1 = x0 + 1 }
+        if y1 == y0 { y1 = y0 + 1 }
+        var s = frame(title: title, xLabel: xLabel, yLabel: yLabel, x: (x0, x1), y: (y0, y1))
+        let sx = { (x: Double) in left + (x - x0) / (x1 - x0) * (width - left - right) }
+        let sy = { (y: Double) in height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom) }
+        if diagonal { s += "<line x1=\"\(f(sx(x0)))\" y1=\"\(f(sy(y0)))\" x2=\"\(f(sx(x1)))\" y2=\"\(f(sy(y1)))\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>" }
+        for (k, ser) in series.enumerated() {
+            let p = ser.points.filter { $0.0.isFinite && $0.1.isFinite }.map { "\(f(sx($0.0))),\(f(sy($0.1)))" }
+            guard !p.isEmpty else { continue }
+            s += "<polyline fill=\"none\" stroke=\"\(palette[k % palette.count])\" stroke-width=\"2\" points=\"\(p.joined(separator: " "))\"/>"
+        }
+        return s + legend(series.map(\.name)) + "</svg>"
+    }
+
+    /// Grouped bars: one group per label, one bar per series (values must align with labels).
+    public static func bars(title: String, yLabel: String, labels: [String], series: [(name: String, values: [Double])]) -> String {
+        let values = series.flatMap(\.values).filter(\.isFinite)
+        guard !labels.isEmpty, !values.isEmpty else { return empty(title) }
+        let y1 = max(values.max()!, 0) == 0 ? 1 : max(values.max()!, 0), y0 = min(values.min()!, 0)
+        var s = frame(title: title, xLabel: "", yLabel: yLabel, x: nil, y: (y0, y1))
+        let plotW = width - left - right, group = plotW / Double(labels.count), barW = group * 0.8 / Double(max(1, series.count))
+        let sy = { (y: Double) in height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom) }
+        for (g, label) in labels.enumerated() {
+            let gx = left + Double(g) * group + group * 0.1
+            for (k, ser) in series.enumerated() where g < ser.values.count && ser.values[g].isFinite {
+                let v = ser.values[g], top = sy(max(v, 0)), base = sy(min(v, 0))
+                s += "<rect x=\"\(f(gx + Double(k) * barW))\" y=\"\(f(top))\" width=\"\(f(barW * 0.95))\" height=\"\(f(max(0.5, base - top)))\" fill=\"\(palette[k % palette.count])\"><title>\(esc(label)) \(esc(ser.name)): \(number(v))</title></rect>"
+            }
+            s += "<text x=\"\(f(gx + group * 0.4))\" y=\"\(f(height - bottom + 14))\" text-anchor=\"middle\" font-size=\"10\">\(esc(String(label.prefix(20))))</text>"
+        }
+        return s + legend(series.count > 1 ? series.map(\.name) : []) + "</svg>"
+    }
+
+    /// A histogram of `values` in `bins` equal-width bins (non-finite values skipped).
+    public static func histogram(title: String, xLabel: String, values: [Double], bins: Int = 20) -> String {
+        let v = values.filter(\.isFinite)
+        guard let lo = v.min(), let hi = v.max(), bins > 0 else { return empty(title) }
+        let w = hi > lo ? (hi - lo) / Double(bins) : 1
+        var counts = [Double](repeating: 0, count: bins)
+        for x in v { counts[min(bins - 1, Int((x - lo) / w))] += 1 }
+        let labels = (0..<bins).map { number(lo + Double($0) * w) }
+        return bars(title: title, yLabel: "count", labels: labels, series: [(xLabel, counts)])
+    }
+
+    static func frame(title: String, xLabel: String, yLabel: String, x: (Double, Double)?, y: (Double, Double)) -> String {
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">"
+        s += "<text x=\"\(f(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
+        s += "<line x1=\"\(f(left))\" y1=\"\(f(height - bottom))\" x2=\"\(f(width - right))\" y2=\"\(f(height - bottom))\" stroke=\"#333\"/>"
+        s += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(height - bottom))\" stroke=\"#333\"/>"
+        for i in 0...4 {
+            let t = Double(i) / 4
+            let yy = height - bottom - t * (height - top - bottom)
+            s += "<text x=\"\(f(left - 4))\" y=\"\(f(yy + 4))\" text-anchor=\"end\">\(number(y.0 + t * (y.1 - y.0)))</text>"
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(yy))\" x2=\"\(f(width - right))\" y2=\"\(f(yy))\" stroke=\"#eee\"/>"
+            if let x {
+                let xx = left + t * (width - left - right)
+                s += "<text x=\"\(f(xx))\" y=\"\(f(height - bottom + 14))\" text-anchor=\"middle\">\(number(x.0 + t * (x.1 - x.0)))</text>"
+            }
+        }
+        s += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>"
+        s += "<text x=\"12\" y=\"\(f((top + height - bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 12 \(f((top + height - bottom) / 2)))\">\(esc(yLabel))</text>"
+        return s
+    }
+
+    static func legend(_ names: [String]) -> String {
+        names.enumerated().map { k, n in
+            "<rect x=\"\(f(width - right - 130))\" y=\"\(f(top + 4 + Double(k) * 14))\" width=\"10\" height=\"10\" fill=\"\(palette[k % palette.count])\"/><text x=\"\(f(width - right - 116))\" y=\"\(f(top + 13 + Double(k) * 14))\">\(esc(String(n.prefix(20))))</text>"
+        }.joined()
+    }
+
+    static func empty(_ title: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"60\" font-family=\"sans-serif\"><text x=\"8\" y=\"20\" font-weight=\"bold\">\(esc(title))</text><text x=\"8\" y=\"42\" fill=\"#777\">no data</text></svg>"
+    }
+
+    static func f(_ d: Double) -> String { String(format: "%.1f", d) }
+
+    /// Numbers for labels: 4 significant digits, no exponent below 1e6.
+    public static func number(_ d: Double) -> String {
+        guard d.isFinite else { return "-" }
+        if d == d.rounded() && abs(d) < 1e9 { return String(Int(d)) }
+        return abs(d) >= 100 ? String(format: "%.1f", d) : String(format: "%.3g", d)
+    }
+
+    public static func esc(_ s: String) -> String {
+        var o = ""
+        for c in s {
+            switch c {
+            case "&": o += "&amp;"
+            case "<": o += "&lt;"
+            case ">": o += "&gt;"
+            case "\"": o += "&quot;"
+            case "'": o += "&#39;"
+            default: o.append(c)
+            }
+        }
+        return o
+    }
+}
+
+/// A self-contained HTML page (inline CSS, no script, no network) made of sections.
+public struct HTMLReport: Sendable {
+    public var title: String
+    private var body = ""
+
+    public init(title: String) { self.title = title }
+
+    public mutating func section(_ heading: String, _ html: String) {
+        body += "<section><h2>\(SVGChart.esc(heading))</h2>\(html)</section>\n"
+    }
+
+    public static func table(header: [String], rows: [[String]]) -> String {
+        "<table><tr>" + header.map { "<th>\(SVGChart.esc($0))</th>" }.joined() + "</tr>"
+            + rows.map { "<tr>" + $0.map { "<td>\(SVGChart.esc($0))</td>" }.joined() + "</tr>" }.joined() + "</table>"
+    }
+
+    public func render() -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(SVGChart.esc(title))</title>
+        <style>body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1000px}h1{font-size:20px}h2{font-size:16px;margin-top:24px}
+        table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}svg{margin:4px 12px 4px 0}</style>
+        </head><body><h1>\(SVGChart.esc(title))</h1>
+        \(body)</body></html>
+
+        """
+    }
+}

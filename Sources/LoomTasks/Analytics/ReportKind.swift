@@ -1,0 +1,90 @@
+import Foundation
+import LoomAnalytics
+import LoomCore
+
+/// `report`: one self-contained HTML page (inline SVG, no network) from whatever its needed tasks
+/// produced: headline metrics of every input, the funnel of an event log, CLV distribution and
+/// predicted vs actual holdout transactions by frequency, classifier curves, segment sizes.
+public enum ReportKind: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var title: String
+        public var notes: [String: String]
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: AnyKey.self)
+            title = try c.decodeIfPresent(String.self, forKey: AnyKey("title")) ?? "Loom report"
+            notes = (try c.decodeIfPresent([String: LooseText].self, forKey: AnyKey("notes")) ?? [:]).mapValues(\.text)
+        }
+        public func encode(to e: Encoder) throws {}
+    }
+
+    public static let name = "report"
+    public static let version = 1
+    public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves and segments, as inline SVG."
+    public static let params = [
+        ParamDoc("title", "string", default: "Loom report", "the page title"),
+        ParamDoc("notes", "map", default: "{}", "name -> text shown under the title (e.g. the DAG params: seed: \"{{params.seed}}\")"),
+    ]
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        var page = HTMLReport(title: p.title)
+        if !p.notes.isEmpty {
+            page.section("Parameters", HTMLReport.table(header: ["name", "value"], rows: p.notes.keys.sorted().map { [$0, p.notes[$0]!] }))
+        }
+        var headline: [[String]] = []
+        for input in context.inputs {
+            for (k, v) in Engine.readMetrics(input.path).sorted(by: { $0.key < $1.key }) { headline.append([input.name, k, SVGChart.number(v)]) }
+        }
+        page.section("Headline metrics", HTMLReport.table(header: ["task", "metric", "value"], rows: headline))
+        for input in context.inputs {
+            let dir = input.path
+            if FileSystem.exists(dir + "/events.csv"), let t = try? CSV.read(dir + "/events.csv", types: ["session": .text, "event_type": .text]),
+               t["event_type"] != nil, t["session"] != nil {
+                page.section("Funnel (\(input.name))", try funnel(t))
+            }
+            if FileSystem.exists(dir + "/predictions.csv"), let t = try? CSV.read(dir + "/predictions.csv", types: ["customer": .text]) {
+                if t["clv"] != nil { page.section("Customer lifetime value (\(input.name))", try clvCharts(t)) }
+            }
+        }
+        try FileSystem.writeAtomically(context.output + "/report.html", page.render())
+    }
+
+    /// Sessions that reached each step: view -> cart -> purchase, with conversion from the previous step.
+    static func funnel(_ t: Table) throws -> String {
+        let sessions = try t.texts("session"), types = try t.texts("event_type")
+        var reached: [String: Set<String>] = ["view": [], "cart": [], "purchase": []]
+        for (s, e) in zip(sessions, types) where reached[e] != nil { reached[e]!.insert(s) }
+        let steps = ["view", "cart", "purchase"]
+        let counts = steps.map { Double(reached[$0]!.count) }
+        let labels = steps.enumerated().map { i, s in i == 0 || counts[i - 1] == 0 ? s : "\(s) (\(String(format: "%.1f", 100 * counts[i] / counts[i - 1]))%)" }
+        return SVGChart.bars(title: "Sessions reaching each step", yLabel: "sessions", labels: labels, series: [("sessions", counts)])
+    }
+
+    static func clvCharts(_ t: Table) throws -> String {
+        var html = SVGChart.histogram(title: "CLV per customer", xLabel: "CLV", values: try t.numbers("clv"), bins: 20)
+        if t["holdout_transactions"] != nil, t["frequency"] != nil {
+            let freq = try t.numbers("frequency"), predicted = try t.numbers("expected_transactions"), actual = try t.numbers("holdout_transactions")
+            let groups = (0...7).map { $0 == 7 ? "7+" : String($0) }
+            var sums = [[Double]](repeating: [0, 0, 0], count: 8)
+            for i in freq.indices {
+                let g = min(7, Int(freq[i]))
+                sums[g][0] += predicted[i]; sums[g][1] += actual[i]; sums[g][2] += 1
+            }
+            let present = (0..<8).filter { sums[$0][2] > 0 }
+            html += SVGChart.bars(title: "Holdout transactions by calibration frequency", yLabel: "mean per customer",
+                                  labels: present.map { groups[$0] },
+                                  series: [("predicted", present.map { sums[$0][0] / sums[$0][2] }), ("actual", present.map { sums[$0][1] / sums[$0][2] })])
+        }
+        return html
+    }
+}
+
+/// A param value shown as text whatever its type (`{{params.seed}}` arrives as a number).
+struct LooseText: Decodable {
+    var text: String
+    init(from d: Decoder) throws {
+        let c = try d.singleValueContainer()
+        if let s = try? c.decode(String.self) { text = s } else if let i = try? c.decode(Int.self) { text = String(i) } else if let x = try? c.decode(Double.self) {
+            text = SVGChart.number(x)
+        } else if let b = try? c.decode(Bool.self) { text = b ? "true" : "false" } else { text = "" }
+    }
+}

@@ -1,0 +1,33 @@
+"""Writes the same trivial work as a Loom DAG, a build.ninja and a Makefile into DIR.
+wide: N independent tasks (each writes its number to a file) + one task that concatenates them all.
+chain: N tasks, each reading the previous one's file and appending its number."""
+import os, sys
+
+kind, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+os.makedirs(os.path.join(out, "dags"), exist_ok=True)
+loom, ninja, make = ["tasks:"], ["rule w", "  command = $cmd"], []
+if kind == "wide":
+    for i in range(n):
+        loom.append(f"  t{i}: {{kind: shell, cmd: 'echo {i} > $LOOM_OUT/o'}}")
+        ninja.append(f"build o/t{i}: w\n  cmd = mkdir -p o && echo {i} > o/t{i}")
+        make.append(f"o/t{i}:\n\t@mkdir -p o && echo {i} > $@")
+    needs = ", ".join(f"t{i}" for i in range(n))
+    loom.append(f"  all: {{kind: shell, needs: [{needs}], cmd: 'cat $LOOM_IN/*/o > $LOOM_OUT/all'}}")
+    deps = " ".join(f"o/t{i}" for i in range(n))
+    ninja.append(f"build all: w {deps}\n  cmd = cat {deps} > all")
+    make.insert(0, f"all: {deps}\n\t@cat $^ > $@")
+else:
+    for i in range(n):
+        if i == 0:
+            loom.append(f"  t0: {{kind: shell, cmd: 'echo 0 > $LOOM_OUT/o'}}")
+            ninja.append("build o/t0: w\n  cmd = mkdir -p o && echo 0 > o/t0")
+            make.append("o/t0:\n\t@mkdir -p o && echo 0 > $@")
+        else:
+            loom.append(f"  t{i}: {{kind: shell, needs: [t{i-1}], cmd: 'cat $LOOM_IN/t{i-1}/o > $LOOM_OUT/o; echo {i} >> $LOOM_OUT/o'}}")
+            ninja.append(f"build o/t{i}: w o/t{i-1}\n  cmd = cat o/t{i-1} > o/t{i} && echo {i} >> o/t{i}")
+            make.append(f"o/t{i}: o/t{i-1}\n\t@cat $< > $@ && echo {i} >> $@")
+    make.insert(0, f"all: o/t{n-1}")
+    ninja.append(f"default o/t{n-1}")
+open(os.path.join(out, "dags", "bench.yaml"), "w").write("\n".join(loom) + "\n")
+open(os.path.join(out, "build.ninja"), "w").write("\n".join(ninja) + "\n")
+open(os.path.join(out, "Makefile"), "w").write("\n".join(make) + "\n")
