@@ -13,12 +13,19 @@ public enum ClassifierMetrics {
     ///   - labels: 0 or 1 per row.
     ///   - scores: one finite score per row.
     ///   - threshold: rows with score >= threshold are predicted positive for the confusion matrix.
+    ///   - maxCurvePoints: the ROC and PR curves keep at most this many points (evenly spaced along
+    ///     the full curve, first and last always kept) so that reports stay small; AUC and average
+    ///     precision are always computed from the full curves.
     /// - Throws: `AnalyticsError.tooFewRows` if empty, `.invalidInput` on a length mismatch, a label
     ///   other than 0/1 or a non-finite score or threshold, `.singleClass` if only one class is present.
-    public static func evaluate(labels: [Double], scores: [Double], threshold: Double = 0.5) throws -> ClassifierReport {
+    public static func evaluate(labels: [Double], scores: [Double], threshold: Double = 0.5,
+                                maxCurvePoints: Int = 1000) throws -> ClassifierReport {
         try validate(labels: labels, scores: scores)
         guard threshold.isFinite else {
             throw AnalyticsError.invalidParameter(name: "threshold", value: "\(threshold)", expected: "a finite number")
+        }
+        guard maxCurvePoints >= 2 else {
+            throw AnalyticsError.invalidParameter(name: "maxCurvePoints", value: "\(maxCurvePoints)", expected: "at least 2")
         }
         let isProbability = scores.allSatisfy { $0 >= 0 && $0 <= 1 }
         let pos = labels.filter { $0 == 1 }.count
@@ -29,10 +36,17 @@ public enum ClassifierMetrics {
             logLoss: isProbability ? logLoss(labels: labels, probabilities: scores) : nil,
             brierScore: isProbability ? brierScore(labels: labels, probabilities: scores) : nil,
             atThreshold: thresholdMetrics(labels: labels, scores: scores, threshold: threshold),
-            rocCurve: rocCurve(labels: labels, scores: scores),
-            precisionRecallCurve: precisionRecallCurve(labels: labels, scores: scores),
+            rocCurve: thinned(rocCurve(labels: labels, scores: scores), to: maxCurvePoints),
+            precisionRecallCurve: thinned(precisionRecallCurve(labels: labels, scores: scores), to: maxCurvePoints),
             calibration: isProbability ? calibration(labels: labels, probabilities: scores) : nil,
             gains: gains(labels: labels, scores: scores))
+    }
+
+    /// At most `limit` (>= 2) elements: indices round(k (n - 1) / (limit - 1)) for k = 0 ..< limit.
+    static func thinned<T>(_ points: [T], to limit: Int) -> [T] {
+        guard points.count > limit else { return points }
+        let last = points.count - 1
+        return (0..<limit).map { k in points[(k * last + (limit - 1) / 2) / (limit - 1)] }
     }
 
     /// Checks lengths, emptiness, 0/1 labels, finite scores and that both classes are present.

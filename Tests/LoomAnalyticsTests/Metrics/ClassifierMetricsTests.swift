@@ -97,6 +97,19 @@ import Testing
         #expect(small[0].positives == 1)   // tie at 0.3 broken by row order: row 0 (positive) first
     }
 
+    @Test func curvesAreThinnedButMetricsUseEveryPoint() throws {
+        var rng = SeededRandom(seed: 3)
+        let y = (0..<3000).map { Double($0 % 2) }
+        let s = y.map { $0 + 2 * rng.normal() }   // 3000 distinct scores
+        let full = try ClassifierMetrics.evaluate(labels: y, scores: s, maxCurvePoints: 5000)
+        let thin = try ClassifierMetrics.evaluate(labels: y, scores: s, maxCurvePoints: 101)
+        #expect(full.rocCurve.count == 3001 && thin.rocCurve.count == 101 && thin.precisionRecallCurve.count == 101)
+        #expect(thin.rocCurve.first == full.rocCurve.first && thin.rocCurve.last == full.rocCurve.last)
+        #expect(thin.precisionRecallCurve.last == full.precisionRecallCurve.last)
+        #expect(thin.rocAUC == full.rocAUC && thin.averagePrecision == full.averagePrecision)
+        #expect(ClassifierMetrics.thinned(Array(0..<10), to: 4) == [0, 3, 6, 9])
+    }
+
     @Test func reportIsCodable() throws {
         let r = try ClassifierMetrics.evaluate(labels: [0, 0, 1, 1], scores: [0.1, 0.4, 0.35, 0.8])
         let data = try JSONEncoder().encode(r)
