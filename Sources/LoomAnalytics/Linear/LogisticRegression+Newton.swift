@@ -13,10 +13,14 @@ extension LogisticRegression {
 
     /// J(theta): mean log loss plus l2 * sum of squared non-intercept parameters.
     static func objective(z: Matrix, y: [Double], theta: [Double], l2: Double) -> Double {
+        let k = z.columns
         var loss = 0.0
-        for i in 0..<z.rows {
-            let eta = linear(z, i, theta)
-            loss += softplus(eta) - y[i] * eta
+        z.values.withUnsafeBufferPointer { zv in
+            for i in 0..<z.rows {
+                var eta = 0.0
+                for j in 0..<k { eta += zv[i * k + j] * theta[j] }
+                loss += softplus(eta) - y[i] * eta
+            }
         }
         return loss / Double(z.rows) + l2 * theta.dropFirst().reduce(0) { $0 + $1 * $1 }
     }
@@ -31,20 +35,34 @@ extension LogisticRegression {
     static func derivatives(z: Matrix, y: [Double], theta: [Double], l2: Double) -> ([Double], [[Double]]) {
         let k = z.columns, n = Double(z.rows)
         var g = [Double](repeating: 0, count: k)
-        var h = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
-        for i in 0..<z.rows {
-            let p = sigmoid(linear(z, i, theta)), w = p * (1 - p), r = p - y[i]
-            for a in 0..<k {
-                let za = z[i, a]
-                g[a] += r * za
-                for b in 0...a { h[a][b] += w * za * z[i, b] }
+        var h = [Double](repeating: 0, count: k * k)   // lower triangle, row-major
+        z.values.withUnsafeBufferPointer { zv in
+            g.withUnsafeMutableBufferPointer { gv in
+                h.withUnsafeMutableBufferPointer { hv in
+                    for i in 0..<z.rows {
+                        let row = i * k
+                        var eta = 0.0
+                        for j in 0..<k { eta += zv[row + j] * theta[j] }
+                        let p = sigmoid(eta), w = p * (1 - p), r = p - y[i]
+                        for a in 0..<k {
+                            let za = zv[row + a], wa = w * za
+                            gv[a] += r * za
+                            for b in 0...a { hv[a * k + b] += wa * zv[row + b] }
+                        }
+                    }
+                }
             }
         }
+        var hessian = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
         for a in 0..<k {
             g[a] = g[a] / n + (a == 0 ? 0 : 2 * l2 * theta[a])
-            for b in 0...a { h[a][b] = h[a][b] / n + (a == b && a > 0 ? 2 * l2 : 0); h[b][a] = h[a][b] }
+            for b in 0...a {
+                let v = h[a * k + b] / n + (a == b && a > 0 ? 2 * l2 : 0)
+                hessian[a][b] = v
+                hessian[b][a] = v
+            }
         }
-        return (g, h)
+        return (g, hessian)
     }
 
     /// Newton's method with Armijo backtracking (Nocedal & Wright 2006, Algorithm 3.1, c = 1e-4, halving).
