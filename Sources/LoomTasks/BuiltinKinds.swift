@@ -15,6 +15,7 @@ public enum BuiltinKinds {
         Train.descriptor,
         Predict.descriptor,
         ReportKind.descriptor,
+        Evaluate.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

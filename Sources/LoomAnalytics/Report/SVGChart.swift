@@ -59,7 +59,9 @@ public enum SVGChart {
         let w = hi > lo ? (hi - lo) / Double(bins) : 1
         var counts = [Double](repeating: 0, count: bins)
         for x in v { counts[min(bins - 1, Int((x - lo) / w))] += 1 }
-        let labels = (0..<bins).map { number(lo + Double($0) * w) }
+        // Label every few bins only, so that the numbers never run into each other.
+        let every = max(1, (bins + 5) / 6)
+        let labels = (0..<bins).map { $0 % every == 0 ? number(lo + Double($0) * w) : "" }
         return bars(title: title, yLabel: "count", labels: labels, series: [(xLabel, counts)])
     }
 

@@ -41,11 +41,43 @@ public enum ReportKind: TaskKind {
                t["event_type"] != nil, t["session"] != nil {
                 page.section("Funnel (\(input.name))", try funnel(t))
             }
+            if FileSystem.exists(dir + "/evaluation.json"),
+               let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, dir + "/evaluation.json"), e.type == "classifier" {
+                page.section("Classifier: \(input.name)", classifierCharts(e))
+            }
             if FileSystem.exists(dir + "/predictions.csv"), let t = try? CSV.read(dir + "/predictions.csv", types: ["customer": .text]) {
                 if t["clv"] != nil { page.section("Customer lifetime value (\(input.name))", try clvCharts(t)) }
             }
         }
         try FileSystem.writeAtomically(context.output + "/report.html", page.render())
+    }
+
+    static func classifierCharts(_ e: Evaluate.ClassifierEvaluation) -> String {
+        let m = e.model
+        var roc = [SVGChart.Series(name: "model (AUC \(SVGChart.number(m.rocAUC)))", points: m.rocCurve.map { ($0.falsePositiveRate, $0.truePositiveRate) })]
+        var pr = [SVGChart.Series(name: "model (AP \(SVGChart.number(m.averagePrecision)))", points: m.precisionRecallCurve.map { ($0.recall, $0.precision) })]
+        if let b = e.scoreBaseline {
+            roc.append(.init(name: "\(e.baselineColumn ?? "baseline") (AUC \(SVGChart.number(b.rocAUC)))", points: b.rocCurve.map { ($0.falsePositiveRate, $0.truePositiveRate) }))
+            pr.append(.init(name: "\(e.baselineColumn ?? "baseline")", points: b.precisionRecallCurve.map { ($0.recall, $0.precision) }))
+        }
+        var html = SVGChart.line(title: "ROC", xLabel: "false positive rate", yLabel: "true positive rate", series: roc, diagonal: true)
+        html += SVGChart.line(title: "Precision-recall", xLabel: "recall", yLabel: "precision", series: pr)
+        if let cal = m.calibration {
+            html += SVGChart.line(title: "Calibration", xLabel: "mean predicted", yLabel: "observed rate",
+                                  series: [.init(name: "model", points: cal.map { ($0.meanPredicted, $0.observedRate) })], diagonal: true)
+        }
+        html += SVGChart.line(title: "Cumulative gains", xLabel: "share of rows (by score)", yLabel: "share of positives",
+                              series: [.init(name: "model", points: [(0, 0)] + m.gains.map { (Double($0.decile) / 10, $0.cumulativeGain) })], diagonal: true)
+        let t = m.atThreshold
+        html += HTMLReport.table(header: ["metric", "model", "majority baseline"], rows: [
+            ["AUC", SVGChart.number(m.rocAUC), SVGChart.number(e.majorityBaseline.rocAUC)],
+            ["average precision", SVGChart.number(m.averagePrecision), SVGChart.number(e.majorityBaseline.averagePrecision)],
+            ["log loss", m.logLoss.map(SVGChart.number) ?? "-", e.majorityBaseline.logLoss.map(SVGChart.number) ?? "-"],
+            ["Brier", m.brierScore.map(SVGChart.number) ?? "-", e.majorityBaseline.brierScore.map(SVGChart.number) ?? "-"],
+            ["accuracy @ \(SVGChart.number(t.threshold))", SVGChart.number(t.accuracy), SVGChart.number(e.majorityBaseline.atThreshold.accuracy)],
+            ["precision / recall / F1", "\(SVGChart.number(t.precision)) / \(SVGChart.number(t.recall)) / \(SVGChart.number(t.f1))", "-"],
+        ])
+        return html
     }
 
     /// Sessions that reached each step: view -> cart -> purchase, with conversion from the previous step.

@@ -20,7 +20,7 @@ public enum Train: TaskKind {
         public var learningRate: Double
         public var maxLeafNodes: Int
         public var minSamplesLeaf: Int
-        public var l2: Double
+        public var l2: Double?
 
         public init(from d: Decoder) throws {
             let c = try d.container(keyedBy: AnyKey.self)
@@ -39,21 +39,21 @@ public enum Train: TaskKind {
             learningRate = try opt("learning_rate", Double.self) ?? 0.1
             maxLeafNodes = try opt("max_leaf_nodes", Int.self) ?? 31
             minSamplesLeaf = try opt("min_samples_leaf", Int.self) ?? 20
-            l2 = try opt("l2", Double.self) ?? 0
+            l2 = try opt("l2", Double.self)
         }
         public func encode(to e: Encoder) throws {}
     }
 
     public static let name = "train"
     public static let version = 1
-    public static let summary = "Trains a binary classifier (gbdt: histogram gradient boosting) on a table; test-set predictions, model.json and feature importance."
+    public static let summary = "Trains a binary classifier (gbdt: histogram gradient boosting; logistic: L2-regularised logistic regression) on a table; test-set predictions, model.json and feature importance."
     public static let params = [
         ParamDoc("input", "string", default: "the only need", "the needed task with the table"),
         ParamDoc("file", "string", default: "sessions.csv", "the table in INPUT"),
         ParamDoc("label", "string", "the 0/1 label column"),
         ParamDoc("features", "list", default: "all numeric columns but label, ids, group, split", "feature columns"),
         ParamDoc("ids", "list", default: "[]", "id columns copied into predictions.csv"),
-        ParamDoc("model", "string", default: "gbdt", "gbdt"),
+        ParamDoc("model", "string", default: "gbdt", "gbdt or logistic"),
         ParamDoc("split_column", "string", default: "none", "a column whose value 'test' marks test rows (others train)"),
         ParamDoc("group", "string", default: "none", "split by this column's values (e.g. user) so no group is on both sides"),
         ParamDoc("test_fraction", "float", default: "0.2", "share of rows (or groups) in the test set"),
@@ -62,12 +62,12 @@ public enum Train: TaskKind {
         ParamDoc("learning_rate", "float", default: "0.1", "gbdt: shrinkage"),
         ParamDoc("max_leaf_nodes", "int", default: "31", "gbdt: leaves per tree"),
         ParamDoc("min_samples_leaf", "int", default: "20", "gbdt: smallest leaf"),
-        ParamDoc("l2", "float", default: "0", "gbdt: L2 penalty on leaf values"),
+        ParamDoc("l2", "float", default: "gbdt 0, logistic 1e-4", "gbdt: L2 penalty on leaf values; logistic: lambda on the squared standardised coefficients (mean log loss + lambda |b|^2; scikit-learn C = 1/(2 n lambda))"),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
         var out: [ParamProblem] = []
-        if p.model != "gbdt" { out.append(ParamProblem(param: "model", "param 'model' must be gbdt, got '\(p.model)'")) }
+        if !["gbdt", "logistic"].contains(p.model) { out.append(ParamProblem(param: "model", "param 'model' must be gbdt or logistic, got '\(p.model)'")) }
         if !(p.testFraction > 0 && p.testFraction < 1) { out.append(ParamProblem(param: "test_fraction", "param 'test_fraction' must be between 0 and 1, got \(p.testFraction)")) }
         if p.splitColumn != nil && p.group != nil { out.append(ParamProblem(param: "group", "give either 'split_column' or 'group', not both")) }
         do { try boostingConfig(p).validate() } catch { out.append(ParamProblem(param: nil, "\(error)")) }
@@ -76,7 +76,7 @@ public enum Train: TaskKind {
 
     static func boostingConfig(_ p: Params) -> GradientBoosting.Config {
         GradientBoosting.Config(rounds: p.rounds, learningRate: p.learningRate, maxLeafNodes: p.maxLeafNodes, minSamplesLeaf: p.minSamplesLeaf,
-                                l2: p.l2, seed: UInt64(bitPattern: Int64(p.seed)))
+                                l2: p.l2 ?? 0, seed: UInt64(bitPattern: Int64(p.seed)))
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
@@ -92,32 +92,67 @@ public enum Train: TaskKind {
         let (train, test) = try split(t, p)
         guard !train.isEmpty, !test.isEmpty else { throw KindError("the split left \(train.count) training and \(test.count) test rows; need both") }
         let x = try t.matrix(features)
-        let model = try GradientBoosting.fit(x: x.selectingRows(train), y: train.map { y[$0] }, featureNames: features, config: boostingConfig(p))
-        let scores = try model.predictProbability(x.selectingRows(test))
+        let trained = try TrainedModel.fit(p, x: x.selectingRows(train), y: train.map { y[$0] }, features: features)
+        let scores = try trained.predictProbability(x.selectingRows(test))
         var out = Table()
         for id in p.ids { out.append(id, .text(try t.texts(id).indicesSelected(test))) }
         out.append("label", .number(test.map { y[$0] }))
         out.append("score", .number(scores))
         try ArtifactFiles.write(out, context, "predictions.csv")
-        try ArtifactFiles.writeJSON(model, context, "model.json")
-        try ArtifactFiles.write(Table([("feature", .text(features)), ("importance", .number(model.featureImportance))]), context, "importance.csv")
+        try ArtifactFiles.writeJSON(trained, context, "model.json")
+        try ArtifactFiles.write(Table([("feature", .text(features)), ("importance", .number(trained.importance))]), context, "importance.csv")
         try ArtifactFiles.writeMetrics(["train_rows": Double(train.count), "test_rows": Double(test.count), "features": Double(features.count),
-                                        "final_training_loss": model.trainingLoss.last ?? .nan], context)
+                                        "final_training_loss": trained.trainingLoss], context)
     }
 
     /// Train and test row indices: by a split column, by group, or by row, seeded.
     static func split(_ t: Table, _ p: Params) throws -> ([Int], [Int]) {
+        let seed = UInt64(bitPattern: Int64(p.seed))
+        let s: TrainTestSplit
         if let c = p.splitColumn {
-            let v = try t.texts(c)
-            return (v.indices.filter { v[$0] != "test" }, v.indices.filter { v[$0] == "test" })
+            s = try Split.byColumn(t, column: c)
+        } else if let g = p.group {
+            s = try Split.byGroup(t, column: g, testFraction: p.testFraction, seed: seed)
+        } else {
+            s = try Split.byGroup(Array(0..<t.rowCount), testFraction: p.testFraction, seed: seed)
         }
-        let keys = try p.group.map { try t.texts($0) } ?? (0..<t.rowCount).map(String.init)
-        var groups = Array(Set(keys)).sorted()
-        var rng = SeededRandom(seed: UInt64(bitPattern: Int64(p.seed)))
-        rng.shuffle(&groups)
-        let testGroups = Set(groups.prefix(Int((Double(groups.count) * p.testFraction).rounded(.up))))
-        return (keys.indices.filter { !testGroups.contains(keys[$0]) }, keys.indices.filter { testGroups.contains(keys[$0]) })
+        return (s.train, s.test)
     }
+}
+
+/// What `train` writes as model.json: the model type and the model (readable JSON).
+struct TrainedModel: Codable {
+    var type: String
+    var gbdt: GradientBoostingModel?
+    var logistic: LogisticRegressionModel?
+
+    static func fit(_ p: Train.Params, x: Matrix, y: [Double], features: [String]) throws -> TrainedModel {
+        if p.model == "logistic" {
+            var c = LogisticRegression.Config()
+            if let l2 = p.l2 { c.l2 = l2 }
+            return TrainedModel(type: "logistic", gbdt: nil, logistic: try LogisticRegression.fit(x: x, y: y, featureNames: features, config: c))
+        }
+        return TrainedModel(type: "gbdt", gbdt: try GradientBoosting.fit(x: x, y: y, featureNames: features, config: Train.boostingConfig(p)), logistic: nil)
+    }
+
+    var featureNames: [String] { gbdt?.featureNames ?? logistic?.featureNames ?? [] }
+
+    func predictProbability(_ x: Matrix) throws -> [Double] {
+        if let gbdt { return try gbdt.predictProbability(x) }
+        if let logistic { return try logistic.predictProbability(x) }
+        throw KindError("model.json holds no model")
+    }
+
+    /// gbdt: total gain share; logistic: |coefficient| x feature scale (the standardised effect), normalised.
+    var importance: [Double] {
+        if let gbdt { return gbdt.featureImportance }
+        guard let m = logistic else { return [] }
+        let raw = zip(m.coefficients, m.featureScales).map { abs($0 * $1) }
+        let total = raw.reduce(0, +)
+        return raw.map { total > 0 ? $0 / total : 0 }
+    }
+
+    var trainingLoss: Double { gbdt?.trainingLoss.last ?? logistic?.trainingLogLoss ?? .nan }
 }
 
 extension Array {
@@ -152,9 +187,9 @@ public enum Predict: TaskKind {
     ]
 
     public static func run(_ p: Params, context: TaskContext) throws {
-        let model = try ArtifactFiles.readJSON(GradientBoostingModel.self, try ArtifactFiles.path(context, input: p.model, file: "model.json"))
+        let model = try ArtifactFiles.readJSON(TrainedModel.self, try ArtifactFiles.path(context, input: p.model, file: "model.json"))
         let t = try ArtifactFiles.table(context, input: p.input, file: p.file)
-        guard let features = model.featureNames else { throw KindError("the model of '\(p.model)' has no feature names") }
+        let features = model.featureNames
         let missing = features.filter { t[$0] == nil }
         guard missing.isEmpty else {
             throw KindError("\(p.input)/\(p.file) lacks the model's feature columns: \(missing.joined(separator: ", ")) (it has: \(t.names.joined(separator: ", ")))")
