@@ -37,26 +37,46 @@ struct CentreBlock {
         self = centres.withUnsafeBufferPointer { CentreBlock(centres: $0, count: count, dimension: dimension) }
     }
 
-    /// Scores of the row starting at `row` against the centres of block `b`.
+    /// Scores of the row starting at `row` against the centres of block `b`. Two accumulators (even and
+    /// odd coordinates) halve the dependency chain; the order of additions is fixed, so the bits are too.
     @inline(__always)
-    func scores(row: UnsafePointer<Double>, block b: Int, lanes: UnsafePointer<SIMD8<Double>>) -> SIMD8<Double> {
-        var acc = SIMD8<Double>()
+    func scores(row: UnsafePointer<Double>, block b: Int, lanes: UnsafePointer<SIMD8<Double>>, norms: UnsafePointer<SIMD8<Double>>) -> SIMD8<Double> {
+        var even = SIMD8<Double>(), odd = SIMD8<Double>()
         let base = lanes + b * dimension
-        for t in 0..<dimension { acc += SIMD8<Double>(repeating: row[t]) * base[t] }
-        return norms[b] - 2 * acc
+        var t = 0
+        while t + 1 < dimension {
+            even += SIMD8<Double>(repeating: row[t]) * base[t]
+            odd += SIMD8<Double>(repeating: row[t + 1]) * base[t + 1]
+            t += 2
+        }
+        if t < dimension { even += SIMD8<Double>(repeating: row[t]) * base[t] }
+        return norms[b] - 2 * (even + odd)
     }
 
     /// Index of the centre with the lowest score (ties to the lower index) and that score.
     @inline(__always)
-    func nearest(row: UnsafePointer<Double>, lanes: UnsafePointer<SIMD8<Double>>) -> (index: Int, score: Double) {
+    func nearest(row: UnsafePointer<Double>, lanes: UnsafePointer<SIMD8<Double>>, norms: UnsafePointer<SIMD8<Double>>) -> (index: Int, score: Double) {
         var best = 0, bestScore = Double.infinity
         for b in 0..<blocks {
-            let s = scores(row: row, block: b, lanes: lanes)
-            for l in 0..<8 where s[l] < bestScore {
-                bestScore = s[l]
+            let s = scores(row: row, block: b, lanes: lanes, norms: norms)
+            let m = s.min()
+            if m < bestScore {
+                bestScore = m
+                var l = 0
+                while s[l] != m { l += 1 }
                 best = b * 8 + l
             }
         }
         return (best, bestScore)
+    }
+
+    /// Calls `body` with pointers to the lanes and norms (for `scores` and `nearest`).
+    func withPointers<R>(_ body: (UnsafePointer<SIMD8<Double>>, UnsafePointer<SIMD8<Double>>) -> R) -> R {
+        lanes.withUnsafeBufferPointer { l in
+            norms.withUnsafeBufferPointer { n in
+                // Both arrays have at least one element when count >= 1, which every caller guarantees.
+                body(l.baseAddress!, n.baseAddress!)
+            }
+        }
     }
 }

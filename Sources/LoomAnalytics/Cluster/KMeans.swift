@@ -38,11 +38,12 @@ public enum KMeans {
         try validate(x)
         try validate(config, rows: x.rows)
         let tolerance = meanVariance(x) * config.tolerance
+        let rowNorms = KMeansPlusPlus.squaredNorms(x)
         var best: KMeansModel?
         for restart in 0..<config.nInit {
             var random = SeededRandom(seed: config.seed, stream: UInt64(restart))
-            let seeds = KMeansPlusPlus.centres(x, k: config.k, random: &random)
-            let model = Lloyd.run(x, centres: seeds, k: config.k, maxIterations: config.maxIterations, tolerance: tolerance)
+            let seeds = KMeansPlusPlus.centres(x, rowNorms: rowNorms, k: config.k, random: &random)
+            let model = Lloyd.run(x, rowNorms: rowNorms, centres: seeds, k: config.k, maxIterations: config.maxIterations, tolerance: tolerance)
             if best.map({ model.inertia < $0.inertia }) ?? true { best = model }
         }
         guard let best else { preconditionFailure("nInit >= 1 was validated") }

@@ -36,10 +36,10 @@ public struct KMeansModel: Codable, Equatable, Sendable {
         let d = x.columns
         x.values.withUnsafeBufferPointer { xs in
             labels.withUnsafeMutableBufferPointer { out in
-                block.lanes.withUnsafeBufferPointer { lanes in
-                    guard let xBase = xs.baseAddress, let lanesBase = lanes.baseAddress else { return }
+                block.withPointers { lanes, norms in
+                    guard let xBase = xs.baseAddress else { return }
                     RowChunks.forEach(rows: x.rows) { _, rows in
-                        for i in rows { out[i] = block.nearest(row: xBase + i * d, lanes: lanesBase).index }
+                        for i in rows { out[i] = block.nearest(row: xBase + i * d, lanes: lanes, norms: norms).index }
                     }
                 }
             }

@@ -10,12 +10,12 @@ enum KMeansPlusPlus {
     static func localTrials(k: Int) -> Int { 2 + Int(Foundation.log(Double(k))) }
 
     /// k seed centres (row-major, k x columns) drawn from the rows of `x` with `random`.
-    static func centres(_ x: Matrix, k: Int, random: inout SeededRandom) -> [Double] {
+    /// `rowNorms` are the squared norms of the rows (`squaredNorms(x)`).
+    static func centres(_ x: Matrix, rowNorms: [Double], k: Int, random: inout SeededRandom) -> [Double] {
         let n = x.rows, d = x.columns
         var centres = [Double](repeating: 0, count: k * d)
         let first = random.int(below: n)
         centres.replaceSubrange(0..<d, with: x.values[(first * d)..<((first + 1) * d)])
-        let rowNorms = squaredNorms(x)
         var closest = distances(x, rowNorms: rowNorms, candidates: [first], bound: nil)[0]
         var potential = chunkedSum(closest)
         let trials = localTrials(k: k)
@@ -72,12 +72,12 @@ enum KMeansPlusPlus {
         var out = [Double](repeating: 0, count: candidates.count * n)
         x.values.withUnsafeBufferPointer { xs in
             out.withUnsafeMutableBufferPointer { o in
-                block.lanes.withUnsafeBufferPointer { lanes in
-                    guard let xBase = xs.baseAddress, let lanesBase = lanes.baseAddress else { return }
+                block.withPointers { lanes, norms in
+                    guard let xBase = xs.baseAddress else { return }
                     RowChunks.forEach(rows: n) { _, range in
                         for i in range {
                             for b in 0..<block.blocks {
-                                let s = block.scores(row: xBase + i * d, block: b, lanes: lanesBase)
+                                let s = block.scores(row: xBase + i * d, block: b, lanes: lanes, norms: norms)
                                 for l in 0..<min(8, candidates.count - b * 8) {
                                     var dist = Swift.max(0, rowNorms[i] + s[l])
                                     if let bound { dist = Swift.min(dist, bound[i]) }

@@ -21,7 +21,8 @@ enum Lloyd {
     }
 
     /// Runs Lloyd iterations from `centres` (row-major k x columns); `tolerance` is absolute.
-    static func run(_ x: Matrix, centres seeds: [Double], k: Int, maxIterations: Int, tolerance: Double) -> KMeansModel {
+    /// `rowNorms` are the squared norms of the rows of `x`.
+    static func run(_ x: Matrix, rowNorms: [Double], centres seeds: [Double], k: Int, maxIterations: Int, tolerance: Double) -> KMeansModel {
         let n = x.rows, d = x.columns
         var centres = seeds
         var labels = [Int32](repeating: -1, count: n)
@@ -30,7 +31,7 @@ enum Lloyd {
         var iterations = 0
         for _ in 0..<maxIterations {
             iterations += 1
-            let p = assign(x, centres: centres, k: k, labels: &labels, distances: &distances, exact: false)
+            let p = assign(x, rowNorms: rowNorms, centres: centres, k: k, labels: &labels, distances: &distances, exact: false)
             history.append(p.inertia)
             var sums = p.sums, counts = p.counts
             relocateEmpty(x, labels: labels, distances: distances, sums: &sums, counts: &counts)
@@ -44,7 +45,7 @@ enum Lloyd {
             }
             if p.changed == 0 || shift <= tolerance { break }
         }
-        let final = assign(x, centres: centres, k: k, labels: &labels, distances: &distances, exact: true)
+        let final = assign(x, rowNorms: rowNorms, centres: centres, k: k, labels: &labels, distances: &distances, exact: true)
         let rows = (0..<k).map { Array(centres[($0 * d)..<(($0 + 1) * d)]) }
         return KMeansModel(centres: rows, sizes: final.counts, inertia: final.inertia, iterations: iterations, inertiaHistory: history)
     }
@@ -53,7 +54,7 @@ enum Lloyd {
     /// distances, and returns the summed per-cluster coordinates, counts, inertia and number of labels
     /// that changed. `exact` computes distances directly instead of by the norm expansion.
     private static func assign(
-        _ x: Matrix, centres: [Double], k: Int, labels: inout [Int32], distances: inout [Double], exact: Bool
+        _ x: Matrix, rowNorms: [Double], centres: [Double], k: Int, labels: inout [Int32], distances: inout [Double], exact: Bool
     ) -> Partial {
         let n = x.rows, d = x.columns
         let block = CentreBlock(centres: centres, count: k, dimension: d)
@@ -63,25 +64,25 @@ enum Lloyd {
             labels.withUnsafeMutableBufferPointer { lab in
                 distances.withUnsafeMutableBufferPointer { dist in
                     partials.withUnsafeMutableBufferPointer { parts in
-                        block.lanes.withUnsafeBufferPointer { lanes in
+                        block.withPointers { lanes, norms in
                             centres.withUnsafeBufferPointer { cs in
-                                guard let xBase = xs.baseAddress, let lanesBase = lanes.baseAddress, let cBase = cs.baseAddress
-                                else { return }
+                                guard let xBase = xs.baseAddress, let cBase = cs.baseAddress else { return }
                                 RowChunks.forEach(rows: n) { c, range in
                                     var sums = [Double](repeating: 0, count: k * d), counts = [Int](repeating: 0, count: k)
                                     var inertia = 0.0, changed = 0
                                     sums.withUnsafeMutableBufferPointer { sums in
                                         for i in range {
                                             let row = xBase + i * d
-                                            let (j, score) = block.nearest(row: row, lanes: lanesBase)
+                                            let (j, score) = block.nearest(row: row, lanes: lanes, norms: norms)
                                             let dd = exact
                                                 ? squaredDistance(row, cBase + j * d, d)
-                                                : Swift.max(0, squaredNorm(row, d) + score)
+                                                : Swift.max(0, rowNorms[i] + score)
                                             dist[i] = dd
                                             inertia += dd
                                             if lab[i] != Int32(j) { changed += 1; lab[i] = Int32(j) }
                                             counts[j] += 1
-                                            for t in 0..<d { sums[j * d + t] += row[t] }
+                                            let sum = sums.baseAddress! + j * d   // sums has k * d > 0 elements
+                                            for t in 0..<d { sum[t] += row[t] }
                                         }
                                     }
                                     let part = Partial(sums: sums, counts: counts, inertia: inertia, changed: changed)
@@ -111,14 +112,6 @@ enum Lloyd {
             let e = a[t] - b[t]
             s += e * e
         }
-        return s
-    }
-
-    /// ||a||^2 over `d` coordinates.
-    @inline(__always)
-    static func squaredNorm(_ a: UnsafePointer<Double>, _ d: Int) -> Double {
-        var s = 0.0
-        for t in 0..<d { s += a[t] * a[t] }
         return s
     }
 

@@ -32,7 +32,7 @@ import Testing
         // Seeds: two centres on top of each other; the second is empty after the first assignment
         // (ties go to the lower index) and must move to the row farthest from its centre, (10, 0).
         let x = Matrix(rowArrays: [[0, 0], [1, 0], [10, 0]])
-        let model = Lloyd.run(x, centres: [0, 0, 0, 0], k: 2, maxIterations: 10, tolerance: 0)
+        let model = Lloyd.run(x, rowNorms: KMeansPlusPlus.squaredNorms(x), centres: [0, 0, 0, 0], k: 2, maxIterations: 10, tolerance: 0)
         #expect(model.centres == [[0.5, 0], [10, 0]])
         #expect(model.sizes == [2, 1])
         #expect(model.inertia == 0.5)
