@@ -59,7 +59,9 @@ struct CentreBlock {
         var best = 0, bestScore = Double.infinity
         for b in 0..<blocks {
             let s = scores(row: row, block: b, lanes: lanes, norms: norms)
-            let m = s.min()
+            // A plain scalar loop: the standard library's SIMD min() is not specialised here and is slow.
+            var m = s[0]
+            for l in 1..<8 { m = Swift.min(m, s[l]) }
             if m < bestScore {
                 bestScore = m
                 var l = 0
