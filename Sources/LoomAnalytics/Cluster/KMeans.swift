@@ -29,7 +29,10 @@ public enum KMeans {
     }
 
     /// Fits k-means to the rows of `x` (rows are points, columns are features; scale them first, for
-    /// example with `FeatureScaling`).
+    /// example with `FeatureScaling`). Each restart seeds with greedy k-means++ and runs Lloyd
+    /// iterations until no label changes, the centre shift is within tolerance, or `maxIterations`.
+    /// A cluster left empty during an iteration gets the row farthest from its own centre (as
+    /// scikit-learn); clusters stay empty only when rows coincide (fewer distinct rows than k).
     ///
     /// Throws `AnalyticsError.tooFewRows` for an empty matrix, `.invalidInput` for a matrix without
     /// columns or with a non-finite value (naming the column index), and `.invalidParameter` for

@@ -42,6 +42,8 @@ func blobs(_ centres: [[Double]], perCentre: Int, sd: Double, seed: UInt64) -> (
         let a = try KMeans.fit(x, config: .init(k: 4, nInit: 3, seed: 11))
         let b = try KMeans.fit(x, config: .init(k: 4, nInit: 3, seed: 11))
         #expect(a == b)
+        let config = KMeans.Config(k: 4, nInit: 3, seed: 11)
+        #expect(try JSONDecoder().decode(KMeans.Config.self, from: JSONEncoder().encode(config)) == config)
         let json = try JSONEncoder().encode(a)
         #expect(try JSONDecoder().decode(KMeansModel.self, from: json) == a)
     }

@@ -25,6 +25,17 @@ import Testing
         #expect(throws: AnalyticsError.self) { try Silhouette.score(Matrix(rowArrays: [[0], [1]]), labels: [0, 0]) }
     }
 
+    @Test func sampledScoreIsCloseToTheExactOne() throws {
+        let (x, truth) = blobs([[0, 0], [3, 0], [0, 3]], perCentre: 900, sd: 1, seed: 8)
+        let exact = try Silhouette.score(x, labels: truth, sampleSize: x.rows)
+        let sampled = try Silhouette.score(x, labels: truth, seed: 2)
+        #expect(sampled == (try Silhouette.score(x, labels: truth, seed: 2)))
+        // s(i) lies in [-1, 1] with a spread of about 0.2 here; a mean over 2,000 of 2,700 rows differs
+        // from the full mean by about 0.2 / sqrt(2000) * sqrt(700 / 2700) = 0.002, so 0.02 is 10 such errors.
+        #expect(abs(sampled - exact) < 0.02)
+        #expect(exact > 0.2 && exact < 0.8)
+    }
+
     @Test func sampleIsSeededDistinctAndSorted() {
         let a = Silhouette.sample(rows: 5000, size: 2000, seed: 3)
         #expect(a == Silhouette.sample(rows: 5000, size: 2000, seed: 3))
