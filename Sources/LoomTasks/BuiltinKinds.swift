@@ -16,6 +16,7 @@ public enum BuiltinKinds {
         Predict.descriptor,
         ReportKind.descriptor,
         Evaluate.descriptor,
+        KMeansKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

@@ -41,6 +41,12 @@ public enum ReportKind: TaskKind {
                t["event_type"] != nil, t["session"] != nil {
                 page.section("Funnel (\(input.name))", try funnel(t))
             }
+            if FileSystem.exists(dir + "/centres.csv"), let c = try? CSV.read(dir + "/centres.csv"), let sizes = c["size"]?.numbers {
+                let labels = (c["segment"]?.numbers ?? []).map { "segment \(Int($0))" }
+                let rows = (0..<c.rowCount).map { r in c.names.map { SVGChart.number((c[$0]?.numbers ?? [])[r]) } }
+                page.section("Segments (\(input.name))", SVGChart.bars(title: "Segment sizes", yLabel: "rows", labels: labels, series: [("size", sizes)])
+                    + HTMLReport.table(header: c.names, rows: rows))
+            }
             if FileSystem.exists(dir + "/evaluation.json"),
                let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, dir + "/evaluation.json"), e.type == "classifier" {
                 page.section("Classifier: \(input.name)", classifierCharts(e))

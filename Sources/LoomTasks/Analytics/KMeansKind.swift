@@ -1,0 +1,106 @@
+import Foundation
+import LoomAnalytics
+import LoomCore
+
+/// `kmeans`: customer segmentation on chosen columns (optional log1p, then standardisation),
+/// k-means++ with restarts; a fixed k, or the best silhouette over k_min..k_max.
+/// Writes segments.csv (ids + segment), centres.csv (original units, with sizes), model.json.
+public enum KMeansKind: TaskKind {
+    public struct Params: Codable, Equatable, Sendable {
+        public var input: String?
+        public var file: String
+        public var columns: [String]
+        public var log1p: [String]
+        public var ids: [String]
+        public var k: Int?
+        public var kMin: Int?
+        public var kMax: Int?
+        public var nInit: Int
+        public var seed: Int
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: AnyKey.self)
+            func opt<T: Decodable>(_ key: String, _ t: T.Type) throws -> T? { try c.decodeIfPresent(t, forKey: AnyKey(key)) }
+            input = try opt("input", String.self)
+            file = try opt("file", String.self) ?? "customers.csv"
+            columns = try c.decode([String].self, forKey: AnyKey("columns"))
+            log1p = try opt("log1p", [String].self) ?? []
+            ids = try opt("ids", [String].self) ?? []
+            k = try opt("k", Int.self)
+            kMin = try opt("k_min", Int.self)
+            kMax = try opt("k_max", Int.self)
+            nInit = try opt("n_init", Int.self) ?? 10
+            seed = try opt("seed", Int.self) ?? 0
+        }
+        public func encode(to e: Encoder) throws {}
+    }
+
+    public static let name = "kmeans"
+    public static let version = 1
+    public static let summary = "Segments rows by k-means (k-means++, restarts, Lloyd) on COLUMNS (log1p and standardised); a fixed k or the best silhouette in k_min..k_max -> segments.csv, centres.csv, model.json."
+    public static let params = [
+        ParamDoc("input", "string", default: "the only need", "the needed task with the table"),
+        ParamDoc("file", "string", default: "customers.csv", "the table in INPUT"),
+        ParamDoc("columns", "list", "numeric columns to cluster on"),
+        ParamDoc("log1p", "list", default: "[]", "columns to transform with log(1 + x) first (skewed amounts and counts)"),
+        ParamDoc("ids", "list", default: "[]", "id columns copied into segments.csv"),
+        ParamDoc("k", "int", default: "none", "number of segments (or give k_min and k_max)"),
+        ParamDoc("k_min", "int", default: "none", "smallest k to try; the best silhouette wins"),
+        ParamDoc("k_max", "int", default: "none", "largest k to try"),
+        ParamDoc("n_init", "int", default: "10", "restarts (the lowest inertia wins)"),
+        ParamDoc("seed", "int", default: "0", "random seed"),
+    ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        var out: [ParamProblem] = []
+        if p.columns.isEmpty { out.append(ParamProblem(param: "columns", "param 'columns' must name at least one column")) }
+        for c in p.log1p where !p.columns.contains(c) { out.append(ParamProblem(param: "log1p", "log1p column '\(c)' is not in 'columns'")) }
+        switch (p.k, p.kMin, p.kMax) {
+        case (let k?, nil, nil): if k < 1 { out.append(ParamProblem(param: "k", "param 'k' must be >= 1, got \(k)")) }
+        case (nil, let lo?, let hi?): if lo < 2 || hi < lo { out.append(ParamProblem(param: "k_min", "need 2 <= k_min <= k_max, got \(lo)..\(hi)")) }
+        default: out.append(ParamProblem(param: "k", "give either 'k', or both 'k_min' and 'k_max'"))
+        }
+        if p.nInit < 1 { out.append(ParamProblem(param: "n_init", "param 'n_init' must be >= 1")) }
+        return out
+    }
+
+    struct Output: Codable {
+        var columns: [String]
+        var scaling: FeatureScaling
+        var model: KMeansModel
+        var silhouette: Double
+        var candidates: [Candidate]?
+        struct Candidate: Codable { var k: Int; var inertia: Double; var silhouette: Double }
+    }
+
+    public static func run(_ p: Params, context: TaskContext) throws {
+        let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
+        let t = try ArtifactFiles.table(context, input: input, file: p.file)
+        let raw = try t.matrix(p.columns)
+        let scaling = try FeatureScaling.fit(raw, log1pColumns: p.log1p.compactMap { p.columns.firstIndex(of: $0) })
+        let x = try scaling.apply(raw)
+        var config = KMeans.Config(k: p.k ?? 2, nInit: p.nInit, seed: UInt64(bitPattern: Int64(p.seed)))
+        let model: KMeansModel
+        var candidates: [Output.Candidate]?
+        if let lo = p.kMin, let hi = p.kMax {
+            let (chosen, scores) = try KMeans.select(x, ks: lo...hi, config: config)
+            model = chosen
+            candidates = scores.map { Output.Candidate(k: $0.k, inertia: $0.inertia, silhouette: $0.silhouette) }
+        } else {
+            config.k = p.k ?? 2
+            model = try KMeans.fit(x, config: config)
+        }
+        let labels = model.predict(x)
+        let silhouette = model.centres.count > 1 ? (try? Silhouette.score(x, labels: labels, seed: config.seed)) ?? .nan : .nan
+        var segments = Table()
+        for id in p.ids { segments.append(id, .text(try t.texts(id))) }
+        segments.append("segment", .number(labels.map(Double.init)))
+        try ArtifactFiles.write(segments, context, "segments.csv")
+        let centres = scaling.invert(model.centreMatrix)
+        var ct = Table([("segment", .number((0..<model.centres.count).map(Double.init))), ("size", .number(model.sizes.map(Double.init)))])
+        for (j, c) in p.columns.enumerated() { ct.append(c, .number(centres.column(j))) }
+        try ArtifactFiles.write(ct, context, "centres.csv")
+        try ArtifactFiles.writeJSON(Output(columns: p.columns, scaling: scaling, model: model, silhouette: silhouette, candidates: candidates), context, "model.json")
+        try ArtifactFiles.writeMetrics(["k": Double(model.centres.count), "inertia": model.inertia, "silhouette": silhouette,
+                                        "iterations": Double(model.iterations)], context)
+    }
+}
