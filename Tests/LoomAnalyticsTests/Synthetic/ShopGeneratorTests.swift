@@ -79,3 +79,28 @@ import Testing
         #expect(a == b)
     }
 }
+
+@Suite struct SessionModelRecoveryTests {
+    // Sessions are drawn case-control (purchase sessions given conversion, browsing sessions given
+    // none), so a logistic fit on session features recovers the slopes exactly and the intercept
+    // shifted by the known log-ratio in truth.sessionInterceptInData (Prentice & Pyke 1979).
+    // Each estimate must be within 4 standard errors (about 6e-5 chance of failing per estimate).
+    @Test func logisticRecoversTheConversionModel() throws {
+        var c = ShopGenerator.Config()
+        c.customers = 1500
+        c.seed = 21
+        let (log, truth) = try ShopGenerator(c).generate()
+        let events = try EventIngest.run(bytes: CSV.encode(log), file: "events.csv", config: .init(
+            user: "user_id", session: "user_session", eventType: "event_type", time: "event_time", price: "price",
+            product: "product_id", category: "category_code", brand: "brand", timeFormat: .datetime)).0
+        let sessions = try SessionFeatures.compute(events)
+        let names = ShopGenerator.covariateNames
+        let m = try LogisticRegression.fit(x: try sessions.matrix(names), y: try sessions.numbers("label"), featureNames: names,
+                                           config: .init(l2: 0))
+        for (j, name) in names.enumerated() {
+            let truthValue = truth.config.coefficients[j + 1]
+            #expect(abs(m.coefficients[j] - truthValue) < 4 * m.coefficientStandardErrors[j], "\(name): \(m.coefficients[j]) vs \(truthValue) (se \(m.coefficientStandardErrors[j]))")
+        }
+        #expect(abs(m.intercept - truth.sessionInterceptInData) < 4 * m.interceptStandardError)
+    }
+}
