@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Testing
 @testable import LoomCLI
 
@@ -34,5 +35,15 @@ import Testing
     @Test func unknownCommandIsAUsageError() {
         #expect(LoomMain.run(["frobnicate"]) == 2)
         #expect(LoomMain.run(["run"]) == 2)
+    }
+}
+
+@Suite struct KindsDocTests {
+    // docs/kinds.md is generated from the declarations; regenerate it with
+    // `loom kinds --markdown > docs/kinds.md` when a kind changes.
+    @Test func docsMatchTheDeclarations() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/kinds.md").path
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == Kinds.markdown())
     }
 }
