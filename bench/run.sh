@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every benchmark, one after another (about 20-30 minutes on 2 cores). See bench/README.md.
+# Usage: bash bench/run.sh [REPEATS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repeats="${1:-5}"
+for b in engine clv gbdt kmeans; do
+  echo "== $b"
+  REPEATS="$repeats" bash "$here/run-$b.sh" "$repeats"
+done
+echo "== runs/diff history"
+bash "$here/history/run.sh"
+echo "== shop.yaml at 1 million events"
+bash "$here/shop/run.sh"
