@@ -86,6 +86,7 @@ public enum RunReport {
         return s + "</svg>"
     }
 
+    // The same escaping as SVGChart.esc in LoomAnalytics: the layers may not import each other.
     static func esc(_ s: String) -> String {
         var o = ""
         for c in s {

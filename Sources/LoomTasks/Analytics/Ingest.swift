@@ -23,12 +23,7 @@ public enum Ingest: TaskKind {
             customer = try c.decode(String.self, forKey: .customer)
             time = try c.decode(String.self, forKey: .time)
             amount = try c.decode(String.self, forKey: .amount)
-            let tf = try c.decodeIfPresent(String.self, forKey: .timeFormat) ?? "auto"
-            guard let f = TimeFormat(rawValue: tf) else {
-                throw DecodingError.dataCorruptedError(forKey: .timeFormat, in: c, debugDescription:
-                    "param 'time_format' must be one of \(TimeFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(tf)'")
-            }
-            timeFormat = f
+            timeFormat = try ArtifactFiles.timeFormat(c, .timeFormat)
             onBadRow = try c.decodeIfPresent(String.self, forKey: .onBadRow) ?? "fail"
         }
     }
@@ -47,7 +42,7 @@ public enum Ingest: TaskKind {
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
-        ["fail", "skip"].contains(p.onBadRow) ? [] : [ParamProblem(param: "on_bad_row", "param 'on_bad_row' must be fail or skip, got '\(p.onBadRow)'")]
+        ArtifactFiles.onBadRowProblems(p.onBadRow)
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
@@ -57,8 +52,7 @@ public enum Ingest: TaskKind {
         let config = TransactionIngest.Config(customer: p.customer, time: p.time, amount: p.amount, timeFormat: p.timeFormat, skipBadRows: p.onBadRow == "skip")
         let (table, summary) = try TransactionIngest.run(bytes: [UInt8](data), file: shown, config: config)
         try ArtifactFiles.write(table, context, "transactions.csv")
-        var metrics: [String: Double] = ["rows_read": Double(summary.rowsRead), "rows_kept": Double(summary.rowsKept)]
-        for (reason, n) in summary.skipped { metrics["skipped." + reason.replacingOccurrences(of: " ", with: "_")] = Double(n) }
+        let metrics = ArtifactFiles.ingestMetrics(summary)
         try ArtifactFiles.writeMetrics(metrics, context)
         if !summary.skipped.isEmpty { context.log("skipped rows at lines \(summary.firstSkippedLines.map(String.init).joined(separator: ", "))...") }
     }

@@ -87,12 +87,7 @@ public enum IngestEvents: TaskKind {
             product = try c.decodeIfPresent(String.self, forKey: .product)
             category = try c.decodeIfPresent(String.self, forKey: .category)
             brand = try c.decodeIfPresent(String.self, forKey: .brand)
-            let tf = try c.decodeIfPresent(String.self, forKey: .timeFormat) ?? "auto"
-            guard let f = TimeFormat(rawValue: tf) else {
-                throw DecodingError.dataCorruptedError(forKey: .timeFormat, in: c, debugDescription:
-                    "param 'time_format' must be one of \(TimeFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(tf)'")
-            }
-            timeFormat = f
+            timeFormat = try ArtifactFiles.timeFormat(c, .timeFormat)
             onBadRow = try c.decodeIfPresent(String.self, forKey: .onBadRow) ?? "fail"
         }
     }
@@ -113,7 +108,7 @@ public enum IngestEvents: TaskKind {
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
-        ["fail", "skip"].contains(p.onBadRow) ? [] : [ParamProblem(param: "on_bad_row", "param 'on_bad_row' must be fail or skip, got '\(p.onBadRow)'")]
+        ArtifactFiles.onBadRowProblems(p.onBadRow)
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
@@ -123,8 +118,7 @@ public enum IngestEvents: TaskKind {
                                         category: p.category, brand: p.brand, timeFormat: p.timeFormat, skipBadRows: p.onBadRow == "skip")
         let (table, summary) = try EventIngest.run(bytes: [UInt8](data), file: p.input.map { "\($0)/\(p.file)" } ?? p.file, config: config)
         try ArtifactFiles.write(table, context, "events.csv")
-        var metrics: [String: Double] = ["rows_read": Double(summary.rowsRead), "rows_kept": Double(summary.rowsKept)]
-        for (reason, n) in summary.skipped { metrics["skipped." + reason.replacingOccurrences(of: " ", with: "_")] = Double(n) }
+        var metrics = ArtifactFiles.ingestMetrics(summary)
         let types = try table.texts("event_type")
         for t in Set(types).sorted() { metrics["events." + t] = Double(types.filter { $0 == t }.count) }
         try ArtifactFiles.writeMetrics(metrics, context)
