@@ -6,7 +6,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 repeats="${1:-5}"
 command -v ninja >/dev/null || { apt-get update -qq && apt-get install -y -qq ninja-build >/dev/null; }
-(cd "$repo" && swift build -c release --product loom >/dev/null)
+(cd "$repo" && swift build -c release --static-swift-stdlib --product loom >/dev/null)
 swift build -c release --package-path "$here" --product bench-engine >/dev/null
 loom="$repo/.build/release/loom"
 work="$(mktemp -d)"

@@ -50,16 +50,7 @@ public final class Console: @unchecked Sendable {
         write(line.hasSuffix("\n") ? line : line + "\n")
     }
 
-    nonisolated(unsafe) static let timestampFormatter: DateFormatter = {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-        return f
-    }()
-
-    /// Callers hold the console lock (DateFormatter is not safe to share across threads).
-    static func timestamp() -> String { timestampFormatter.string(from: Date()) }
+    static func timestamp() -> String { UTCTime(Date()).isoSeconds }
 
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 

@@ -4,6 +4,7 @@ import LoomCore
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare two runs: params, tasks whose key or artifact changed (and why), and every metric.",
         discussion: "With no RUN: the last two runs (of --dag if given). With one: that run and the run of its DAG before it.")
 

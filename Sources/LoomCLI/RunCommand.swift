@@ -4,12 +4,12 @@ import LoomCore
 import LoomTasks
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the stale tasks of a DAG (all tasks, or TASKs and what they need).")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the stale tasks of a DAG (all tasks, or TASKs and what they need).")
 
     @OptionGroup var project: ProjectOptions
     @OptionGroup var dag: DAGOptions
     @Argument(help: "Run only these tasks and what they need.") var tasks: [String] = []
-    @Option(name: .short, help: "Tasks to run at once (default: the number of cores).") var j: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customShort("j", allowingJoined: true), help: "Tasks to run at once (default: the number of cores); -j 4 or -j4.") var j: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Rerun this task even if it is up to date (repeatable).") var force: [String] = []
     @Flag(help: "After a failure, keep running everything not downstream of it.") var keepGoing = false
     @Flag(help: "Show what would run and why; run nothing.") var dryRun = false

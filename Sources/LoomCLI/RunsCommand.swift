@@ -3,7 +3,7 @@ import Foundation
 import LoomCore
 
 struct Runs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List recorded runs, newest first.")
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recorded runs, newest first.")
 
     @OptionGroup var project: ProjectOptions
     @Option(help: "Only runs of this DAG (path or name).") var dag: String?
@@ -44,22 +44,10 @@ struct Runs: ParsableCommand {
 
     static func parseSince(_ s: String) -> Date? {
         if s.hasSuffix("d"), let days = Double(s.dropLast()) { return Date().addingTimeInterval(-days * 86400) }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd"
-        return f.date(from: s)
+        return UTCTime.parse(s)
     }
 
-    nonisolated(unsafe) static let shortFormatter: DateFormatter = {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "MM-dd HH:mm"
-        return f
-    }()
-
-    static func shortDate(_ d: Date) -> String { shortFormatter.string(from: d) }
+    static func shortDate(_ d: Date) -> String { UTCTime(d).short }
 
     /// Keeps columns narrow: long names lose their middle.
     static func abbreviate(_ s: String) -> String { s.count <= 24 ? s : String(s.prefix(11)) + "…" + String(s.suffix(12)) }
@@ -86,7 +74,7 @@ enum Table {
 }
 
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print one recorded run: params, and per task status, reasons, times, metrics.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print one recorded run: params, and per task status, reasons, times, metrics.")
 
     @OptionGroup var project: ProjectOptions
     @Argument(help: ArgumentHelp("A run id, a unique prefix of one, a run name, 'last' or 'last~N'.", valueName: "run")) var reference: String = "last"

@@ -3,7 +3,7 @@ import LoomCore
 import LoomTasks
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show, per task, whether it is up to date or stale and exactly why.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show, per task, whether it is up to date or stale and exactly why.")
 
     @OptionGroup var project: ProjectOptions
     @OptionGroup var dag: DAGOptions
@@ -40,7 +40,7 @@ struct PathCommand: ParsableCommand {
 }
 
 struct Kinds: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the built-in task kinds and their params.")
+    static let configuration = CommandConfiguration(commandName: "kinds", abstract: "List the built-in task kinds and their params.")
 
     @Flag(help: "Print Markdown (the text of docs/kinds.md).") var markdown = false
 

@@ -21,7 +21,7 @@ func bytes(_ n: Int64) -> String {
 }
 
 struct Verify: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check the store: every artifact matches its digest, every key points at an artifact.",
+    static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check the store: every artifact matches its digest, every key points at an artifact.",
                                                     discussion: "Exit 0 when clean, 1 when problems were found (and, with --repair, removed).")
     @OptionGroup var project: ProjectOptions
     @Flag(help: "Delete corrupt artifacts and dangling keys so the next run rebuilds them.") var repair = false

@@ -32,6 +32,15 @@ import Testing
             == [0, 1, 2, 3, 4, 5, 70, 130])
     }
 
+    @Test func jobsTakeAJoinedValue() throws {
+        // make and ninja users type -j4. (Not -Pk=5: ArgumentParser reads "-Pk=5" as an option
+        // named "Pk", so -P keeps its separate value.)
+        let joined = try Run.parse(["dags/x.yaml", "-j4", "-P", "seed=2"])
+        #expect(joined.j == 4)
+        #expect(joined.dag.params == ["seed=2"])
+        #expect(try Run.parse(["dags/x.yaml", "-j", "3"]).j == 3)
+    }
+
     @Test func unknownCommandIsAUsageError() {
         #expect(LoomMain.run(["frobnicate"]) == 2)
         #expect(LoomMain.run(["run"]) == 2)

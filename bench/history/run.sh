@@ -3,7 +3,7 @@
 # Usage: bash bench/history/run.sh            (builds loom in release; ~1 minute to record the runs)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-(cd "$repo" && swift build -c release --product loom >/dev/null)
+(cd "$repo" && swift build -c release --static-swift-stdlib --product loom >/dev/null)
 loom="$repo/.build/release/loom"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

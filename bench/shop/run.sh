@@ -3,7 +3,7 @@
 # peak memory (the largest resident set of loom and its task processes, from GNU time).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-(cd "$repo" && swift build -c release --product loom >/dev/null)
+(cd "$repo" && swift build -c release --static-swift-stdlib --product loom >/dev/null)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r "$repo/dags" "$work/"

@@ -4,12 +4,16 @@ struct CanonicalEncoder {
     private(set) var bytes: [UInt8] = []
 
     mutating func field(_ tag: String, _ value: String) {
-        let v = Array(value.utf8)
-        bytes.append(contentsOf: Array(tag.utf8))
+        bytes.append(contentsOf: tag.utf8)
         bytes.append(UInt8(ascii: ":"))
-        bytes.append(contentsOf: Array(String(v.count).utf8))
+        appendDecimal(value.utf8.count)
         bytes.append(UInt8(ascii: ":"))
-        bytes.append(contentsOf: v)
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    private mutating func appendDecimal(_ n: Int) {
+        if n >= 10 { appendDecimal(n / 10) }
+        bytes.append(UInt8(ascii: "0") + UInt8(n % 10))
     }
 
     mutating func count(_ tag: String, _ n: Int) { field(tag, String(n)) }

@@ -195,6 +195,10 @@ public final class Engine: @unchecked Sendable {
 
         // Record: every included task in topological order.
         var newState = state
+        // A task whose artifact is the one recorded last time already has its latest link (unless
+        // the links were deleted as a whole): skipping the readlink keeps no-op runs cheap.
+        let local = store as? LocalStore
+        let linksExist = local.map { FileSystem.isDirectory($0.latestDirectory(dag: graph.dagName)) } ?? false
         for i in inc {
             let n = graph.nodes[i]
             var r = reports[i] ?? TaskReport(name: n.id.name, kind: n.kind, status: .skipped)
@@ -203,8 +207,10 @@ public final class Engine: @unchecked Sendable {
                 r.reasons = interrupted ? ["run interrupted"] : ["not started: a needed task failed or the run stopped"]
             }
             if (r.status == .ran || r.status == .cached), let key = r.key, let art = r.artifact {
+                if !linksExist || state.tasks[n.id.name]?.artifact != art {
+                    local?.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
+                }
                 newState.tasks[n.id.name] = BuildState.Record(key: key, artifact: art)
-                (store as? LocalStore)?.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
             }
             record.tasks.append(r)
         }
@@ -212,9 +218,23 @@ public final class Engine: @unchecked Sendable {
         try? statCache.save()
         record.duration = seconds(since: t0)
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
-        try runs.save(record)
-        try writeReport(record)
+        try saveRecordAndReport(record)
         return record
+    }
+
+    /// The run record and its report are independent files: write them side by side.
+    private func saveRecordAndReport(_ record: RunRecord) throws {
+        let errors = [Error?](unsafeUninitializedCapacity: 2) { buffer, count in
+            let base = buffer.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                do {
+                    if i == 0 { try project.runs.save(record) } else { try writeReport(record) }
+                    (base + i).initialize(to: nil)
+                } catch { (base + i).initialize(to: error) }
+            }
+            count = 2
+        }
+        if let e = errors.compactMap({ $0 }).first { throw e }
     }
 
     /// Writes `report.html` beside the run record (again after gates change the record).

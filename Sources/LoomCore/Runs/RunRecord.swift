@@ -152,7 +152,7 @@ public struct RunRecord: Sendable {
         host = j["host"]?.string ?? ""
     }
 
-    public func count(_ s: TaskStatus) -> Int { tasks.filter { $0.status == s }.count }
+    public func count(_ s: TaskStatus) -> Int { tasks.lazy.filter { $0.status == s }.count }
 }
 
 /// A run's id: `yyyyMMdd-HHmmss-SSS-xx` (UTC time to the millisecond, then 2 random hex digits
@@ -164,21 +164,11 @@ public struct RunID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static func < (a: RunID, b: RunID) -> Bool { a.value < b.value }
 
     public static func new(at date: Date) -> RunID {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd-HHmmss-SSS"
-        return RunID(f.string(from: date) + "-" + String(format: "%02x", UInt8.random(in: 0...UInt8.max)))
+        RunID(UTCTime(date).compact + "-" + String(format: "%02x", UInt8.random(in: 0...UInt8.max)))
     }
 
-    /// ISO 8601 with milliseconds, UTC. (Formatters are costly to make and thread-safe to share.)
-    nonisolated(unsafe) static let isoFormatter: ISO8601DateFormatter = {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }()
+    /// ISO 8601 with milliseconds, UTC.
+    static func iso(_ d: Date) -> String { UTCTime(d).iso }
 
-    static func iso(_ d: Date) -> String { isoFormatter.string(from: d) }
-
-    static func parseISO(_ s: String) -> Date? { isoFormatter.date(from: s) }
+    static func parseISO(_ s: String) -> Date? { UTCTime.parse(s) }
 }

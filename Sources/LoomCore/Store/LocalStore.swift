@@ -22,10 +22,16 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
     public let root: String
     public static let keyEntryHeader = "loom-key 1"
 
+    /// `trees/`, held open so that existence checks walk one path component, not the whole root.
+    private let treesFD: Int32
+
     public init(root: String) throws {
         self.root = root
         for d in ["blobs", "trees", "keys", "state", "latest", "tmp"] { try FileSystem.makeDirectories(root + "/" + d) }
+        treesFD = open(root + "/trees", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     }
+
+    deinit { if treesFD >= 0 { close(treesFD) } }
 
     // MARK: ArtifactStore
 
@@ -69,7 +75,9 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
 
     public func discard(staging: String) { FileSystem.removeTree(staging) }
 
-    public func contains(_ digest: Digest) -> Bool { access(location(of: digest), F_OK) == 0 }
+    public func contains(_ digest: Digest) -> Bool {
+        treesFD >= 0 ? faccessat(treesFD, digest.hex, F_OK, 0) == 0 : access(location(of: digest), F_OK) == 0
+    }
 
     public func location(of digest: Digest) -> String { "\(root)/trees/\(digest.hex)" }
 
@@ -107,9 +115,11 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
 
     // MARK: Latest links
 
+    public func latestDirectory(dag: String) -> String { "\(root)/latest/\(dag)" }
+
     /// Points `latest/<dag>/<task>` at the artifact (only touching the link when it changes).
     public func updateLatest(dag: String, task: String, digest: Digest) {
-        let dir = "\(root)/latest/\(dag)"
+        let dir = latestDirectory(dag: dag)
         let link = "\(dir)/\(task)"
         let target = "../../trees/\(digest.hex)"
         var buf = [CChar](repeating: 0, count: 256)

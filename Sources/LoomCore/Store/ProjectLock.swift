@@ -41,7 +41,7 @@ public final class ProjectLock {
         }
         let old = (try? FileSystem.readText(path))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if !old.isEmpty { previousHolder = old.replacingOccurrences(of: "\n", with: ", ") }
-        let iso = ISO8601DateFormatter().string(from: Date())
+        let iso = UTCTime(Date()).iso
         let text = "pid=\(getpid())\nstarted=\(iso)\ncommand=\(command)\n"
         ftruncate(fd, 0)
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }

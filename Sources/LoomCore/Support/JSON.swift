@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value with a stable encoding: object keys sorted by their UTF-8 bytes, numbers in
 /// Swift's shortest round-trip form (integers without a decimal point), no locale, `\n` line ends.
 /// Every file Loom writes as JSON goes through here, so equal values give equal bytes.
@@ -36,49 +38,67 @@ public enum JSON: Equatable, Sendable {
 
     /// Compact (one line) or pretty (two-space indent) stable encoding.
     public func encoded(pretty: Bool = false) -> String {
-        var out = ""
+        String(decoding: encodedBytes(pretty: pretty), as: UTF8.self)
+    }
+
+    /// The same encoding as UTF-8 bytes.
+    public func encodedBytes(pretty: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         write(into: &out, pretty: pretty, indent: 0)
         return out
     }
 
-    private func write(into out: inout String, pretty: Bool, indent: Int) {
+    private func write(into out: inout [UInt8], pretty: Bool, indent: Int) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .number(let d): out += JSON.format(d)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .number(let d): out.append(contentsOf: JSON.format(d).utf8)
         case .string(let s): JSON.quote(s, into: &out)
         case .array(let a):
-            if a.isEmpty { out += "[]"; return }
-            out += "["
+            if a.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            out.append(UInt8(ascii: "["))
             for (i, v) in a.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + JSON.indent(indent + 1) }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { JSON.newline(&out, indent + 1) }
                 v.write(into: &out, pretty: pretty, indent: indent + 1)
             }
-            if pretty { out += "\n" + JSON.indent(indent) }
-            out += "]"
+            if pretty { JSON.newline(&out, indent) }
+            out.append(UInt8(ascii: "]"))
         case .object(let o):
-            if o.isEmpty { out += "{}"; return }
-            out += "{"
-            for (i, k) in o.keys.sorted(by: JSON.byteOrder).enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + JSON.indent(indent + 1) }
+            if o.isEmpty { out.append(contentsOf: "{}".utf8); return }
+            out.append(UInt8(ascii: "{"))
+            for (i, (k, v)) in o.sorted(by: { JSON.byteOrder($0.key, $1.key) }).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { JSON.newline(&out, indent + 1) }
                 JSON.quote(k, into: &out)
-                out += pretty ? ": " : ":"
-                o[k]!.write(into: &out, pretty: pretty, indent: indent + 1)
+                out.append(UInt8(ascii: ":"))
+                if pretty { out.append(UInt8(ascii: " ")) }
+                v.write(into: &out, pretty: pretty, indent: indent + 1)
             }
-            if pretty { out += "\n" + JSON.indent(indent) }
-            out += "}"
+            if pretty { JSON.newline(&out, indent) }
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    static let indents = (0..<16).map { String(repeating: "  ", count: $0) }
-    static func indent(_ n: Int) -> String { n < indents.count ? indents[n] : String(repeating: "  ", count: n) }
+    private static func newline(_ out: inout [UInt8], _ indent: Int) {
+        out.append(0x0A)
+        for _ in 0..<(2 * indent) { out.append(0x20) }
+    }
 
     /// Orders strings by their UTF-8 bytes (Swift's `<` on String compares by Unicode canonical
     /// ordering, which is also deterministic, but bytes are what other tools see).
-    public static func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+    public static func byteOrder(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return c != 0 ? c < 0 : x.count < y.count
+            }
+        }
+    }
 
     /// The canonical text of a double: integral values below 2^53 print as integers with `.0`,
     /// others in the shortest form that round-trips; non-finite values print as `null`.
@@ -87,29 +107,32 @@ public enum JSON: Equatable, Sendable {
         return d.description
     }
 
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        // Fast path: nothing to escape (the common case), append the whole string at once.
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Fast path: nothing to escape (the common case), copy the whole string at once.
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out += s
-            out += "\""
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
             return
         }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+            case 0x0A: out.append(contentsOf: "\\n".utf8)
+            case 0x0D: out.append(contentsOf: "\\r".utf8)
+            case 0x09: out.append(contentsOf: "\\t".utf8)
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigit(b >> 4))
+                out.append(hexDigit(b & 0xF))
+            default: out.append(b)
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x61 + v - 10 }
 }
 
 // MARK: - Parsing
@@ -205,7 +228,15 @@ private struct JSONParser {
 
     mutating func string() throws -> String {
         i += 1
-        var out = [UInt8]()
+        // Fast path: no escapes before the closing quote, so the text is a slice of the input.
+        var j = i
+        while j < bytes.count, bytes[j] != UInt8(ascii: "\""), bytes[j] != UInt8(ascii: "\\") { j += 1 }
+        if j < bytes.count, bytes[j] == UInt8(ascii: "\"") {
+            defer { i = j + 1 }
+            return String(decoding: bytes[i..<j], as: UTF8.self)
+        }
+        var out = [UInt8](bytes[i..<j])
+        i = j
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") { i += 1; return String(decoding: out, as: UTF8.self) }

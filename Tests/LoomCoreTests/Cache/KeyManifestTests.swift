@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LoomCore
 
@@ -77,6 +78,35 @@ import Testing
         let j = JSON.object(["b": .int(1), "a": .array([.number(0.1), .number(2), .string("q\"\n")]), "c": .null])
         #expect(j.encoded() == #"{"a":[0.1,2.0,"q\"\n"],"b":1,"c":null}"#)
         #expect(try JSON.parse(j.encoded()) == j)
+    }
+
+    @Test func keysSortByUTF8BytesAndEscapesAreExact() throws {
+        // "Z" (0x5A) < "a" (0x61) < "é" (0xC3 0xA9) < "😀" (0xF0 ...) in bytes; "ab" after "a".
+        let j = JSON.object(["😀": .int(4), "é": .int(3), "ab": .int(2), "a": .int(1), "Z": .int(0), "": .bool(true)])
+        #expect(j.encoded() == #"{"":true,"Z":0,"a":1,"ab":2,"é":3,"😀":4}"#)
+        #expect(JSON.string("tab\tbell\u{07}\r\\").encoded() == #""tab\tbell\u0007\r\\""#)
+        #expect(try JSON.parse(JSON.string("tab\tbell\u{07}\r\\").encoded()) == .string("tab\tbell\u{07}\r\\"))
+        #expect(JSON.object(["k": .array([.int(1), .object([:])])]).encoded(pretty: true) == "{\n  \"k\": [\n    1,\n    {}\n  ]\n}")
+    }
+
+    @Test func utcTimeFormatsAndParses() throws {
+        // 2026-11-23T03:42:26.123Z = 1795405346.123 s after the epoch (date -u -d @1795405346).
+        let d = Date(timeIntervalSince1970: 1_795_405_346.123)
+        let t = UTCTime(d)
+        #expect(t.iso == "2026-11-23T03:42:26.123Z")
+        #expect(t.isoSeconds == "2026-11-23T03:42:26Z")
+        #expect(t.compact == "20261123-034226-123")
+        #expect(t.short == "11-23 03:42")
+        // Parsing adds the milliseconds as a fraction; at 1.8e9 s a double's spacing is 2.4e-7 s.
+        #expect(abs((UTCTime.parse(t.iso)?.timeIntervalSince1970 ?? 0) - 1_795_405_346.123) < 1e-6)
+        #expect(UTCTime.parse("2026-11-23")?.timeIntervalSince1970 == 1_795_392_000)
+        #expect(UTCTime.parse("2026-11-23T03:42:26.5Z")?.timeIntervalSince1970 == 1_795_405_346.5)
+        // Before the epoch and at a leap day.
+        #expect(UTCTime(Date(timeIntervalSince1970: -0.5)).iso == "1969-12-31T23:59:59.500Z")
+        #expect(UTCTime.parse("2024-02-29")?.timeIntervalSince1970 == 1_709_164_800)
+        for bad in ["2026-02-30", "2026-13-01", "2026-11-23T03:42:26", "2026-11-23T03:42:26.Z", "20261123", "2026-11-23T24:00:00Z"] {
+            #expect(UTCTime.parse(bad) == nil, "\(bad)")
+        }
     }
 
     @Test func parsesUnicodeAndNumbers() throws {
