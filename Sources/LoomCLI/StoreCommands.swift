@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoomCore
+import LoomTasks
 
 /// Runs `body` holding the project lock (store maintenance must never race a `loom run`).
 func withProjectLock<T>(_ project: Project, wait: Bool, _ body: () throws -> T) throws -> T {
@@ -44,8 +45,8 @@ struct Verify: ParsableCommand {
 struct GC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
-        abstract: "Delete artifacts that no kept run and no DAG's latest build references.",
-        discussion: "Kept runs: with no --keep option, every recorded run; otherwise the union of --keep-last, --keep-days and --keep-named. The latest build of every DAG (artifacts/state) is always kept.")
+        abstract: "Delete artifacts that no kept run, no DAG's latest build and no current key of a DAG under dags/ references.",
+        discussion: "Kept runs: with no --keep option, every recorded run; otherwise the union of --keep-last, --keep-days and --keep-named. Always kept: the latest build of every DAG (artifacts/state) and what each DAG under dags/ would reuse as written now (its current keys, as loom status computes them).")
     @OptionGroup var project: ProjectOptions
     @Option(help: "Keep the artifacts of the last N runs.") var keepLast: Int?
     @Option(help: "Keep the artifacts of runs from the last D days.") var keepDays: Double?
@@ -72,11 +73,32 @@ struct GC: ParsableCommand {
                 keep.formUnion(r.tasks.compactMap(\.artifact))
             }
             for (_, state) in m.states() { keep.formUnion(state.tasks.values.map(\.artifact)) }
+            keep.formUnion(currentArtifacts(project, console: console))
             return m.collect(keep: keep, dryRun: dryRun)
         }
         console.out("\(dryRun ? "would remove" : "removed") \(report.artifactsRemoved) artifacts, \(report.keysRemoved) keys"
             + (dryRun ? "" : ", \(report.blobsRemoved) files") + "; \(dryRun ? "would free" : "freed") \(bytes(report.bytesFreed))"
             + "; kept \(report.artifactsKept) artifacts of \(kept.count) of \(runs.count) runs and the latest builds")
+    }
+}
+
+extension GC {
+    /// The artifacts that the DAGs under `dags/` would reuse now, as written (their current keys,
+    /// as `loom status` computes them). A DAG that does not load keeps nothing, with a warning.
+    func currentArtifacts(_ project: Project, console: Console) -> Set<Digest> {
+        let dir = project.root + "/dags"
+        let files = ((try? FileSystem.listDirectory(dir)) ?? []).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+        var keep = Set<Digest>()
+        for f in files {
+            var renderer = DiagnosticRenderer()
+            do {
+                let graph = try project.loadGraph("dags/" + f, registry: BuiltinKinds.registry, overrides: [], renderer: &renderer)
+                keep.formUnion(try Engine(project: project, graph: graph).status().compactMap(\.artifact))
+            } catch {
+                console.err("warning: dags/\(f) does not load, so its current artifacts are not protected: \(error)")
+            }
+        }
+        return keep
     }
 }
 

@@ -120,6 +120,30 @@ tasks:
         #expect(try s.loom("run", "dags/t.yaml", "-q", "-P", "k=2").stdout.contains("2 ran, 1 cached"))
     }
 
+    @Test func gcKeepsWhatTheDAGAsWrittenWouldReuse() throws {
+        let s = sandbox()
+        #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)              // k = 4, the DAG's default
+        #expect(try s.loom("run", "dags/t.yaml", "-q", "-P", "k=5").status == 0)  // the last run and latest build
+        let runs = RunStore(root: s.root + "/experiments")
+        let ids = runs.ids()
+        let asWritten = Set(try runs.load(ids[0]).tasks.compactMap(\.artifact))
+        let override = Set(try runs.load(ids[1]).tasks.compactMap(\.artifact))
+        // Only the last run is kept, but dags/t.yaml as written still uses the k = 4 artifacts.
+        let gc = try s.loom("gc", "--keep-last", "1")
+        #expect(gc.stdout.hasPrefix("removed 0 artifacts"))
+        let store = try LocalStore(root: s.root + "/artifacts")
+        #expect(asWritten.union(override).allSatisfy(store.contains))
+        #expect(try s.loom("run", "dags/t.yaml", "-q").stdout.contains("0 ran, 3 cached"))
+        // Once the DAG moves on (k = 6 written in the file) and is built, the k = 4 and k = 5
+        // artifacts that no kept run, latest build or current key uses go.
+        s.write("dags/t.yaml", measured.replacingOccurrences(of: "k: 4", with: "k: 6"))
+        #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)
+        #expect(try s.loom("gc", "--keep-last", "1").status == 0)
+        let last = Set(try runs.load(runs.ids().last!).tasks.compactMap(\.artifact))
+        #expect(asWritten.union(override).subtracting(last).allSatisfy { !store.contains($0) })
+        #expect(last.allSatisfy(store.contains))
+    }
+
     @Test func reportAndGraphCommands() throws {
         let s = sandbox()
         #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)
