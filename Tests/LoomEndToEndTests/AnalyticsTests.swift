@@ -52,6 +52,10 @@ import LoomCore
         #expect(try b.loom("run", "dags/shop.yaml", "-q", "-j", "2", "-P", "customers=150").status == 0)
         #expect(a.artifacts(dag: "shop") == b.artifacts(dag: "shop"))
         #expect(a.artifacts(dag: "shop").count >= 5)
+        // predict scored every customer with the churn model.
+        let customers = a.read("artifacts/latest/shop/customers/customers.csv")?.split(separator: "\n").count ?? 0
+        let scores = a.read("artifacts/latest/shop/churn_scores/predictions.csv") ?? ""
+        #expect(scores.hasPrefix("customer,score\n") && scores.split(separator: "\n").count == customers && customers > 100)
         #expect(try a.loom("run", "dags/shop.yaml", "-P", "customers=150").stdout.contains(" 0 ran, "))
         #expect(a.read("artifacts/latest/shop/generate/events.csv")?.hasPrefix("event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n") == true)
     }
