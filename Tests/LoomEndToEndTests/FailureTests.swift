@@ -108,7 +108,8 @@ import LoomCore
         """)
         let (p, _, _) = try s.start(["run", "dags/t.yaml"])
         for _ in 0..<200 where s.read("slow.pid") == nil { usleep(50_000) }
-        usleep(50_000)
+        // `quick` is committed; its key entry reaches the disk within GroupCommit.window (20 ms).
+        usleep(300_000)
         kill(p.processIdentifier, SIGKILL)
         // Its orphaned task group is no longer watched by anyone; kill it as a crash of the machine
         // would (the orphan holds loom's output pipes open until then).

@@ -39,6 +39,8 @@ public final class Engine: @unchecked Sendable {
 
     let statCache: StatCache
     let state: BuildState
+    /// Key entries are recorded once their artifacts are on disk, in the background.
+    let keys: GroupCommit
     let statePath: String
 
     private let lock = NSLock()
@@ -56,6 +58,7 @@ public final class Engine: @unchecked Sendable {
         self.graph = graph
         self.runner = runner
         self.store = try store ?? LocalStore(root: project.storeRoot)
+        keys = GroupCommit(store: self.store)
         statCache = StatCache(path: project.storeRoot + "/statcache")
         statePath = BuildState.path(storeRoot: project.storeRoot, dag: graph.dagName)
         state = BuildState.load(statePath)
@@ -192,6 +195,8 @@ public final class Engine: @unchecked Sendable {
             self.startTask(i, options: options, files: files, runID: record.id, done: done)
         }
         removeSignalHandlers(signals)
+        // Every key entry is on disk before the state that trusts it.
+        for problem in keys.drain() { observer?(.warning(problem)) }
 
         // Record: every included task in topological order.
         var newState = state
@@ -383,14 +388,14 @@ public final class Engine: @unchecked Sendable {
                    workingDirectory: project.root, logPath: logPath, timeout: n.timeout)
     }
 
-    /// Checks declared outputs, moves the output into the store, then records the key.
+    /// Checks declared outputs, moves the output into the store, then queues the key entry.
     private func commit(_ n: TaskNode, work: String, manifest m: KeyManifest, key: CacheKey) throws -> Digest {
         for o in n.outputs where !FileSystem.exists(work + "/" + o) {
             throw KindError("declared output '\(o)' was not written to $LOOM_OUT")
         }
         discardSidecars(work)
         let digest = try store.commit(staging: work)
-        try store.record(ActionEntry(key: key, artifact: digest, manifest: m))
+        keys.add(ActionEntry(key: key, artifact: digest, manifest: m))
         return digest
     }
 

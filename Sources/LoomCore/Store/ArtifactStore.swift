@@ -12,12 +12,15 @@ public protocol ArtifactStore: AnyObject, Sendable {
     func contains(_ digest: Digest) -> Bool
     /// A local directory holding the artifact's files (read-only by convention).
     func location(of digest: Digest) -> String
+    /// Makes every artifact committed so far durable: after it returns, a power loss cannot take
+    /// their files back. Key entries are recorded only after this (see `GroupCommit`).
+    func sync() throws
 }
 
 /// Key -> result, kept apart from the content store (llbuild's action cache vs CAS).
 public protocol ActionCache: AnyObject, Sendable {
     func lookup(_ key: CacheKey) -> ActionEntry?
-    /// Records a result; written atomically, after the artifact is committed.
+    /// Records a result; written atomically, after the artifact is committed and synced.
     func record(_ entry: ActionEntry) throws
 }
 

@@ -42,15 +42,35 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
     }
 
     public func commit(staging: String) throws -> Digest {
-        let listing = try TreeListing.scan(staging) { abs, _, exec, _ in try self.absorb(abs, executable: exec) }
+        var files: [String] = []
+        let listing = try TreeListing.scan(staging) { abs, rel, exec, _ in
+            files.append(rel)
+            return try self.absorb(abs, executable: exec)
+        }
         let digest = listing.digest
         let dest = location(of: digest)
         if rename(staging, dest) != 0 {
-            // Already present (same content committed before): keep the old one.
             guard errno == EEXIST || errno == ENOTEMPTY else { throw FileSystem.fail("cannot move artifact into", dest) }
-            FileSystem.removeTree(staging)
+            if Self.sameFiles(staging, dest, files) {
+                // Already present (same content committed before): keep the old one.
+                FileSystem.removeTree(staging)
+            } else {
+                // Present but not made of the same blobs: a copy damaged by a crash before it
+                // reached the disk. Put the new one in its place.
+                let old = "\(root)/tmp/damaged.\(digest.hex).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+                guard rename(dest, old) == 0, rename(staging, dest) == 0 else { throw FileSystem.fail("cannot replace damaged artifact", dest) }
+                FileSystem.removeTree(old)
+            }
         }
         return digest
+    }
+
+    /// Whether every file of the staged artifact is the same inode (the same blob) in `dest`.
+    private static func sameFiles(_ staging: String, _ dest: String, _ files: [String]) -> Bool {
+        files.allSatisfy { rel in
+            var a = stat(), b = stat()
+            return lstat(staging + "/" + rel, &a) == 0 && lstat(dest + "/" + rel, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev
+        }
     }
 
     /// Replaces a staged file by a hard link to its blob (creating the blob from it if new).
@@ -59,6 +79,11 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
         let dir = "\(root)/blobs/\(d.hex.prefix(2))"
         if access(dir, F_OK) != 0 { try FileSystem.makeDirectories(dir) }
         let blob = "\(dir)/\(d.hex)\(executable ? ".x" : "")"
+        var mine = stat(), stored = stat()
+        if stat(blob, &stored) == 0, stat(path, &mine) == 0, stored.st_size != mine.st_size {
+            // A blob of the wrong size was cut short by a crash before it reached the disk: replace it.
+            unlink(blob)
+        }
         if access(blob, F_OK) == 0 {
             unlink(path)
             guard link(blob, path) == 0 else { throw FileSystem.fail("cannot link blob into", path) }
@@ -74,6 +99,23 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
     }
 
     public func discard(staging: String) { FileSystem.removeTree(staging) }
+
+    /// One `syncfs` of the store's file system: every committed file and rename reaches the disk.
+    /// (Where `syncfs` is missing, `sync`, which flushes every file system.)
+    public func sync() throws {
+        guard treesFD >= 0 else { throw FileSystem.fail("cannot open", root + "/trees") }
+        if let syncfs = Self.syncfs {
+            guard syncfs(treesFD) == 0 else { throw FileSystem.fail("cannot sync", root) }
+        } else {
+            Glibc.sync()
+        }
+    }
+
+    /// glibc's `syncfs` is a GNU extension the Swift Glibc module does not export; look it up.
+    private static let syncfs: (@convention(c) (Int32) -> Int32)? = {
+        guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
+        return unsafeBitCast(f, to: (@convention(c) (Int32) -> Int32).self)
+    }()
 
     public func contains(_ digest: Digest) -> Bool {
         treesFD >= 0 ? faccessat(treesFD, digest.hex, F_OK, 0) == 0 : access(location(of: digest), F_OK) == 0

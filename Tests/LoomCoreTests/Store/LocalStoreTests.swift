@@ -30,6 +30,62 @@ import Testing
         #expect((try FileSystem.listDirectory(dir.path + "/artifacts/tmp")).isEmpty)
     }
 
+    /// A power loss can leave a blob cut short (its data never reached the disk) under an artifact
+    /// whose directory did. No key points at it (keys are written after a sync), and committing
+    /// the same content again must repair it rather than trust it.
+    @Test func committingAgainRepairsAnArtifactCutShortByACrash() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let store = try LocalStore(root: dir.path + "/artifacts")
+        func stage() throws -> String {
+            let s = try store.makeStaging(label: "t")
+            try FileSystem.writeAtomically(s + "/x.txt", "twelve bytes")
+            return s
+        }
+        let a = try store.commit(staging: try stage())
+        let blob = dir.path + "/artifacts/blobs/\(Digest(of: "twelve bytes").hex.prefix(2))/\(Digest(of: "twelve bytes").hex)"
+        chmod(blob, 0o644)
+        #expect(truncate(blob, 0) == 0)
+        #expect(!store.verify(a))
+        #expect(try store.commit(staging: try stage()) == a)
+        #expect(store.verify(a))
+        #expect(try FileSystem.readText(store.location(of: a) + "/x.txt") == "twelve bytes")
+        #expect((try FileSystem.listDirectory(dir.path + "/artifacts/tmp")).isEmpty)
+    }
+
+    /// Key entries are recorded only after the store is synced, and all of them by `drain()`.
+    @Test func groupCommitSyncsBeforeRecording() throws {
+        final class Recorder: ArtifactStore, ActionCache, @unchecked Sendable {
+            let lock = NSLock()
+            var events: [String] = []
+            func note(_ e: String) { lock.lock(); events.append(e); lock.unlock() }
+            func makeStaging(label: String) throws -> String { "" }
+            func commit(staging: String) throws -> Digest { Digest(of: staging) }
+            func discard(staging: String) {}
+            func contains(_ digest: Digest) -> Bool { true }
+            func location(of digest: Digest) -> String { "" }
+            func sync() throws { note("sync") }
+            func lookup(_ key: CacheKey) -> ActionEntry? { nil }
+            func record(_ entry: ActionEntry) throws {
+                if entry.manifest.kind == "bad" { throw InternalError("disk full") }
+                note("record \(entry.manifest.kind)")
+            }
+        }
+        let r = Recorder()
+        let g = GroupCommit(store: r)
+        func entry(_ kind: String) -> ActionEntry {
+            let m = KeyManifest(kind: kind, kindVersion: 1)
+            return ActionEntry(key: m.key, artifact: Digest(of: kind), manifest: m)
+        }
+        for k in ["a", "b", "bad", "c"] { g.add(entry(k)) }
+        let problems = g.drain()
+        #expect(problems.count == 1 && problems[0].contains("disk full"))
+        #expect(r.events.filter { $0.hasPrefix("record") } == ["record a", "record b", "record c"])
+        // Every record comes after a sync that followed its add.
+        #expect(r.events.first == "sync")
+        #expect(g.drain().isEmpty)
+    }
+
     @Test func treeDigestIsPinned() throws {
         let listing = TreeListing(entries: [
             .init(kind: .file, path: "b.txt", digest: Digest(of: "b"), size: 1, target: nil),
