@@ -21,7 +21,9 @@ public enum SVGChart {
         if diagonal { x0 = min(x0, 0); y0 = min(y0, 0); x1 = max(x1, 1); y1 = max(y1, 1) }
         if x1 == x0 { x1 = x0 + 1 }
         if y1 == y0 { y1 = y0 + 1 }
-        var s = frame(title: title, xLabel: xLabel, yLabel: yLabel, x: (x0, x1), y: (y0, y1))
+        let xs = axis(x0, x1), ys = axis(y0, y1)
+        (x0, x1, y0, y1) = (xs.lo, xs.hi, ys.lo, ys.hi)
+        var s = frame(title: title, xLabel: xLabel, yLabel: yLabel, x: xs, y: ys)
         let sx = { (x: Double) in left + (x - x0) / (x1 - x0) * (width - left - right) }
         let sy = { (y: Double) in height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom) }
         if diagonal { s += "<line x1=\"\(f(sx(x0)))\" y1=\"\(f(sy(y0)))\" x2=\"\(f(sx(x1)))\" y2=\"\(f(sy(y1)))\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>" }
@@ -30,15 +32,17 @@ public enum SVGChart {
             guard !p.isEmpty else { continue }
             s += "<polyline fill=\"none\" stroke=\"\(palette[k % palette.count])\" stroke-width=\"2\" points=\"\(p.joined(separator: " "))\"/>"
         }
-        return s + legend(series.map(\.name)) + "</svg>"
+        // Curves above the diagonal (ROC, gains) leave the lower right empty: the legend goes there.
+        return s + legend(series.map(\.name), atBottom: diagonal) + "</svg>"
     }
 
     /// Grouped bars: one group per label, one bar per series (values must align with labels).
     public static func bars(title: String, yLabel: String, labels: [String], series: [(name: String, values: [Double])]) -> String {
         let values = series.flatMap(\.values).filter(\.isFinite)
         guard !labels.isEmpty, !values.isEmpty else { return empty(title) }
-        let y1 = max(values.max()!, 0) == 0 ? 1 : max(values.max()!, 0), y0 = min(values.min()!, 0)
-        var s = frame(title: title, xLabel: "", yLabel: yLabel, x: nil, y: (y0, y1))
+        let ys = axis(min(values.min()!, 0), max(values.max()!, 0) == 0 ? 1 : max(values.max()!, 0))
+        let (y0, y1) = (ys.lo, ys.hi)
+        var s = frame(title: title, xLabel: "", yLabel: yLabel, x: nil, y: ys)
         let plotW = width - left - right, group = plotW / Double(labels.count), barW = group * 0.8 / Double(max(1, series.count))
         let sy = { (y: Double) in height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom) }
         for (g, label) in labels.enumerated() {
@@ -65,19 +69,36 @@ public enum SVGChart {
         return bars(title: title, yLabel: "count", labels: labels, series: [(xLabel, counts)])
     }
 
-    static func frame(title: String, xLabel: String, yLabel: String, x: (Double, Double)?, y: (Double, Double)) -> String {
+    /// An axis from `lo` to `hi` widened to round ticks: the step is 1, 2, 2.5 or 5 times a power
+    /// of ten giving about four intervals, and the ends are multiples of it.
+    public struct Axis: Equatable, Sendable {
+        public var lo, hi, step: Double
+        public var ticks: [Double] { (0...Int(((hi - lo) / step).rounded())).map { lo + Double($0) * step } }
+    }
+
+    public static func axis(_ lo: Double, _ hi: Double) -> Axis {
+        guard hi > lo, lo.isFinite, hi.isFinite else { return Axis(lo: lo, hi: lo + 1, step: 0.25) }
+        let raw = (hi - lo) / 4, mag = pow(10, (log10(raw)).rounded(.down)), norm = raw / mag
+        let step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 2.5 ? 2.5 : norm <= 5 ? 5 : 10) * mag
+        // A small relative slack keeps 0.30000000000000004 from adding a whole step.
+        let a = (lo / step + 1e-9).rounded(.down) * step, b = (hi / step - 1e-9).rounded(.up) * step
+        return Axis(lo: a, hi: b, step: step)
+    }
+
+    static func frame(title: String, xLabel: String, yLabel: String, x: Axis?, y: Axis) -> String {
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">"
         s += "<text x=\"\(f(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
         s += "<line x1=\"\(f(left))\" y1=\"\(f(height - bottom))\" x2=\"\(f(width - right))\" y2=\"\(f(height - bottom))\" stroke=\"#333\"/>"
         s += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(height - bottom))\" stroke=\"#333\"/>"
-        for i in 0...4 {
-            let t = Double(i) / 4
-            let yy = height - bottom - t * (height - top - bottom)
-            s += "<text x=\"\(f(left - 4))\" y=\"\(f(yy + 4))\" text-anchor=\"end\">\(number(y.0 + t * (y.1 - y.0)))</text>"
+        for v in y.ticks {
+            let yy = height - bottom - (v - y.lo) / (y.hi - y.lo) * (height - top - bottom)
+            s += "<text x=\"\(f(left - 4))\" y=\"\(f(yy + 4))\" text-anchor=\"end\">\(number(v))</text>"
             s += "<line x1=\"\(f(left))\" y1=\"\(f(yy))\" x2=\"\(f(width - right))\" y2=\"\(f(yy))\" stroke=\"#eee\"/>"
-            if let x {
-                let xx = left + t * (width - left - right)
-                s += "<text x=\"\(f(xx))\" y=\"\(f(height - bottom + 14))\" text-anchor=\"middle\">\(number(x.0 + t * (x.1 - x.0)))</text>"
+        }
+        if let x {
+            for v in x.ticks {
+                let xx = left + (v - x.lo) / (x.hi - x.lo) * (width - left - right)
+                s += "<text x=\"\(f(xx))\" y=\"\(f(height - bottom + 14))\" text-anchor=\"middle\">\(number(v))</text>"
             }
         }
         s += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>"
@@ -85,10 +106,16 @@ public enum SVGChart {
         return s
     }
 
-    static func legend(_ names: [String]) -> String {
-        names.enumerated().map { k, n in
-            "<rect x=\"\(f(width - right - 130))\" y=\"\(f(top + 4 + Double(k) * 14))\" width=\"10\" height=\"10\" fill=\"\(palette[k % palette.count])\"/><text x=\"\(f(width - right - 116))\" y=\"\(f(top + 13 + Double(k) * 14))\">\(esc(String(n.prefix(20))))</text>"
-        }.joined()
+    static func legend(_ names: [String], atBottom: Bool = false) -> String {
+        let y0: Double = atBottom ? height - bottom - 8 - Double(names.count) * 14 : top + 4
+        let x: Double = width - right - 150
+        var s = ""
+        for (k, n) in names.enumerated() {
+            let y = y0 + Double(k) * 14
+            s += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"10\" height=\"10\" fill=\"\(palette[k % palette.count])\"/>"
+            s += "<text x=\"\(f(x + 14))\" y=\"\(f(y + 9))\">\(esc(String(n.prefix(24))))</text>"
+        }
+        return s
     }
 
     static func empty(_ title: String) -> String {
@@ -100,6 +127,9 @@ public enum SVGChart {
     /// Numbers for labels: 4 significant digits, no exponent below 1e6.
     public static func number(_ d: Double) -> String {
         guard d.isFinite else { return "-" }
+        // Below 1e-9 a label shows rounding noise (a centre of all-zero customers after log1p and
+        // standardisation comes back as 6e-15), not a quantity.
+        if abs(d) < 1e-9 { return "0" }
         if d == d.rounded() && abs(d) < 1e9 { return String(Int(d)) }
         return abs(d) >= 100 ? String(format: "%.1f", d) : String(format: "%.3g", d)
     }
@@ -141,7 +171,7 @@ public struct HTMLReport: Sendable {
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(SVGChart.esc(title))</title>
         <style>body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1000px}h1{font-size:20px}h2{font-size:16px;margin-top:24px}
-        table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}svg{margin:4px 12px 4px 0}</style>
+        table{border-collapse:collapse;margin:6px 0 12px}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}svg{margin:4px 12px 4px 0}summary{cursor:pointer;color:#555}</style>
         </head><body><h1>\(SVGChart.esc(title))</h1>
         \(body)</body></html>
 

@@ -38,7 +38,7 @@ public enum RunReport {
         for t in r.tasks {
             let c = colours[t.status]!
             let why = (t.status == .cached ? ["cache hit"] : t.reasons) + [t.error ?? t.outcome].compactMap { $0 }
-            let metrics = t.metrics.keys.sorted().map { "\(esc($0)) = \(esc(JSON.format(t.metrics[$0]!)))" }.joined(separator: "<br>")
+            let metrics = t.metrics.keys.sorted().map { "\(esc($0)) = \(number(t.metrics[$0]!))" }.joined(separator: "<br>")
             h += "<tr><td>\(esc(t.name))</td><td>\(esc(t.kind))</td><td><span class=\"s\" style=\"background:\(c.fill)\">\(c.label)</span></td>"
             h += "<td>\(t.duration.map { String(format: "%.2f s", $0) } ?? "")</td><td>\(why.map(esc).joined(separator: "<br>"))</td><td>\(metrics)</td>"
             h += "<td>\(t.log.map { "<a href=\"\(esc($0))\">log</a>" } ?? "")</td></tr>"
@@ -53,9 +53,10 @@ public enum RunReport {
         for n in names { layer[n] = (needs[n] ?? []).compactMap { layer[$0] }.max().map { $0 + 1 } ?? 0 }
         var rows: [Int: Int] = [:], pos: [String: (Int, Int)] = [:]
         for n in names { let l = layer[n]!; pos[n] = (l, rows[l, default: 0]); rows[l, default: 0] += 1 }
-        let w = 150, hgt = 34, gx = 60, gy = 16
-        let width = ((layer.values.max() ?? 0) + 1) * (w + gx), height = (rows.values.max() ?? 1) * (hgt + gy)
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-size=\"12\">"
+        let w = 140, hgt = 30, gx = 40, gy = 12
+        let width = ((layer.values.max() ?? 0) + 1) * (w + gx) - gx, height = (rows.values.max() ?? 1) * (hgt + gy)
+        // A wide DAG shrinks to the page (viewBox) rather than running off its right edge.
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" style=\"max-width:100%;height:auto\" font-size=\"12\">"
         for n in names {
             for m in needs[n] ?? [] {
                 guard let a = pos[m], let b = pos[n] else { continue }
@@ -66,7 +67,8 @@ public enum RunReport {
         for t in r.tasks {
             let p = pos[t.name]!, c = colours[t.status]!
             s += "<g><title>\(esc(t.name)): \(c.label)</title><rect x=\"\(p.0 * (w + gx))\" y=\"\(p.1 * (hgt + gy))\" width=\"\(w)\" height=\"\(hgt)\" rx=\"5\" fill=\"\(c.fill)\"/>"
-            s += "<text x=\"\(p.0 * (w + gx) + 8)\" y=\"\(p.1 * (hgt + gy) + 21)\" fill=\"#fff\">\(esc(String(t.name.prefix(20))))</text></g>"
+            let label = t.name.count <= 19 ? t.name : String(t.name.prefix(18)) + "…"
+            s += "<text x=\"\(p.0 * (w + gx) + 7)\" y=\"\(p.1 * (hgt + gy) + 19)\" fill=\"#fff\">\(esc(label))</text></g>"
         }
         return s + "</svg>"
     }
@@ -75,15 +77,22 @@ public enum RunReport {
         let tasks = r.tasks.filter { $0.start != nil }
         guard !tasks.isEmpty else { return "<p class=\"muted\">no task ran</p>" }
         let total = max(r.duration ?? 0, tasks.map { ($0.start ?? 0) + ($0.duration ?? 0) }.max() ?? 0, 0.001)
-        let left = 160, width = 640, row = 20
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(left + width + 60)\" height=\"\(tasks.count * row + 24)\" font-size=\"11\">"
+        let left = 200, width = 640, row = 20
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(left + width + 60) \(tasks.count * row + 24)\" width=\"\(left + width + 60)\" height=\"\(tasks.count * row + 24)\" style=\"max-width:100%;height:auto\" font-size=\"11\">"
         for (i, t) in tasks.enumerated() {
             let x = left + Int(Double(width) * (t.start ?? 0) / total), bw = max(2, Int(Double(width) * (t.duration ?? 0) / total))
-            s += "<text x=\"0\" y=\"\(i * row + 14)\">\(esc(String(t.name.prefix(22))))</text>"
+            s += "<text x=\"0\" y=\"\(i * row + 14)\">\(esc(t.name.count <= 30 ? t.name : String(t.name.prefix(29)) + "…"))</text>"
             s += "<rect x=\"\(x)\" y=\"\(i * row + 3)\" width=\"\(bw)\" height=\"\(row - 6)\" fill=\"\(colours[t.status]!.fill)\"><title>\(esc(t.name)) \(String(format: "%.3f", t.start ?? 0))+\(String(format: "%.3f", t.duration ?? 0)) s</title></rect>"
         }
         s += "<text x=\"\(left)\" y=\"\(tasks.count * row + 18)\" class=\"muted\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(tasks.count * row + 18)\">\(String(format: "%.2f", total)) s</text>"
         return s + "</svg>"
+    }
+
+    /// Metric values as people read them: integers without ".0", others to 4 significant digits.
+    static func number(_ d: Double) -> String {
+        guard d.isFinite else { return JSON.format(d) }
+        if d == d.rounded() && abs(d) < 1e15 { return String(Int(d)) }
+        return String(format: "%.4g", d)
     }
 
     // The same escaping as SVGChart.esc in LoomAnalytics: the layers may not import each other.

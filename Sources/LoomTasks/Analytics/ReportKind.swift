@@ -18,7 +18,7 @@ public enum ReportKind: TaskKind {
     }
 
     public static let name = "report"
-    public static let version = 1
+    public static let version = 2
     public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves and segments, as inline SVG."
     public static let params = [
         ParamDoc("title", "string", default: "Loom report", "the page title"),
@@ -30,11 +30,8 @@ public enum ReportKind: TaskKind {
         if !p.notes.isEmpty {
             page.section("Parameters", HTMLReport.table(header: ["name", "value"], rows: p.notes.keys.sorted().map { [$0, p.notes[$0]!] }))
         }
-        var headline: [[String]] = []
-        for input in context.inputs {
-            for (k, v) in Engine.readMetrics(input.path).sorted(by: { $0.key < $1.key }) { headline.append([input.name, k, SVGChart.number(v)]) }
-        }
-        page.section("Headline metrics", HTMLReport.table(header: ["task", "metric", "value"], rows: headline))
+        let metrics = context.inputs.map { (name: $0.name, values: Engine.readMetrics($0.path)) }
+        page.section("Headline metrics", headline(metrics))
         for input in context.inputs {
             let dir = input.path
             if FileSystem.exists(dir + "/events.csv"), let t = try? CSV.read(dir + "/events.csv", types: ["session": .text, "event_type": .text]),
@@ -55,7 +52,43 @@ public enum ReportKind: TaskKind {
                 if t["clv"] != nil { page.section("Customer lifetime value (\(input.name))", try clvCharts(t)) }
             }
         }
+        var all: [[String]] = []
+        for (name, values) in metrics { for k in values.keys.sorted() { all.append([name, k, SVGChart.number(values[k]!)]) } }
+        page.section("All metrics", "<details><summary>\(all.count) metrics of \(metrics.count) tasks</summary>"
+            + HTMLReport.table(header: ["task", "metric", "value"], rows: all) + "</details>")
         try FileSystem.writeAtomically(context.output + "/report.html", page.render())
+    }
+
+    /// The numbers a reader looks for first, one table per kind of result: classifiers against
+    /// their baselines, CLV predicted against actual, segmentations. Inputs without such metrics
+    /// appear only under "All metrics".
+    static func headline(_ metrics: [(name: String, values: [String: Double])]) -> String {
+        func n(_ v: Double?) -> String { v.map(SVGChart.number) ?? "-" }
+        var html = ""
+        let classifiers = metrics.filter { $0.values["auc"] != nil }
+        if !classifiers.isEmpty {
+            html += HTMLReport.table(header: ["classifier", "AUC", "average precision", "log loss", "Brier", "F1", "baseline AUC", "baseline"],
+                                     rows: classifiers.map { c in
+                                         let v = c.values, scored = v["baseline.score_auc"] != nil
+                                         return [c.name, n(v["auc"]), n(v["average_precision"]), n(v["log_loss"]), n(v["brier"]), n(v["f1"]),
+                                                 scored ? n(v["baseline.score_auc"]) : "0.5", scored ? "score column" : "majority class"]
+                                     })
+        }
+        let clv = metrics.filter { $0.values["predicted_transactions"] != nil && $0.values["actual_transactions"] != nil }
+        if !clv.isEmpty {
+            html += HTMLReport.table(header: ["CLV evaluation", "predicted transactions", "actual", "MAE", "RMSE", "correlation", "predicted revenue", "actual revenue"],
+                                     rows: clv.map { c in
+                                         let v = c.values
+                                         return [c.name, n(v["predicted_transactions"]), n(v["actual_transactions"]), n(v["mae"]), n(v["rmse"]),
+                                                 n(v["correlation"]), n(v["predicted_revenue"]), n(v["actual_revenue"])]
+                                     })
+        }
+        let segments = metrics.filter { $0.values["silhouette"] != nil || $0.values["inertia"] != nil }
+        if !segments.isEmpty {
+            html += HTMLReport.table(header: ["segmentation", "k", "silhouette", "inertia"],
+                                     rows: segments.map { [$0.name, n($0.values["k"]), n($0.values["silhouette"]), n($0.values["inertia"])] })
+        }
+        return html.isEmpty ? "<p>No classifier, CLV or segmentation results among the inputs; see All metrics.</p>" : html
     }
 
     static func classifierCharts(_ e: Evaluate.ClassifierEvaluation) -> String {
@@ -98,7 +131,13 @@ public enum ReportKind: TaskKind {
     }
 
     static func clvCharts(_ t: Table) throws -> String {
-        var html = SVGChart.histogram(title: "CLV per customer", xLabel: "CLV", values: try t.numbers("clv"), bins: 20)
+        // CLV is heavy-tailed: a histogram of everyone is one bar. Draw the customers up to the
+        // 99th percentile and say where the rest are.
+        let clv = try t.numbers("clv").filter(\.isFinite).sorted()
+        let p99 = clv.isEmpty ? 0 : clv[min(clv.count - 1, Int((0.99 * Double(clv.count)).rounded(.down)))]
+        let shown = clv.filter { $0 <= p99 }
+        var html = SVGChart.histogram(title: "CLV per customer (\(clv.count - shown.count) above \(SVGChart.number(p99)) not drawn)",
+                                      xLabel: "CLV", values: shown, bins: 20)
         if t["holdout_transactions"] != nil, t["frequency"] != nil {
             let freq = try t.numbers("frequency"), predicted = try t.numbers("expected_transactions"), actual = try t.numbers("holdout_transactions")
             let groups = (0...7).map { $0 == 7 ? "7+" : String($0) }
