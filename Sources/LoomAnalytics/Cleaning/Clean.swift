@@ -16,7 +16,7 @@ public enum Clean {
         let users = try t.texts("user"), sessions = try t.texts("session"), types = try t.texts("event_type")
         let times = try t.numbers("time"), prices = try t.numbers("price")
         let products = try t.texts("product")
-        var seen = Set<String>()
+        var seen = Set<EventKey>(minimumCapacity: t.rowCount)
         var keep: [Int] = []
         var dropped: [String: Int] = [:]
         for i in 0..<t.rowCount {
@@ -25,11 +25,21 @@ public enum Clean {
                 reason = "outside range"
             } else if prices[i] < 0 { reason = "negative price" } else if types[i] == purchaseType && !(prices[i] > 0) {
                 reason = "purchase without price"
-            } else if !seen.insert("\(users[i])\u{1F}\(sessions[i])\u{1F}\(types[i])\u{1F}\(times[i])\u{1F}\(products[i])\u{1F}\(prices[i])").inserted {
+            } else if !seen.insert(EventKey(user: users[i], session: sessions[i], type: types[i], time: times[i].bitPattern,
+                                             product: products[i], price: prices[i].bitPattern)).inserted {
                 reason = "duplicate"
             } else { reason = nil }
             if let reason { dropped[reason, default: 0] += 1 } else { keep.append(i) }
         }
         return (t.selectingRows(keep), Summary(rowsIn: t.rowCount, rowsOut: keep.count, dropped: dropped))
     }
+}
+
+/// What makes two events duplicates: the same user, session, type, time, product and price.
+/// Numbers compare by their bits, so two missing (NaN) prices are equal, as their text is.
+private struct EventKey: Hashable {
+    var user, session, type: String
+    var time: UInt64
+    var product: String
+    var price: UInt64
 }

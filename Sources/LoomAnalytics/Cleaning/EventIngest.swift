@@ -32,19 +32,20 @@ public struct EventIngest: Sendable {
         }
         let ui = try column(c.user)!, si = try column(c.session)!, ei = try column(c.eventType)!, ti = try column(c.time)!
         let pi = try column(c.price), prodI = try column(c.product), ci = try column(c.category), bi = try column(c.brand)
-        let format = c.timeFormat == .auto ? rows.fields.first.flatMap { TimeFormat.detect($0[ti]) } ?? .epoch : c.timeFormat
+        let format = c.timeFormat == .auto ? (rows.count > 0 ? TimeFormat.detect(rows[0, ti]) : nil) ?? .epoch : c.timeFormat
         var users: [String] = [], sessions: [String] = [], types: [String] = [], times: [Double] = [], prices: [Double] = []
         var products: [String] = [], categories: [String] = [], brands: [String] = []
         var summary = TransactionIngest.Summary()
-        summary.rowsRead = rows.fields.count
-        for (r, f) in rows.fields.enumerated() {
-            let t = format.seconds(f[ti])
-            let price = pi.map { f[$0].isEmpty ? Double.nan : CSV.number(f[$0]) } ?? .nan
+        summary.rowsRead = rows.count
+        for r in 0..<rows.count {
+            func f(_ j: Int) -> String { rows[r, j] }
+            let t = format.seconds(f(ti))
+            let price = pi.map { f($0).isEmpty ? Double.nan : CSV.number(f($0)) } ?? .nan
             var problem: (String, String, String, String)?
-            if f[ui].isEmpty { problem = ("missing user", c.user, "a user id", "") } else if f[si].isEmpty {
+            if f(ui).isEmpty { problem = ("missing user", c.user, "a user id", "") } else if f(si).isEmpty {
                 problem = ("missing session", c.session, "a session id", "")
-            } else if t == nil { problem = ("bad time", c.time, "a time like \(TransactionIngest.example(format))", f[ti]) } else if price == nil {
-                problem = ("bad price", c.price ?? "", "a number", pi.map { f[$0] } ?? "")
+            } else if t == nil { problem = ("bad time", c.time, "a time like \(TransactionIngest.example(format))", f(ti)) } else if price == nil {
+                problem = ("bad price", c.price ?? "", "a number", pi.map { f($0) } ?? "")
             }
             if let (reason, col, expected, found) = problem {
                 guard c.skipBadRows else { throw AnalyticsError.badData(file: file, line: rows.lines[r], column: col, expected: expected, found: found) }
@@ -52,9 +53,9 @@ public struct EventIngest: Sendable {
                 if summary.firstSkippedLines.count < 5 { summary.firstSkippedLines.append(rows.lines[r]) }
                 continue
             }
-            users.append(f[ui]); sessions.append(f[si]); types.append(f[ei].trimmingCharacters(in: .whitespaces).lowercased())
+            users.append(f(ui)); sessions.append(f(si)); types.append(Self.eventType(f(ei)))
             times.append(t!); prices.append(price!)
-            products.append(prodI.map { f[$0] } ?? ""); categories.append(ci.map { f[$0] } ?? ""); brands.append(bi.map { f[$0] } ?? "")
+            products.append(prodI.map { f($0) } ?? ""); categories.append(ci.map { f($0) } ?? ""); brands.append(bi.map { f($0) } ?? "")
         }
         summary.rowsKept = users.count
         return (Table([("user", .text(users)), ("session", .text(sessions)), ("event_type", .text(types)), ("time", .number(times)),
@@ -67,5 +68,12 @@ public struct EventIngest: Sendable {
         let times = try events.numbers("time"), prices = try events.numbers("price")
         let keep = types.indices.filter { types[$0] == purchaseType && prices[$0].isFinite && prices[$0] > 0 }
         return Table([("customer", .text(keep.map { users[$0] })), ("time", .number(keep.map { times[$0] })), ("amount", .number(keep.map { prices[$0] }))])
+    }
+
+    /// Event types compare lower-case and trimmed (`View ` is `view`); most logs already are,
+    /// and then the text is kept as it is without a Foundation call per row.
+    static func eventType(_ s: String) -> String {
+        if s.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) }) { return s }
+        return s.trimmingCharacters(in: .whitespaces).lowercased()
     }
 }

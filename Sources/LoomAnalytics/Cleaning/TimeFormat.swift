@@ -85,23 +85,24 @@ public struct TransactionIngest: Sendable {
             return i
         }
         let ci = try column(c.customer), ti = try column(c.time), ai = try column(c.amount)
-        let format = c.timeFormat == .auto ? rows.fields.first.flatMap { TimeFormat.detect($0[ti]) } ?? .epoch : c.timeFormat
+        let format = c.timeFormat == .auto ? (rows.count > 0 ? TimeFormat.detect(rows[0, ti]) : nil) ?? .epoch : c.timeFormat
         var customers: [String] = [], times: [Double] = [], amounts: [Double] = []
         var summary = Summary()
-        summary.rowsRead = rows.fields.count
-        for (r, f) in rows.fields.enumerated() {
+        summary.rowsRead = rows.count
+        for r in 0..<rows.count {
+            func f(_ j: Int) -> String { rows[r, j] }
             var problem: (reason: String, column: String, expected: String, found: String)?
-            let t = format.seconds(f[ti]), a = CSV.number(f[ai])
-            if f[ci].isEmpty { problem = ("missing customer", c.customer, "a customer id", "") } else if t == nil {
-                problem = ("bad time", c.time, "a time like \(Self.example(format))", f[ti])
-            } else if a == nil || !(a!.isFinite) { problem = ("bad amount", c.amount, "a number", f[ai]) }
+            let t = format.seconds(f(ti)), a = CSV.number(f(ai))
+            if f(ci).isEmpty { problem = ("missing customer", c.customer, "a customer id", "") } else if t == nil {
+                problem = ("bad time", c.time, "a time like \(Self.example(format))", f(ti))
+            } else if a == nil || !(a!.isFinite) { problem = ("bad amount", c.amount, "a number", f(ai)) }
             if let p = problem {
                 guard c.skipBadRows else { throw AnalyticsError.badData(file: file, line: rows.lines[r], column: p.column, expected: p.expected, found: p.found) }
                 summary.skipped[p.reason, default: 0] += 1
                 if summary.firstSkippedLines.count < 5 { summary.firstSkippedLines.append(rows.lines[r]) }
                 continue
             }
-            customers.append(f[ci]); times.append(t!); amounts.append(a!)
+            customers.append(f(ci)); times.append(t!); amounts.append(a!)
         }
         summary.rowsKept = customers.count
         return (Table([("customer", .text(customers)), ("time", .number(times)), ("amount", .number(amounts))]), summary)

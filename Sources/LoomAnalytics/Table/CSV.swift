@@ -59,73 +59,99 @@ public enum CSV {
     /// How to type a column when reading.
     public enum ColumnType: Sendable, Equatable { case number, text }
 
-    /// Parsed rows: the header and the fields of each row with its 1-based line number.
+    /// Parsed rows, stored by column: the header, each column's fields in row order, and each
+    /// row's 1-based line number. (By column, not by row: a million rows as arrays of fields cost
+    /// a heap array each.)
     public struct Rows: Sendable {
         public var file: String
         public var header: [String]
-        public var fields: [[String]]
+        public var columns: [[String]]
         public var lines: [Int]
+        public var count: Int { lines.count }
+        public subscript(row: Int, column: Int) -> String { columns[column][row] }
     }
 
-    /// Splits CSV bytes into rows (RFC 4180: quotes, doubled quotes, CRLF or LF, newlines in quotes).
-    /// A row whose field count differs from the header's is an error naming its line.
+    /// Splits CSV bytes into rows (RFC 4180: quotes, doubled quotes, CRLF or LF, newlines in quotes;
+    /// blank lines are skipped). A row whose field count differs from the header's is an error
+    /// naming its line.
     public static func rows(_ bytes: [UInt8], file: String) throws -> Rows {
-        var records: [[String]] = []
+        var header: [String]?
+        var columns: [[String]] = []
         var lines: [Int] = []
-        var field: [UInt8] = []
         var record: [String] = []
+        var quoted: [UInt8] = []
         var line = 1, recordLine = 1
-        var i = 0
+        var i = 0, fieldStart = 0
         var inQuotes = false, wasQuoted = false
         let n = bytes.count
-        func endField() {
-            record.append(String(decoding: field, as: UTF8.self))
-            field.removeAll(keepingCapacity: true)
+        func endField(_ end: Int) {
+            // Unquoted fields are slices of the input; quoted ones were unescaped into `quoted`.
+            record.append(wasQuoted ? String(decoding: quoted, as: UTF8.self) : String(decoding: bytes[fieldStart..<end], as: UTF8.self))
+            quoted.removeAll(keepingCapacity: true)
             wasQuoted = false
+        }
+        func endRecord() throws {
+            defer { record.removeAll(keepingCapacity: true) }
+            if record.count == 1 && record[0].isEmpty { return }
+            guard let h = header else {
+                header = record
+                columns = record.map { _ in [] }
+                return
+            }
+            guard record.count == h.count else {
+                throw AnalyticsError.badData(file: file, line: recordLine, column: "-", expected: "\(h.count) fields", found: "\(record.count) fields")
+            }
+            for (j, f) in record.enumerated() { columns[j].append(f) }
+            lines.append(recordLine)
         }
         while i < n {
             let b = bytes[i]
             if inQuotes {
                 if b == 0x22 {
-                    if i + 1 < n && bytes[i + 1] == 0x22 { field.append(0x22); i += 2; continue }
+                    if i + 1 < n && bytes[i + 1] == 0x22 { quoted.append(0x22); i += 2; continue }
                     inQuotes = false
                 } else {
                     if b == 0x0A { line += 1 }
-                    field.append(b)
+                    quoted.append(b)
                 }
                 i += 1
                 continue
             }
             switch b {
-            case 0x22 where field.isEmpty && !wasQuoted:
+            case 0x22 where i == fieldStart && !wasQuoted:
                 inQuotes = true
                 wasQuoted = true
             case 0x2C:
-                endField()
+                endField(i)
+                fieldStart = i + 1
             case 0x0D where i + 1 < n && bytes[i + 1] == 0x0A:
-                break
+                endField(i)
+                fieldStart = i + 2
+                try endRecord()
+                line += 1
+                recordLine = line
+                i += 2
+                continue
             case 0x0A:
-                endField()
-                if !(record.count == 1 && record[0].isEmpty) { records.append(record); lines.append(recordLine) }
-                record.removeAll(keepingCapacity: true)
+                endField(i)
+                fieldStart = i + 1
+                try endRecord()
                 line += 1
                 recordLine = line
             default:
-                field.append(b)
+                // After a closing quote only the separator may follow; keep the text as RFC 4180
+                // readers do (appended to the unescaped field).
+                if wasQuoted { quoted.append(b) }
             }
             i += 1
         }
         if inQuotes { throw AnalyticsError.badData(file: file, line: recordLine, column: "-", expected: "a closing quote", found: "end of file") }
-        if !field.isEmpty || !record.isEmpty {
-            endField()
-            records.append(record)
-            lines.append(recordLine)
+        if fieldStart < n || !record.isEmpty {
+            endField(n)
+            try endRecord()
         }
-        guard let header = records.first else { throw AnalyticsError.tooFewRows(what: file, rows: 0, needed: 1) }
-        for (r, l) in zip(records.dropFirst(), lines.dropFirst()) where r.count != header.count {
-            throw AnalyticsError.badData(file: file, line: l, column: "-", expected: "\(header.count) fields", found: "\(r.count) fields")
-        }
-        return Rows(file: file, header: header, fields: Array(records.dropFirst()), lines: Array(lines.dropFirst()))
+        guard let h = header else { throw AnalyticsError.tooFewRows(what: file, rows: 0, needed: 1) }
+        return Rows(file: file, header: h, columns: columns, lines: lines)
     }
 
     /// Reads a CSV file into a table. Columns named in `types` get that type (a value that is not a
@@ -145,7 +171,7 @@ public enum CSV {
             if table.index(of: name) != nil {
                 throw AnalyticsError.invalidInput(what: "\(file): column '\(name)' appears twice in the header", expected: "unique column names")
             }
-            let values = rows.fields.map { $0[j] }
+            let values = rows.columns[j]
             switch types[name] {
             case .text?:
                 table.append(name, .text(values))
@@ -159,8 +185,13 @@ public enum CSV {
                 }
                 table.append(name, .number(out))
             case nil:
-                let parsed = values.map { $0.isEmpty ? Double.nan : number($0) }
-                if !values.isEmpty, parsed.allSatisfy({ $0 != nil }) { table.append(name, .number(parsed.map { $0! })) } else { table.append(name, .text(values)) }
+                var parsed: [Double] = []
+                parsed.reserveCapacity(values.count)
+                for v in values {
+                    guard let d = v.isEmpty ? Double.nan : number(v) else { break }
+                    parsed.append(d)
+                }
+                if !values.isEmpty && parsed.count == values.count { table.append(name, .number(parsed)) } else { table.append(name, .text(values)) }
             }
         }
         return table

@@ -13,4 +13,19 @@ import Testing
         #expect(try out.numbers("time") == [10, 14])
         #expect(s == Clean.Summary(rowsIn: 7, rowsOut: 2, dropped: ["duplicate": 1, "missing id": 1, "purchase without price": 1, "negative price": 1, "outside range": 1]))
     }
+
+    /// Two views without a price are duplicates (missing equals missing); a different time, price
+    /// or product is another event.
+    @Test func missingPricesDuplicateEachOther() throws {
+        let n = 5
+        let t = Table([
+            ("user", .text(Array(repeating: "u", count: n))), ("session", .text(Array(repeating: "s", count: n))),
+            ("event_type", .text(Array(repeating: "view", count: n))), ("time", .number([1, 1, 2, 1, 1])),
+            ("price", .number([.nan, .nan, .nan, 3, .nan])), ("product", .text(["a", "a", "a", "a", "b"])),
+            ("category", .text(Array(repeating: "", count: n))), ("brand", .text(Array(repeating: "", count: n))),
+        ])
+        let (out, s) = try Clean.events(t)
+        #expect(try out.texts("product") == ["a", "a", "a", "b"])
+        #expect(s.dropped == ["duplicate": 1])
+    }
 }

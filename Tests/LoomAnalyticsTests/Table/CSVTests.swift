@@ -32,4 +32,22 @@ import Testing
         #expect(throws: AnalyticsError.missingColumn(name: "z", available: ["n", "s", "e"])) { try t.numbers("z") }
         #expect(try t.matrix(["n"]).values == [1, 2.5])
     }
+
+    /// RFC 4180 cases by hand: quoted separators, doubled quotes and newlines inside quotes (the
+    /// line count goes on), CRLF, blank lines skipped, a last row without a newline.
+    @Test func quotingLineEndsAndLineNumbers() throws {
+        let text = "id,note\r\n\r\n\"a,1\",\"say \"\"hi\"\"\"\r\nb,\"two\nlines\"\n\nc,\nd,last"
+        let rows = try CSV.rows(Array(text.utf8), file: "q.csv")
+        #expect(rows.header == ["id", "note"])
+        #expect(rows.columns == [["a,1", "b", "c", "d"], ["say \"hi\"", "two\nlines", "", "last"]])
+        #expect(rows.lines == [3, 4, 7, 8])
+        #expect(rows[1, 1] == "two\nlines" && rows.count == 4)
+        // The record after one spanning lines 2-3 starts on line 4.
+        #expect(throws: AnalyticsError.badData(file: "q.csv", line: 4, column: "-", expected: "2 fields", found: "1 fields")) {
+            try CSV.rows(Array("a,b\n\"x\ny\",1\nz\n".utf8), file: "q.csv")
+        }
+        #expect(throws: AnalyticsError.badData(file: "q.csv", line: 2, column: "-", expected: "a closing quote", found: "end of file")) {
+            try CSV.rows(Array("a\n\"open\n".utf8), file: "q.csv")
+        }
+    }
 }
