@@ -16,10 +16,10 @@ public enum TimeFormat: String, Codable, Sendable, CaseIterable {
     public func seconds(_ s: String) -> Double? {
         switch self {
         case .yyyymmdd:
-            guard s.count == 8 else { return nil }
+            guard s.utf8.count == 8 else { return nil }
             return CivilDate.parse(s).map { Double($0) * 86400 }
         case .date:
-            guard s.count == 10 else { return nil }
+            guard s.utf8.count == 10 else { return nil }
             return CivilDate.parse(s).map { Double($0) * 86400 }
         case .datetime:
             return Self.datetime(s)
@@ -37,18 +37,26 @@ public enum TimeFormat: String, Codable, Sendable, CaseIterable {
     }
 
     static func datetime(_ s: String) -> Double? {
-        var text = Substring(s)
-        if text.hasSuffix(" UTC") { text = text.dropLast(4) } else if text.hasSuffix("Z") { text = text.dropLast() }
-        let u = Array(text.utf8)
-        guard u.count == 19, u[10] == UInt8(ascii: " ") || u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
-              let day = CivilDate.parse(String(text.prefix(10))) else { return nil }
-        func num(_ a: Int, _ b: Int) -> Int? {
-            var v = 0
-            for i in a..<b { guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }; v = v * 10 + Int(u[i] - 0x30) }
-            return v
+        var s = s
+        return s.withUTF8 { all -> Double? in
+            var n = all.count
+            if n >= 4, all[n - 4] == 0x20, all[n - 3] == UInt8(ascii: "U"), all[n - 2] == UInt8(ascii: "T"), all[n - 1] == UInt8(ascii: "C") {
+                n -= 4
+            } else if n >= 1, all[n - 1] == UInt8(ascii: "Z") {
+                n -= 1
+            }
+            guard n == 19 else { return nil }
+            let u = UnsafeBufferPointer(rebasing: all[0..<19])
+            guard u[10] == UInt8(ascii: " ") || u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
+                  let day = CivilDate.parse(utf8: UnsafeBufferPointer(rebasing: u[0..<10])) else { return nil }
+            func num(_ a: Int, _ b: Int) -> Int? {
+                var v = 0
+                for i in a..<b { guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }; v = v * 10 + Int(u[i] - 0x30) }
+                return v
+            }
+            guard let h = num(11, 13), let m = num(14, 16), let sec = num(17, 19), h < 24, m < 60, sec < 61 else { return nil }
+            return Double(day) * 86400 + Double(h * 3600 + m * 60 + sec)
         }
-        guard let h = num(11, 13), let m = num(14, 16), let sec = num(17, 19), h < 24, m < 60, sec < 61 else { return nil }
-        return Double(day) * 86400 + Double(h * 3600 + m * 60 + sec)
     }
 }
 

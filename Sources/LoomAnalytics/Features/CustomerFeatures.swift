@@ -142,9 +142,20 @@ public enum CivilDate {
 
     /// Parses `yyyy-mm-dd` or `yyyymmdd`; nil for anything else or an impossible date.
     public static func parse(_ s: String) -> Int? {
-        let digits = s.filter(\.isNumber)
-        guard (s.count == 10 && digits.count == 8 && s.dropFirst(4).first == "-" && s.dropFirst(7).first == "-") || (s.count == 8 && digits.count == 8),
-              let v = Int(digits) else { return nil }
+        var s = s
+        return s.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// `yyyymmdd` or `yyyy-mm-dd` as UTF-8 bytes (ASCII digits only).
+    static func parse(utf8 u: UnsafeBufferPointer<UInt8>) -> Int? {
+        let dashed = u.count == 10
+        guard dashed || u.count == 8 else { return nil }
+        if dashed { guard u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return nil } }
+        var v = 0
+        for (i, b) in u.enumerated() where !(dashed && (i == 4 || i == 7)) {
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            v = v * 10 + Int(b - 0x30)
+        }
         let y = v / 10000, m = (v / 100) % 100, d = v % 100
         guard (1...12).contains(m), d >= 1 else { return nil }
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0

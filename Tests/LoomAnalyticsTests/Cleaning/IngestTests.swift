@@ -9,6 +9,11 @@ import Testing
         #expect(TimeFormat.datetime.seconds("2019-10-01T01:00:00Z") == 1569891600)
         #expect(TimeFormat.datetime.seconds("2019-02-30 00:00:00") == nil)
         #expect(TimeFormat.detect("19970101") == .yyyymmdd && TimeFormat.detect("2019-10-01 00:00:00 UTC") == .datetime)
+        // Leap days, and what is not a date: wrong separators, non-ASCII digits, trailing text.
+        #expect(TimeFormat.date.seconds("2020-02-29") == 1582934400 && TimeFormat.date.seconds("2019-02-29") == nil)
+        for bad in ["1997/01/01", "1997-1-01", "١٩٩٧٠١٠١", "19970101 ", "2019-10-01 00:00:00 GMT", "2019-10-01 24:00:00", "2019-10-01 00:00"] {
+            #expect(TimeFormat.date.seconds(bad) == nil && TimeFormat.yyyymmdd.seconds(bad) == nil && TimeFormat.datetime.seconds(bad) == nil, "\(bad)")
+        }
     }
 
     @Test func badRowsFailOrAreCounted() throws {
