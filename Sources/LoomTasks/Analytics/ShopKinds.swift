@@ -130,31 +130,55 @@ public enum SessionFeaturesKind: TaskKind {
     public struct Params: Codable, Equatable, Sendable {
         public var input: String?
         public var file: String
+        public var config: SessionFeatures.Config
         public init(from d: Decoder) throws {
             let c = try d.container(keyedBy: AnyKey.self)
             input = try c.decodeIfPresent(String.self, forKey: AnyKey("input"))
             file = try c.decodeIfPresent(String.self, forKey: AnyKey("file")) ?? "events.csv"
+            config = SessionFeatures.Config(
+                categorical: try c.decodeIfPresent([String].self, forKey: AnyKey("categorical")) ?? [],
+                topLevels: try c.decodeIfPresent(Int.self, forKey: AnyKey("top_levels")) ?? 10,
+                levels: try c.decodeIfPresent([String: [String]].self, forKey: AnyKey("levels")) ?? [:],
+                topLevelOnly: try c.decodeIfPresent([String].self, forKey: AnyKey("top_level_only")) ?? [])
         }
         public func encode(to e: Encoder) throws {}
     }
 
     public static let name = "session_features"
-    public static let version = 1
-    public static let summary = "Per session, from events before its first purchase: views, carts, removes, evening, log mean viewed price, hour, duration, distinct products and categories; label = contains a purchase -> sessions.csv."
+    public static let version = 2
+    public static let summary = "Per session, from events before its first purchase: views, carts, removes, evening, log mean viewed price, hour, duration, distinct products and categories, min/max/mean viewed price, one-hot categorical columns; label = contains a purchase -> sessions.csv."
     public static let params = [
         ParamDoc("input", "string", default: "the only need", "the needed task with the events"),
         ParamDoc("file", "string", default: "events.csv", "the canonical event table in INPUT"),
+        ParamDoc("categorical", "list", default: "[]", "event columns to one-hot encode (e.g. [category, brand]): a session's most frequent value -> columns NAME=LEVEL and NAME=other"),
+        ParamDoc("top_levels", "int", default: "10", "levels per categorical column when not given: the values most sessions have"),
+        ParamDoc("levels", "map", default: "{}", "given levels per column, e.g. {brand: [acme, globex]}: use the training data's levels when scoring new data with predict"),
+        ParamDoc("top_level_only", "list", default: "[]", "categorical columns cut at the first '.' (category_code electronics.smartphone -> electronics)"),
     ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        var out: [ParamProblem] = []
+        if p.config.topLevels < 1 { out.append(ParamProblem(param: "top_levels", "param 'top_levels' must be at least 1, got \(p.config.topLevels)")) }
+        for k in p.config.levels.keys.sorted() where !p.config.categorical.contains(k) {
+            out.append(ParamProblem(param: "levels", "param 'levels' names '\(k)', which is not in 'categorical' (\(p.config.categorical.joined(separator: ", ")))"))
+        }
+        for k in p.config.topLevelOnly where !p.config.categorical.contains(k) {
+            out.append(ParamProblem(param: "top_level_only", "param 'top_level_only' names '\(k)', which is not in 'categorical' (\(p.config.categorical.joined(separator: ", ")))"))
+        }
+        return out
+    }
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
-        let events = try ArtifactFiles.table(context, input: input, file: p.file,
-                                             types: ["user": .text, "session": .text, "event_type": .text, "time": .number, "price": .number,
-                                                     "product": .text, "category": .text, "brand": .text])
-        let t = try SessionFeatures.compute(events)
+        var types: [String: CSV.ColumnType] = ["user": .text, "session": .text, "event_type": .text, "time": .number, "price": .number,
+                                               "product": .text, "category": .text, "brand": .text]
+        for c in p.config.categorical { types[c] = .text }
+        let events = try ArtifactFiles.table(context, input: input, file: p.file, types: types)
+        let t = try SessionFeatures.compute(events, config: p.config)
         try ArtifactFiles.write(t, context, "sessions.csv")
         let labels = try t.numbers("label")
-        try ArtifactFiles.writeMetrics(["sessions": Double(t.rowCount), "conversion_rate": labels.reduce(0, +) / Double(max(1, labels.count))], context)
+        try ArtifactFiles.writeMetrics(["sessions": Double(t.rowCount), "conversion_rate": labels.reduce(0, +) / Double(max(1, labels.count)),
+                                        "columns": Double(t.columnCount)], context)
     }
 }
 

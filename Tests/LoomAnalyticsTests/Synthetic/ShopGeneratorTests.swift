@@ -72,6 +72,40 @@ import Testing
         #expect(try t.numbers("distinct_categories") == [1, 2])
     }
 
+    /// Hand-computed one-hot columns and price statistics. Sessions: s1 views electronics twice
+    /// (acme at 10, globex at 30) and carts globex, then buys; s2 views an unpriced kids item with no
+    /// brand; s3 buys first (nothing before it); s4 views kids twice, globex at 5 and acme at 7.
+    @Test func oneHotAndPriceStatistics() throws {
+        let rows: [(String, String, String, Double, Double, String, String)] = [
+            ("s1", "view", "electronics.smartphone", 1, 10, "acme", "p1"), ("s1", "view", "electronics.audio", 2, 30, "globex", "p2"),
+            ("s1", "cart", "electronics.audio", 3, 30, "globex", "p2"), ("s1", "purchase", "electronics.audio", 4, 30, "globex", "p2"),
+            ("s2", "view", "kids.toys", 1, .nan, "", "p3"),
+            ("s3", "purchase", "kids.toys", 1, 9, "hooli", "p3"), ("s3", "view", "kids.toys", 2, 9, "hooli", "p3"),
+            ("s4", "view", "kids.toys", 1, 5, "globex", "p4"), ("s4", "view", "kids.toys", 2, 7, "acme", "p5"),
+        ]
+        let events = Table([("user", .text(rows.map { "u" + $0.0 })), ("session", .text(rows.map(\.0))), ("event_type", .text(rows.map(\.1))),
+                            ("time", .number(rows.map(\.3))), ("price", .number(rows.map(\.4))), ("product", .text(rows.map(\.6))),
+                            ("category", .text(rows.map(\.2))), ("brand", .text(rows.map(\.5)))])
+        // Modes: category electronics, kids, -, kids; brand globex (2 of 3), -, -, acme (1-1 tie: byte order).
+        // Top 1 level: category kids (2 sessions); brand acme vs globex 1-1: acme.
+        let t = try SessionFeatures.compute(events, config: .init(categorical: ["category", "brand"], topLevels: 1, topLevelOnly: ["category"]))
+        #expect(t.names.suffix(5) == ["category=kids", "category=other", "brand=acme", "brand=other", "label"])
+        #expect(try t.numbers("category=kids") == [0, 1, 0, 1] && t.numbers("category=other") == [1, 0, 0, 0])
+        #expect(try t.numbers("brand=acme") == [0, 0, 0, 1] && t.numbers("brand=other") == [1, 0, 0, 0])
+        #expect(try t.numbers("min_price") == [10, 0, 0, 5] && t.numbers("max_price") == [30, 0, 0, 7] && t.numbers("mean_price") == [20, 0, 0, 6])
+        #expect(try t.numbers("label") == [1, 0, 1, 0] && t.numbers("views") == [2, 1, 0, 2])
+        // Given levels, in their order; an unseen level is a column of zeros; "other" is the catch-all.
+        let g = try SessionFeatures.compute(events, config: .init(categorical: ["brand"], levels: ["brand": ["globex", "zzz", "other", "globex"]]))
+        #expect(g.names.suffix(4) == ["brand=globex", "brand=zzz", "brand=other", "label"])
+        #expect(try g.numbers("brand=globex") == [1, 0, 0, 0] && g.numbers("brand=zzz") == [0, 0, 0, 0] && g.numbers("brand=other") == [0, 0, 0, 1])
+        // Invariant: per categorical column, a session is in exactly one column, or none when it has no value.
+        let sums = (0..<t.rowCount).map { r in (try? t.numbers("brand=acme")[r] + t.numbers("brand=other")[r]) ?? -1 }
+        #expect(sums == [1, 0, 0, 1])
+        #expect(throws: AnalyticsError.missingColumn(name: "device", available: events.names)) {
+            try SessionFeatures.compute(events, config: .init(categorical: ["device"]))
+        }
+    }
+
     @Test func eventsAfterThePurchaseDoNotLeak() throws {
         let base: [(String, String, String, Double, Double, String)] = [("u", "s", "view", 0, 5, "p1"), ("u", "s", "purchase", 10, 5, "p1")]
         let a = try SessionFeatures.compute(events(base))
