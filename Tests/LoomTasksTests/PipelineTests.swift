@@ -115,6 +115,36 @@ func expectFailure(_ parts: [String], sourceLocation: Testing.SourceLocation = #
     }
 }
 
+@Suite struct EventColumnTests {
+    /// An extra column (device) travels from the user's log through ingest and clean as text
+    /// ("007" stays "007") and is one-hot encoded by session_features.
+    @Test func extraColumnsReachSessionFeatures() throws {
+        let s = try KindSandbox()
+        try s.artifact("raw", file: "log.csv", """
+            uid,sid,what,when,cost,device
+            a,s1,view,2019-10-01 10:00:00 UTC,5,mobile
+            a,s1,view,2019-10-01 10:01:00 UTC,6,mobile
+            a,s1,purchase,2019-10-01 10:02:00 UTC,6,desktop
+            b,s2,view,2019-10-01 11:00:00 UTC,5,007
+            c,s3,view,2019-10-01 12:00:00 UTC,5,
+
+            """)
+        try s.run("events", "ingest_events", ["input": .string("raw"), "file": .string("log.csv"), "user": .string("uid"), "session": .string("sid"),
+                                              "event_type": .string("what"), "time": .string("when"), "price": .string("cost"),
+                                              "extra": .list([.string("device")])], needs: ["raw"])
+        try s.run("clean", "clean", [:], needs: ["events"])
+        #expect(try s.table("clean", "events.csv").texts("device") == ["mobile", "mobile", "desktop", "007", ""])
+        try s.run("sessions", "session_features", ["categorical": .list([.string("device")])], needs: ["clean"])
+        let t = try s.table("sessions", "sessions.csv")
+        // s1's pre-purchase device is mobile (the purchase event's desktop comes after); s3 has none.
+        #expect(try t.texts("session") == ["s1", "s2", "s3"])
+        #expect(try t.numbers("device=007") == [0, 1, 0] && t.numbers("device=mobile") == [1, 0, 0] && t.numbers("device=other") == [0, 0, 0])
+        let problems = BuiltinKinds.registry["ingest_events"]!.check(["file": .string("x"), "user": .string("u"), "session": .string("s"),
+                                                                      "event_type": .string("e"), "time": .string("t"), "extra": .list([.string("brand")])])
+        #expect(problems.map(\.message) == ["param 'extra' names 'brand', a column events.csv already has (user, session, event_type, time, price, product, category, brand); map it with its own param"])
+    }
+}
+
 @Suite struct EvaluateKindTests {
     /// Hand-computed: labels 0 0 1 1 with scores 0.1 0.4 0.35 0.8. Of the 4 (positive, negative)
     /// pairs, 3 are ordered right: AUC 0.75. AP: positives at ranks 1 (0.8) and 3 (0.35), precision

@@ -2,7 +2,7 @@ import Foundation
 
 /// Reads a user's event log into the canonical event table: `user, session, event_type, time`
 /// (epoch seconds), `price` (NaN when absent), `product, category, brand` (text, "" when absent),
-/// keeping the input's row order. Event types are trimmed and lower-cased.
+/// then the `extra` columns as text, keeping the input's row order. Event types are trimmed and lower-cased.
 public struct EventIngest: Sendable {
     public struct Config: Codable, Equatable, Sendable {
         public var user: String
@@ -15,11 +15,14 @@ public struct EventIngest: Sendable {
         public var brand: String?
         public var timeFormat: TimeFormat
         public var skipBadRows: Bool
+        /// More columns copied as text under their own names (e.g. a device or traffic source, to
+        /// one-hot encode later); they may not take a canonical column's name.
+        public var extra: [String]
         public init(user: String, session: String, eventType: String, time: String, price: String? = nil, product: String? = nil,
-                    category: String? = nil, brand: String? = nil, timeFormat: TimeFormat = .auto, skipBadRows: Bool = false) {
+                    category: String? = nil, brand: String? = nil, timeFormat: TimeFormat = .auto, skipBadRows: Bool = false, extra: [String] = []) {
             self.user = user; self.session = session; self.eventType = eventType; self.time = time
             self.price = price; self.product = product; self.category = category; self.brand = brand
-            self.timeFormat = timeFormat; self.skipBadRows = skipBadRows
+            self.timeFormat = timeFormat; self.skipBadRows = skipBadRows; self.extra = extra
         }
     }
 
@@ -32,6 +35,11 @@ public struct EventIngest: Sendable {
         }
         let ui = try column(c.user)!, si = try column(c.session)!, ei = try column(c.eventType)!, ti = try column(c.time)!
         let pi = try column(c.price), prodI = try column(c.product), ci = try column(c.category), bi = try column(c.brand)
+        for name in c.extra where Self.canonicalColumns.contains(name) {
+            throw AnalyticsError.invalidParameter(name: "extra", value: name, expected: "a name other than the canonical columns (\(Self.canonicalColumns.joined(separator: ", ")))")
+        }
+        let extraI = try c.extra.map { try column($0)! }
+        var extras = [[String]](repeating: [], count: c.extra.count)
         let format = c.timeFormat == .auto ? (rows.count > 0 ? TimeFormat.detect(rows[0, ti]) : nil) ?? .epoch : c.timeFormat
         var users: [String] = [], sessions: [String] = [], types: [String] = [], times: [Double] = [], prices: [Double] = []
         var products: [String] = [], categories: [String] = [], brands: [String] = []
@@ -56,11 +64,16 @@ public struct EventIngest: Sendable {
             users.append(f(ui)); sessions.append(f(si)); types.append(Self.eventType(f(ei)))
             times.append(t!); prices.append(price!)
             products.append(prodI.map { f($0) } ?? ""); categories.append(ci.map { f($0) } ?? ""); brands.append(bi.map { f($0) } ?? "")
+            for (k, j) in extraI.enumerated() { extras[k].append(f(j)) }
         }
         summary.rowsKept = users.count
-        return (Table([("user", .text(users)), ("session", .text(sessions)), ("event_type", .text(types)), ("time", .number(times)),
-                       ("price", .number(prices)), ("product", .text(products)), ("category", .text(categories)), ("brand", .text(brands))]), summary)
+        var table = Table([("user", .text(users)), ("session", .text(sessions)), ("event_type", .text(types)), ("time", .number(times)),
+                           ("price", .number(prices)), ("product", .text(products)), ("category", .text(categories)), ("brand", .text(brands))])
+        for (k, name) in c.extra.enumerated() where table.index(of: name) == nil { table.append(name, .text(extras[k])) }
+        return (table, summary)
     }
+
+    public static let canonicalColumns = ["user", "session", "event_type", "time", "price", "product", "category", "brand"]
 
     /// Purchase events as the canonical transaction table (customer = user, amount = price).
     public static func transactions(_ events: Table, purchaseType: String = "purchase") throws -> Table {

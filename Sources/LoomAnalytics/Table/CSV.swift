@@ -157,14 +157,15 @@ public enum CSV {
     /// Reads a CSV file into a table. Columns named in `types` get that type (a value that is not a
     /// number in a number column is an error naming the file, line and column); other columns are
     /// numbers when every non-empty value parses as one, else text. Empty numbers are NaN.
-    public static func read(_ path: String, types: [String: ColumnType] = [:]) throws -> Table {
+    /// `otherColumns`, when given, is the type of every column not named in `types` (no inference).
+    public static func read(_ path: String, types: [String: ColumnType] = [:], otherColumns: ColumnType? = nil) throws -> Table {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AnalyticsError.invalidInput(what: "cannot read \(path)", expected: "an existing, readable CSV file")
         }
-        return try parse([UInt8](data), file: path, types: types)
+        return try parse([UInt8](data), file: path, types: types, otherColumns: otherColumns)
     }
 
-    public static func parse(_ bytes: [UInt8], file: String, types: [String: ColumnType] = [:]) throws -> Table {
+    public static func parse(_ bytes: [UInt8], file: String, types: [String: ColumnType] = [:], otherColumns: ColumnType? = nil) throws -> Table {
         let rows = try rows(bytes, file: file)
         var table = Table()
         for (j, name) in rows.header.enumerated() {
@@ -172,7 +173,7 @@ public enum CSV {
                 throw AnalyticsError.invalidInput(what: "\(file): column '\(name)' appears twice in the header", expected: "unique column names")
             }
             let values = rows.columns[j]
-            switch types[name] {
+            switch types[name] ?? otherColumns {
             case .text?:
                 table.append(name, .text(values))
             case .number?:

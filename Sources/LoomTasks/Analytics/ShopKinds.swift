@@ -72,8 +72,9 @@ public enum IngestEvents: TaskKind {
         public var price: String?, product: String?, category: String?, brand: String?
         public var timeFormat: TimeFormat
         public var onBadRow: String
+        public var extra: [String]
         enum CodingKeys: String, CodingKey {
-            case file, input, user, session, eventType = "event_type", time, price, product, category, brand, timeFormat = "time_format", onBadRow = "on_bad_row"
+            case file, input, user, session, eventType = "event_type", time, price, product, category, brand, timeFormat = "time_format", onBadRow = "on_bad_row", extra
         }
         public init(from d: Decoder) throws {
             let c = try d.container(keyedBy: CodingKeys.self)
@@ -89,12 +90,13 @@ public enum IngestEvents: TaskKind {
             brand = try c.decodeIfPresent(String.self, forKey: .brand)
             timeFormat = try ArtifactFiles.timeFormat(c, .timeFormat)
             onBadRow = try c.decodeIfPresent(String.self, forKey: .onBadRow) ?? "fail"
+            extra = try c.decodeIfPresent([String].self, forKey: .extra) ?? []
         }
     }
 
     public static let name = "ingest_events"
     public static let version = 1
-    public static let summary = "Reads an event log CSV into events.csv: user, session, event_type, time (epoch seconds), price, product, category, brand."
+    public static let summary = "Reads an event log CSV into events.csv: user, session, event_type, time (epoch seconds), price, product, category, brand, and any extra columns as text."
     public static let params = [
         ParamDoc("file", "string", "the CSV: a project path (declare it in 'files') or a file of INPUT's artifact"),
         ParamDoc("input", "string", default: "none", "a needed task whose artifact holds FILE"),
@@ -105,17 +107,22 @@ public enum IngestEvents: TaskKind {
         ParamDoc("category", "string", default: "none", "column with the category"), ParamDoc("brand", "string", default: "none", "column with the brand"),
         ParamDoc("time_format", "string", default: "auto", "yyyymmdd, yyyy-mm-dd, datetime (2019-10-01 00:00:00 UTC), epoch, or auto"),
         ParamDoc("on_bad_row", "string", default: "fail", "fail or skip (skipped rows are counted in the metrics)"),
+        ParamDoc("extra", "list", default: "[]", "more columns copied as text under their own names (e.g. [device, traffic_source]), for session_features' categorical"),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
-        ArtifactFiles.onBadRowProblems(p.onBadRow)
+        var out = ArtifactFiles.onBadRowProblems(p.onBadRow)
+        for name in p.extra where EventIngest.canonicalColumns.contains(name) {
+            out.append(ParamProblem(param: "extra", "param 'extra' names '\(name)', a column events.csv already has (\(EventIngest.canonicalColumns.joined(separator: ", "))); map it with its own param"))
+        }
+        return out
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let path = try ArtifactFiles.path(context, input: p.input, file: p.file)
         guard let data = FileManager.default.contents(atPath: path) else { throw KindError("cannot read \(path)") }
         let config = EventIngest.Config(user: p.user, session: p.session, eventType: p.eventType, time: p.time, price: p.price, product: p.product,
-                                        category: p.category, brand: p.brand, timeFormat: p.timeFormat, skipBadRows: p.onBadRow == "skip")
+                                        category: p.category, brand: p.brand, timeFormat: p.timeFormat, skipBadRows: p.onBadRow == "skip", extra: p.extra)
         let (table, summary) = try EventIngest.run(bytes: [UInt8](data), file: p.input.map { "\($0)/\(p.file)" } ?? p.file, config: config)
         try ArtifactFiles.write(table, context, "events.csv")
         var metrics = ArtifactFiles.ingestMetrics(summary)
@@ -229,7 +236,8 @@ public enum CleanKind: TaskKind {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
         let events = try ArtifactFiles.table(context, input: input, file: p.file,
                                              types: ["user": .text, "session": .text, "event_type": .text, "time": .number, "price": .number,
-                                                     "product": .text, "category": .text, "brand": .text])
+                                                     "product": .text, "category": .text, "brand": .text],
+                                             otherColumns: .text)   // ingest's extra columns pass through as written
         let start = try p.start.map { Double(try ArtifactFiles.day($0, param: "start")) * 86400 }
         let end = try p.end.map { Double(try ArtifactFiles.day($0, param: "end") + 1) * 86400 }
         let (out, s) = try Clean.events(events, start: start, end: end)

@@ -8,9 +8,10 @@ import LoomCore
 enum ArtifactFiles {
     /// A table from a needed task's artifact (`input` = the task, `file` inside it), or from a
     /// project file when `input` is nil.
-    static func table(_ context: TaskContext, input: String?, file: String, types: [String: CSV.ColumnType] = [:]) throws -> Table {
+    static func table(_ context: TaskContext, input: String?, file: String, types: [String: CSV.ColumnType] = [:],
+                      otherColumns: CSV.ColumnType? = nil) throws -> Table {
         let path = try self.path(context, input: input, file: file)
-        return try CSV.read(path, types: types)
+        return try CSV.read(path, types: types, otherColumns: otherColumns)
     }
 
     static func path(_ context: TaskContext, input: String?, file: String) throws -> String {
