@@ -227,9 +227,13 @@ public enum CleanKind: TaskKind {
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
-        [("start", p.start), ("end", p.end)].compactMap { name, v in
-            v.flatMap { CivilDate.parse($0) == nil ? ParamProblem(param: name, "param '\(name)' must be a date like 2019-10-01, got '\($0)'") : nil }
+        var out: [ParamProblem] = []
+        for (name, value) in [("start", p.start), ("end", p.end)] {
+            if let value, CivilDate.parse(value) == nil {
+                out.append(ParamProblem(param: name, "param '\(name)' must be a date like 2019-10-01, got '\(value)'"))
+            }
         }
+        return out
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
