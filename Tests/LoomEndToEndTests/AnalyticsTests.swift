@@ -44,6 +44,21 @@ import LoomCore
         #expect(bad.stderr.contains("param 'time_format' must be one of yyyymmdd, yyyy-mm-dd, datetime, epoch, auto, got 'weekly'"))
     }
 
+    /// The README's DAG-schema example, taken from the README itself, runs as written (it once
+    /// named a param its kind does not have).
+    @Test func readmeDagExampleRuns() throws {
+        let readme = try String(contentsOfFile: Self.repo + "/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "```yaml\n")), rest = readme[start.upperBound...]
+        let yaml = String(rest[..<(try #require(rest.range(of: "```\n"))).lowerBound])
+        #expect(yaml.contains("tasks:") && yaml.contains("files: [data/lookup.csv]"))
+        let s = Sandbox()
+        s.write("dags/demo.yaml", yaml)
+        s.write("data/lookup.csv", "1,a\n")
+        let r = try s.loom("run", "dags/demo.yaml", "-q")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(s.read("artifacts/latest/demo/picked/sample.txt")?.split(separator: "\n").count == 5)
+    }
+
     @Test func shopDagIsReproducibleForAnyJobs() throws {
         let a = Sandbox(), b = Sandbox()
         for s in [a, b] { s.write("dags/shop.yaml", try String(contentsOfFile: Self.repo + "/dags/shop.yaml", encoding: .utf8)) }
