@@ -195,8 +195,10 @@ public final class Engine: @unchecked Sendable {
             self.startTask(i, options: options, files: files, runID: record.id, done: done)
         }
         removeSignalHandlers(signals)
-        // Every key entry is on disk before the state that trusts it.
-        for problem in keys.drain() { observer?(.warning(problem)) }
+        // Every key entry is on disk before the state that trusts it. If the store could not be
+        // synced, this run's new results are left out of the state too: they run again next time.
+        let syncProblems = keys.drain()
+        for problem in syncProblems { observer?(.warning(problem)) }
 
         // Record: every included task in topological order.
         var newState = state
@@ -211,7 +213,7 @@ public final class Engine: @unchecked Sendable {
                 r.status = .skipped
                 r.reasons = interrupted ? ["run interrupted"] : ["not started: a needed task failed or the run stopped"]
             }
-            if (r.status == .ran || r.status == .cached), let key = r.key, let art = r.artifact {
+            if r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
                 if !linksExist || state.tasks[n.id.name]?.artifact != art {
                     local?.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
                 }

@@ -72,4 +72,38 @@ final class RecordingRunner: TaskRunner, @unchecked Sendable {
         let state = BuildState.load(BuildState.path(storeRoot: dir.path + "/artifacts", dag: "t"))
         #expect(state.tasks.keys.sorted() == ["c"])
     }
+
+    /// A store that cannot be synced: results may not be on disk, so no key entry and no state
+    /// may trust them; the run still succeeds (with a warning) and the next run executes them again.
+    @Test func resultsThatCannotBeSyncedAreNotCached() throws {
+        final class Unsyncable: ArtifactStore, ActionCache, @unchecked Sendable {
+            let base: LocalStore
+            init(_ base: LocalStore) { self.base = base }
+            func makeStaging(label: String) throws -> String { try base.makeStaging(label: label) }
+            func commit(staging: String) throws -> Digest { try base.commit(staging: staging) }
+            func discard(staging: String) { base.discard(staging: staging) }
+            func contains(_ digest: Digest) -> Bool { base.contains(digest) }
+            func location(of digest: Digest) -> String { base.location(of: digest) }
+            func sync() throws { throw InternalError("disk gone") }
+            func lookup(_ key: CacheKey) -> ActionEntry? { base.lookup(key) }
+            func record(_ entry: ActionEntry) throws { try base.record(entry) }
+        }
+        let dir = TestDir()
+        defer { dir.remove() }
+        dir.write("dags/t.yaml", yaml)
+        var renderer = DiagnosticRenderer()
+        let project = Project(root: dir.path)
+        let graph = try project.loadGraph(dir.path + "/dags/t.yaml", registry: KindRegistry(), overrides: [], renderer: &renderer)
+        let warnings = Locked<[String]>([])
+        let e = try Engine(project: project, graph: graph, runner: RecordingRunner(), store: Unsyncable(try LocalStore(root: project.storeRoot)))
+        e.observer = { if case .warning(let w) = $0 { warnings.mutate { $0.append(w) } } }
+        #expect(try e.run(RunOptions()).status == .succeeded)
+        // One warning per batch ("N results are not cached: ..."); how the 3 results batch depends on timing.
+        let counts = warnings.value.filter { $0.contains("results are not cached") && $0.contains("disk gone") }.compactMap { Int($0.split(separator: " ")[0]) }
+        #expect(counts.reduce(0, +) == 3)
+        #expect(BuildState.load(BuildState.path(storeRoot: project.storeRoot, dag: "t")).tasks.isEmpty)
+        let again = RecordingRunner()
+        _ = try engine(dir, runner: again).run(RunOptions())
+        #expect(again.started.value == ["a", "b", "c"])
+    }
 }
