@@ -81,7 +81,9 @@ public enum CSV {
         var record: [String] = []
         var quoted: [UInt8] = []
         var line = 1, recordLine = 1
-        var i = 0, fieldStart = 0
+        // A UTF-8 byte order mark (spreadsheet exports write one) is not part of the first name.
+        let bom = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+        var i = bom, fieldStart = bom
         var inQuotes = false, wasQuoted = false
         let n = bytes.count
         func endField(_ end: Int) {

@@ -46,6 +46,8 @@ import Testing
         #expect(throws: AnalyticsError.badData(file: "q.csv", line: 4, column: "-", expected: "2 fields", found: "1 fields")) {
             try CSV.rows(Array("a,b\n\"x\ny\",1\nz\n".utf8), file: "q.csv")
         }
+        // A byte order mark before the header is dropped.
+        #expect(try CSV.rows([0xEF, 0xBB, 0xBF] + Array("id,x\n1,2\n".utf8), file: "b.csv").header == ["id", "x"])
         #expect(throws: AnalyticsError.badData(file: "q.csv", line: 2, column: "-", expected: "a closing quote", found: "end of file")) {
             try CSV.rows(Array("a\n\"open\n".utf8), file: "q.csv")
         }
