@@ -20,6 +20,19 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
         bytes = b
     }
 
+    /// Parses 64 hex digits given as UTF-8 bytes (a field of a file being read); nil otherwise.
+    public init?<C: Collection>(hexUTF8 u: C) where C.Element == UInt8 {
+        guard u.count == 64 else { return nil }
+        var out = [UInt8](repeating: 0, count: 32)
+        var i = 0, high: UInt8 = 0
+        for c in u {
+            guard let v = Hex.nibble(c) else { return nil }
+            if i % 2 == 0 { high = v } else { out[i / 2] = high << 4 | v }
+            i += 1
+        }
+        bytes = out
+    }
+
     public var hex: String { Hex.encode(bytes) }
     /// The first 12 hex digits, for display.
     public var short: String { String(hex.prefix(12)) }
@@ -53,18 +66,19 @@ enum Hex {
         }
     }
 
+    @inline(__always) static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        case 0x41...0x46: return c - 0x41 + 10
+        default: return nil
+        }
+    }
+
     static func decode(_ s: String) -> [UInt8]? {
         var s = s
         return s.withUTF8 { u -> [UInt8]? in
             guard u.count % 2 == 0 else { return nil }
-            @inline(__always) func nibble(_ c: UInt8) -> UInt8? {
-                switch c {
-                case 0x30...0x39: return c - 0x30
-                case 0x61...0x66: return c - 0x61 + 10
-                case 0x41...0x46: return c - 0x41 + 10
-                default: return nil
-                }
-            }
             var out = [UInt8](repeating: 0, count: u.count / 2)
             for i in 0..<out.count {
                 guard let h = nibble(u[2 * i]), let l = nibble(u[2 * i + 1]) else { return nil }

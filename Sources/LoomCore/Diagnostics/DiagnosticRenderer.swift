@@ -9,20 +9,23 @@ import Foundation
 ///
 /// The source line is printed as written; the caret sits under the column.
 public struct DiagnosticRenderer {
-    private var sources: [String: [Substring]] = [:]
+    /// Source texts by path, split into lines only when a diagnostic is rendered (most loads
+    /// render none, and a large DAG has thousands of lines).
+    private var sources: [String: String] = [:]
 
     public init() {}
 
     /// Registers the text of a file so that its lines can be quoted.
     public mutating func addSource(path: String, text: String) {
-        sources[path] = text.split(separator: "\n", omittingEmptySubsequences: false)
+        sources[path] = text
     }
 
     public func render(_ d: Diagnostic) -> String {
         var out = ""
         if let loc = d.location { out += "\(loc): " }
         out += "\(d.severity.rawValue): \(d.message)\n"
-        if let loc = d.location, let lines = sources[loc.file], loc.line >= 1, loc.line <= lines.count {
+        if let loc = d.location, let lines = sources[loc.file]?.split(separator: "\n", omittingEmptySubsequences: false),
+           loc.line >= 1, loc.line <= lines.count {
             let line = String(lines[loc.line - 1]).replacingOccurrences(of: "\r", with: "")
             out += line + "\n"
             // Keep tabs in the padding so the caret lines up under tab-indented text.

@@ -140,22 +140,46 @@ public final class Engine: @unchecked Sendable {
         let inc = included(targets: targets)
         let files = try hashDeclaredFiles(inc)
         var known: [Digest?] = Array(repeating: nil, count: graph.nodes.count)
-        var out: [TaskReport] = []
+        var reports = [TaskReport?](repeating: nil, count: graph.nodes.count)
+        // Tasks of one level (longest chain of needs below them) depend only on lower levels, so
+        // each level's explanations are computed in parallel, in fixed chunks; the output order
+        // is still topological.
+        var level = [Int](repeating: 0, count: graph.nodes.count)
+        var levels: [[Int]] = []
         for i in inc {
-            let n = graph.nodes[i]
-            var inputs: [String: Digest] = [:]
-            var unknown: [String] = []
-            for j in n.needs {
-                if let d = known[j] { inputs[graph.nodes[j].id.name] = d } else { unknown.append(graph.nodes[j].id.name) }
-            }
-            let m = manifest(n, inputs: inputs, files: files)
-            let (s, key, cached) = explain(n, m, unknown: unknown, forced: forced.contains(n.id.name))
-            var r = TaskReport(name: n.id.name, kind: n.kind, status: s.isStale ? .stale : .upToDate, reasons: s.reasons.map(\.description))
-            r.key = key
-            if !s.isStale { known[i] = cached; r.artifact = cached }
-            out.append(r)
+            level[i] = graph.nodes[i].needs.map { level[$0] + 1 }.max() ?? 0
+            if level[i] == levels.count { levels.append([]) }
+            levels[level[i]].append(i)
         }
-        return out
+        for tasks in levels {
+            let chunk = 64, chunks = (tasks.count + chunk - 1) / chunk
+            let done = known
+            reports.withUnsafeMutableBufferPointer { out in
+                let base = out.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    for i in tasks[(c * chunk)..<min(tasks.count, (c + 1) * chunk)] {
+                        base[i] = self.statusReport(graph.nodes[i], known: done, files: files, forced: forced.contains(graph.nodes[i].id.name))
+                    }
+                }
+            }
+            for i in tasks where reports[i]?.status == .upToDate { known[i] = reports[i]?.artifact }
+        }
+        return inc.compactMap { reports[$0] }
+    }
+
+    /// One task's line of `status`, given the artifacts of the needed tasks known to be up to date.
+    private func statusReport(_ n: TaskNode, known: [Digest?], files: [String: Digest], forced: Bool) -> TaskReport {
+        var inputs: [String: Digest] = [:]
+        var unknown: [String] = []
+        for j in n.needs {
+            if let d = known[j] { inputs[graph.nodes[j].id.name] = d } else { unknown.append(graph.nodes[j].id.name) }
+        }
+        let m = manifest(n, inputs: inputs, files: files)
+        let (s, key, cached) = explain(n, m, unknown: unknown, forced: forced)
+        var r = TaskReport(name: n.id.name, kind: n.kind, status: s.isStale ? .stale : .upToDate, reasons: s.reasons.map(\.description))
+        r.key = key
+        if !s.isStale { r.artifact = cached }
+        return r
     }
 
     // MARK: Running

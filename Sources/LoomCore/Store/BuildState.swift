@@ -23,12 +23,14 @@ public struct BuildState: Equatable, Sendable {
         let header = Array("loom-state 1\n".utf8)
         guard bytes.starts(with: header) else { return s }
         var start = header.count
+        s.tasks.reserveCapacity(bytes.count / 140)
+        // Each line: task TAB 64 hex TAB 64 hex. A line that does not parse is skipped (its task
+        // then looks never built, which only costs a rebuild).
         while start < bytes.count {
             let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
-            let fields = bytes[start..<end].split(separator: 0x09, omittingEmptySubsequences: false)
-            if fields.count == 3, let k = CacheKey(hex: String(decoding: fields[1], as: UTF8.self)),
-               let d = Digest(hex: String(decoding: fields[2], as: UTF8.self)) {
-                s.tasks[String(decoding: fields[0], as: UTF8.self)] = Record(key: k, artifact: d)
+            if let tab = bytes[start..<end].firstIndex(of: 0x09), end - tab == 130, bytes[tab + 65] == 0x09,
+               let k = Digest(hexUTF8: bytes[(tab + 1)..<(tab + 65)]), let d = Digest(hexUTF8: bytes[(tab + 66)..<end]) {
+                s.tasks[String(decoding: bytes[start..<tab], as: UTF8.self)] = Record(key: CacheKey(k), artifact: d)
             }
             start = end + 1
         }
