@@ -8,13 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats="${REPEATS:-5}"
-bash bench/setup-python.sh
-py=bench/.venv/bin/python
-data=bench/data/classification.csv
-mkdir -p bench/data
-[ -f "$data" ] || "$py" bench/python/make_classification.py "$data"
-swift build -c release --package-path bench --product bench-gbdt >&2
-bin="$(swift build -c release --package-path bench --show-bin-path)/bench-gbdt"
+. bench/classification.sh bench-gbdt
 
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT

@@ -53,12 +53,8 @@ struct Runs: ParsableCommand {
     static func abbreviate(_ s: String) -> String { s.count <= 24 ? s : String(s.prefix(11)) + "…" + String(s.suffix(12)) }
 }
 
-/// Numbers for tables: up to 4 significant decimals, no exponent for everyday sizes.
-func formatNumber(_ d: Double) -> String {
-    if d == d.rounded() && abs(d) < 1e12 { return String(Int(d)) }
-    if abs(d) >= 1000 { return String(format: "%.1f", d) }
-    return String(format: "%.4g", d)
-}
+/// Numbers for tables (the same text as the run report's).
+func formatNumber(_ d: Double) -> String { NumberText.metric(d) }
 
 /// Left-aligned text columns separated by two spaces; trailing spaces trimmed.
 enum Table {

@@ -4,23 +4,19 @@ train, the rest test). Prints one line per library: name, median training second
 
 usage: python bench/python/gbdt.py [csv] [repeats]
 """
-import os
 import statistics
 import sys
 import time
 
 import numpy as np
 
+import dataset
+
 path = sys.argv[1] if len(sys.argv) > 1 else "bench/data/classification.csv"
 repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 TRAIN = 160_000
 
-cache = path + ".npy"     # parsed once, so that one-fit runs (interleaved with Swift's) start fast
-if os.path.exists(cache) and os.path.getmtime(cache) >= os.path.getmtime(path):
-    data = np.load(cache)
-else:
-    data = np.loadtxt(path, delimiter=",", skiprows=1)
-    np.save(cache, data)
+data = dataset.load(path)
 X, y = data[:, :-1], data[:, -1].astype(int)
 Xtr, ytr, Xte, yte = X[:TRAIN], y[:TRAIN], X[TRAIN:], y[TRAIN:]
 

@@ -6,11 +6,11 @@ max_iter=300, tol=1e-4, algorithm="lloyd", init="k-means++". Prints one line per
 
 usage: python bench/python/kmeans.py [csv] [fits] [seed]
 """
-import os
 import sys
 import time
 
-import numpy as np
+
+import dataset
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
@@ -18,12 +18,7 @@ path = sys.argv[1] if len(sys.argv) > 1 else "bench/data/classification.csv"
 fits = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 
-cache = path + ".npy"     # parsed once, so that one-fit runs (interleaved with Swift's) start fast
-if os.path.exists(cache) and os.path.getmtime(cache) >= os.path.getmtime(path):
-    data = np.load(cache)
-else:
-    data = np.loadtxt(path, delimiter=",", skiprows=1)
-    np.save(cache, data)
+data = dataset.load(path)
 X = StandardScaler().fit_transform(data[:, :20])
 
 for _ in range(fits):

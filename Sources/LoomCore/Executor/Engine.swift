@@ -249,23 +249,9 @@ public final class Engine: @unchecked Sendable {
         try? statCache.save()
         record.duration = seconds(since: t0)
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
-        try saveRecordAndReport(record)
+        try runs.save(record)
+        try writeReport(record)
         return record
-    }
-
-    /// The run record and its report are independent files: write them side by side.
-    private func saveRecordAndReport(_ record: RunRecord) throws {
-        let errors = [Error?](unsafeUninitializedCapacity: 2) { buffer, count in
-            let base = buffer.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: 2) { i in
-                do {
-                    if i == 0 { try project.runs.save(record) } else { try writeReport(record) }
-                    (base + i).initialize(to: nil)
-                } catch { (base + i).initialize(to: error) }
-            }
-            count = 2
-        }
-        if let e = errors.compactMap({ $0 }).first { throw e }
     }
 
     /// Writes `report.html` beside the run record (again after gates change the record).

@@ -38,7 +38,7 @@ public enum RunReport {
         for t in r.tasks {
             let c = colours[t.status]!
             let why = (t.status == .cached ? ["cache hit"] : t.reasons) + [t.error ?? t.outcome].compactMap { $0 }
-            let metrics = t.metrics.keys.sorted().map { "\(esc($0)) = \(number(t.metrics[$0]!))" }.joined(separator: "<br>")
+            let metrics = t.metrics.keys.sorted().map { "\(esc($0)) = \(NumberText.metric(t.metrics[$0]!))" }.joined(separator: "<br>")
             h += "<tr><td>\(esc(t.name))</td><td>\(esc(t.kind))</td><td><span class=\"s\" style=\"background:\(c.fill)\">\(c.label)</span></td>"
             h += "<td>\(t.duration.map { String(format: "%.2f s", $0) } ?? "")</td><td>\(why.map(esc).joined(separator: "<br>"))</td><td>\(metrics)</td>"
             h += "<td>\(t.log.map { "<a href=\"\(esc($0))\">log</a>" } ?? "")</td></tr>"
@@ -86,13 +86,6 @@ public enum RunReport {
         }
         s += "<text x=\"\(left)\" y=\"\(tasks.count * row + 18)\" class=\"muted\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(tasks.count * row + 18)\">\(String(format: "%.2f", total)) s</text>"
         return s + "</svg>"
-    }
-
-    /// Metric values as people read them: integers without ".0", others to 4 significant digits.
-    static func number(_ d: Double) -> String {
-        guard d.isFinite else { return JSON.format(d) }
-        if d == d.rounded() && abs(d) < 1e15 { return String(Int(d)) }
-        return String(format: "%.4g", d)
     }
 
     // The same escaping as SVGChart.esc in LoomAnalytics: the layers may not import each other.
