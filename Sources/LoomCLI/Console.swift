@@ -25,9 +25,12 @@ public final class Console: @unchecked Sendable {
         FileHandle.standardOutput.write(Data((clear + text + redraw).utf8))
     }
 
+    /// Whether `status` shows anything (a TTY, not --quiet).
+    public var showsStatus: Bool { isTTY && !quiet }
+
     /// Sets (or with "" removes) the live status line; a no-op without a TTY or with --quiet.
     public func status(_ line: String) {
-        guard isTTY && !quiet else { return }
+        guard showsStatus else { return }
         lock.lock(); defer { lock.unlock() }
         let width = 100
         let shown = line.count > width ? String(line.prefix(width - 1)) + "…" : line
@@ -43,10 +46,10 @@ public final class Console: @unchecked Sendable {
     }
 
     /// A progress line: silent with --quiet, timestamped without a TTY.
-    public func progress(_ s: String) {
+    public func progress(_ s: @autoclosure () -> String) {
         guard !quiet else { return }
         lock.lock(); defer { lock.unlock() }
-        let line = isTTY ? s : "\(Self.timestamp()) \(s)"
+        let line = isTTY ? s() : "\(Self.timestamp()) \(s())"
         write(line.hasSuffix("\n") ? line : line + "\n")
     }
 
@@ -56,7 +59,7 @@ public final class Console: @unchecked Sendable {
 
     static func seconds(_ d: Double?) -> String {
         guard let d else { return "-" }
-        return d < 10 ? String(format: "%.2fs", d) : d < 600 ? String(format: "%.1fs", d) : String(format: "%dm%02ds", Int(d) / 60, Int(d) % 60)
+        return d < 10 ? NumberText.fixed(d, 2) + "s" : d < 600 ? NumberText.fixed(d, 1) + "s" : String(format: "%dm%02ds", Int(d) / 60, Int(d) % 60)
     }
 
     /// The last `n` lines of a file (to show under a failed task).

@@ -83,7 +83,7 @@ struct Show: ParsableCommand {
         do { r = try query.store.load(try query.resolve(reference, in: query.all()).id) } catch let e as RunQuery.Problem {
             throw CLIExit(.usage, e.description)
         }
-        if json { console.out(r.json.encoded(pretty: true)); return }
+        if json { console.out(String(decoding: r.encoded(pretty: true), as: UTF8.self)); return }
         console.out("run \(r.id)\(r.name.map { " (\($0))" } ?? "")  \(r.status.rawValue)  \(Console.seconds(r.duration))  -j \(r.jobs)")
         console.out("dag \(r.dagPath)  \(r.dagDigest.short)")
         if !r.params.isEmpty {

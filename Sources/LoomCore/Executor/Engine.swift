@@ -39,6 +39,19 @@ public final class Engine: @unchecked Sendable {
 
     let statCache: StatCache
     let state: BuildState
+    /// Digest of the build state's bytes as read (part of the `NoopMemo` fingerprint).
+    let stateDigest: Digest
+    /// Each node's record in the build state (by index).
+    let prior: [BuildState.Record?]
+    let memoPath: String
+    /// The last successful run's memo, when it holds for this run (see `NoopMemo`).
+    private var memo: NoopMemo?
+    /// No artifact was added to or removed from the store since the memo's run checked them all.
+    private var membershipUnchanged = false
+    /// Whether the last `run` or `status` could use the last successful run's memo (for tests).
+    public var usedMemo: Bool { memo != nil }
+    /// ... and trusted the store's membership stamp instead of checking each artifact.
+    public var trustedMembership: Bool { memo != nil && membershipUnchanged }
     /// Key entries are recorded once their artifacts are on disk, in the background.
     let keys: GroupCommit
     let statePath: String
@@ -61,7 +74,11 @@ public final class Engine: @unchecked Sendable {
         keys = GroupCommit(store: self.store)
         statCache = StatCache(path: project.storeRoot + "/statcache")
         statePath = BuildState.path(storeRoot: project.storeRoot, dag: graph.dagName)
-        state = BuildState.load(statePath)
+        let stateBytes = (try? FileSystem.readBytes(statePath)) ?? []
+        state = BuildState.parse(stateBytes)
+        stateDigest = Digest(of: stateBytes)
+        prior = graph.nodes.map { [state] in state.tasks[$0.id.name] }
+        memoPath = NoopMemo.path(storeRoot: project.storeRoot, dag: graph.dagName)
         digests = Array(repeating: nil, count: graph.nodes.count)
         reports = Array(repeating: nil, count: graph.nodes.count)
     }
@@ -130,6 +147,26 @@ public final class Engine: @unchecked Sendable {
         return (Staleness(reasons), key, cached)
     }
 
+    /// The memo of the last successful run, if its fingerprint is this run's.
+    func applicableMemo(targets: [String], files: [String: Digest]) -> NoopMemo? {
+        guard let g = graph.cacheKey, let m = NoopMemo.load(memoPath),
+              m.fingerprint == NoopMemo.fingerprint(graph: g, targets: targets, files: files, state: stateDigest) else { return nil }
+        membershipUnchanged = m.membership != nil && m.membership == store.membership()?.stamp
+        return m
+    }
+
+    /// Task `i`'s key, artifact and metrics from the build state, when the memo proves them
+    /// current: not forced, every needed task ended with the artifact the state names (`upstream`:
+    /// what each of its needs ended with in this run, in order), and the artifact is in the store.
+    func memoHit(_ i: Int, upstream: [Digest?], forced: Bool) -> (record: BuildState.Record, metrics: [String: Double])? {
+        guard let memo, !forced, let metrics = memo.metrics[i], let p = prior[i] else { return nil }
+        for (j, d) in zip(graph.nodes[i].needs, upstream) {
+            guard let d, d == prior[j]?.artifact else { return nil }
+        }
+        guard membershipUnchanged || store.contains(p.artifact) else { return nil }
+        return (p, metrics)
+    }
+
     func included(targets: [String]) -> [Int] {
         targets.isEmpty ? Array(graph.nodes.indices) : graph.closure(of: targets.compactMap(graph.index(of:)))
     }
@@ -139,6 +176,7 @@ public final class Engine: @unchecked Sendable {
     public func status(targets: [String] = [], forced: [String] = []) throws -> [TaskReport] {
         let inc = included(targets: targets)
         let files = try hashDeclaredFiles(inc)
+        memo = applicableMemo(targets: targets, files: files)
         var known: [Digest?] = Array(repeating: nil, count: graph.nodes.count)
         var reports = [TaskReport?](repeating: nil, count: graph.nodes.count)
         // Tasks of one level (longest chain of needs below them) depend only on lower levels, so
@@ -158,7 +196,7 @@ public final class Engine: @unchecked Sendable {
                 let base = out.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: chunks) { c in
                     for i in tasks[(c * chunk)..<min(tasks.count, (c + 1) * chunk)] {
-                        base[i] = self.statusReport(graph.nodes[i], known: done, files: files, forced: forced.contains(graph.nodes[i].id.name))
+                        base[i] = self.statusReport(i, known: done, files: files, forced: forced.contains(graph.nodes[i].id.name))
                     }
                 }
             }
@@ -168,7 +206,14 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// One task's line of `status`, given the artifacts of the needed tasks known to be up to date.
-    private func statusReport(_ n: TaskNode, known: [Digest?], files: [String: Digest], forced: Bool) -> TaskReport {
+    private func statusReport(_ i: Int, known: [Digest?], files: [String: Digest], forced: Bool) -> TaskReport {
+        let n = graph.nodes[i]
+        if let hit = memoHit(i, upstream: n.needs.map { known[$0] }, forced: forced) {
+            var r = TaskReport(name: n.id.name, kind: n.kind, status: .upToDate)
+            r.key = hit.record.key
+            r.artifact = hit.record.artifact
+            return r
+        }
         var inputs: [String: Digest] = [:]
         var unknown: [String] = []
         for j in n.needs {
@@ -197,6 +242,7 @@ public final class Engine: @unchecked Sendable {
 
         let inc = included(targets: options.targets)
         let files = try hashDeclaredFiles(inc)
+        memo = applicableMemo(targets: options.targets, files: files)
         var record = RunRecord(id: RunID.new(at: Date()), dagPath: graph.dagPath, dagName: graph.dagName, dagDigest: graph.dagDigest,
                                params: graph.params, jobs: options.jobs, startedAt: Date(), status: .running, tasks: [])
         record.name = options.name
@@ -226,6 +272,8 @@ public final class Engine: @unchecked Sendable {
 
         // Record: every included task in topological order.
         var newState = state
+        var stateChanged = false
+        record.tasks.reserveCapacity(inc.count)
         // A task whose artifact is the one recorded last time already has its latest link (unless
         // the links were deleted as a whole): skipping the readlink keeps no-op runs cheap.
         let local = store as? LocalStore
@@ -238,17 +286,40 @@ public final class Engine: @unchecked Sendable {
                 r.reasons = interrupted ? ["run interrupted"] : ["not started: a needed task failed or the run stopped"]
             }
             if r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
-                if !linksExist || state.tasks[n.id.name]?.artifact != art {
+                if !linksExist || prior[i]?.artifact != art {
                     local?.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
                 }
-                newState.tasks[n.id.name] = BuildState.Record(key: key, artifact: art)
+                let built = BuildState.Record(key: key, artifact: art)
+                if prior[i] != built {
+                    newState.tasks[n.id.name] = built
+                    stateChanged = true
+                }
             }
             record.tasks.append(r)
         }
-        if newState != state { try newState.save(statePath) }
+        var savedState = stateDigest
+        if stateChanged {
+            let bytes = newState.encoded()
+            try FileSystem.writeAtomically(statePath, bytes)
+            savedState = Digest(of: bytes)
+        }
         try? statCache.save()
         record.duration = seconds(since: t0)
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
+        // After the state it describes: a crash in between leaves a memo whose fingerprint no
+        // longer matches. Only a run in which every included task ended with the key and artifact
+        // now in the state proves anything.
+        if let g = graph.cacheKey, record.status == .succeeded,
+           record.tasks.allSatisfy({ r in
+               guard r.status == .cached || r.status == .ran, let key = r.key, let art = r.artifact else { return false }
+               return newState.tasks[r.name] == BuildState.Record(key: key, artifact: art)
+           }) {
+            var metrics: [Int: [String: Double]] = [:]
+            for (i, r) in zip(inc, record.tasks) { metrics[i] = r.metrics }
+            let proved = NoopMemo(fingerprint: NoopMemo.fingerprint(graph: g, targets: options.targets, files: files, state: savedState),
+                                  membership: NoopMemo.trusted(store.membership(), now: Date().timeIntervalSince1970), metrics: metrics)
+            if proved != memo { try? proved.save(memoPath) }
+        }
         try runs.save(record)
         try writeReport(record)
         return record
@@ -256,8 +327,11 @@ public final class Engine: @unchecked Sendable {
 
     /// Writes `report.html` beside the run record (again after gates change the record).
     public func writeReport(_ record: RunRecord) throws {
+        // Edges are drawn only for DAGs small enough to draw.
         var needs: [String: [String]] = [:]
-        for n in graph.nodes { needs[n.id.name] = n.needs.map { graph.nodes[$0].id.name } }
+        if record.tasks.count <= RunReport.maxDrawnTasks {
+            for n in graph.nodes { needs[n.id.name] = n.needs.map { graph.nodes[$0].id.name } }
+        }
         try FileSystem.writeAtomically(project.runs.directory(record.id) + "/report.html", RunReport.html(record, needs: needs))
     }
 
@@ -269,10 +343,21 @@ public final class Engine: @unchecked Sendable {
         var inputs: [String: Digest] = [:]
         lock.lock()
         for j in n.needs { inputs[graph.nodes[j].id.name] = digests[j] }
+        let upstream = n.needs.map { digests[$0] }
         let stop = interrupted
         lock.unlock()
+        let forced = options.forced.contains(n.id.name)
+        if let hit = memoHit(i, upstream: upstream, forced: forced) {
+            var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached)
+            r.key = hit.record.key
+            r.artifact = hit.record.artifact
+            r.metrics = hit.metrics
+            r.start = seconds(since: t0)
+            finish(i, r, ok: true, digest: hit.record.artifact, done: done)
+            return
+        }
         let m = manifest(n, inputs: inputs, files: files)
-        let (staleness, key, cached) = explain(n, m, unknown: [], forced: options.forced.contains(n.id.name))
+        let (staleness, key, cached) = explain(n, m, unknown: [], forced: forced)
         var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached, reasons: staleness.reasons.map(\.description))
         r.key = key
         r.manifest = m

@@ -34,7 +34,8 @@ public struct Project: Sendable {
         }
         let spec = try SpecParser.parse(text, path: shown)
         var builder = GraphBuilder(registry: registry, projectRoot: root)
-        let graph = try builder.build(spec, digest: digest, overrides: overrides)
+        var graph = try builder.build(spec, digest: digest, overrides: overrides)
+        graph.cacheKey = key
         // Cache it for the next load (the first run of a project creates the store here).
         if (try? FileSystem.makeDirectories(storeRoot)) != nil { cache.save(graph, key: key) }
         return graph

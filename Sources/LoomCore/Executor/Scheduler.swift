@@ -44,23 +44,51 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
+    /// One call of `start`: whether it has returned, and a result reported before it did.
+    private final class Call: @unchecked Sendable {
+        let lock = NSLock()
+        var returned = false
+        var result: Bool?
+    }
+
     private func pump() {
         while !stopping && running < jobs, let i = plan.takeReady() {
             running += 1
             peakRunning = max(peakRunning, running)
-            start?(i) { ok in self.queue.async { self.complete(i, ok) } }
+            let call = Call()
+            start?(i) { ok in
+                call.lock.lock()
+                if !call.returned {
+                    call.result = ok
+                    call.lock.unlock()
+                    return
+                }
+                call.lock.unlock()
+                self.queue.async { self.complete(i, ok) }
+            }
+            call.lock.lock()
+            call.returned = true
+            let result = call.result
+            call.lock.unlock()
+            // Finished before `start` returned (a cache hit): handled here rather than with one
+            // queue hop per task, which a no-op run of a thousand tasks would notice.
+            if let result { record(i, result) }
         }
         checkFinished()
     }
 
     private func complete(_ i: Int, _ ok: Bool) {
+        record(i, ok)
+        pump()
+    }
+
+    private func record(_ i: Int, _ ok: Bool) {
         running -= 1
         plan.finish(i, succeeded: ok)
         if !ok && !keepGoing && !stopping {
             stopping = true
             plan.skipUnstarted()
         }
-        pump()
     }
 
     private var signalled = false

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Validated graphs, cached by everything they are made from, so that a no-op run of a large DAG
-/// does not parse its YAML again (`artifacts/graphs/<key>.json`).
+/// does not parse its YAML again (`artifacts/graphs/<key>.bin`).
 ///
 /// Key: SHA-256 over (format version, DAG text digest, project root, `-P` overrides in order, and
 /// every built-in kind's name, version and param names). A hit is used only if every declared file
 /// still exists; otherwise the DAG is rebuilt from its text, which reports the problem.
-/// Format, version 1: `{"format": "loom-graph 1", "dagPath", "dagName", "dagDigest", "params",
-/// "overridden", "nodes": [...]}` with each node's fields as in `TaskNode`.
+/// Format "loom-graph 2": `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
+/// binary because decoding a thousand-task graph from JSON took most of a no-op run's budget).
 public struct GraphCache {
-    public static let format = "loom-graph 1"
+    public static let format = "loom-graph 2"
     let directory: String
 
     public init(storeRoot: String) { directory = storeRoot + "/graphs" }
@@ -32,58 +32,109 @@ public struct GraphCache {
     }
 
     public func load(_ key: Digest, root: String) -> TaskGraph? {
-        guard let bytes = try? FileSystem.readBytes("\(directory)/\(key.hex).json"), let j = try? JSON.parse(bytes),
-              let g = Self.decode(j) else { return nil }
+        guard let bytes = try? FileSystem.readBytes("\(directory)/\(key.hex).bin"), var g = Self.decode(bytes) else { return nil }
         for n in g.nodes { for f in n.files where !FileSystem.exists(f == "." ? root : root + "/" + f) { return nil } }
+        g.cacheKey = key
         return g
     }
 
     public func save(_ g: TaskGraph, key: Digest) {
         guard (try? FileSystem.makeDirectories(directory)) != nil else { return }
-        try? FileSystem.writeAtomically("\(directory)/\(key.hex).json", Self.encode(g).encoded())
+        try? FileSystem.writeAtomically("\(directory)/\(key.hex).bin", Self.encode(g))
     }
 
-    static func encode(_ g: TaskGraph) -> JSON {
-        .object([
-            "format": .string(format), "dagPath": .string(g.dagPath), "dagName": .string(g.dagName), "dagDigest": .string(g.dagDigest.hex),
-            "params": .object(g.params.mapValues(\.json)), "overridden": .array(g.overridden.map { .string($0) }),
-            "nodes": .array(g.nodes.map { n in
-                var o: [String: JSON] = [
-                    "id": .string(n.id.name), "kind": .string(n.kind), "kindVersion": .int(n.kindVersion),
-                    "params": .object(n.params.mapValues(\.json)), "needs": .array(n.needs.map { .int($0) }),
-                    "env": .object(n.env.mapValues { .string($0) }), "files": .array(n.files.map { .string($0) }),
-                    "outputs": .array(n.outputs.map { .string($0) }), "retries": .int(n.retries),
-                    "location": .array([.string(n.location.file), .int(n.location.line), .int(n.location.column)]),
-                ]
-                if let c = n.command { o["command"] = .string(c) }
-                if let c = n.renderedCommand { o["renderedCommand"] = .string(c) }
-                if let t = n.timeout { o["timeout"] = .number(t) }
-                return .object(o)
-            }),
-        ])
-    }
-
-    static func decode(_ j: JSON) -> TaskGraph? {
-        guard j["format"]?.string == format, let path = j["dagPath"]?.string, let name = j["dagName"]?.string,
-              let digest = j["dagDigest"]?.string.flatMap(Digest.init(hex:)), let nodesJSON = j["nodes"]?.array else { return nil }
-        var nodes: [TaskNode] = []
-        for (i, n) in nodesJSON.enumerated() {
-            guard let id = n["id"]?.string, let kind = n["kind"]?.string, let kv = n["kindVersion"]?.int,
-                  let loc = n["location"]?.array, loc.count == 3, let file = loc[0].string, let line = loc[1].int, let col = loc[2].int
-            else { return nil }
-            let needs = (n["needs"]?.array ?? []).compactMap(\.int)
-            guard needs.allSatisfy({ $0 >= 0 && $0 < i }) else { return nil }
-            nodes.append(TaskNode(
-                id: TaskID(id), index: i, kind: kind, kindVersion: kv,
-                params: (n["params"]?.object ?? [:]).mapValues(ParamValue.init(json:)), needs: needs,
-                command: n["command"]?.string, renderedCommand: n["renderedCommand"]?.string,
-                env: (n["env"]?.object ?? [:]).compactMapValues(\.string), files: (n["files"]?.array ?? []).compactMap(\.string),
-                outputs: (n["outputs"]?.array ?? []).compactMap(\.string), timeout: n["timeout"]?.double,
-                retries: n["retries"]?.int ?? 0, location: SourceLocation(file: file, line: line, column: col)))
+    static func encode(_ g: TaskGraph) -> [UInt8] {
+        var w = BinaryWriter(format: format)
+        w.string(g.dagPath)
+        w.string(g.dagName)
+        w.digest(g.dagDigest)
+        writeParams(&w, g.params)
+        w.strings(g.overridden)
+        w.int(g.nodes.count)
+        for n in g.nodes {
+            w.string(n.id.name)
+            w.string(n.kind)
+            w.int(n.kindVersion)
+            writeParams(&w, n.params)
+            w.int(n.needs.count)
+            for d in n.needs { w.int(d) }
+            w.optional(n.command) { $0.string($1) }
+            w.optional(n.renderedCommand) { $0.string($1) }
+            w.stringMap(n.env)
+            w.strings(n.files)
+            w.strings(n.outputs)
+            w.optional(n.timeout) { $0.double($1) }
+            w.int(n.retries)
+            w.string(n.location.file)
+            w.int(n.location.line)
+            w.int(n.location.column)
         }
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) -> TaskGraph? {
+        guard var r = BinaryReader(bytes, format: format), let path = r.string(), let name = r.string(), let digest = r.digest(),
+              let params = readParams(&r), let overridden = r.strings(), let count = r.count() else { return nil }
+        var nodes: [TaskNode] = []
+        nodes.reserveCapacity(count)
+        for i in 0..<count {
+            guard let id = r.string(), let kind = r.string(), let kv = r.int(), let p = readParams(&r), let nNeeds = r.count() else { return nil }
+            var needs: [Int] = []
+            for _ in 0..<nNeeds {
+                guard let d = r.int(), d >= 0, d < i else { return nil }
+                needs.append(d)
+            }
+            guard let command = r.optional({ $0.string() }), let rendered = r.optional({ $0.string() }), let env = r.stringMap(),
+                  let files = r.strings(), let outputs = r.strings(), let timeout = r.optional({ $0.double() }), let retries = r.int(),
+                  let file = r.string(), let line = r.int(), let col = r.int() else { return nil }
+            nodes.append(TaskNode(id: TaskID(id), index: i, kind: kind, kindVersion: kv, params: p, needs: needs,
+                                  command: command, renderedCommand: rendered, env: env, files: files, outputs: outputs,
+                                  timeout: timeout, retries: retries, location: SourceLocation(file: file, line: line, column: col)))
+        }
+        guard r.atEnd else { return nil }
         var dependents = [[Int]](repeating: [], count: nodes.count)
         for n in nodes { for d in n.needs { dependents[d].append(n.index) } }
-        return TaskGraph(dagPath: path, dagName: name, dagDigest: digest, params: (j["params"]?.object ?? [:]).mapValues(ParamValue.init(json:)),
-                         overridden: (j["overridden"]?.array ?? []).compactMap(\.string), nodes: nodes, dependents: dependents)
+        return TaskGraph(dagPath: path, dagName: name, dagDigest: digest, params: params, overridden: overridden, nodes: nodes, dependents: dependents)
+    }
+
+    private static func writeParams(_ w: inout BinaryWriter, _ m: [String: ParamValue]) {
+        w.int(m.count)
+        for k in m.keys.sorted(by: JSON.byteOrder) { w.string(k); writeValue(&w, m[k]!) }
+    }
+
+    private static func writeValue(_ w: inout BinaryWriter, _ v: ParamValue) {
+        switch v {
+        case .null: w.byte(0)
+        case .bool(let b): w.byte(1); w.bool(b)
+        case .int(let i): w.byte(2); w.int(i)
+        case .float(let d): w.byte(3); w.double(d)
+        case .string(let s): w.byte(4); w.string(s)
+        case .list(let a): w.byte(5); w.int(a.count); for x in a { writeValue(&w, x) }
+        case .map(let m): w.byte(6); writeParams(&w, m)
+        }
+    }
+
+    private static func readParams(_ r: inout BinaryReader) -> [String: ParamValue]? {
+        guard let n = r.count() else { return nil }
+        var m: [String: ParamValue] = [:]
+        for _ in 0..<n { guard let k = r.string(), let v = readValue(&r) else { return nil }; m[k] = v }
+        return m
+    }
+
+    private static func readValue(_ r: inout BinaryReader) -> ParamValue? {
+        switch r.byte() {
+        case 0: return .null
+        case 1: return r.bool().map(ParamValue.bool)
+        case 2: return r.int().map(ParamValue.int)
+        case 3: return r.double().map(ParamValue.float)
+        case 4: return r.string().map(ParamValue.string)
+        case 5:
+            guard let n = r.count() else { return nil }
+            var a: [ParamValue] = []
+            for _ in 0..<n { guard let v = readValue(&r) else { return nil }; a.append(v) }
+            return .list(a)
+        case 6: return readParams(&r).map(ParamValue.map)
+        default: return nil
+        }
     }
 }

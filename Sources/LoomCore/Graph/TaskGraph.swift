@@ -42,6 +42,9 @@ public struct TaskGraph: Sendable {
     public var overridden: [String]
     public var nodes: [TaskNode]
     public var dependents: [[Int]]
+    /// The `GraphCache` key this graph was made from (DAG text, root, overrides, kinds), when it
+    /// was loaded from a DAG file: the graph's identity for `NoopMemo`.
+    public var cacheKey: Digest? = nil
 
     public func index(of name: String) -> Int? { nodes.firstIndex { $0.id.name == name } }
 

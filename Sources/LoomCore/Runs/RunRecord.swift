@@ -34,19 +34,24 @@ public struct TaskReport: Sendable {
         self.reasons = reasons
     }
 
-    public var json: JSON {
-        var o: [String: JSON] = ["name": .string(name), "kind": .string(kind), "status": .string(status.rawValue),
-                                 "reasons": .array(reasons.map { .string($0) }), "attempts": .int(attempts),
-                                 "metrics": .object(metrics.mapValues { .number($0) })]
-        if let key { o["key"] = .string(key.hex) }
-        if let artifact { o["artifact"] = .string(artifact.hex) }
-        if let start { o["start"] = .number((start * 1000).rounded() / 1000) }
-        if let duration { o["duration"] = .number((duration * 1000).rounded() / 1000) }
-        if let log { o["log"] = .string(log) }
-        if let outcome { o["outcome"] = .string(outcome) }
-        if let error { o["error"] = .string(error) }
-        if let manifest { o["manifest"] = manifest.json }
-        return .object(o)
+    /// Writes the report as one object of the record (keys in byte order, as `JSON` sorts them).
+    func write(_ w: inout JSONWriter) {
+        w.openObject()
+        if let artifact { w.field("artifact", digest: artifact) }
+        w.field("attempts", attempts)
+        if let duration { w.field("duration", number: (duration * 1000).rounded() / 1000) }
+        if let error { w.field("error", error) }
+        if let key { w.field("key", digest: key.digest) }
+        w.field("kind", kind)
+        if let log { w.field("log", log) }
+        if let manifest { w.key("manifest"); w.value(manifest.json) }
+        w.field("metrics", numbers: metrics)
+        w.field("name", name)
+        if let outcome { w.field("outcome", outcome) }
+        w.field("reasons", strings: reasons)
+        if let start { w.field("start", number: (start * 1000).rounded() / 1000) }
+        w.field("status", status.rawValue)
+        w.closeObject()
     }
 
     public init?(json j: JSON) {
@@ -115,21 +120,40 @@ public struct RunRecord: Sendable {
         host = ProcessInfo.processInfo.hostName
     }
 
-    public var json: JSON {
-        var o: [String: JSON] = [
-            "format": .string("loom-run 1"), "id": .string(id.value), "tags": .array(tags.map { .string($0) }),
-            "dag": .string(dagPath), "dagName": .string(dagName), "dagDigest": .string(dagDigest.hex),
-            "params": .object(params.mapValues { .string($0.canonical) }), "paramValues": .object(params.mapValues(\.json)),
-            "overrides": .array(overrides.map { .string($0) }), "targets": .array(targets.map { .string($0) }),
-            "forced": .array(forced.map { .string($0) }), "jobs": .int(jobs),
-            "startedAt": .string(RunID.iso(startedAt)), "status": .string(status.rawValue),
-            "pid": .int(Int(pid)), "host": .string(host), "tasks": .array(tasks.map(\.json)),
-        ]
-        if let name { o["name"] = .string(name) }
-        if let sweep { o["sweep"] = .string(sweep) }
-        if !gateFailures.isEmpty { o["gateFailures"] = .array(gateFailures.map { .string($0) }) }
-        if let duration { o["duration"] = .number((duration * 1000).rounded() / 1000) }
-        return .object(o)
+    /// The record's stable JSON (the bytes `JSON.encodedBytes` gives for the same value: keys in
+    /// byte order), written directly because a record of a thousand tasks is written on every run.
+    public func encoded(pretty: Bool, newline: Bool = false) -> [UInt8] {
+        var w = JSONWriter(pretty: pretty, capacity: 1024 + 400 * tasks.count)
+        w.openObject()
+        w.field("dag", dagPath)
+        w.field("dagDigest", dagDigest.hex)
+        w.field("dagName", dagName)
+        if let duration { w.field("duration", number: (duration * 1000).rounded() / 1000) }
+        w.field("forced", strings: forced)
+        w.field("format", "loom-run 1")
+        if !gateFailures.isEmpty { w.field("gateFailures", strings: gateFailures) }
+        w.field("host", host)
+        w.field("id", id.value)
+        w.field("jobs", jobs)
+        if let name { w.field("name", name) }
+        w.field("overrides", strings: overrides)
+        w.key("paramValues")
+        w.value(.object(params.mapValues(\.json)))
+        w.key("params")
+        w.value(.object(params.mapValues { .string($0.canonical) }))
+        w.field("pid", Int(pid))
+        w.field("startedAt", RunID.iso(startedAt))
+        w.field("status", status.rawValue)
+        if let sweep { w.field("sweep", sweep) }
+        w.field("tags", strings: tags)
+        w.field("targets", strings: targets)
+        w.key("tasks")
+        w.openArray()
+        for t in tasks { w.element(); t.write(&w) }
+        w.closeArray()
+        w.closeObject()
+        if newline { w.raw(0x0A) }
+        return w.bytes
     }
 
     public init?(json j: JSON) {

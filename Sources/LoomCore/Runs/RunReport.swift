@@ -4,11 +4,6 @@ import Foundation
 /// network) with the DAG coloured by status, a timeline of task starts and ends (which shows the
 /// parallelism), durations, cache hits, reasons, metrics and links to the logs.
 public enum RunReport {
-    static let colours: [TaskStatus: (fill: String, label: String)] = [
-        .ran: ("#4caf50", "ran"), .cached: ("#90a4ae", "cached"), .failed: ("#e53935", "failed"),
-        .skipped: ("#ffb74d", "skipped"), .upToDate: ("#90a4ae", "up to date"), .stale: ("#ffb74d", "stale"),
-    ]
-
     public static let maxDrawnTasks = 300
 
     /// - Parameter needs: each task's needed tasks (from the graph), to draw the edges.
@@ -22,7 +17,7 @@ public enum RunReport {
         .s{display:inline-block;padding:0 6px;border-radius:3px;color:#fff}.muted{color:#777}code{font-size:12px}
         </style></head><body>
         <h1>loom run \(esc(r.id.value))\(r.name.map { " — " + esc($0) } ?? "")</h1>
-        <p><b>\(esc(r.status.rawValue))</b> · \(esc(r.dagPath)) · started \(esc(RunID.iso(r.startedAt))) · \(String(format: "%.2f", r.duration ?? 0)) s · -j \(r.jobs) ·
+        <p><b>\(esc(r.status.rawValue))</b> · \(esc(r.dagPath)) · started \(esc(RunID.iso(r.startedAt))) · \(NumberText.fixed(r.duration ?? 0, 2)) s · -j \(r.jobs) ·
         \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, \(r.count(.skipped)) skipped</p>
         """
         if !r.params.isEmpty {
@@ -35,15 +30,54 @@ public enum RunReport {
         h += "<h2>DAG</h2>" + (drawable ? dagSVG(r, needs: needs) : skipped)
         h += "<h2>Timeline</h2>" + (drawable ? timelineSVG(r) : skipped)
         h += "<h2>Tasks</h2><table><tr><th>task</th><th>kind</th><th>status</th><th>duration</th><th>why</th><th>metrics</th><th>log</th></tr>"
-        for t in r.tasks {
-            let c = colours[t.status]!
-            let why = (t.status == .cached ? ["cache hit"] : t.reasons) + [t.error ?? t.outcome].compactMap { $0 }
-            let metrics = t.metrics.keys.sorted().map { "\(esc($0)) = \(NumberText.metric(t.metrics[$0]!))" }.joined(separator: "<br>")
-            h += "<tr><td>\(esc(t.name))</td><td>\(esc(t.kind))</td><td><span class=\"s\" style=\"background:\(c.fill)\">\(c.label)</span></td>"
-            h += "<td>\(t.duration.map { String(format: "%.2f s", $0) } ?? "")</td><td>\(why.map(esc).joined(separator: "<br>"))</td><td>\(metrics)</td>"
-            h += "<td>\(t.log.map { "<a href=\"\(esc($0))\">log</a>" } ?? "")</td></tr>"
+        // One row per task, written as bytes: a record of a thousand tasks is reported on every run.
+        var rows: [UInt8] = []
+        rows.reserveCapacity(160 * r.tasks.count)
+        func put(_ s: String) { var s = s; s.withUTF8 { rows.append(contentsOf: $0) } }
+        func putEsc(_ s: String) { put(esc(s)) }
+        // Past the same size, cache hits without metrics (a no-op run's thousand identical rows)
+        // are listed by name under the table instead.
+        let rowless = drawable ? [] : r.tasks.filter { $0.status == .cached && $0.metrics.isEmpty }.map(\.name)
+        for t in r.tasks where drawable || !(t.status == .cached && t.metrics.isEmpty) {
+            let c = colour(t.status)
+            put("<tr><td>"); putEsc(t.name); put("</td><td>"); putEsc(t.kind)
+            put("</td><td><span class=\"s\" style=\"background:"); put(c.fill); put("\">"); put(c.label); put("</span></td><td>")
+            if let d = t.duration { put(NumberText.fixed(d, 2) + " s") }
+            put("</td><td>")
+            var first = true
+            for why in (t.status == .cached ? ["cache hit"] : t.reasons) + [t.error ?? t.outcome].compactMap({ $0 }) {
+                if !first { put("<br>") }
+                first = false
+                putEsc(why)
+            }
+            put("</td><td>")
+            for (k, name) in t.metrics.keys.sorted().enumerated() {
+                if k > 0 { put("<br>") }
+                putEsc(name); put(" = "); put(NumberText.metric(t.metrics[name]!))
+            }
+            put("</td><td>")
+            if let log = t.log { put("<a href=\""); putEsc(log); put("\">log</a>") }
+            put("</td></tr>")
         }
-        return h + "</table></body></html>\n"
+        put("</table>")
+        if !rowless.isEmpty {
+            put("<p class=\"muted\">\(rowless.count) more tasks were cache hits without metrics: ")
+            for (k, name) in rowless.enumerated() { if k > 0 { put(", ") }; putEsc(name) }
+            put("</p>")
+        }
+        put("</body></html>\n")
+        return h + String(decoding: rows, as: UTF8.self)
+    }
+
+    static func colour(_ s: TaskStatus) -> (fill: String, label: String) {
+        switch s {
+        case .ran: return ("#4caf50", "ran")
+        case .cached: return ("#90a4ae", "cached")
+        case .failed: return ("#e53935", "failed")
+        case .skipped: return ("#ffb74d", "skipped")
+        case .upToDate: return ("#90a4ae", "up to date")
+        case .stale: return ("#ffb74d", "stale")
+        }
     }
 
     /// Layered drawing: a task's column is the length of the longest path of needs leading to it.
@@ -65,7 +99,7 @@ public enum RunReport {
             }
         }
         for t in r.tasks {
-            let p = pos[t.name]!, c = colours[t.status]!
+            let p = pos[t.name]!, c = colour(t.status)
             s += "<g><title>\(esc(t.name)): \(c.label)</title><rect x=\"\(p.0 * (w + gx))\" y=\"\(p.1 * (hgt + gy))\" width=\"\(w)\" height=\"\(hgt)\" rx=\"5\" fill=\"\(c.fill)\"/>"
             let label = t.name.count <= 19 ? t.name : String(t.name.prefix(18)) + "…"
             s += "<text x=\"\(p.0 * (w + gx) + 7)\" y=\"\(p.1 * (hgt + gy) + 19)\" fill=\"#fff\">\(esc(label))</text></g>"
@@ -82,7 +116,7 @@ public enum RunReport {
         for (i, t) in tasks.enumerated() {
             let x = left + Int(Double(width) * (t.start ?? 0) / total), bw = max(2, Int(Double(width) * (t.duration ?? 0) / total))
             s += "<text x=\"0\" y=\"\(i * row + 14)\">\(esc(t.name.count <= 30 ? t.name : String(t.name.prefix(29)) + "…"))</text>"
-            s += "<rect x=\"\(x)\" y=\"\(i * row + 3)\" width=\"\(bw)\" height=\"\(row - 6)\" fill=\"\(colours[t.status]!.fill)\"><title>\(esc(t.name)) \(String(format: "%.3f", t.start ?? 0))+\(String(format: "%.3f", t.duration ?? 0)) s</title></rect>"
+            s += "<rect x=\"\(x)\" y=\"\(i * row + 3)\" width=\"\(bw)\" height=\"\(row - 6)\" fill=\"\(colour(t.status).fill)\"><title>\(esc(t.name)) \(String(format: "%.3f", t.start ?? 0))+\(String(format: "%.3f", t.duration ?? 0)) s</title></rect>"
         }
         s += "<text x=\"\(left)\" y=\"\(tasks.count * row + 18)\" class=\"muted\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(tasks.count * row + 18)\">\(String(format: "%.2f", total)) s</text>"
         return s + "</svg>"
@@ -90,6 +124,10 @@ public enum RunReport {
 
     // The same escaping as SVGChart.esc in LoomAnalytics: the layers may not import each other.
     static func esc(_ s: String) -> String {
+        // Most names need no escaping: return them as they are (a report row has several).
+        if !s.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") }) {
+            return s
+        }
         var o = ""
         for c in s {
             switch c {

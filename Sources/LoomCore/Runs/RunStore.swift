@@ -21,7 +21,7 @@ public struct RunStore: Sendable {
     }
 
     public func save(_ r: RunRecord) throws {
-        try FileSystem.writeAtomically(directory(r.id) + "/run.json", r.json.encodedBytes(pretty: true) + [0x0A])
+        try FileSystem.writeAtomically(directory(r.id) + "/run.json", r.encoded(pretty: true, newline: true))
         if r.status != .running { try appendIndex(r) }
     }
 

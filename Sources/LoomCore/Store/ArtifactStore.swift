@@ -10,11 +10,22 @@ public protocol ArtifactStore: AnyObject, Sendable {
     func discard(staging: String)
     /// Whether the artifact is present.
     func contains(_ digest: Digest) -> Bool
+    /// A stamp that changes whenever an artifact is added or removed, and the wall-clock time
+    /// (seconds since 1970) of that last change; nil if the store cannot tell. A change within
+    /// the same clock tick as the last one may not show, so callers trust an unchanged stamp only
+    /// if it was taken well after its change time (see `NoopMemo`).
+    func membership() -> StoreMembership?
     /// A local directory holding the artifact's files (read-only by convention).
     func location(of digest: Digest) -> String
     /// Makes every artifact committed so far durable: after it returns, a power loss cannot take
     /// their files back. Key entries are recorded only after this (see `GroupCommit`).
     func sync() throws
+}
+
+public struct StoreMembership: Equatable, Sendable {
+    public var stamp: String
+    public var changedAt: Double
+    public init(stamp: String, changedAt: Double) { self.stamp = stamp; self.changedAt = changedAt }
 }
 
 /// Key -> result, kept apart from the content store (llbuild's action cache vs CAS).

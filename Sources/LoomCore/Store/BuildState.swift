@@ -18,31 +18,43 @@ public struct BuildState: Equatable, Sendable {
     public static func path(storeRoot: String, dag: String) -> String { "\(storeRoot)/state/\(dag).tsv" }
 
     public static func load(_ path: String) -> BuildState {
+        parse((try? FileSystem.readBytes(path)) ?? [])
+    }
+
+    /// The state in a file's bytes (empty if they are not a build state).
+    public static func parse(_ bytes: [UInt8]) -> BuildState {
         var s = BuildState()
-        guard let bytes = try? FileSystem.readBytes(path) else { return s }
         let header = Array("loom-state 1\n".utf8)
         guard bytes.starts(with: header) else { return s }
         var start = header.count
-        s.tasks.reserveCapacity(bytes.count / 140)
+        s.tasks.reserveCapacity(bytes.count / 132)   // the shortest line is 132 bytes
         // Each line: task TAB 64 hex TAB 64 hex. A line that does not parse is skipped (its task
         // then looks never built, which only costs a rebuild).
-        while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
-            if let tab = bytes[start..<end].firstIndex(of: 0x09), end - tab == 130, bytes[tab + 65] == 0x09,
-               let k = Digest(hexUTF8: bytes[(tab + 1)..<(tab + 65)]), let d = Digest(hexUTF8: bytes[(tab + 66)..<end]) {
-                s.tasks[String(decoding: bytes[start..<tab], as: UTF8.self)] = Record(key: CacheKey(k), artifact: d)
+        bytes.withUnsafeBufferPointer { b in
+            while start < b.count {
+                var end = start
+                while end < b.count && b[end] != 0x0A { end += 1 }
+                if let tab = b[start..<end].firstIndex(of: 0x09), end - tab == 130, b[tab + 65] == 0x09,
+                   let k = Digest(hexUTF8: UnsafeBufferPointer(rebasing: b[(tab + 1)..<(tab + 65)])),
+                   let d = Digest(hexUTF8: UnsafeBufferPointer(rebasing: b[(tab + 66)..<end])) {
+                    s.tasks[String(decoding: UnsafeBufferPointer(rebasing: b[start..<tab]), as: UTF8.self)] = Record(key: CacheKey(k), artifact: d)
+                }
+                start = end + 1
             }
-            start = end + 1
         }
         return s
     }
 
-    public func save(_ path: String) throws {
+    public func encoded() -> [UInt8] {
         var out = "loom-state 1\n"
         for t in tasks.keys.sorted(by: JSON.byteOrder) {
             let r = tasks[t]!
             out += "\(t)\t\(r.key.hex)\t\(r.artifact.hex)\n"
         }
-        try FileSystem.writeAtomically(path, out)
+        return Array(out.utf8)
+    }
+
+    public func save(_ path: String) throws {
+        try FileSystem.writeAtomically(path, encoded())
     }
 }

@@ -121,6 +121,15 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
         treesFD >= 0 ? faccessat(treesFD, digest.hex, F_OK, 0) == 0 : access(location(of: digest), F_OK) == 0
     }
 
+    /// `trees/` itself: adding or removing an artifact changes its ctime (which, unlike mtime,
+    /// cannot be set back); replacing the directory changes its inode.
+    public func membership() -> StoreMembership? {
+        var st = stat()
+        guard treesFD >= 0, fstat(treesFD, &st) == 0 else { return nil }
+        return StoreMembership(stamp: "\(st.st_dev):\(st.st_ino):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)",
+                               changedAt: Double(st.st_ctim.tv_sec) + Double(st.st_ctim.tv_nsec) / 1e9)
+    }
+
     public func location(of digest: Digest) -> String { "\(root)/trees/\(digest.hex)" }
 
     /// Recomputes an artifact's digest from its files (for `loom verify`).

@@ -39,8 +39,12 @@ public final class ProjectLock {
             }
             usleep(100_000)
         }
-        let old = (try? FileSystem.readText(path))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if !old.isEmpty { previousHolder = old.replacingOccurrences(of: "\n", with: ", ") }
+        // A clean release empties the file: anything left names a holder that did not exit cleanly.
+        var st = stat()
+        if fstat(fd, &st) == 0, st.st_size > 0 {
+            let old = (try? FileSystem.readText(path))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if !old.isEmpty { previousHolder = old.replacingOccurrences(of: "\n", with: ", ") }
+        }
         let iso = UTCTime(Date()).iso
         let text = "pid=\(getpid())\nstarted=\(iso)\ncommand=\(command)\n"
         ftruncate(fd, 0)

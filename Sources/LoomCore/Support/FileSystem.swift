@@ -54,12 +54,16 @@ public enum FileSystem {
 
     /// Writes `bytes` to a temporary file beside `path`, then renames it into place.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { try writeAtomically(path, $0) }
+    }
+
+    public static func writeAtomically(_ path: String, _ bytes: UnsafeBufferPointer<UInt8>) throws {
         let tmp = path + ".tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw fail("cannot create", tmp) }
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
+            let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
             if n < 0 { if Glibc.errno == EINTR { continue }; close(fd); unlink(tmp); throw fail("cannot write", tmp) }
             off += n
         }
@@ -68,7 +72,8 @@ public enum FileSystem {
     }
 
     public static func writeAtomically(_ path: String, _ text: String) throws {
-        try writeAtomically(path, Array(text.utf8))
+        var text = text
+        try text.withUTF8 { try writeAtomically(path, $0) }
     }
 
     /// rm -rf; directories are made writable first (artifacts are read-only).

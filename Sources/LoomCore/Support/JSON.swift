@@ -49,7 +49,7 @@ public enum JSON: Equatable, Sendable {
         return out
     }
 
-    private func write(into out: inout [UInt8], pretty: Bool, indent: Int) {
+    func write(into out: inout [UInt8], pretty: Bool, indent: Int) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -82,9 +82,9 @@ public enum JSON: Equatable, Sendable {
         }
     }
 
-    private static func newline(_ out: inout [UInt8], _ indent: Int) {
+    static func newline(_ out: inout [UInt8], _ indent: Int) {
         out.append(0x0A)
-        for _ in 0..<(2 * indent) { out.append(0x20) }
+        out.append(contentsOf: repeatElement(0x20, count: 2 * indent))
     }
 
     /// Orders strings by their UTF-8 bytes (Swift's `<` on String compares by Unicode canonical
@@ -110,8 +110,13 @@ public enum JSON: Equatable, Sendable {
     static func quote(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Fast path: nothing to escape (the common case), copy the whole string at once.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: s.utf8)
+        var s = s
+        let plain = s.withUTF8 { u in
+            guard !u.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            out.append(contentsOf: u)
+            return true
+        }
+        if plain {
             out.append(UInt8(ascii: "\""))
             return
         }
@@ -133,6 +138,98 @@ public enum JSON: Equatable, Sendable {
     }
 
     private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x61 + v - 10 }
+}
+
+/// Writes the bytes `JSON.encodedBytes` would write for the same value, without building the
+/// tree (no dictionaries, no sorting): for large records written on every run. Callers give each
+/// object's keys in `JSON.byteOrder`; debug builds check it.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    private let pretty: Bool
+    /// For each open container: members written so far.
+    private var open: [Int] = []
+    #if DEBUG
+    /// For each open container: the last key written (to check their order).
+    private var lastKeys: [String?] = []
+    #endif
+
+    public init(pretty: Bool, capacity: Int = 256) {
+        self.pretty = pretty
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func openObject() { bytes.append(UInt8(ascii: "{")); push() }
+    public mutating func closeObject() { close(UInt8(ascii: "}")) }
+    public mutating func openArray() { bytes.append(UInt8(ascii: "[")); push() }
+    public mutating func closeArray() { close(UInt8(ascii: "]")) }
+
+    private mutating func push() {
+        open.append(0)
+        #if DEBUG
+        lastKeys.append(nil)
+        #endif
+    }
+
+    /// An object member's key; its value follows.
+    public mutating func key(_ k: String) {
+        #if DEBUG
+        precondition(lastKeys.last!.map { JSON.byteOrder($0, k) } ?? true, "JSONWriter: key '\(k)' out of order")
+        lastKeys[lastKeys.count - 1] = k
+        #endif
+        member()
+        JSON.quote(k, into: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        if pretty { bytes.append(0x20) }
+    }
+
+    /// The next array element's position (before writing the element).
+    public mutating func element() { member() }
+
+    public mutating func string(_ s: String) { JSON.quote(s, into: &bytes) }
+    public mutating func int(_ i: Int) { bytes.append(contentsOf: String(i).utf8) }
+    public mutating func number(_ d: Double) { bytes.append(contentsOf: JSON.format(d).utf8) }
+    public mutating func value(_ v: JSON) { v.write(into: &bytes, pretty: pretty, indent: open.count) }
+
+    public mutating func field(_ k: String, _ s: String) { key(k); string(s) }
+    /// A digest as its 64 hex digits (a JSON string).
+    public mutating func field(_ k: String, digest d: Digest) {
+        key(k)
+        bytes.append(UInt8(ascii: "\""))
+        d.appendHex(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+    /// A byte outside the JSON value (a final newline).
+    public mutating func raw(_ b: UInt8) { bytes.append(b) }
+    public mutating func field(_ k: String, _ i: Int) { key(k); int(i) }
+    public mutating func field(_ k: String, number d: Double) { key(k); number(d) }
+    public mutating func field(_ k: String, strings: [String]) {
+        key(k)
+        openArray()
+        for s in strings { element(); string(s) }
+        closeArray()
+    }
+    /// An object of numbers, keys sorted.
+    public mutating func field(_ k: String, numbers: [String: Double]) {
+        key(k)
+        openObject()
+        for name in numbers.keys.sorted(by: JSON.byteOrder) { key(name); number(numbers[name]!) }
+        closeObject()
+    }
+
+    private mutating func member() {
+        if open[open.count - 1] > 0 { bytes.append(UInt8(ascii: ",")) }
+        open[open.count - 1] += 1
+        if pretty { JSON.newline(&bytes, open.count) }
+    }
+
+    private mutating func close(_ c: UInt8) {
+        let members = open.removeLast()
+        #if DEBUG
+        lastKeys.removeLast()
+        #endif
+        if pretty && members > 0 { JSON.newline(&bytes, open.count) }
+        bytes.append(c)
+    }
 }
 
 // MARK: - Parsing

@@ -9,4 +9,19 @@ public enum NumberText {
         if abs(d) >= 1000 { return String(format: "%.1f", d) }
         return String(format: "%.4g", d)
     }
+
+    /// `d` with exactly `digits` decimals, rounded half away from zero (as `%.Nf` for the values
+    /// Loom prints: durations, seconds), without Foundation's formatter (it sits on hot paths).
+    public static func fixed(_ d: Double, _ digits: Int) -> String {
+        guard d.isFinite, abs(d) < 1e15 else { return String(format: "%.\(digits)f", d) }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let n = Int((abs(d) * scale).rounded(.toNearestOrAwayFromZero))
+        var s = String(n / Int(scale))
+        if digits > 0 {
+            let frac = String(n % Int(scale))
+            s += "." + String(repeating: "0", count: digits - frac.count) + frac
+        }
+        return (d.sign == .minus ? "-" : "") + s
+    }
 }

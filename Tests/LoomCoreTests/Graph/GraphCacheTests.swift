@@ -25,3 +25,20 @@ import Testing
         #expect(cache.load(key, root: dir.path) == nil, "a declared file vanished: rebuild from the text to report it")
     }
 }
+
+@Suite struct BinaryCacheTests {
+    /// A cache file cut short or with bytes after its end reads as nothing (the DAG is parsed again).
+    @Test func truncatedOrPaddedGraphsAreRejected() throws {
+        let yaml = """
+        params: {k: 4, m: {a: [1, 2.5, "x"], b: null, c: true}}
+        tasks:
+          a: {kind: shell, cmd: 'echo {{params.k}}', timeout: 5}
+          b: {kind: shell, cmd: 'cat', needs: [a], env: {X: y}}
+        """
+        let g = try #require(build(yaml).success)
+        let bytes = GraphCache.encode(g)
+        #expect(GraphCache.decode(bytes).map(GraphCache.encode) == bytes)
+        for cut in stride(from: 0, to: bytes.count, by: 7) { #expect(GraphCache.decode(Array(bytes.prefix(cut))) == nil) }
+        #expect(GraphCache.decode(bytes + [0]) == nil)
+    }
+}

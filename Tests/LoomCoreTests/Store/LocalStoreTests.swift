@@ -63,6 +63,7 @@ import Testing
             func commit(staging: String) throws -> Digest { Digest(of: staging) }
             func discard(staging: String) {}
             func contains(_ digest: Digest) -> Bool { true }
+            func membership() -> StoreMembership? { nil }
             func location(of digest: Digest) -> String { "" }
             func sync() throws { note("sync") }
             func lookup(_ key: CacheKey) -> ActionEntry? { nil }

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+@testable import LoomCore
+
+/// The no-op memo (`NoopMemo`) lets a run take keys and artifacts from the build state instead of
+/// recomputing them. Whatever it decides must be what the full path decides.
+@Suite struct NoopMemoTests {
+    let yaml = """
+    params: {n: 1}
+    tasks:
+      a: {kind: shell, cmd: 'make {{params.n}}', files: [data/in.csv]}
+      b: {kind: shell, cmd: 'use', needs: [a]}
+      c: {kind: shell, cmd: 'score', needs: [b]}
+      d: {kind: shell, cmd: 'other'}
+    """
+
+    /// Like `RecordingRunner`, and task `c` also writes metrics.
+    final class MetricsRunner: TaskRunner, @unchecked Sendable {
+        let inner = RecordingRunner()
+        func start(_ job: Job, onExit: @escaping @Sendable (JobOutcome) -> Void) -> RunningJob {
+            if job.task.name == "c", let out = job.environment["LOOM_OUT"] {
+                try? FileSystem.writeAtomically(out + "/metrics.json", #"{"auc": 0.75, "detail": {"n": 3}}"#)
+            }
+            return inner.start(job, onExit: onExit)
+        }
+        var started: [String] { inner.started.value }
+    }
+
+    func engine(_ dir: TestDir, n: String = "1", runner: TaskRunner = MetricsRunner()) throws -> Engine {
+        if !FileSystem.exists(dir.path + "/dags/t.yaml") {
+            dir.write("dags/t.yaml", yaml)
+            dir.write("data/in.csv", "x\n1\n")
+        }
+        var renderer = DiagnosticRenderer()
+        let project = Project(root: dir.path)
+        let graph = try project.loadGraph(dir.path + "/dags/t.yaml", registry: KindRegistry(), overrides: [("n", n)], renderer: &renderer)
+        return try Engine(project: project, graph: graph, runner: runner)
+    }
+
+    func memoPath(_ dir: TestDir) -> String { NoopMemo.path(storeRoot: dir.path + "/artifacts", dag: "t") }
+
+    /// Everything a record says about its tasks but times.
+    func summary(_ tasks: [TaskReport]) -> [String] {
+        tasks.map { t in
+            "\(t.name) \(t.status) \(t.key?.hex ?? "-") \(t.artifact?.hex ?? "-") \(t.reasons) \(t.metrics.sorted { $0.key < $1.key })"
+        }
+    }
+
+    @Test func memoDecidesWhatTheFullPathDecides() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let cold = try engine(dir)
+        let r1 = try cold.run(RunOptions())
+        #expect(r1.status == .succeeded && !cold.usedMemo)
+        #expect(FileSystem.exists(memoPath(dir)), "a fully successful run leaves a memo")
+
+        let memoRunner = MetricsRunner()
+        let withMemo = try engine(dir, runner: memoRunner)
+        let statusWithMemo = try withMemo.status()
+        let r2 = try withMemo.run(RunOptions())
+        #expect(withMemo.usedMemo && memoRunner.started.isEmpty)
+        #expect(r2.tasks.first { $0.name == "c" }?.metrics == ["auc": 0.75, "detail.n": 3])
+
+        unlink(memoPath(dir))
+        let full = try engine(dir)
+        let statusFull = try full.status()
+        let r3 = try full.run(RunOptions())
+        #expect(!full.usedMemo)
+        #expect(summary(r2.tasks) == summary(r3.tasks))
+        #expect(summary(statusWithMemo) == summary(statusFull))
+        #expect(statusWithMemo.allSatisfy { $0.status == .upToDate })
+    }
+
+    @Test func aChangedFileOrParamBypassesTheMemo() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        _ = try engine(dir).run(RunOptions())
+        dir.write("data/in.csv", "x\n2\n")
+        let runner = MetricsRunner()
+        let e = try engine(dir, runner: runner)
+        let r = try e.run(RunOptions())
+        #expect(!e.usedMemo)
+        #expect(runner.started == ["a"], "a's output is the same bytes, so b and c stay cached")
+        #expect(r.tasks[0].reasons == ["file data/in.csv changed"])
+
+        let p = MetricsRunner()
+        let e2 = try engine(dir, n: "2", runner: p)
+        #expect(try e2.status().map(\.status) == [.stale, .stale, .stale, .upToDate])
+        _ = try e2.run(RunOptions())
+        #expect(!e2.usedMemo && p.started == ["a", "b"], "a writes other bytes; b the same ones, so c stays cached")
+    }
+
+    @Test func forcedTasksAndOtherTargetsAreNotTakenFromTheMemo() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        _ = try engine(dir).run(RunOptions())
+        var forced = RunOptions()
+        forced.forced = ["b"]
+        let runner = MetricsRunner()
+        let e = try engine(dir, runner: runner)
+        let r = try e.run(forced)
+        #expect(e.usedMemo && runner.started == ["b"])
+        #expect(r.tasks.map(\.status) == [.cached, .ran, .cached, .cached])
+        #expect(r.tasks[1].reasons == ["forced"])
+
+        var targets = RunOptions()
+        targets.targets = ["b"]
+        let t = try engine(dir)
+        let rt = try t.run(targets)
+        #expect(!t.usedMemo, "the memo covers the targets it was made with")
+        #expect(rt.tasks.map(\.name) == ["a", "b"] && rt.tasks.allSatisfy { $0.status == .cached })
+        let all = try engine(dir)
+        #expect(try all.run(RunOptions()).tasks.allSatisfy { $0.status == .cached })
+        #expect(!all.usedMemo, "the last memo was made for target b")
+    }
+
+    /// Once the store's membership stamp is old enough to trust, the memo skips the per-artifact
+    /// checks; removing an artifact changes the stamp, so the task still runs again.
+    @Test func aRemovedArtifactIsNoticedThroughTheMembershipStamp() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        _ = try engine(dir).run(RunOptions())
+        // The cold run changed trees/ just now: its stamp is not trusted yet (same clock tick).
+        #expect(NoopMemo.load(memoPath(dir))?.membership == nil)
+        Thread.sleep(forTimeInterval: NoopMemo.racyWindow + 0.1)
+        let second = try engine(dir)
+        _ = try second.run(RunOptions())
+        #expect(second.usedMemo && !second.trustedMembership)
+        #expect(NoopMemo.load(memoPath(dir))?.membership != nil, "now old enough: recorded for the next runs")
+
+        let third = try engine(dir)
+        let r3 = try third.run(RunOptions())
+        #expect(third.trustedMembership && r3.tasks.allSatisfy { $0.status == .cached })
+
+        let store = try LocalStore(root: dir.path + "/artifacts")
+        FileSystem.removeTree(store.location(of: try #require(r3.tasks[1].artifact)))
+        let runner = MetricsRunner()
+        let fourth = try engine(dir, runner: runner)
+        let r4 = try fourth.run(RunOptions())
+        #expect(fourth.usedMemo && !fourth.trustedMembership)
+        #expect(runner.started == ["b"])
+        #expect(r4.tasks[1].reasons.first?.hasPrefix("artifact") == true)
+        #expect(r4.tasks.map(\.status) == [.cached, .ran, .cached, .cached], "b's output has the same bytes: c stays cached")
+    }
+
+    @Test func memoFileRoundTripAndDamage() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let m = NoopMemo(fingerprint: Digest(of: "f"), membership: "1:2:3.4", metrics: [0: [:], 3: ["auc": 0.5, "b": -1e-300]])
+        try m.save(dir.path + "/m")
+        #expect(NoopMemo.load(dir.path + "/m") == m)
+        let bytes = try FileSystem.readBytes(dir.path + "/m")
+        for cut in [0, 5, bytes.count / 2, bytes.count - 1] {
+            try FileSystem.writeAtomically(dir.path + "/m", Array(bytes.prefix(cut)))
+            #expect(NoopMemo.load(dir.path + "/m") == nil)
+        }
+        try FileSystem.writeAtomically(dir.path + "/m", bytes + [0])
+        #expect(NoopMemo.load(dir.path + "/m") == nil, "trailing bytes")
+    }
+}

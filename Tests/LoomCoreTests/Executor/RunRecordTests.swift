@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import LoomCore
+
+@Suite struct RunRecordTests {
+    /// A record with every optional field set, odd characters in names, and nested params.
+    static func rich() -> RunRecord {
+        var ran = TaskReport(name: "train \"gbdt\"", kind: "train", status: .ran, reasons: ["param 'k' changed 4 -> 5", "tab\there"])
+        ran.key = CacheKey(Digest(of: "k"))
+        ran.artifact = Digest(of: "a")
+        ran.start = 0.0123456
+        ran.duration = 1.5
+        ran.attempts = 2
+        ran.metrics = ["auc": 0.75, "Zeta": -1e-9, "n": 3, "b.a": 1e300]
+        ran.log = "logs/train.log"
+        ran.manifest = KeyManifest(kind: "train", kindVersion: 3, params: ["k": .int(5), "xs": .list([.float(0.5), .string("é")])],
+                                   inputs: ["data": Digest(of: "d")], files: ["data/raw.csv": Digest(of: "f")], env: ["A": "1"],
+                                   outputs: ["model.json"], command: nil)
+        var failed = TaskReport(name: "eval", kind: "shell", status: .failed)
+        failed.outcome = "exit 3"
+        failed.error = "boom\n"
+        let skipped = TaskReport(name: "report", kind: "report", status: .skipped, reasons: ["not started"])
+        var r = RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "dags/x y.yaml", dagName: "x y", dagDigest: Digest(of: "x"),
+                          params: ["k": .int(5), "name": .string("a\"b"), "grid": .map(["b": .bool(true), "a": .list([])])],
+                          jobs: 4, startedAt: Date(timeIntervalSince1970: 1_790_000_000.25), status: .failed, tasks: [ran, failed, skipped])
+        r.name = "nightly"
+        r.tags = ["b", "a"]
+        r.overrides = ["k"]
+        r.targets = ["eval"]
+        r.forced = ["train \"gbdt\""]
+        r.duration = 2.0004
+        r.sweep = "20261123-010203-000-00"
+        r.gateFailures = ["eval.auc < 0.8"]
+        return r
+    }
+
+    /// The direct writer gives exactly the canonical encoding (keys in byte order, same number
+    /// and string forms, same indentation) that `JSON` would give for the parsed value.
+    @Test(arguments: [true, false]) func directEncodingIsCanonical(pretty: Bool) throws {
+        for r in [Self.rich(), RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""),
+                                         params: [:], jobs: 1, startedAt: Date(timeIntervalSince1970: 0), status: .running, tasks: [])] {
+            let bytes = r.encoded(pretty: pretty)
+            #expect(try JSON.parse(bytes).encodedBytes(pretty: pretty) == bytes)
+        }
+    }
+
+    @Test func roundTrip() throws {
+        let r = Self.rich()
+        let back = try #require(RunRecord(json: try JSON.parse(r.encoded(pretty: true))))
+        #expect(back.encoded(pretty: true) == r.encoded(pretty: true))
+        #expect(back.tasks.map(\.name) == ["train \"gbdt\"", "eval", "report"])
+        #expect(back.tasks[0].metrics == ["auc": 0.75, "Zeta": -1e-9, "n": 3, "b.a": 1e300])
+        #expect(back.tasks[0].manifest?.key == r.tasks[0].manifest?.key)
+        #expect(back.tasks[0].start == 0.012 && back.duration == 2.0)
+        #expect(back.gateFailures == ["eval.auc < 0.8"] && back.sweep == r.sweep && back.name == "nightly")
+    }
+}
+
+@Suite struct RunReportTests {
+    /// Past `maxDrawnTasks`, cache hits without metrics are listed by name instead of one row each.
+    @Test func largeRunsListPlainCacheHitsByName() {
+        var tasks = (0..<(RunReport.maxDrawnTasks + 5)).map { i -> TaskReport in TaskReport(name: "t\(i)", kind: "shell", status: .cached) }
+        tasks[1].metrics = ["auc": 0.5]
+        tasks[2].status = .ran
+        tasks[2].duration = 1.234
+        tasks[3].name = "<b>"
+        let r = RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""), params: [:], jobs: 1,
+                          startedAt: Date(timeIntervalSince1970: 0), status: .succeeded, tasks: tasks)
+        let html = RunReport.html(r, needs: [:])
+        #expect(html.components(separatedBy: "<tr>").count - 1 == 3, "header, the task with metrics, the task that ran")
+        #expect(html.contains("<td>1.23 s</td>") && html.contains("auc = 0.5"))
+        #expect(html.contains("\(tasks.count - 2) more tasks were cache hits without metrics: t0, &lt;b&gt;, t4, "))
+        let small = RunRecord(id: r.id, dagPath: "d", dagName: "d", dagDigest: r.dagDigest, params: [:], jobs: 1,
+                              startedAt: r.startedAt, status: .succeeded, tasks: Array(tasks.prefix(4)))
+        #expect(RunReport.html(small, needs: [:]).components(separatedBy: "<tr>").count - 1 == 5)
+    }
+}
+
+@Suite struct NumberTextTests {
+    /// `fixed` is printf's `%.Nf` for the values Loom prints, without Foundation's formatter.
+    @Test func fixedMatchesPrintf() {
+        var values: [Double] = [0, 0.004, 0.005, 0.015, 0.125, 0.994999, 0.995, 1, 9.999, 12.5, 599.95, 1234.5678, 1e9 + 0.5, -0.004, -3.14159]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<500 { values.append(Double.random(in: 0..<1000, using: &rng)) }
+        for v in values {
+            for digits in 0...3 {
+                // Exact binary halves (0.125) are where round-half-even and half-away differ; printf
+                // rounds the exact binary value, so only values that are not exact ties compare.
+                let scaled = abs(v) * pow(10, Double(digits))
+                if scaled - scaled.rounded(.down) == 0.5 { continue }
+                #expect(NumberText.fixed(v, digits) == String(format: "%.\(digits)f", v), "\(v) \(digits)")
+            }
+        }
+    }
+}
