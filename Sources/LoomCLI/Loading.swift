@@ -3,13 +3,17 @@ import LoomTasks
 
 /// Loads and validates a DAG for a command, rendering every problem and exiting 3 on failure.
 func loadGraph(_ project: Project, _ dag: DAGOptions, console: Console) throws -> TaskGraph {
+    try loadGraph(project, dag: dag.dag, params: dag.params, console: console)
+}
+
+func loadGraph(_ project: Project, dag: String, params: [String], console: Console) throws -> TaskGraph {
     var renderer = DiagnosticRenderer()
     do {
-        return try project.loadGraph(dag.dag, registry: BuiltinKinds.registry, overrides: try dag.overrides(), renderer: &renderer)
+        return try project.loadGraph(dag, registry: BuiltinKinds.registry, overrides: try DAGOptions.overrides(params), renderer: &renderer)
     } catch let e as DiagnosticError {
         console.err(renderer.render(e.diagnostics).trimmingTrailingNewline)
         let n = e.diagnostics.filter { $0.severity == .error }.count
-        throw CLIExit(.invalid, "\(n) error\(n == 1 ? "" : "s") in \(project.display(dag.dag)); nothing ran")
+        throw CLIExit(.invalid, "\(n) error\(n == 1 ? "" : "s") in \(project.display(dag)); nothing ran")
     }
 }
 

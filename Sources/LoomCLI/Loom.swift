@@ -15,6 +15,13 @@ public enum LoomMain {
     public static func run(_ arguments: [String]) -> Int32 {
         let console = Console()
         do {
+            if let fast = FastArguments.parse(arguments) {
+                switch fast {
+                case .run(let r): try r.run()
+                case .status(let s): try s.run()
+                }
+                return ExitStatus.ok.rawValue
+            }
             var command = try Loom.parseAsRoot(arguments)
             try command.run()
             return ExitStatus.ok.rawValue

@@ -17,7 +17,10 @@ struct DAGOptions: ParsableArguments {
     @Option(name: .customShort("P"), help: ArgumentHelp("Override a DAG param: -P name=value (typed like its default; lists as [a, b]).", valueName: "name=value"))
     var params: [String] = []
 
-    func overrides() throws -> [(name: String, value: String)] {
+    func overrides() throws -> [(name: String, value: String)] { try Self.overrides(params) }
+
+    /// `-P name=value` texts as (name, value) pairs.
+    static func overrides(_ params: [String]) throws -> [(name: String, value: String)] {
         try params.map { p in
             guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
                 throw ValidationError("-P takes name=value, got '\(p)'")

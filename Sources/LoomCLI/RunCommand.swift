@@ -9,7 +9,7 @@ struct Run: ParsableCommand {
     @OptionGroup var project: ProjectOptions
     @OptionGroup var dag: DAGOptions
     @Argument(help: "Run only these tasks and what they need.") var tasks: [String] = []
-    @Option(name: .customShort("j", allowingJoined: true), help: "Tasks to run at once (default: the number of cores); -j 4 or -j4.") var j: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customShort("j", allowingJoined: true), help: "Tasks to run at once (default: the number of cores); -j 4 or -j4.") var j: Int?
     @Option(help: "Rerun this task even if it is up to date (repeatable).") var force: [String] = []
     @Flag(help: "After a failure, keep running everything not downstream of it.") var keepGoing = false
     @Flag(help: "Show what would run and why; run nothing.") var dryRun = false
@@ -24,18 +24,45 @@ struct Run: ParsableCommand {
     var failIfDrop: [String] = []
 
     func validate() throws {
-        if j < 1 { throw ValidationError("-j must be at least 1, got \(j)") }
+        if let j, j < 1 { throw ValidationError("-j must be at least 1, got \(j)") }
         if let t = waitTimeout, t < 0 { throw ValidationError("--wait-timeout must be >= 0") }
         for g in failIf + failIfDrop where MetricGate(g, isDrop: false) == nil {
             throw ValidationError("cannot read gate '\(g)': expected 'task.metric OP number' with OP one of < <= > >= == !=")
         }
     }
 
+    func run() throws { try request.run() }
+
+    var request: RunRequest {
+        RunRequest(directory: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, jobs: j, force: force,
+                   keepGoing: keepGoing, dryRun: dryRun, wait: wait, waitTimeout: waitTimeout, name: name, tags: tag,
+                   quiet: quiet, failIf: failIf, failIfDrop: failIfDrop)
+    }
+}
+
+/// What `loom run` was asked, however the command line was read (`Run`, or `FastArguments`).
+struct RunRequest: Equatable {
+    var directory: String?
+    var dag: String
+    var params: [String] = []
+    var tasks: [String] = []
+    var jobs: Int?
+    var force: [String] = []
+    var keepGoing = false
+    var dryRun = false
+    var wait = false
+    var waitTimeout: Double?
+    var name: String?
+    var tags: [String] = []
+    var quiet = false
+    var failIf: [String] = []
+    var failIfDrop: [String] = []
+
     func run() throws {
         let console = Console()
         console.quiet = quiet
-        let project = self.project.project
-        let points = try Sweep.points(try dag.overrides())
+        let project = Project(root: directory ?? FileSystem.currentDirectory)
+        let points = try Sweep.points(try DAGOptions.overrides(params))
         let sweepID = points.count > 1 ? RunID.new(at: Date()).value : nil
         var worst = ExitStatus.ok
         for (n, overrides) in points.enumerated() {
@@ -50,9 +77,7 @@ struct Run: ParsableCommand {
     }
 
     private func runOnce(_ project: Project, overrides: [(name: String, value: String)], sweep: String?, console: Console) throws -> ExitStatus {
-        var dagOptions = dag
-        dagOptions.params = overrides.map { "\($0.name)=\($0.value)" }
-        let graph = try loadGraph(project, dagOptions, console: console)
+        let graph = try loadGraph(project, dag: dag, params: overrides.map { "\($0.name)=\($0.value)" }, console: console)
         try checkTaskNames(tasks, in: graph, what: "target")
         try checkTaskNames(force, in: graph, what: "--force")
         let engine = try Engine(project: project, graph: graph)
@@ -62,13 +87,13 @@ struct Run: ParsableCommand {
             return .ok
         }
         var options = RunOptions()
-        options.jobs = j
+        options.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         options.keepGoing = keepGoing
         options.targets = tasks
         options.forced = force
         options.builtinLauncher = [selfExecutable(), "exec-builtin"]
         options.name = name
-        options.tags = tag
+        options.tags = tags
         options.waitForLock = wait
         options.lockTimeout = waitTimeout
         options.command = CommandLine.arguments.joined(separator: " ")
@@ -153,6 +178,7 @@ final class LiveProgress: @unchecked Sendable {
     }
 
     func update(_ e: EngineEvent) {
+        guard console.showsStatus else { return }
         lock.lock()
         switch e {
         case let .started(r, _): if !running.contains(r.name) { running.append(r.name) }

@@ -10,10 +10,23 @@ struct Status: ParsableCommand {
     @Argument(help: "Only these tasks and what they need.") var tasks: [String] = []
     @Option(help: "Treat this task as forced (repeatable).") var force: [String] = []
 
+    func run() throws { try request.run() }
+
+    var request: StatusRequest { StatusRequest(directory: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, force: force) }
+}
+
+/// What `loom status` was asked, however the command line was read (`Status`, or `FastArguments`).
+struct StatusRequest: Equatable {
+    var directory: String?
+    var dag: String
+    var params: [String] = []
+    var tasks: [String] = []
+    var force: [String] = []
+
     func run() throws {
         let console = Console()
-        let project = self.project.project
-        let graph = try loadGraph(project, dag, console: console)
+        let project = Project(root: directory ?? FileSystem.currentDirectory)
+        let graph = try loadGraph(project, dag: dag, params: params, console: console)
         try checkTaskNames(tasks + force, in: graph, what: "task")
         let reports = try Engine(project: project, graph: graph).status(targets: tasks, forced: force)
         printStatus(reports, console: console, verb: "stale")
