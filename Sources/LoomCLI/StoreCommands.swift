@@ -46,7 +46,7 @@ struct GC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
         abstract: "Delete artifacts that no kept run, no DAG's latest build and no current key of a DAG under dags/ references.",
-        discussion: "Kept runs: with no --keep option, every recorded run; otherwise the union of --keep-last, --keep-days and --keep-named. Always kept: the latest build of every DAG (artifacts/state) and what each DAG under dags/ would reuse as written now (its current keys, as loom status computes them).")
+        discussion: "Kept runs: with no --keep option, every recorded run; otherwise the union of --keep-last, --keep-days and --keep-named. Always kept: the latest build of every DAG (artifacts/state) and what each DAG under dags/ would reuse as written now (its current keys, as loom status computes them). Also clears the cache of parsed DAGs (artifacts/graphs), which the next load refills.")
     @OptionGroup var project: ProjectOptions
     @Option(help: "Keep the artifacts of the last N runs.") var keepLast: Int?
     @Option(help: "Keep the artifacts of runs from the last D days.") var keepDays: Double?
@@ -73,6 +73,8 @@ struct GC: ParsableCommand {
                 keep.formUnion(r.tasks.compactMap(\.artifact))
             }
             for (_, state) in m.states() { keep.formUnion(state.tasks.values.map(\.artifact)) }
+            // Cached graphs are only a cache: clear them all; loading each DAG below caches it again.
+            if !dryRun { GraphCache(storeRoot: project.storeRoot).clear() }
             keep.formUnion(currentArtifacts(project, console: console))
             return m.collect(keep: keep, dryRun: dryRun)
         }

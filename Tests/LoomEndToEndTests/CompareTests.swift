@@ -131,6 +131,7 @@ tasks:
         // Only the last run is kept, but dags/t.yaml as written still uses the k = 4 artifacts.
         let gc = try s.loom("gc", "--keep-last", "1")
         #expect(gc.stdout.hasPrefix("removed 0 artifacts"))
+        #expect((try? FileSystem.listDirectory(s.root + "/artifacts/graphs"))?.count == 1, "gc clears cached graphs; the DAG as written is cached again")
         let store = try LocalStore(root: s.root + "/artifacts")
         #expect(asWritten.union(override).allSatisfy(store.contains))
         #expect(try s.loom("run", "dags/t.yaml", "-q").stdout.contains("0 ran, 3 cached"))

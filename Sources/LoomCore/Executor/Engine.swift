@@ -237,8 +237,7 @@ public final class Engine: @unchecked Sendable {
         if let prev = projectLock.previousHolder {
             observer?(.warning("the previous run (\(prev)) did not exit cleanly; taking over its lock"))
         }
-        FileSystem.removeTree(project.storeRoot + "/tmp")
-        try FileSystem.makeDirectories(project.storeRoot + "/tmp")
+        try FileSystem.emptyDirectory(project.storeRoot + "/tmp")
 
         let inc = included(targets: options.targets)
         let files = try hashDeclaredFiles(inc)
@@ -252,8 +251,7 @@ public final class Engine: @unchecked Sendable {
         record.targets = options.targets
         record.forced = options.forced
         let runs = project.runs
-        try runs.create(record.id)
-        try runs.save(record)
+        try runs.create(record)
 
         var mask = [Bool](repeating: false, count: graph.nodes.count)
         for i in inc { mask[i] = true }
@@ -332,7 +330,17 @@ public final class Engine: @unchecked Sendable {
         if record.tasks.count <= RunReport.maxDrawnTasks {
             for n in graph.nodes { needs[n.id.name] = n.needs.map { graph.nodes[$0].id.name } }
         }
-        try FileSystem.writeAtomically(project.runs.directory(record.id) + "/report.html", RunReport.html(record, needs: needs))
+        let path = project.runs.directory(record.id) + "/report.html", html = RunReport.html(record, needs: needs)
+        // The first report of a run is a new file; a second one (gates changed the record) replaces it.
+        if FileSystem.exists(path) { try FileSystem.writeAtomically(path, html) } else { try FileSystem.writeNew(path, Array(html.utf8)) }
+    }
+
+    private var logDirectoryMade = false
+    /// The run's `logs/`, made when its first task starts (a no-op run has none).
+    private func makeLogDirectory(_ runID: RunID) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if !logDirectoryMade { try project.runs.makeLogDirectory(runID); logDirectoryMade = true }
     }
 
     private func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
@@ -389,6 +397,7 @@ public final class Engine: @unchecked Sendable {
         let work: String
         let job: Job
         do {
+            try makeLogDirectory(runID)
             work = try store.makeStaging(label: n.id.name)
             job = try makeJob(n, attempt: number, work: work, logPath: logPath, launcher: options.builtinLauncher)
             if number > 1 { appendLog(logPath, "\n--- loom: attempt \(number) of \(n.retries + 1) ---\n") }

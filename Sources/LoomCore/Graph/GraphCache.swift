@@ -38,6 +38,15 @@ public struct GraphCache {
         return g
     }
 
+    /// Deletes every cached graph (they are rebuilt from the DAG text on the next load); returns
+    /// how many there were. Graphs of DAG texts and overrides no longer used pile up otherwise.
+    @discardableResult
+    public func clear() -> Int {
+        let names = (try? FileSystem.listDirectory(directory)) ?? []
+        for n in names { FileSystem.removeTree(directory + "/" + n) }
+        return names.count
+    }
+
     public func save(_ g: TaskGraph, key: Digest) {
         guard (try? FileSystem.makeDirectories(directory)) != nil else { return }
         try? FileSystem.writeAtomically("\(directory)/\(key.hex).bin", Self.encode(g))

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Run records under `experiments/`: one directory per run, `run.json`, `report.html` and
-/// `logs/<task>.log`; plus `index.jsonl`, one `RunSummary` line per finished run (appended under
+/// `logs/<task>.log` (the directory made when the first task of the run starts); plus `index.jsonl`, one `RunSummary` line per finished run (appended under
 /// the project lock; a later line for the same id replaces an earlier one), so that listing and
 /// comparing a thousand runs reads one file instead of a thousand. Runs missing from the index
 /// (crashed, or recorded before the index existed) are read from their `run.json`.
@@ -16,7 +16,14 @@ public struct RunStore: Sendable {
     public func directory(_ id: RunID) -> String { "\(root)/\(id.value)" }
     public func logPath(_ id: RunID, task: String) -> String { "\(directory(id))/logs/\(task).log" }
 
-    public func create(_ id: RunID) throws {
+    /// Makes the run's directory and writes its first record (status `running`), so that a run
+    /// that never finishes is still listed.
+    public func create(_ r: RunRecord) throws {
+        try FileSystem.makeDirectories(directory(r.id))
+        try FileSystem.writeNew(directory(r.id) + "/run.json", r.encoded(pretty: true, newline: true))
+    }
+
+    public func makeLogDirectory(_ id: RunID) throws {
         try FileSystem.makeDirectories(directory(id) + "/logs")
     }
 

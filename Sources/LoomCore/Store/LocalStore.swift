@@ -160,7 +160,7 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
 
     public func record(_ entry: ActionEntry) throws {
         let p = keyPath(entry.key)
-        try FileSystem.makeDirectories((p as NSString).deletingLastPathComponent)
+        try FileSystem.makeDirectories(String(p[..<(p.lastIndex(of: "/") ?? p.startIndex)]))
         try FileSystem.writeAtomically(p, Self.entryText(entry))
     }
 
