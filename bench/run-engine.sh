@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Loom's engine against GNU make and ninja on the same trivial work, and hashing against Python's
 # hashlib. Usage: bash bench/run-engine.sh [REPEATS]   (default 5; medians; ~5 minutes)
+# Tools take turns within each repetition; no-op runs are repeated 3 x REPEATS times.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 repeats="${1:-5}"
 command -v ninja >/dev/null || { apt-get update -qq && apt-get install -y -qq ninja-build >/dev/null; }
-(cd "$repo" && swift build -c release --static-swift-stdlib --product loom >/dev/null)
-swift build -c release --package-path "$here" --product bench-engine >/dev/null
+(cd "$repo" && swift build -c release --static-swift-stdlib --product loom >/tmp/loom-bench-build.log 2>&1) || { cat /tmp/loom-bench-build.log; exit 1; }
+swift build -c release --package-path "$here" --product bench-engine >/tmp/loom-bench-build.log 2>&1 || { cat /tmp/loom-bench-build.log; exit 1; }
 loom="$repo/.build/release/loom"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -34,28 +35,35 @@ def clean(d):
 
 tools = {"loom": lambda: [loom, "run", "dags/bench.yaml", "-q", "-j", "2"], "ninja": lambda: ["ninja", "-j", "2"], "make": lambda: ["make", "-j", "2", "-s"]}
 rows = []
+# The machine is shared and its speed drifts by tens of percent within minutes, so the tools take
+# turns: each repetition runs every tool once, and medians compare runs made side by side.
 for kind, n in [("wide", 1000), ("chain", 200)]:
-    cold, noop = {}, {}
-    for tool, cmd in tools.items():
-        # Each repetition starts in a new directory: reusing one that was just emptied makes ext4's
-        # inode allocation slower and slower for every tool.
-        times = []
-        for r in range(repeats):
-            d = fresh(kind, n, f"{tool}{r}")
-            times.append(run(cmd(), d))
-        cold[tool] = statistics.median(times)
-        noop[tool] = statistics.median([run(cmd(), d) for _ in range(repeats)])
-    rows.append((f"{kind} {n}: cold -j2", cold, 1.5))
-    rows.append((f"{kind} {n}: no-op", noop, 2.0))
-    d = fresh(kind, n, "status")
-    run(tools["loom"](), d)
-    st = statistics.median([run([loom, "status", "dags/bench.yaml"], d) for _ in range(repeats)])
-    rows.append((f"{kind} {n}: loom status vs ninja no-op", {"loom": st, "ninja": noop["ninja"], "make": noop["make"]}, 2.0))
+    cold, noop, last = {t: [] for t in tools}, {t: [] for t in tools}, {}
+    for r in range(repeats):
+        for tool, cmd in tools.items():
+            # Each repetition starts in a new directory: reusing one that was just emptied makes
+            # ext4's inode allocation slower and slower for every tool.
+            last[tool] = fresh(kind, n, f"{tool}{r}")
+            cold[tool].append(run(cmd(), last[tool]))
+    status = []
+    for r in range(3 * repeats):   # no-op runs are milliseconds: take more of them
+        for tool, cmd in tools.items():
+            noop[tool].append(run(cmd(), last[tool]))
+        status.append(run([loom, "status", "dags/bench.yaml"], last["loom"]))
+    med = lambda d: {t: statistics.median(v) for t, v in d.items()}
+    # The issue's targets are for the 1,000 tasks; the chain's no-op rows are for information (a
+    # few milliseconds, mostly process start-up and the run record, against ninja's two).
+    rows.append((f"{kind} {n}: cold -j2", med(cold), 1.5))
+    rows.append((f"{kind} {n}: no-op", med(noop), 2.0 if kind == "wide" else None))
+    nm = med(noop)
+    rows.append((f"{kind} {n}: loom status vs ninja no-op", {"loom": statistics.median(status), "ninja": nm["ninja"], "make": nm["make"]},
+                 2.0 if kind == "wide" else None))
 
 print(f"{'scenario':40}{'loom':>10}{'ninja':>10}{'make':>10}{'loom/ninja':>12}{'target':>8}")
 for name, t, target in rows:
     ratio = t["loom"] / t["ninja"]
-    print(f"{name:40}{t['loom']:10.3f}{t['ninja']:10.3f}{t['make']:10.3f}{ratio:11.2f}x{('<= %.1fx' % target):>9} {'ok' if ratio <= target else 'MISSED'}")
+    verdict = f"{('<= %.1fx' % target):>9} {'ok' if ratio <= target else 'MISSED'}" if target else f"{'(info)':>9}"
+    print(f"{name:40}{t['loom']:10.3f}{t['ninja']:10.3f}{t['make']:10.3f}{ratio:11.2f}x{verdict}")
 
 big = os.path.join(work, "1gib.bin")
 with open(big, "wb") as f:

@@ -314,8 +314,9 @@ public final class Engine: @unchecked Sendable {
            }) {
             var metrics: [Int: [String: Double]] = [:]
             for (i, r) in zip(inc, record.tasks) { metrics[i] = r.metrics }
+            let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
             let proved = NoopMemo(fingerprint: NoopMemo.fingerprint(graph: g, targets: options.targets, files: files, state: savedState),
-                                  membership: NoopMemo.trusted(store.membership(), now: Date().timeIntervalSince1970), metrics: metrics)
+                                  membership: NoopMemo.trusted(store.membership(), clockBefore: clock), metrics: metrics)
             if proved != memo { try? proved.save(memoPath) }
         }
         try runs.save(record)

@@ -10,10 +10,10 @@ public protocol ArtifactStore: AnyObject, Sendable {
     func discard(staging: String)
     /// Whether the artifact is present.
     func contains(_ digest: Digest) -> Bool
-    /// A stamp that changes whenever an artifact is added or removed, and the wall-clock time
-    /// (seconds since 1970) of that last change; nil if the store cannot tell. A change within
-    /// the same clock tick as the last one may not show, so callers trust an unchanged stamp only
-    /// if it was taken well after its change time (see `NoopMemo`).
+    /// A stamp that changes whenever an artifact is added or removed, and the file-system time of
+    /// that last change; nil if the store cannot tell. A change within the same timestamp tick as
+    /// the last one may not show, so callers trust an unchanged stamp only if it was taken after
+    /// the clock moved past its change time (see `NoopMemo`).
     func membership() -> StoreMembership?
     /// A local directory holding the artifact's files (read-only by convention).
     func location(of digest: Digest) -> String
@@ -24,8 +24,11 @@ public protocol ArtifactStore: AnyObject, Sendable {
 
 public struct StoreMembership: Equatable, Sendable {
     public var stamp: String
-    public var changedAt: Double
-    public init(stamp: String, changedAt: Double) { self.stamp = stamp; self.changedAt = changedAt }
+    /// When the membership last changed: seconds and nanoseconds since 1970, as the file system
+    /// recorded it.
+    public var changedAt: (seconds: Int, nanoseconds: Int)
+    public init(stamp: String, changedAt: (seconds: Int, nanoseconds: Int)) { self.stamp = stamp; self.changedAt = changedAt }
+    public static func == (a: Self, b: Self) -> Bool { a.stamp == b.stamp && a.changedAt == b.changedAt }
 }
 
 /// Key -> result, kept apart from the content store (llbuild's action cache vs CAS).

@@ -127,7 +127,7 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
         var st = stat()
         guard treesFD >= 0, fstat(treesFD, &st) == 0 else { return nil }
         return StoreMembership(stamp: "\(st.st_dev):\(st.st_ino):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)",
-                               changedAt: Double(st.st_ctim.tv_sec) + Double(st.st_ctim.tv_nsec) / 1e9)
+                               changedAt: (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec)))
     }
 
     public func location(of digest: Digest) -> String { "\(root)/trees/\(digest.hex)" }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the last successful run of a DAG proved, so that the next run with nothing changed can
 /// skip recomputing every key (the way ninja trusts its log, but keyed by content, not mtimes).
 ///
@@ -13,16 +17,18 @@
 ///
 /// "Still in the store" is checked per task, as the full path does, unless the store's membership
 /// stamp (`ArtifactStore.membership`) is the one recorded with the memo: then no artifact has been
-/// added or removed since the run checked them all. The stamp is recorded only if its change time
-/// was more than `racyWindow` seconds before the run took it (a change within the same clock tick
-/// would not show; git's "racily clean" problem), so the run after a cold run still checks each
-/// artifact, and records the stamp for the runs after it.
+/// added or removed since the run checked them all. A change is stamped with the file system's
+/// clock, which moves in ticks, so a change in the same tick as the stamp's would not show (git's
+/// "racily clean" index). The stamp is therefore recorded only if, before taking it, the run read
+/// the coarse wall clock (the clock the kernel stamps inodes with, or a finer one) and found it
+/// already past the stamp's change time: every later change then carries a later time. On a file
+/// system with whole-second times (no nanoseconds in the stamp) it must be two seconds past. So
+/// the run right after a cold run still checks each artifact, and the runs after it do not.
 ///
 /// File `artifacts/state/<dag>.memo`, format "loom-memo 1" (`BinaryWriter`): the fingerprint, the
 /// membership stamp or nothing, then per included task its node index and metrics.
 public struct NoopMemo: Equatable, Sendable {
     public static let format = "loom-memo 1"
-    public static let racyWindow: Double = 1
     public var fingerprint: Digest
     /// The store's membership stamp when every covered artifact was known present, if trusted.
     public var membership: String?
@@ -35,10 +41,20 @@ public struct NoopMemo: Equatable, Sendable {
         self.metrics = metrics
     }
 
-    /// The stamp to record, taken at `now`: only if its change is safely in the past.
-    public static func trusted(_ m: StoreMembership?, now: Double) -> String? {
-        guard let m, m.changedAt < now - racyWindow else { return nil }
-        return m.stamp
+    /// The stamp to record, if the coarse wall clock read just before taking it (`clockBefore`,
+    /// seconds and nanoseconds) was already past the stamp's change time.
+    public static func trusted(_ m: StoreMembership?, clockBefore now: (seconds: Int, nanoseconds: Int)) -> String? {
+        guard let m else { return nil }
+        let c = m.changedAt
+        let past = c.nanoseconds == 0 ? c.seconds + 2 <= now.seconds : c < now
+        return past ? m.stamp : nil
+    }
+
+    /// CLOCK_REALTIME_COARSE: what the kernel stamps inodes with (finer clocks are never behind it).
+    public static func coarseClock() -> (seconds: Int, nanoseconds: Int) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts)
+        return (Int(ts.tv_sec), Int(ts.tv_nsec))
     }
 
     public static func path(storeRoot: String, dag: String) -> String { "\(storeRoot)/state/\(dag).memo" }
