@@ -39,15 +39,14 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Parses 64 hex digits given as UTF-8 bytes (a field of a file being read); nil otherwise.
+    /// Eight digits at a time (a build state holds two digests per task, read on every run).
     public init?(hexUTF8 u: UnsafeBufferPointer<UInt8>) {
-        guard u.count == 64 else { return nil }
+        guard u.count == 64, let base = u.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
         func word(_ at: Int) -> UInt64? {
-            var x: UInt64 = 0
-            for j in at..<(at + 16) {
-                guard let v = Hex.nibble(u[j]) else { return nil }
-                x = x << 4 | UInt64(v)
-            }
-            return x
+            guard let hi = Hex.eight(raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)),
+                  let lo = Hex.eight(raw.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)) else { return nil }
+            return UInt64(hi) << 32 | UInt64(lo)
         }
         guard let a = word(0), let b = word(16), let c = word(32), let d = word(48) else { return nil }
         (w0, w1, w2, w3) = (a, b, c, d)
@@ -101,10 +100,27 @@ enum Hex {
     /// The lowercase hex digit of a value below 16.
     @inline(__always) static func digit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
 
-    @inline(__always) static func nibble(_ c: UInt8) -> UInt8? {
-        let d = c &- 0x30
-        if d < 10 { return d }
-        let l = (c | 0x20) &- 0x61
-        return l < 6 ? l + 10 : nil
+    /// The value of eight hex digits (ASCII, first digit in the lowest byte as loaded from memory
+    /// on a little-endian machine), or nil if any is not a hex digit. SWAR: all eight lanes at once.
+    @inline(__always) static func eight(_ loaded: UInt64) -> UInt32? {
+        let x = UInt64(littleEndian: loaded)
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        guard x & high == 0 else { return nil }
+        // For bytes below 0x80, adding (0x80 - lo) sets the lane's top bit iff byte >= lo, with no
+        // carry into the next lane; adding (0x7F - hi) sets it iff byte > hi.
+        func within(_ v: UInt64, _ lo: UInt64, _ hi: UInt64) -> UInt64 {
+            (v &+ (0x80 - lo) &* ones) & ~(v &+ (0x7F - hi) &* ones) & high
+        }
+        let digits = within(x, 0x30, 0x39)
+        let letters = within(x | (0x20 &* ones), 0x61, 0x66)
+        guard digits | letters == high else { return nil }
+        // Lane values: the low nibble, plus 9 for letters ('a' = 0x61 -> 1 + 9).
+        var v = (x & (0x0F &* ones)) &+ (letters >> 7) &* 9
+        // Lane 0 (first digit) becomes the most significant nibble.
+        v = v.byteSwapped
+        v = (v | (v >> 4)) & 0x00FF_00FF_00FF_00FF
+        v = (v | (v >> 8)) & 0x0000_FFFF_0000_FFFF
+        v = (v | (v >> 16)) & 0x0000_0000_FFFF_FFFF
+        return UInt32(truncatingIfNeeded: v)
     }
 }

@@ -149,7 +149,7 @@ public struct RunRecord: Sendable {
         w.field("targets", strings: targets)
         w.key("tasks")
         w.openArray()
-        for t in tasks { w.element(); t.write(&w) }
+        for i in tasks.indices { w.element(); tasks[i].write(&w) }   // by index: no copy of each report
         w.closeArray()
         w.closeObject()
         if newline { w.raw(0x0A) }
@@ -176,7 +176,11 @@ public struct RunRecord: Sendable {
         host = j["host"]?.string ?? ""
     }
 
-    public func count(_ s: TaskStatus) -> Int { tasks.lazy.filter { $0.status == s }.count }
+    public func count(_ s: TaskStatus) -> Int {
+        var n = 0
+        for i in tasks.indices where tasks[i].status == s { n += 1 }   // by index: no copy of each report
+        return n
+    }
 }
 
 /// A run's id: `yyyyMMdd-HHmmss-SSS-xx` (UTC time to the millisecond, then 2 random hex digits

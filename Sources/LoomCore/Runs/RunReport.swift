@@ -37,8 +37,10 @@ public enum RunReport {
         func putEsc(_ s: String) { put(esc(s)) }
         // Past the same size, cache hits without metrics (a no-op run's thousand identical rows)
         // are listed by name under the table instead.
-        let rowless = drawable ? [] : r.tasks.filter { $0.status == .cached && $0.metrics.isEmpty }.map(\.name)
-        for t in r.tasks where drawable || !(t.status == .cached && t.metrics.isEmpty) {
+        var rowless: [String] = []
+        for i in r.tasks.indices {
+            if !drawable && r.tasks[i].status == .cached && r.tasks[i].metrics.isEmpty { rowless.append(r.tasks[i].name); continue }
+            let t = r.tasks[i]
             let c = colour(t.status)
             put("<tr><td>"); putEsc(t.name); put("</td><td>"); putEsc(t.kind)
             put("</td><td><span class=\"s\" style=\"background:"); put(c.fill); put("\">"); put(c.label); put("</span></td><td>")

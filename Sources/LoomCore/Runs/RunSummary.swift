@@ -35,10 +35,10 @@ public struct RunSummary: Sendable {
         gateFailures = r.gateFailures
         params = r.params.mapValues(\.canonical)
         var c: [String: Int] = [:]
-        for t in r.tasks { c[t.status.rawValue, default: 0] += 1 }
+        for i in r.tasks.indices { c[r.tasks[i].status.rawValue, default: 0] += 1 }
         counts = c
         var m: [String: Double] = [:]
-        for t in r.tasks { for (k, v) in t.metrics { m[t.name + "." + k] = v } }
+        for i in r.tasks.indices where !r.tasks[i].metrics.isEmpty { for (k, v) in r.tasks[i].metrics { m[r.tasks[i].name + "." + k] = v } }
         metrics = m
     }
 
