@@ -13,13 +13,13 @@ enum FastArguments: Equatable {
 
     static func parse(_ arguments: [String]) -> FastArguments? {
         guard let command = arguments.first else { return nil }
-        let allowed: Set<String>
+        let allowed: [String]
         switch command {
         case "run": allowed = ["-q", "--quiet", "-j", "--keep-going", "--dry-run", "--wait", "-P"]
         case "status": allowed = ["-P"]
         default: return nil
         }
-        var positionals: [String] = [], params: [String] = [], seen: Set<String> = []
+        var positionals: [String] = [], params: [String] = [], seen: [String] = []
         var jobs: Int?
         var i = 1
         while i < arguments.count {
@@ -37,7 +37,8 @@ enum FastArguments: Equatable {
             guard allowed.contains(flag) else { return nil }
             let canonical = flag == "--quiet" ? "-q" : flag
             if canonical != "-P" {
-                guard seen.insert(canonical).inserted else { return nil }
+                guard !seen.contains(canonical) else { return nil }
+                seen.append(canonical)
             }
             switch canonical {
             case "-j":

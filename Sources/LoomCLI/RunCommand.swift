@@ -139,7 +139,7 @@ struct RunRequest: Equatable {
         for g in r.gateFailures { console.err("error: \(g)") }
         let status = r.gateFailures.isEmpty ? r.status.rawValue : "gate failed"
         let summary = "loom: \(status): \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, "
-            + "\(r.count(.skipped)) skipped in \(Console.seconds(r.duration)) (run \(r.id))"
+            + "\(r.count(.skipped)) skipped in \(Console.seconds(r.duration)) (run \(r.id.value))"
         if r.status == .succeeded && r.gateFailures.isEmpty { console.out(summary) } else { console.err(summary) }
         switch r.status {
         case .interrupted: return .interrupted

@@ -192,7 +192,8 @@ public struct RunID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static func < (a: RunID, b: RunID) -> Bool { a.value < b.value }
 
     public static func new(at date: Date) -> RunID {
-        RunID(UTCTime(date).compact + "-" + String(format: "%02x", UInt8.random(in: 0...UInt8.max)))
+        let r = UInt8.random(in: 0...UInt8.max)
+        return RunID(UTCTime(date).compact + "-" + String(decoding: [Hex.digit(r >> 4), Hex.digit(r & 15)], as: UTF8.self))
     }
 
     /// ISO 8601 with milliseconds, UTC.

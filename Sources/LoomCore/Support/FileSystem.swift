@@ -126,13 +126,23 @@ public enum FileSystem {
 
     /// An absolute, `..`-free form of a path relative to `base` (no symlink resolution).
     public static func absolute(_ path: String, base: String) -> String {
-        let joined = path.hasPrefix("/") ? path : base + "/" + path
-        var parts: [Substring] = []
-        for p in joined.split(separator: "/") {
-            if p == "." || p.isEmpty { continue }
-            if p == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(p) }
+        let joined = Array((path.hasPrefix("/") ? path : base + "/" + path).utf8)
+        // Over bytes: every command starts here, and String's generic split is slow the first time.
+        var parts: [ArraySlice<UInt8>] = []
+        var start = 0
+        func component(_ end: Int) {
+            let p = joined[start..<end]
+            if p.isEmpty || p.elementsEqual([0x2E]) { return }
+            if p.elementsEqual([0x2E, 0x2E]) { if !parts.isEmpty { parts.removeLast() } } else { parts.append(p) }
         }
-        return "/" + parts.joined(separator: "/")
+        for i in joined.indices where joined[i] == 0x2F {
+            component(i)
+            start = i + 1
+        }
+        component(joined.count)
+        var out: [UInt8] = []
+        for p in parts { out.append(0x2F); out.append(contentsOf: p) }
+        return out.isEmpty ? "/" : String(decoding: out, as: UTF8.self)
     }
 
     public static var currentDirectory: String {

@@ -170,16 +170,32 @@ public struct JSONWriter {
         #endif
     }
 
-    /// An object member's key; its value follows.
-    public mutating func key(_ k: String) {
-        #if DEBUG
-        precondition(lastKeys.last!.map { JSON.byteOrder($0, k) } ?? true, "JSONWriter: key '\(k)' out of order")
-        lastKeys[lastKeys.count - 1] = k
-        #endif
+    /// An object member's key (a literal: written as it is, no escaping); its value follows.
+    public mutating func key(_ k: StaticString) {
+        checkOrder(k.description)
+        member()
+        bytes.append(UInt8(ascii: "\""))
+        k.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        if pretty { bytes.append(0x20) }
+    }
+
+    /// An object member's key from data (escaped as needed); its value follows.
+    public mutating func key(string k: String) {
+        checkOrder(k)
         member()
         JSON.quote(k, into: &bytes)
         bytes.append(UInt8(ascii: ":"))
         if pretty { bytes.append(0x20) }
+    }
+
+    @inline(__always) private mutating func checkOrder(_ k: @autoclosure () -> String) {
+        #if DEBUG
+        let k = k()
+        precondition(lastKeys.last!.map { JSON.byteOrder($0, k) } ?? true, "JSONWriter: key '\(k)' out of order")
+        lastKeys[lastKeys.count - 1] = k
+        #endif
     }
 
     /// The next array element's position (before writing the element).
@@ -190,9 +206,9 @@ public struct JSONWriter {
     public mutating func number(_ d: Double) { bytes.append(contentsOf: JSON.format(d).utf8) }
     public mutating func value(_ v: JSON) { v.write(into: &bytes, pretty: pretty, indent: open.count) }
 
-    public mutating func field(_ k: String, _ s: String) { key(k); string(s) }
+    public mutating func field(_ k: StaticString, _ s: String) { key(k); string(s) }
     /// A digest as its 64 hex digits (a JSON string).
-    public mutating func field(_ k: String, digest d: Digest) {
+    public mutating func field(_ k: StaticString, digest d: Digest) {
         key(k)
         bytes.append(UInt8(ascii: "\""))
         d.appendHex(to: &bytes)
@@ -200,19 +216,21 @@ public struct JSONWriter {
     }
     /// A byte outside the JSON value (a final newline).
     public mutating func raw(_ b: UInt8) { bytes.append(b) }
-    public mutating func field(_ k: String, _ i: Int) { key(k); int(i) }
-    public mutating func field(_ k: String, number d: Double) { key(k); number(d) }
-    public mutating func field(_ k: String, strings: [String]) {
+    public mutating func field(_ k: StaticString, _ i: Int) { key(k); int(i) }
+    public mutating func field(_ k: StaticString, number d: Double) { key(k); number(d) }
+    public mutating func field(_ k: StaticString, strings: [String]) {
         key(k)
         openArray()
         for s in strings { element(); string(s) }
         closeArray()
     }
     /// An object of numbers, keys sorted.
-    public mutating func field(_ k: String, numbers: [String: Double]) {
+    public mutating func field(_ k: StaticString, numbers: [String: Double]) {
         key(k)
         openObject()
-        for name in numbers.keys.sorted(by: JSON.byteOrder) { key(name); number(numbers[name]!) }
+        if !numbers.isEmpty {
+            for name in numbers.keys.sorted(by: JSON.byteOrder) { key(string: name); number(numbers[name]!) }
+        }
         closeObject()
     }
 
