@@ -8,7 +8,11 @@ repo="$(dirname "$here")"
 repeats="${1:-5}"
 command -v ninja >/dev/null || { apt-get update -qq && apt-get install -y -qq ninja-build >/dev/null; }
 (cd "$repo" && swift build -c release --static-swift-stdlib --product loom >/tmp/loom-bench-build.log 2>&1) || { cat /tmp/loom-bench-build.log; exit 1; }
-swift build -c release --package-path "$here" --product bench-engine >/tmp/loom-bench-build.log 2>&1 || { cat /tmp/loom-bench-build.log; exit 1; }
+# SwiftPM keeps a list of the Loom dependency's source files that goes stale when one is deleted
+# ("missing inputs"): then drop the lists and build again.
+swift build -c release --package-path "$here" --product bench-engine >/tmp/loom-bench-build.log 2>&1 \
+  || { rm -f "$here"/.build/*/release/*.build/sources; swift build -c release --package-path "$here" --product bench-engine >/tmp/loom-bench-build.log 2>&1; } \
+  || { cat /tmp/loom-bench-build.log; exit 1; }
 loom="$repo/.build/release/loom"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
