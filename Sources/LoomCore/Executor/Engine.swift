@@ -349,9 +349,7 @@ public final class Engine: @unchecked Sendable {
     /// On the scheduler's queue: a cache hit finishes at once; a stale task starts its first attempt.
     private func startTask(_ i: Int, options: RunOptions, files: [String: Digest], runID: RunID, done: @escaping @Sendable (Bool) -> Void) {
         let n = graph.nodes[i]
-        var inputs: [String: Digest] = [:]
         lock.lock()
-        for j in n.needs { inputs[graph.nodes[j].id.name] = digests[j] }
         let upstream = n.needs.map { digests[$0] }
         let stop = interrupted
         lock.unlock()
@@ -365,6 +363,8 @@ public final class Engine: @unchecked Sendable {
             finish(i, r, ok: true, digest: hit.record.artifact, done: done)
             return
         }
+        var inputs: [String: Digest] = [:]
+        for (j, d) in zip(n.needs, upstream) { inputs[graph.nodes[j].id.name] = d }
         let m = manifest(n, inputs: inputs, files: files)
         let (staleness, key, cached) = explain(n, m, unknown: [], forced: forced)
         var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached, reasons: staleness.reasons.map(\.description))
