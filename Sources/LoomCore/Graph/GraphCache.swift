@@ -6,10 +6,10 @@ import Foundation
 /// Key: SHA-256 over (format version, DAG text digest, project root, `-P` overrides in order, and
 /// every built-in kind's name, version and param names). A hit is used only if every declared file
 /// still exists; otherwise the DAG is rebuilt from its text, which reports the problem.
-/// Format "loom-graph 2": `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
+/// Format "loom-graph 3": `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
 /// binary because decoding a thousand-task graph from JSON took most of a no-op run's budget).
 public struct GraphCache {
-    public static let format = "loom-graph 2"
+    public static let format = "loom-graph 3"
     let directory: String
 
     public init(storeRoot: String) { directory = storeRoot + "/graphs" }

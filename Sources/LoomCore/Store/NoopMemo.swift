@@ -25,10 +25,10 @@ import Glibc
 /// system with whole-second times (no nanoseconds in the stamp) it must be two seconds past. So
 /// the run right after a cold run still checks each artifact, and the runs after it do not.
 ///
-/// File `artifacts/state/<dag>.memo`, format "loom-memo 1" (`BinaryWriter`): the fingerprint, the
+/// File `artifacts/state/<dag>.memo`, format "loom-memo 2" (`BinaryWriter`): the fingerprint, the
 /// membership stamp or nothing, then per included task its node index and metrics.
 public struct NoopMemo: Equatable, Sendable {
-    public static let format = "loom-memo 1"
+    public static let format = "loom-memo 2"
     public var fingerprint: Digest
     /// The store's membership stamp when every covered artifact was known present, if trusted.
     public var membership: String?

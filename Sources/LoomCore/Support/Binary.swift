@@ -1,12 +1,21 @@
-/// A little-endian, length-prefixed binary encoding for Loom's own caches (graphs, no-op memos):
-/// files only Loom reads, where decoding speed matters and JSON's dictionaries and number parsing
-/// do not pay off. Every file starts with a format line; any mismatch or truncation reads as nil.
+/// A length-prefixed binary encoding for Loom's own caches (graphs, no-op memos): files only Loom
+/// reads, where decoding speed matters and JSON's dictionaries and number parsing do not pay off.
+/// Integers are LEB128 varints (zigzag for sign: most lengths and indices take one byte), doubles
+/// their 8 bit-pattern bytes little-endian, digests their 32 bytes. Every file starts with a
+/// format string; any mismatch or truncation reads as nil.
 struct BinaryWriter {
     private(set) var bytes: [UInt8] = []
 
     init(format: String) { string(format) }
 
-    mutating func int(_ v: Int) { withUnsafeBytes(of: Int64(v).littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func int(_ v: Int) {
+        var z = UInt64(bitPattern: Int64(v) << 1 ^ Int64(v) >> 63)   // zigzag: small magnitudes, few bytes
+        while z >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: z) | 0x80)
+            z >>= 7
+        }
+        bytes.append(UInt8(z))
+    }
     mutating func double(_ v: Double) { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
     mutating func byte(_ v: UInt8) { bytes.append(v) }
@@ -43,18 +52,28 @@ struct BinaryReader {
     var atEnd: Bool { i == bytes.count }
 
     mutating func int() -> Int? {
-        guard i + 8 <= bytes.count else { return nil }
-        var v: UInt64 = 0
-        for k in 0..<8 { v |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
-        i += 8
-        return Int(Int64(bitPattern: v))
+        var z: UInt64 = 0, shift: UInt64 = 0
+        while i < bytes.count, shift < 64 {
+            let b = bytes[i]
+            i += 1
+            z |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return Int(Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1)) }
+            shift += 7
+        }
+        return nil
     }
     /// A count of items that each take at least one byte: bounded by what is left.
     mutating func count() -> Int? {
         guard let n = int(), n >= 0, n <= bytes.count - i else { return nil }
         return n
     }
-    mutating func double() -> Double? { int().map { Double(bitPattern: UInt64(bitPattern: Int64($0))) } }
+    mutating func double() -> Double? {
+        guard i + 8 <= bytes.count else { return nil }
+        var v: UInt64 = 0
+        for k in 0..<8 { v |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+        i += 8
+        return Double(bitPattern: v)
+    }
     mutating func byte() -> UInt8? {
         guard i < bytes.count else { return nil }
         defer { i += 1 }

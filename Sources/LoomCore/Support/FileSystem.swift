@@ -36,9 +36,21 @@ public enum FileSystem {
         defer { close(fd) }
         var st = stat()
         fstat(fd, &st)
-        var out = [UInt8]()
-        out.reserveCapacity(Int(st.st_size) + 1)
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        // Straight into an array of the file's size (no bounce buffer: a no-op run reads a few
+        // hundred kilobytes of caches, and every page touched is a page fault).
+        let size = Int(st.st_size)
+        var complete = false
+        var out = try [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+            while count < size {
+                let n = read(fd, buf.baseAddress! + count, size - count)
+                if n < 0 { if Glibc.errno == EINTR { continue }; throw fail("cannot read", path) }
+                if n == 0 { break }
+                count += n
+            }
+            complete = count == size
+        }
+        guard complete else { return out }   // the file shrank while being read: what was there
+        var buf = [UInt8](repeating: 0, count: 4096)   // (or grew: read on to the end)
         while true {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 { if Glibc.errno == EINTR { continue }; throw fail("cannot read", path) }

@@ -42,3 +42,22 @@ import Testing
         #expect(GraphCache.decode(bytes + [0]) == nil)
     }
 }
+
+@Suite struct BinaryEncodingTests {
+    @Test func varintsDoublesAndStringsRoundTrip() {
+        let ints = [0, 1, -1, 63, -64, 64, -65, 127, 128, 300, -300, 1 << 35, Int.max, Int.min, Int.max - 1, Int.min + 1]
+        let doubles = [0.0, -0.0, 1.5, -1e-300, .infinity, .greatestFiniteMagnitude]
+        var w = BinaryWriter(format: "t 1")
+        for i in ints { w.int(i) }
+        for d in doubles { w.double(d) }
+        w.string("é\u{0}x")
+        var r = BinaryReader(w.bytes, format: "t 1")!
+        #expect(ints.map { _ in r.int() } == ints.map { Optional($0) })
+        #expect(doubles.map { _ in r.double()?.bitPattern } == doubles.map { $0.bitPattern })
+        #expect(r.string() == "é\u{0}x" && r.atEnd)
+        var one = BinaryWriter(format: "")
+        one.int(-64)
+        #expect(one.bytes.count == 2, "format length, then one byte")
+        #expect(BinaryReader(w.bytes, format: "t 2") == nil)
+    }
+}
