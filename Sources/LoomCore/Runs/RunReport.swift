@@ -118,9 +118,9 @@ public enum RunReport {
         for (i, t) in tasks.enumerated() {
             let x = left + Int(Double(width) * (t.start ?? 0) / total), bw = max(2, Int(Double(width) * (t.duration ?? 0) / total))
             s += "<text x=\"0\" y=\"\(i * row + 14)\">\(esc(t.name.count <= 30 ? t.name : String(t.name.prefix(29)) + "…"))</text>"
-            s += "<rect x=\"\(x)\" y=\"\(i * row + 3)\" width=\"\(bw)\" height=\"\(row - 6)\" fill=\"\(colour(t.status).fill)\"><title>\(esc(t.name)) \(String(format: "%.3f", t.start ?? 0))+\(String(format: "%.3f", t.duration ?? 0)) s</title></rect>"
+            s += "<rect x=\"\(x)\" y=\"\(i * row + 3)\" width=\"\(bw)\" height=\"\(row - 6)\" fill=\"\(colour(t.status).fill)\"><title>\(esc(t.name)) \(NumberText.fixed(t.start ?? 0, 3))+\(NumberText.fixed(t.duration ?? 0, 3)) s</title></rect>"
         }
-        s += "<text x=\"\(left)\" y=\"\(tasks.count * row + 18)\" class=\"muted\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(tasks.count * row + 18)\">\(String(format: "%.2f", total)) s</text>"
+        s += "<text x=\"\(left)\" y=\"\(tasks.count * row + 18)\" class=\"muted\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(tasks.count * row + 18)\">\(NumberText.fixed(total, 2)) s</text>"
         return s + "</svg>"
     }
 
