@@ -52,6 +52,37 @@ tasks:
         #expect(try String(contentsOfFile: path.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "/values.txt", encoding: .utf8) == "1\n4\n9\n16\n25\n")
     }
 
+    /// No-op runs take keys from the last successful run's memo; whatever a user changes by hand
+    /// between runs (an artifact removed, the latest links removed) is still noticed.
+    @Test func noOpRunsNoticeWhatChangedBetweenThem() throws {
+        let s = sandbox()
+        #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)
+        #expect(FileManager.default.fileExists(atPath: s.root + "/artifacts/state/t.memo"))
+        Thread.sleep(forTimeInterval: 0.05)   // past the clock tick of the last commit
+        #expect(try s.loom("run", "dags/t.yaml", "-q").stdout.contains("0 ran, 5 cached"))
+        let noop = try s.loom("run", "dags/t.yaml", "-q")
+        #expect(noop.stdout.contains("0 ran, 5 cached"))
+        let record = try RunStore(root: s.root + "/experiments").load(RunStore(root: s.root + "/experiments").ids().last!)
+        #expect(record.tasks.map(\.name) == ["numbers", "words", "squares", "greet", "joined"] && record.tasks.allSatisfy { $0.key != nil && $0.artifact != nil })
+        #expect(!FileManager.default.fileExists(atPath: s.root + "/experiments/\(record.id.value)/logs"), "nothing ran: no logs directory")
+
+        // Remove one artifact by hand: status and run see it, and its output has the same bytes,
+        // so the tasks after it stay cached.
+        let squares = try #require(record.tasks.first { $0.name == "squares" }?.artifact)
+        FileSystem.removeTree(s.root + "/artifacts/trees/" + squares.hex)
+        let status = try s.loom("status", "dags/t.yaml")
+        #expect(status.lines.contains("stale       squares"))
+        #expect(status.lines.contains { $0.contains("artifact \(squares.short) missing from the store") })
+        let rerun = try s.loom("run", "dags/t.yaml")
+        #expect(rerun.lines.filter { $0.hasPrefix("run ") }.map { String($0.split(separator: " ")[1]) } == ["squares"])
+        #expect(rerun.stdout.contains("1 ran, 4 cached"))
+
+        // Remove the latest links: the next no-op run puts them back.
+        FileSystem.removeTree(s.root + "/artifacts/latest")
+        #expect(try s.loom("run", "dags/t.yaml", "-q").stdout.contains("0 ran, 5 cached"))
+        #expect(s.read("artifacts/latest/t/squares/values.txt") == "1\n4\n9\n16\n25\n")
+    }
+
     @Test func paramChangeRerunsExactlyDownstreamWithExplanation() throws {
         let s = sandbox(pipeline.replacingOccurrences(of: "needs: [squares, greet]\n    params: {file: values.txt}", with: "needs: [squares]\n    params: {file: values.txt}"))
         #expect(try s.loom("run", "dags/t.yaml").status == 0)
