@@ -272,10 +272,12 @@ public final class Engine: @unchecked Sendable {
         var newState = state
         var stateChanged = false
         record.tasks.reserveCapacity(inc.count)
-        // A task whose artifact is the one recorded last time already has its latest link (unless
-        // the links were deleted as a whole): skipping the readlink keeps no-op runs cheap.
+        // A task whose artifact is the one recorded last time already has its latest link if the
+        // memo's run left every link right and nobody touched `latest/<dag>/` since (its stamp):
+        // skipping 1,000 readlinks keeps no-op runs cheap. Otherwise every link is checked.
         let local = store as? LocalStore
-        let linksExist = local.map { FileSystem.isDirectory($0.latestDirectory(dag: graph.dagName)) } ?? false
+        let linksStamp = local?.latestMembership(dag: graph.dagName)
+        let linksRight = memo?.links != nil && memo?.links == linksStamp?.stamp
         for i in inc {
             let n = graph.nodes[i]
             var r = reports[i] ?? TaskReport(name: n.id.name, kind: n.kind, status: .skipped)
@@ -284,7 +286,7 @@ public final class Engine: @unchecked Sendable {
                 r.reasons = interrupted ? ["run interrupted"] : ["not started: a needed task failed or the run stopped"]
             }
             if r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
-                if !linksExist || prior[i]?.artifact != art {
+                if !linksRight || prior[i]?.artifact != art {
                     local?.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
                 }
                 let built = BuildState.Record(key: key, artifact: art)
@@ -316,7 +318,8 @@ public final class Engine: @unchecked Sendable {
             for (i, r) in zip(inc, record.tasks) { metrics[i] = r.metrics }
             let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
             let proved = NoopMemo(fingerprint: NoopMemo.fingerprint(graph: g, targets: options.targets, files: files, state: savedState),
-                                  membership: NoopMemo.trusted(store.membership(), clockBefore: clock), metrics: metrics)
+                                  membership: NoopMemo.trusted(store.membership(), clockBefore: clock),
+                                  links: NoopMemo.trusted(local?.latestMembership(dag: graph.dagName), clockBefore: clock), metrics: metrics)
             if proved != memo { try? proved.save(memoPath) }
         }
         try runs.save(record)

@@ -126,8 +126,20 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
     public func membership() -> StoreMembership? {
         var st = stat()
         guard treesFD >= 0, fstat(treesFD, &st) == 0 else { return nil }
-        return StoreMembership(stamp: "\(st.st_dev):\(st.st_ino):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)",
-                               changedAt: (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec)))
+        return Self.stamp(st)
+    }
+
+    /// The same stamp for `latest/<dag>/`: it changes when a link there is added, removed or
+    /// replaced (by Loom or by hand).
+    public func latestMembership(dag: String) -> StoreMembership? {
+        var st = stat()
+        guard stat(latestDirectory(dag: dag), &st) == 0 else { return nil }
+        return Self.stamp(st)
+    }
+
+    private static func stamp(_ st: stat) -> StoreMembership {
+        StoreMembership(stamp: "\(st.st_dev):\(st.st_ino):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)",
+                        changedAt: (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec)))
     }
 
     public func location(of digest: Digest) -> String { "\(root)/trees/\(digest.hex)" }

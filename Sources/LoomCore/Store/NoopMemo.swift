@@ -25,19 +25,27 @@ import Glibc
 /// system with whole-second times (no nanoseconds in the stamp) it must be two seconds past. So
 /// the run right after a cold run still checks each artifact, and the runs after it do not.
 ///
+/// The same kind of stamp of `latest/<dag>/` tells whether every included task's latest link is
+/// still the one that run left: if so, links are touched only for artifacts that changed; if not
+/// (a link removed by hand), every link is checked and repaired.
+///
 /// File `artifacts/state/<dag>.memo`, format "loom-memo 2" (`BinaryWriter`): the fingerprint, the
-/// membership stamp or nothing, then per included task its node index and metrics.
+/// store's membership stamp or nothing, the latest links' stamp or nothing, then per included task
+/// its node index and metrics.
 public struct NoopMemo: Equatable, Sendable {
     public static let format = "loom-memo 2"
     public var fingerprint: Digest
     /// The store's membership stamp when every covered artifact was known present, if trusted.
     public var membership: String?
+    /// The stamp of `latest/<dag>/` when every covered task's link was known right, if trusted.
+    public var links: String?
     /// Node index -> metrics, for every task the memo covers.
     public var metrics: [Int: [String: Double]]
 
-    public init(fingerprint: Digest, membership: String?, metrics: [Int: [String: Double]]) {
+    public init(fingerprint: Digest, membership: String?, links: String? = nil, metrics: [Int: [String: Double]]) {
         self.fingerprint = fingerprint
         self.membership = membership
+        self.links = links
         self.metrics = metrics
     }
 
@@ -76,7 +84,8 @@ public struct NoopMemo: Equatable, Sendable {
 
     public static func load(_ path: String) -> NoopMemo? {
         guard let bytes = try? FileSystem.readBytes(path), var r = BinaryReader(bytes, format: format),
-              let fp = r.digest(), let membership = r.optional({ $0.string() }), let n = r.count() else { return nil }
+              let fp = r.digest(), let membership = r.optional({ $0.string() }), let links = r.optional({ $0.string() }),
+              let n = r.count() else { return nil }
         var metrics: [Int: [String: Double]] = [:]
         metrics.reserveCapacity(n)
         for _ in 0..<n {
@@ -85,13 +94,14 @@ public struct NoopMemo: Equatable, Sendable {
             for _ in 0..<m { guard let k = r.string(), let v = r.double() else { return nil }; values[k] = v }
             metrics[i] = values
         }
-        return r.atEnd ? NoopMemo(fingerprint: fp, membership: membership, metrics: metrics) : nil
+        return r.atEnd ? NoopMemo(fingerprint: fp, membership: membership, links: links, metrics: metrics) : nil
     }
 
     public func save(_ path: String) throws {
         var w = BinaryWriter(format: Self.format)
         w.digest(fingerprint)
         w.optional(membership) { $0.string($1) }
+        w.optional(links) { $0.string($1) }
         w.int(metrics.count)
         for i in metrics.keys.sorted() {
             w.int(i)
