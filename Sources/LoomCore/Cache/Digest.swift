@@ -60,21 +60,23 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Appends the 64 hex digits to `out`.
     public func appendHex(to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buf in
-            var i = 0
-            for w in [w0, w1, w2, w3] {
-                for k in stride(from: 60, through: 0, by: -4) { buf[i] = Hex.digit(UInt8((w >> UInt64(k)) & 15)); i += 1 }
-            }
+            writeHex(into: buf)
             out.append(contentsOf: UnsafeBufferPointer(buf))
         }
     }
 
     public var hex: String {
         String(unsafeUninitializedCapacity: 64) { out in
-            var i = 0
-            for w in [w0, w1, w2, w3] {
-                for k in stride(from: 60, through: 0, by: -4) { out[i] = Hex.digit(UInt8((w >> UInt64(k)) & 15)); i += 1 }
-            }
+            writeHex(into: out)
             return 64
+        }
+    }
+
+    /// The 64 lowercase hex digits into `out` (at least 64 bytes).
+    private func writeHex(into out: UnsafeMutableBufferPointer<UInt8>) {
+        var i = 0
+        for w in [w0, w1, w2, w3] {
+            for k in stride(from: 60, through: 0, by: -4) { out[i] = Hex.digit(UInt8((w >> UInt64(k)) & 15)); i += 1 }
         }
     }
     /// The first 12 hex digits, for display.

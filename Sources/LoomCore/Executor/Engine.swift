@@ -120,7 +120,7 @@ public final class Engine: @unchecked Sendable {
     /// `unknown` are needed tasks that will run first, so their digests are not known yet.
     func explain(_ n: TaskNode, _ m: KeyManifest, unknown: [String], forced: Bool) -> (Staleness, CacheKey?, Digest?) {
         var reasons: [StaleReason] = forced ? [.forced] : []
-        let previous = state.tasks[n.id.name]
+        let previous = prior[n.index]
         func diffs(unknownInputs: Set<String>) -> [StaleReason] {
             guard let previous else { return [.neverRun] }
             guard let old = store.lookup(previous.key)?.manifest else { return [.previousUnknown] }
@@ -336,7 +336,7 @@ public final class Engine: @unchecked Sendable {
         }
         let path = project.runs.directory(record.id) + "/report.html", html = RunReport.html(record, needs: needs)
         // The first report of a run is a new file; a second one (gates changed the record) replaces it.
-        if FileSystem.exists(path) { try FileSystem.writeAtomically(path, html) } else { try FileSystem.writeNew(path, Array(html.utf8)) }
+        if FileSystem.exists(path) { try FileSystem.writeAtomically(path, html) } else { try FileSystem.writeNew(path, html) }
     }
 
     private var logDirectoryMade = false

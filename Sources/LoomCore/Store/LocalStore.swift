@@ -172,7 +172,7 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
 
     public func record(_ entry: ActionEntry) throws {
         let p = keyPath(entry.key)
-        try FileSystem.makeDirectories(String(p[..<(p.lastIndex(of: "/") ?? p.startIndex)]))
+        try FileSystem.makeDirectories(FileSystem.parent(of: p))
         try FileSystem.writeAtomically(p, Self.entryText(entry))
     }
 

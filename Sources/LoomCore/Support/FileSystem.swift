@@ -22,10 +22,13 @@ public enum FileSystem {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// The path without its last component ("" if it has no `/`).
+    public static func parent(of path: String) -> String { path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "" }
+
     /// mkdir -p.
     public static func makeDirectories(_ path: String) throws {
         if isDirectory(path) { return }
-        let parent = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+        let parent = Self.parent(of: path)
         if !parent.isEmpty, parent != path { try makeDirectories(parent) }
         if mkdir(path, 0o755) != 0 && Glibc.errno != EEXIST { throw fail("cannot create directory", path) }
     }
@@ -73,12 +76,7 @@ public enum FileSystem {
         let tmp = path + ".tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw fail("cannot create", tmp) }
-        var off = 0
-        while off < bytes.count {
-            let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
-            if n < 0 { if Glibc.errno == EINTR { continue }; close(fd); unlink(tmp); throw fail("cannot write", tmp) }
-            off += n
-        }
+        guard writeAll(fd, bytes) else { close(fd); unlink(tmp); throw fail("cannot write", tmp) }
         close(fd)
         if rename(tmp, path) != 0 { let f = fail("cannot rename into", path); unlink(tmp); throw f }
     }
@@ -92,16 +90,31 @@ public enum FileSystem {
     /// written in a way that matters (a new run's first record): one inode, no rename. On ext4 every
     /// new inode scans the group's recently deleted ones, which a no-op run of a thousand tasks
     /// notices (`writeAtomically` makes a second inode and deletes the first).
-    public static func writeNew(_ path: String, _ bytes: [UInt8]) throws {
+    public static func writeNew(_ path: String, _ bytes: UnsafeBufferPointer<UInt8>) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw fail("cannot create", path) }
         defer { close(fd) }
+        guard writeAll(fd, bytes) else { throw fail("cannot write", path) }
+    }
+
+    public static func writeNew(_ path: String, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { try writeNew(path, $0) }
+    }
+
+    public static func writeNew(_ path: String, _ text: String) throws {
+        var text = text
+        try text.withUTF8 { try writeNew(path, $0) }
+    }
+
+    /// Writes all of `bytes` to `fd` (retrying short writes and EINTR); false on an error.
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
-            if n < 0 { if Glibc.errno == EINTR { continue }; throw fail("cannot write", path) }
+            let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 { if Glibc.errno == EINTR { continue }; return false }
             off += n
         }
+        return true
     }
 
     /// Makes `path` an empty directory, keeping the directory itself if it exists (see `writeNew`
