@@ -25,9 +25,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
+        // The few system calls Swift cannot make safely: starting a task in namespaces (only
+        // system calls between clone and exec) and reading the executable's build ID.
+        .target(name: "CLoomSystem"),
         .target(
             name: "LoomCore",
             dependencies: [
+                "CLoomSystem",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

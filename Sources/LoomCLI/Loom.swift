@@ -14,6 +14,8 @@ struct Loom: ParsableCommand {
 public enum LoomMain {
     public static func run(_ arguments: [String]) -> Int32 {
         let console = Console()
+        // Damaged caches found on the way (ignored and rebuilt): said once, at the end.
+        defer { for n in Notices.take() { console.err("warning: \(n)") } }
         do {
             if let fast = FastArguments.parse(arguments) {
                 switch fast {

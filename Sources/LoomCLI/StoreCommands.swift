@@ -25,7 +25,7 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check the store: every artifact matches its digest, every key points at an artifact.",
                                                     discussion: "Exit 0 when clean, 1 when problems were found (and, with --repair, removed).")
     @OptionGroup var project: ProjectOptions
-    @Flag(help: "Delete corrupt artifacts and dangling keys so the next run rebuilds them.") var repair = false
+    @Flag(help: "Delete corrupt blobs, corrupt artifacts and dangling keys so the next run rebuilds them.") var repair = false
     @Flag(help: "Wait for a running loom run instead of exiting with code 4.") var wait = false
 
     func run() throws {
@@ -34,10 +34,11 @@ struct Verify: ParsableCommand {
         let report = try withProjectLock(project, wait: wait) {
             StoreMaintenance(store: try LocalStore(root: project.storeRoot)).verify(repair: repair)
         }
+        for b in report.corruptBlobs { console.out("corrupt blob \(project.display(b))\(repair ? " (removed)" : "")") }
         for d in report.corrupt { console.out("corrupt artifact \(d.hex)\(repair ? " (removed)" : "")") }
         for k in report.danglingKeys { console.out("dangling key \(project.display(k))\(repair ? " (removed)" : "")") }
-        console.out("checked \(report.treesChecked) artifacts and \(report.keysChecked) keys: "
-            + (report.isClean ? "clean" : "\(report.corrupt.count) corrupt, \(report.danglingKeys.count) dangling\(repair ? ", repaired" : "; run 'loom verify --repair'")"))
+        console.out("checked \(report.blobsChecked) blobs, \(report.treesChecked) artifacts and \(report.keysChecked) keys: "
+            + (report.isClean ? "clean" : "\(report.corruptBlobs.count) corrupt blobs, \(report.corrupt.count) corrupt artifacts, \(report.danglingKeys.count) dangling keys\(repair ? ", repaired" : "; run 'loom verify --repair'")"))
         if !report.isClean { throw CLIExit(.taskFailed) }
     }
 }

@@ -50,8 +50,10 @@ import LoomCore
           slow:
             kind: shell
             timeout: 1s
-            cmd: (sleep 30; echo late > $LOOM_ROOT/late.txt) & echo $! > $LOOM_ROOT/child.pid; sleep 30
+            cmd: (awk '{print $4}' /proc/self/stat > $LOOM_ROOT/child.pid; sleep 30; echo late > $LOOM_ROOT/late.txt) & sleep 30
         """)
+        // Tasks run in a PID namespace of their own: `$!` and `$$` are pids inside it, so the
+        // task writes its host pid from /proc (mounted in the host's namespace): awk's parent.
         let r = try s.loom("run", "dags/t.yaml")
         #expect(r.status == 1)
         #expect(r.stderr.contains("failed: timed out after 1.0s"))
@@ -142,7 +144,7 @@ import LoomCore
 
     @Test func interruptStopsTasksAndRecordsIt() throws {
         let s = Sandbox()
-        s.write("dags/t.yaml", "tasks:\n  slow: {kind: shell, cmd: 'echo $$ > $LOOM_ROOT/sh.pid; sleep 30'}\n")
+        s.write("dags/t.yaml", "tasks:\n  slow: {kind: shell, cmd: 'awk \"{print \\$4}\" /proc/self/stat > $LOOM_ROOT/sh.pid; sleep 30'}\n")
         let (p, _, err) = try s.start(["run", "dags/t.yaml"])
         for _ in 0..<200 where s.read("sh.pid") == nil { usleep(20_000) }
         usleep(100_000)

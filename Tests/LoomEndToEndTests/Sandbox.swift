@@ -41,11 +41,39 @@ final class Sandbox: @unchecked Sendable {
 
     func read(_ rel: String) -> String? { try? String(contentsOfFile: root + "/" + rel, encoding: .utf8) }
 
+    /// Extra environment for every loom started (e.g. LOOM_ISOLATION=none).
+    var environment: [String: String] = [:]
+    /// Run loom as this unprivileged uid/gid (via setpriv), from a copy of the binary inside the
+    /// sandbox, which is handed to that user.
+    var user: UInt32?
+
+    /// Makes the sandbox an unprivileged user's project (`nobody`), with its own copy of loom.
+    func becomeUnprivileged(uid: UInt32 = 65534) {
+        try? FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+        try? FileManager.default.copyItem(atPath: Self.binary, toPath: root + "/bin/loom")
+        chmod(root, 0o755)
+        func own(_ p: String) {
+            chown(p, uid, uid)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? [] where FileSystem.isDirectory(p + "/" + name) || true {
+                let c = p + "/" + name
+                if FileSystem.isDirectory(c) { own(c) } else { chown(c, uid, uid) }
+            }
+        }
+        own(root)
+        user = uid
+    }
+
     /// Starts loom without waiting.
     func start(_ args: [String]) throws -> (Process, Pipe, Pipe) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args
+        if let user {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", root + "/bin/loom"] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: Self.binary)
+            p.arguments = args
+        }
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         p.currentDirectoryURL = URL(fileURLWithPath: root)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

@@ -6,6 +6,9 @@ public enum StaleReason: Equatable, Sendable, CustomStringConvertible {
     case forced
     /// The key's entry names an artifact that is no longer in the store.
     case artifactMissing(Digest)
+    /// The artifact's files are no longer the bytes its digest names (written to in the store);
+    /// it was evicted (or, in `status`, will be).
+    case artifactDamaged(Digest)
     /// A field of the key differs from the last build's.
     case changed(KeyDiff)
     /// A needed task will run first, so this task's key is not known yet.
@@ -18,6 +21,7 @@ public enum StaleReason: Equatable, Sendable, CustomStringConvertible {
         case .neverRun: return "never run"
         case .forced: return "forced"
         case .artifactMissing(let d): return "artifact \(d.short) missing from the store"
+        case .artifactDamaged(let d): return "artifact \(d.short) was damaged in the store (its files changed); evicted"
         case .changed(let diff): return diff.description
         case .upstreamWillRun(let t): return "needs '\(t)', which will run first"
         case .previousUnknown: return "key changed (no record of the previous build's manifest)"

@@ -8,12 +8,15 @@ import Glibc
 /// fields means a re-hash. A file modified within the last `racyWindow` seconds is not remembered
 /// (git's "racily clean" problem: a write in the same timestamp tick as our stat would go unseen).
 ///
-/// File format, version 1 (`artifacts/statcache`): a first line `loom-statcache 1`, then one line
-/// per file: `size<TAB>mtime-ns<TAB>inode<TAB>digest-hex<TAB>path`, sorted by path.
+/// File format, version 2 (`artifacts/statcache`), inside a `CacheFile` (one Loom build only,
+/// checksummed: a wrong digest here would put a wrong file digest into keys): a first line
+/// `loom-statcache 2`, then one line per file: `size<TAB>mtime-ns<TAB>inode<TAB>digest-hex<TAB>path`,
+/// sorted by path.
 public final class StatCache: @unchecked Sendable {
     struct Entry: Equatable { var size: Int64; var mtimeNs: Int64; var inode: UInt64; var digest: Digest }
 
     public static let racyWindow: Double = 2
+    static let format = "loom-statcache 2"
     private let path: String
     private var entries: [String: Entry] = [:]
     private var dirty = false
@@ -23,9 +26,10 @@ public final class StatCache: @unchecked Sendable {
 
     public init(path: String) {
         self.path = path
-        guard let text = try? FileSystem.readText(path) else { return }
+        guard let bytes = CacheFile.read(path, format: Self.format, what: "stat cache") else { return }
+        let text = String(decoding: bytes, as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
-        guard lines.first == "loom-statcache 1" else { return }
+        guard lines.first.map(String.init) == Self.format else { return }
         lines = lines.dropFirst()
         for line in lines {
             let f = line.split(separator: "\t", maxSplits: 4, omittingEmptySubsequences: false)
@@ -66,12 +70,12 @@ public final class StatCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard dirty else { return }
-        var out = "loom-statcache 1\n"
+        var out = Self.format + "\n"
         for p in entries.keys.sorted(by: JSON.byteOrder) {
             let e = entries[p]!
             out += "\(e.size)\t\(e.mtimeNs)\t\(e.inode)\t\(e.digest.hex)\t\(p)\n"
         }
-        try FileSystem.writeAtomically(path, out)
+        try FileSystem.writeAtomically(path, CacheFile.wrap(Array(out.utf8), format: Self.format))
         dirty = false
     }
 }

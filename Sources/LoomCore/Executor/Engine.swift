@@ -46,12 +46,10 @@ public final class Engine: @unchecked Sendable {
     let memoPath: String
     /// The last successful run's memo, when it holds for this run (see `NoopMemo`).
     private var memo: NoopMemo?
-    /// No artifact was added to or removed from the store since the memo's run checked them all.
-    private var membershipUnchanged = false
+    /// Whether a damaged artifact found on the way is evicted (a run) or only reported (`status`).
+    private var repairing = false
     /// Whether the last `run` or `status` could use the last successful run's memo (for tests).
     public var usedMemo: Bool { memo != nil }
-    /// ... and trusted the store's membership stamp instead of checking each artifact.
-    public var trustedMembership: Bool { memo != nil && membershipUnchanged }
     /// Key entries are recorded once their artifacts are on disk, in the background.
     let keys: GroupCommit
     let statePath: String
@@ -133,10 +131,18 @@ public final class Engine: @unchecked Sendable {
         }
         let key = m.key
         var cached: Digest?
-        if let p = previous, p.key == key, store.contains(p.artifact) {
-            cached = p.artifact
+        // A stored artifact is served only if its files are still its bytes (its seal, or a
+        // re-hash); a damaged one is evicted by a run (not by `status`) and its task reruns.
+        func serve(_ d: Digest) -> Bool {
+            switch store.condition(of: d, repair: repairing) {
+            case .intact: cached = d; return true
+            case .damaged: reasons.append(.artifactDamaged(d)); return true
+            case .missing: return false
+            }
+        }
+        if let p = previous, p.key == key, serve(p.artifact) {
         } else if let e = store.lookup(key) {
-            if store.contains(e.artifact) { cached = e.artifact } else { reasons.append(.artifactMissing(e.artifact)) }
+            if !serve(e.artifact) { reasons.append(.artifactMissing(e.artifact)) }
         } else if let p = previous, p.key == key {
             reasons.append(.artifactMissing(p.artifact))
         }
@@ -151,7 +157,6 @@ public final class Engine: @unchecked Sendable {
     func applicableMemo(targets: [String], files: [String: Digest]) -> NoopMemo? {
         guard let g = graph.cacheKey, let m = NoopMemo.load(memoPath),
               m.fingerprint == NoopMemo.fingerprint(graph: g, targets: targets, files: files, state: stateDigest) else { return nil }
-        membershipUnchanged = m.membership != nil && m.membership == store.membership()?.stamp
         return m
     }
 
@@ -163,7 +168,9 @@ public final class Engine: @unchecked Sendable {
         for (j, d) in zip(graph.nodes[i].needs, upstream) {
             guard let d, d == prior[j]?.artifact else { return nil }
         }
-        guard membershipUnchanged || store.contains(p.artifact) else { return nil }
+        // Present and undamaged (cheap: its seal; anything else takes the full path, which
+        // explains and repairs).
+        guard let seal = memo.seals[i], p.artifact == seal.digest, seal.holds(in: store) else { return nil }
         return (p, metrics)
     }
 
@@ -175,6 +182,7 @@ public final class Engine: @unchecked Sendable {
     /// Touches nothing but the stat cache.
     public func status(targets: [String] = [], forced: [String] = []) throws -> [TaskReport] {
         let inc = included(targets: targets)
+        repairing = false
         let files = try hashDeclaredFiles(inc)
         memo = applicableMemo(targets: targets, files: files)
         var known: [Digest?] = Array(repeating: nil, count: graph.nodes.count)
@@ -240,6 +248,7 @@ public final class Engine: @unchecked Sendable {
         try FileSystem.emptyDirectory(project.storeRoot + "/tmp")
 
         let inc = included(targets: options.targets)
+        repairing = true
         let files = try hashDeclaredFiles(inc)
         memo = applicableMemo(targets: options.targets, files: files)
         var record = RunRecord(id: RunID.new(at: Date()), dagPath: graph.dagPath, dagName: graph.dagName, dagDigest: graph.dagDigest,
@@ -263,6 +272,7 @@ public final class Engine: @unchecked Sendable {
             self.startTask(i, options: options, files: files, runID: record.id, done: done)
         }
         removeSignalHandlers(signals)
+        if let note = runner.isolationNote, plan.outcomes.contains(where: { $0 != .skipped }) { observer?(.warning(note)) }
         // Every key entry is on disk before the state that trusts it. If the store could not be
         // synced, this run's new results are left out of the state too: they run again next time.
         let syncProblems = keys.drain()
@@ -316,10 +326,20 @@ public final class Engine: @unchecked Sendable {
            }) {
             var metrics: [Int: [String: Double]] = [:]
             for (i, r) in zip(inc, record.tasks) { metrics[i] = r.metrics }
+            // Each artifact's seal: the one this run's memo hit just checked, or the store's.
+            var seals: [Int: NoopMemo.Seal] = [:]
+            for (i, r) in zip(inc, record.tasks) {
+                guard let art = r.artifact else { continue }
+                if let old = memo?.seals[i], old.digest == art, r.status == .cached, r.manifest == nil, r.reasons.isEmpty {
+                    seals[i] = old
+                } else if let seal = store.seal(of: art) {
+                    seals[i] = NoopMemo.Seal(digest: art, entries: seal.entries)
+                }
+            }
             let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
             let proved = NoopMemo(fingerprint: NoopMemo.fingerprint(graph: g, targets: options.targets, files: files, state: savedState),
-                                  membership: NoopMemo.trusted(store.membership(), clockBefore: clock),
-                                  links: NoopMemo.trusted(local?.latestMembership(dag: graph.dagName), clockBefore: clock), metrics: metrics)
+                                  links: NoopMemo.trusted(local?.latestMembership(dag: graph.dagName), clockBefore: clock),
+                                  metrics: metrics, seals: seals)
             if proved != memo { try? proved.save(memoPath) }
         }
         try runs.save(record)
@@ -420,6 +440,15 @@ public final class Engine: @unchecked Sendable {
             self.running[i] = nil
             let stop = self.interrupted
             self.lock.unlock()
+            if let damage = self.checkInputs(n) {
+                // Whatever the task's own outcome: it wrote into the store.
+                self.discardAttempt(work)
+                self.appendLog(logPath, "loom: \(damage)\n")
+                r.status = .failed
+                r.error = damage
+                self.finish(i, r, ok: false, digest: nil, done: done)
+                return
+            }
             if outcome == .succeeded {
                 do {
                     let digest = try self.commit(n, work: work, manifest: m, key: r.key!)
@@ -455,6 +484,25 @@ public final class Engine: @unchecked Sendable {
         let stop = interrupted
         lock.unlock()
         if stop { handle.cancel() }
+    }
+
+    /// After a task: whether its inputs are still the bytes they were (their seals, re-hashed if
+    /// a seal does not hold). A damaged input is evicted, never served again, and named.
+    private func checkInputs(_ n: TaskNode) -> String? {
+        lock.lock()
+        let inputs = n.needs.map { (graph.nodes[$0].id.name, digests[$0]) }
+        lock.unlock()
+        var problems: [String] = []
+        for (name, digest) in inputs {
+            guard let digest, store.condition(of: digest, repair: false) != .intact else { continue }
+            let files = store.damagedFiles(digest)
+            _ = store.condition(of: digest, repair: true)
+            let what = files.isEmpty || files == [""] ? "its files" : files.map { "'\($0)'" }.joined(separator: ", ")
+            problems.append("input '\(name)' (\(what))")
+        }
+        guard !problems.isEmpty else { return nil }
+        return "the task changed \(problems.joined(separator: " and ")) under $LOOM_IN; tasks must not write to their inputs. "
+            + "The damaged artifact was evicted from the store and runs again next time"
     }
 
     private func finish(_ i: Int, _ r: TaskReport, ok: Bool, digest: Digest?, done: @Sendable (Bool) -> Void) {
@@ -495,7 +543,8 @@ public final class Engine: @unchecked Sendable {
             arguments = launcher + [work + ".job.json"]
         }
         return Job(task: n.id, attempt: attempt, arguments: arguments, environment: env,
-                   workingDirectory: project.root, logPath: logPath, timeout: n.timeout)
+                   workingDirectory: project.root, logPath: logPath, timeout: n.timeout,
+                   fence: Fence(readOnly: project.storeRoot, writable: out))
     }
 
     /// Checks declared outputs, moves the output into the store, then queues the key entry.

@@ -1,24 +1,56 @@
+import CLoomSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Runs each job as a child process in its own process group (so a timeout, a failure elsewhere
-/// or Ctrl-C kills the whole group, not just `/bin/sh`), with stdin from /dev/null and stdout and
-/// stderr appended to the job's log.
+/// or Ctrl-C stops the whole group), with stdin from /dev/null and stdout and stderr appended to
+/// the job's log, under a supervisor (`CLoomSystem/spawn.c`) that:
+/// - fences the job off from the store: in new mount and PID namespaces (as root, or inside a
+///   user namespace for other users) the job's `fence.readOnly` is mounted read-only except its
+///   output directory, so no process of the task can change a stored artifact;
+/// - kills every process of the task before it reports the task's exit (PID 1 of the namespace,
+///   or a child subreaper without namespaces), so nothing writes into the output after Loom has
+///   started hashing it.
+/// Where the kernel refuses namespaces the runner falls back to a plain supervised child, says so
+/// once (`isolationNote`), and the engine's input check after each task still catches changes.
 ///
 /// Waiting: libdispatch's pool runs only a few *blocking* work items at once, so no GCD worker is
-/// parked in `waitpid`; each child gets a small dedicated thread that waits for it.
-public final class ProcessRunner: TaskRunner, @unchecked Sendable {
+/// parked in `waitpid`; each child gets a small dedicated thread that only waits for it and posts
+/// the outcome.
+public final class ProcessRunner: TaskRunner, @unchecked Sendable {   // mutable state under `lock`
     /// Seconds between SIGTERM and SIGKILL when stopping a group.
     public var gracePeriod: Double = 3
 
-    public init() {}
+    public enum Isolation: Int32, Sendable { case none = 0, namespaces = 1, userNamespaces = 2 }
+
+    private let lock = NSLock()
+    private var level: Isolation
+    private var note: String?
+
+    /// `LOOM_ISOLATION=none` turns the namespaces off (for tests of the fallback, and kernels
+    /// where they misbehave).
+    public init(isolation: Isolation? = nil) {
+        if let isolation {
+            level = isolation
+        } else if ProcessInfo.processInfo.environment["LOOM_ISOLATION"] == "none" {
+            level = .none
+            note = "task isolation is off (LOOM_ISOLATION=none): tasks can write the store; inputs are checked after each task"
+        } else {
+            level = geteuid() == 0 ? .namespaces : .userNamespaces
+        }
+    }
+
+    /// The isolation in force for the next job.
+    public var isolation: Isolation { lock.lock(); defer { lock.unlock() }; return level }
+    /// Why isolation is weaker than asked, if it is (for one warning per run).
+    public var isolationNote: String? { lock.lock(); defer { lock.unlock() }; return note }
 
     public func start(_ job: Job, onExit: @escaping @Sendable (JobOutcome) -> Void) -> RunningJob {
         let handle = ProcessJob(gracePeriod: gracePeriod)
         do {
-            let pid = try spawn(job)
+            let (pid, statusFD) = try spawn(job)
             handle.started(pid: pid)
             if let t = job.timeout {
                 DispatchQueue.global().asyncAfter(deadline: .now() + t) { handle.expire(after: t) }
@@ -26,7 +58,13 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {
             let thread = Thread {
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                // The task is over: stragglers left in its group must not touch $LOOM_OUT any more.
+                // The supervisor passes the program's own wait status up before it exits; a
+                // supervisor killed outright (SIGKILL at the end of a grace period) has none.
+                var programStatus: Int32 = 0
+                let n = read(statusFD, &programStatus, 4)
+                close(statusFD)
+                if n == 4 { status = programStatus }
+                // Stragglers left in the group (without namespaces) must not touch $LOOM_OUT.
                 kill(-pid, SIGKILL)
                 onExit(handle.outcome(status: status))
             }
@@ -38,48 +76,55 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {
         return handle
     }
 
-    private func spawn(_ job: Job) throws -> pid_t {
+    /// Starts the job at the current isolation level, stepping down when the kernel refuses it.
+    private func spawn(_ job: Job) throws -> (pid_t, Int32) {
         let logFD = open(job.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard logFD >= 0 else { throw FileSystem.fail("cannot open log", job.logPath) }
         defer { close(logFD) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, logFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, logFD, 2)
-        _ = spawnAddChdir(&actions, job.workingDirectory)
-        // Tasks see only stdin, stdout and stderr: no descriptor of loom's (pipes of libdispatch or
-        // of whoever started loom) leaks into them and outlives a crash.
-        _ = spawnAddCloseFrom(&actions, 3)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // New process group; default signal dispositions and an empty mask (loom itself ignores
-        // SIGINT/SIGTERM to handle them on a dispatch source, and ignored signals are inherited).
-        posix_spawnattr_setpgroup(&attr, 0)
-        var all = sigset_t(), none = sigset_t()
-        sigfillset(&all)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         let argv: [UnsafeMutablePointer<CChar>?] = job.arguments.map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = job.environment.keys.sorted().map { strdup("\($0)=\(job.environment[$0]!)") } + [nil]
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, job.arguments[0], &actions, &attr, argv, envp)
-        guard rc == 0 else { throw FileSystem.Failure(path: job.arguments[0], operation: "cannot run", errno: rc) }
-        return pid
+        while true {
+            let current = isolation
+            var pid: pid_t = 0, statusFD: Int32 = -1, stage: Int32 = 0
+            let rc: Int32 = job.arguments[0].withCString { path in
+                job.workingDirectory.withCString { cwd in
+                    withOptionalCString(job.fence?.readOnly) { ro in
+                        withOptionalCString(job.fence?.writable) { rw in
+                            argv.withUnsafeBufferPointer { a in
+                                envp.withUnsafeBufferPointer { e in
+                                    var r = loom_spawn_request(path: path, argv: a.baseAddress, envp: e.baseAddress, cwd: cwd, log_fd: logFD,
+                                                               isolation: current.rawValue, read_only: ro, writable: rw)
+                                    return loom_spawn(&r, &pid, &statusFD, &stage)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if rc == 0 { return (pid, statusFD) }
+            // Stages 0-2 are the namespaces (clone, user map, mounts): the kernel or its policy
+            // said no. Step down and say so once; the job itself has not started.
+            if current != .none, stage <= 2 {
+                lock.lock()
+                let weaker: Isolation = current == .namespaces && geteuid() != 0 ? .userNamespaces : .none
+                if level == current {
+                    level = weaker
+                    let step = ["creating namespaces", "mapping the user", "mounting the store read-only"][Int(stage)]
+                    note = "task isolation unavailable (\(step): \(String(cString: strerror(rc)))): tasks can write the store; inputs are checked after each task"
+                }
+                lock.unlock()
+                continue
+            }
+            throw FileSystem.Failure(path: job.arguments[0], operation: "cannot run", errno: rc)
+        }
     }
 }
 
-// glibc >= 2.29 / 2.34 have these, but its module map does not export them to Swift.
-@_silgen_name("posix_spawn_file_actions_addchdir_np")
-private func spawnAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
-@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
-private func spawnAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
+private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let s else { return body(nil) }
+    return s.withCString { body($0) }
+}
 
 /// A running child: its group can be stopped; records why it was stopped.
 final class ProcessJob: RunningJob, @unchecked Sendable {

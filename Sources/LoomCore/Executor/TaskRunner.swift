@@ -10,9 +10,13 @@ public struct Job: Sendable {
     public var workingDirectory: String
     public var logPath: String
     public var timeout: Double?
+    /// What the task must not change: a runner that can enforce it makes `readOnly` (the store)
+    /// read-only for the job's processes, except `writable` (its output directory).
+    public var fence: Fence?
 
     public init(task: TaskID, attempt: Int, arguments: [String], environment: [String: String],
-                workingDirectory: String, logPath: String, timeout: Double?) {
+                workingDirectory: String, logPath: String, timeout: Double?, fence: Fence? = nil) {
+        self.fence = fence
         self.task = task
         self.attempt = attempt
         self.arguments = arguments
@@ -20,6 +24,16 @@ public struct Job: Sendable {
         self.workingDirectory = workingDirectory
         self.logPath = logPath
         self.timeout = timeout
+    }
+}
+
+/// A directory tree a job may only read, with one directory inside it that it may write.
+public struct Fence: Equatable, Sendable {
+    public var readOnly: String
+    public var writable: String
+    public init(readOnly: String, writable: String) {
+        self.readOnly = readOnly
+        self.writable = writable
     }
 }
 
@@ -52,4 +66,10 @@ public protocol RunningJob: AnyObject, Sendable {
 /// Runs jobs. `start` must not block: the outcome arrives through `onExit`, on any thread.
 public protocol TaskRunner: AnyObject, Sendable {
     func start(_ job: Job, onExit: @escaping @Sendable (JobOutcome) -> Void) -> RunningJob
+    /// Why jobs are fenced off less than `Job.fence` asks, if they are (one warning per run).
+    var isolationNote: String? { get }
+}
+
+extension TaskRunner {
+    public var isolationNote: String? { nil }
 }

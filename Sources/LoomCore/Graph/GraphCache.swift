@@ -3,13 +3,15 @@ import Foundation
 /// Validated graphs, cached by everything they are made from, so that a no-op run of a large DAG
 /// does not parse its YAML again (`artifacts/graphs/<key>.bin`).
 ///
-/// Key: SHA-256 over (format version, DAG text digest, project root, `-P` overrides in order, and
-/// every built-in kind's name, version and param names). A hit is used only if every declared file
-/// still exists; otherwise the DAG is rebuilt from its text, which reports the problem.
-/// Format "loom-graph 3": `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
+/// Key: SHA-256 over (format version, DAG text digest, project root, `-P` overrides in order, the
+/// shell kind's version, and every built-in kind's name, version and param names). A hit is used
+/// only if every declared file still exists; otherwise the DAG is rebuilt from its text, which
+/// reports the problem. The file is a `CacheFile`: written for one Loom build only (a new build
+/// parses DAGs afresh) and checksummed (a damaged one is reported and rebuilt).
+/// Format "loom-graph 4": `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
 /// binary because decoding a thousand-task graph from JSON took most of a no-op run's budget).
 public struct GraphCache {
-    public static let format = "loom-graph 3"
+    public static let format = "loom-graph 4"
     let directory: String
 
     public init(storeRoot: String) { directory = storeRoot + "/graphs" }
@@ -21,6 +23,7 @@ public struct GraphCache {
         e.field("root", root)
         e.count("overrides", overrides.count)
         for o in overrides { e.field("name", o.name); e.field("value", o.value) }
+        e.field("shell", String(KindRegistry.shellVersion))
         e.count("kinds", registry.kinds.count)
         for name in registry.kinds.keys.sorted() {
             let k = registry.kinds[name]!
@@ -32,7 +35,8 @@ public struct GraphCache {
     }
 
     public func load(_ key: Digest, root: String) -> TaskGraph? {
-        guard let bytes = try? FileSystem.readBytes("\(directory)/\(key.hex).bin"), var g = Self.decode(bytes) else { return nil }
+        guard let bytes = CacheFile.read("\(directory)/\(key.hex).bin", format: Self.format, what: "parsed DAG cache"),
+              var g = Self.decode(bytes) else { return nil }
         for n in g.nodes { for f in n.files where !FileSystem.exists(f == "." ? root : root + "/" + f) { return nil } }
         g.cacheKey = key
         return g
@@ -49,7 +53,7 @@ public struct GraphCache {
 
     public func save(_ g: TaskGraph, key: Digest) {
         guard (try? FileSystem.makeDirectories(directory)) != nil else { return }
-        try? FileSystem.writeAtomically("\(directory)/\(key.hex).bin", Self.encode(g))
+        try? FileSystem.writeAtomically("\(directory)/\(key.hex).bin", CacheFile.wrap(Self.encode(g), format: Self.format))
     }
 
     static func encode(_ g: TaskGraph) -> [UInt8] {

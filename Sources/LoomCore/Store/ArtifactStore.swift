@@ -10,17 +10,22 @@ public protocol ArtifactStore: AnyObject, Sendable {
     func discard(staging: String)
     /// Whether the artifact is present.
     func contains(_ digest: Digest) -> Bool
-    /// A stamp that changes whenever an artifact is added or removed, and the file-system time of
-    /// that last change; nil if the store cannot tell. A change within the same timestamp tick as
-    /// the last one may not show, so callers trust an unchanged stamp only if it was taken after
-    /// the clock moved past its change time (see `NoopMemo`).
-    func membership() -> StoreMembership?
+    /// Whether the artifact can be served: present, and its files are the bytes its digest names
+    /// (checked cheaply by its seal; re-hashed when the seal does not hold). With `repair`, a
+    /// damaged artifact is evicted, with its damaged blobs.
+    func condition(of digest: Digest, repair: Bool) -> ArtifactCondition
+    /// The files of an artifact whose bytes differ from what its digest names.
+    func damagedFiles(_ digest: Digest) -> [String]
+    /// The artifact's listing and stat signature, recorded when it was committed.
+    func seal(of digest: Digest) -> TreeSeal?
     /// A local directory holding the artifact's files (read-only by convention).
     func location(of digest: Digest) -> String
     /// Makes every artifact committed so far durable: after it returns, a power loss cannot take
     /// their files back. Key entries are recorded only after this (see `GroupCommit`).
     func sync() throws
 }
+
+public enum ArtifactCondition: Equatable, Sendable { case intact, missing, damaged }
 
 public struct StoreMembership: Equatable, Sendable {
     public var stamp: String

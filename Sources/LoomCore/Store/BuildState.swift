@@ -2,8 +2,10 @@
 /// last key's manifest is diffed against the new one), as a fast path for lookups (same key and
 /// artifact present: no need to read the key entry), and by `loom path`.
 ///
-/// File format, version 1 (`artifacts/state/<dag>.tsv`): a first line `loom-state 1`, then
-/// `task<TAB>key-hex<TAB>artifact-hex` per task, sorted by task name.
+/// File format, version 2 (`artifacts/state/<dag>.tsv`): a first line `loom-state 2`, then
+/// `task<TAB>key-hex<TAB>artifact-hex` per task, sorted by task name, then a last line
+/// `sum<TAB>sha256-hex` of every byte before it: a state whose bytes changed is not trusted (it
+/// reads as empty, with a warning: every task looks never built, which costs only a rebuild).
 public struct BuildState: Equatable, Sendable {
     public struct Record: Equatable, Sendable {
         public var key: CacheKey
@@ -18,14 +20,23 @@ public struct BuildState: Equatable, Sendable {
     public static func path(storeRoot: String, dag: String) -> String { "\(storeRoot)/state/\(dag).tsv" }
 
     public static func load(_ path: String) -> BuildState {
-        parse((try? FileSystem.readBytes(path)) ?? [])
+        parse((try? FileSystem.readBytes(path)) ?? [], path: path)
     }
 
     /// The state in a file's bytes (empty if they are not a build state).
-    public static func parse(_ bytes: [UInt8]) -> BuildState {
+    public static func parse(_ bytes: [UInt8], path: String = "build state") -> BuildState {
         var s = BuildState()
-        let header = Array("loom-state 1\n".utf8)
+        let header = Array("loom-state 2\n".utf8)
         guard bytes.starts(with: header) else { return s }
+        // The last line is the checksum of everything before it.
+        let sumLine = 4 + 64 + 1
+        guard bytes.count >= header.count + sumLine, bytes.last == 0x0A,
+              bytes[(bytes.count - sumLine)..<(bytes.count - sumLine + 4)].elementsEqual("sum\t".utf8),
+              Digest(hexUTF8: bytes[(bytes.count - 65)..<(bytes.count - 1)]) == Digest(of: Array(bytes[0..<(bytes.count - sumLine)])) else {
+            Notices.add("\(path) is damaged (checksum mismatch); ignoring it: its tasks look never built")
+            return s
+        }
+        let bytes = Array(bytes[0..<(bytes.count - sumLine)])
         var start = header.count
         s.tasks.reserveCapacity(bytes.count / 132)   // the shortest line is 132 bytes
         // Each line: task TAB 64 hex TAB 64 hex. A line that does not parse is skipped (its task
@@ -46,12 +57,13 @@ public struct BuildState: Equatable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var out = "loom-state 1\n"
+        var out = "loom-state 2\n"
         for t in tasks.keys.sorted(by: JSON.byteOrder) {
             let r = tasks[t]!
             out += "\(t)\t\(r.key.hex)\t\(r.artifact.hex)\n"
         }
-        return Array(out.utf8)
+        let body = Array(out.utf8)
+        return body + Array("sum\t\(Digest(of: body).hex)\n".utf8)
     }
 
     public func save(_ path: String) throws {

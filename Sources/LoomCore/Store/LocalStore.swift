@@ -8,7 +8,8 @@ import Glibc
 ///
 /// Layout, version 1:
 ///   artifacts/blobs/ab/<sha256>[.x]   file contents by digest, read-only (`.x`: executable)
-///   artifacts/trees/<sha256>/         each artifact as a directory of hard links to blobs
+///   artifacts/trees/<sha256>/         each artifact as a directory of hard links to blobs (read-only)
+///   artifacts/seals/<sha256>          each artifact's listing and stat signature (`TreeSeal`)
 ///   artifacts/keys/ab/<key>           action-cache entries (see `entryText`)
 ///   artifacts/state/<dag>.tsv         last build of each task of a DAG (`BuildState`)
 ///   artifacts/latest/<dag>/<task>     symbolic link to the task's latest artifact
@@ -20,14 +21,14 @@ import Glibc
 /// A crash leaves orphans in tmp/ or blobs/, never a key pointing at a half-written artifact.
 public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
     public let root: String
-    public static let keyEntryHeader = "loom-key 1"
+    public static let keyEntryHeader = "loom-key 2"
 
     /// `trees/`, held open so that existence checks walk one path component, not the whole root.
     private let treesFD: Int32
 
     public init(root: String) throws {
         self.root = root
-        for d in ["blobs", "trees", "keys", "state", "latest", "tmp"] { try FileSystem.makeDirectories(root + "/" + d) }
+        for d in ["blobs", "trees", "seals", "keys", "state", "latest", "tmp"] { try FileSystem.makeDirectories(root + "/" + d) }
         treesFD = open(root + "/trees", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     }
 
@@ -42,46 +43,59 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
     }
 
     public func commit(staging: String) throws -> Digest {
-        var files: [String] = []
-        let listing = try TreeListing.scan(staging) { abs, rel, exec, _ in
-            files.append(rel)
+        let listing = try TreeListing.scan(staging) { abs, _, exec, _ in
+            // A file with more than one name may share its inode with something outside the
+            // output (a hard link the task made to a project file, an input or a blob), which
+            // would tie the artifact to it: it gets an inode of its own. (Two names inside the
+            // output are copied too, harmlessly: both end up linked to one blob.)
+            var st = stat()
+            if lstat(abs, &st) == 0, st.st_nlink > 1 { try FileSystem.copyFileReplacing(abs) }
             return try self.absorb(abs, executable: exec)
         }
         let digest = listing.digest
         let dest = location(of: digest)
+        Self.sealDirectories(staging, top: false)
         if rename(staging, dest) != 0 {
             guard errno == EEXIST || errno == ENOTEMPTY else { throw FileSystem.fail("cannot move artifact into", dest) }
-            if Self.sameFiles(staging, dest, files) {
-                // Already present (same content committed before): keep the old one.
+            if intact(digest, repair: false) {
+                // Already present (same content committed before) and undamaged: keep the old one.
                 FileSystem.removeTree(staging)
-            } else {
-                // Present but not made of the same blobs: a copy damaged by a crash before it
-                // reached the disk. Put the new one in its place.
-                let old = "\(root)/tmp/damaged.\(digest.hex).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-                guard rename(dest, old) == 0, rename(staging, dest) == 0 else { throw FileSystem.fail("cannot replace damaged artifact", dest) }
-                FileSystem.removeTree(old)
+                return digest
             }
+            // Present but damaged (a crash before it reached the disk, or a write into the
+            // store): put the new one in its place.
+            let old = "\(root)/tmp/damaged.\(digest.hex).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+            guard rename(dest, old) == 0, rename(staging, dest) == 0 else { throw FileSystem.fail("cannot replace damaged artifact", dest) }
+            FileSystem.removeTree(old)
         }
+        chmod(dest, 0o555)
+        try writeSeal(digest, listing: listing.text)
         return digest
     }
 
-    /// Whether every file of the staged artifact is the same inode (the same blob) in `dest`.
-    private static func sameFiles(_ staging: String, _ dest: String, _ files: [String]) -> Bool {
-        files.allSatisfy { rel in
-            var a = stat(), b = stat()
-            return lstat(staging + "/" + rel, &a) == 0 && lstat(dest + "/" + rel, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev
+    /// Makes an artifact's directories read-only (files are read-only blobs already), deepest
+    /// first; the top one after it is renamed into place (renaming a directory to another
+    /// parent needs write permission on it).
+    static func sealDirectories(_ dir: String, top: Bool) {
+        for name in (try? FileSystem.listDirectory(dir)) ?? [] {
+            let p = dir + "/" + name
+            var st = stat()
+            if lstat(p, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { sealDirectories(p, top: true) }
         }
+        if top { chmod(dir, 0o555) }
     }
 
-    /// Replaces a staged file by a hard link to its blob (creating the blob from it if new).
+    /// Replaces a staged file by a hard link to its blob (creating the blob from it if new). An
+    /// existing blob is used only if its bytes are the staged file's: one whose bytes no longer
+    /// match its name (cut short by a crash, or written to) is replaced.
     private func absorb(_ path: String, executable: Bool) throws -> Digest {
         let d = try FileHasher.digest(ofFile: path)
         let dir = "\(root)/blobs/\(d.hex.prefix(2))"
         if access(dir, F_OK) != 0 { try FileSystem.makeDirectories(dir) }
         let blob = "\(dir)/\(d.hex)\(executable ? ".x" : "")"
         var mine = stat(), stored = stat()
-        if stat(blob, &stored) == 0, stat(path, &mine) == 0, stored.st_size != mine.st_size {
-            // A blob of the wrong size was cut short by a crash before it reached the disk: replace it.
+        if stat(blob, &stored) == 0, stat(path, &mine) == 0, stored.st_ino != mine.st_ino,
+           !(FileSystem.sameContents(blob, path) ?? false) {
             unlink(blob)
         }
         if access(blob, F_OK) == 0 {
@@ -91,11 +105,71 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
             chmod(path, executable ? 0o555 : 0o444)
             if link(path, blob) != 0 {
                 guard errno == EEXIST else { throw FileSystem.fail("cannot store blob", blob) }
+                // Another run stored it in between; it is checked the same way next time.
                 unlink(path)
                 guard link(blob, path) == 0 else { throw FileSystem.fail("cannot link blob into", path) }
             }
         }
         return d
+    }
+
+    // MARK: Seals
+
+    func sealPath(_ digest: Digest) -> String { "\(root)/seals/\(digest.hex)" }
+
+    func writeSeal(_ digest: Digest, listing: String) throws {
+        guard let seal = TreeSeal.take(location(of: digest), listing: listing) else {
+            throw FileSystem.fail("cannot read back artifact", location(of: digest))
+        }
+        try FileSystem.writeAtomically(sealPath(digest), seal.encoded())
+    }
+
+    public func seal(of digest: Digest) -> TreeSeal? {
+        guard let bytes = try? FileSystem.readBytes(sealPath(digest)) else { return nil }
+        return TreeSeal.decode(bytes, digest: digest)
+    }
+
+    /// Whether the artifact is present and its files are the bytes its digest names. Cheap when
+    /// its seal holds; otherwise the artifact is re-hashed: undamaged (only touched), it is
+    /// sealed again; damaged, it is evicted with its damaged blobs when `repair` is set.
+    public func intact(_ digest: Digest, repair: Bool = true) -> Bool { condition(of: digest, repair: repair) == .intact }
+
+    public func condition(of digest: Digest, repair: Bool) -> ArtifactCondition {
+        let dir = location(of: digest)
+        if let seal = seal(of: digest), seal.firstDifference(in: dir) == nil { return .intact }
+        guard contains(digest) else { return .missing }
+        if let listing = try? TreeListing.scan(dir, visitFile: { abs, _, _, _ in try FileHasher.digest(ofFile: abs) }),
+           listing.digest == digest {
+            if repair { try? writeSeal(digest, listing: listing.text) }
+            return .intact
+        }
+        if repair { evict(digest) }
+        return .damaged
+    }
+
+    /// The files of an artifact whose bytes no longer match the digest its listing names (by
+    /// the seal's listing; every file if there is no seal).
+    public func damagedFiles(_ digest: Digest) -> [String] {
+        let dir = location(of: digest)
+        guard let seal = seal(of: digest) else { return [""] }
+        return seal.fileDigests.filter { (try? FileHasher.digest(ofFile: dir + "/" + $0.path)) != $0.digest }.map(\.path)
+    }
+
+    /// Removes a damaged artifact, its seal, and the blobs among its files whose bytes no longer
+    /// match their names (other artifacts sharing such a blob fail their own seal check and are
+    /// evicted when next used).
+    public func evict(_ digest: Digest) {
+        if let seal = seal(of: digest) {
+            for (_, d) in seal.fileDigests {
+                for blob in ["\(root)/blobs/\(d.hex.prefix(2))/\(d.hex)", "\(root)/blobs/\(d.hex.prefix(2))/\(d.hex).x"]
+                where FileSystem.exists(blob) && (try? FileHasher.digest(ofFile: blob)) != d {
+                    unlink(blob)
+                }
+            }
+        }
+        let old = "\(root)/tmp/evicted.\(digest.hex).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        if rename(location(of: digest), old) == 0 { FileSystem.removeTree(old) }
+        unlink(sealPath(digest))
     }
 
     public func discard(staging: String) { FileSystem.removeTree(staging) }
@@ -121,16 +195,9 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
         treesFD >= 0 ? faccessat(treesFD, digest.hex, F_OK, 0) == 0 : access(location(of: digest), F_OK) == 0
     }
 
-    /// `trees/` itself: adding or removing an artifact changes its ctime (which, unlike mtime,
-    /// cannot be set back); replacing the directory changes its inode.
-    public func membership() -> StoreMembership? {
-        var st = stat()
-        guard treesFD >= 0, fstat(treesFD, &st) == 0 else { return nil }
-        return Self.stamp(st)
-    }
-
-    /// The same stamp for `latest/<dag>/`: it changes when a link there is added, removed or
-    /// replaced (by Loom or by hand).
+    /// A stamp of `latest/<dag>/`: it changes when a link there is added, removed or replaced
+    /// (by Loom or by hand), since its ctime cannot be set back; replacing the directory changes
+    /// its inode.
     public func latestMembership(dag: String) -> StoreMembership? {
         var st = stat()
         guard stat(latestDirectory(dag: dag), &st) == 0 else { return nil }
@@ -155,18 +222,22 @@ public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
 
     func keyPath(_ key: CacheKey) -> String { "\(root)/keys/\(key.hex.prefix(2))/\(key.hex)" }
 
-    /// Entry format, version 1: line 1 `loom-key 1`, line 2 `artifact <digest-hex>`, then the
-    /// manifest as stable JSON (`KeyManifest.json`). The first two lines suffice for a lookup.
+    /// Entry format, version 2: line 1 `loom-key 2`, line 2 `artifact <digest-hex>`, line 3
+    /// `check <sha256-hex>` of (header, key, artifact), then the manifest as stable JSON
+    /// (`KeyManifest.json`). A lookup trusts an entry only if the check holds and the manifest
+    /// hashes to the key: a changed byte anywhere makes it a miss, never another artifact.
     static func entryText(_ e: ActionEntry) -> String {
-        "\(keyEntryHeader)\nartifact \(e.artifact.hex)\n\(e.manifest.json.encoded(pretty: true))\n"
+        "\(keyEntryHeader)\nartifact \(e.artifact.hex)\ncheck \(check(e.key, e.artifact).hex)\n\(e.manifest.json.encoded(pretty: true))\n"
     }
+
+    static func check(_ key: CacheKey, _ artifact: Digest) -> Digest { Digest(of: "\(keyEntryHeader) \(key.hex) \(artifact.hex)") }
 
     public func lookup(_ key: CacheKey) -> ActionEntry? {
         guard let text = try? FileSystem.readText(keyPath(key)) else { return nil }
-        let parts = text.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == Self.keyEntryHeader, parts[1].hasPrefix("artifact "),
-              let d = Digest(hex: String(parts[1].dropFirst(9))),
-              let json = try? JSON.parse(String(parts[2])), let m = KeyManifest(json: json) else { return nil }
+        let parts = text.split(separator: "\n", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == Self.keyEntryHeader, parts[1].hasPrefix("artifact "), parts[2].hasPrefix("check "),
+              let d = Digest(hex: String(parts[1].dropFirst(9))), Digest(hex: String(parts[2].dropFirst(6))) == Self.check(key, d),
+              let json = try? JSON.parse(String(parts[3])), let m = KeyManifest(json: json), m.key == key else { return nil }
         return ActionEntry(key: key, artifact: d, manifest: m)
     }
 

@@ -15,38 +15,53 @@ import Glibc
 /// Anything else goes the full way. The memo also keeps each task's metrics, which are a function
 /// of its artifact, to save reading them back.
 ///
-/// "Still in the store" is checked per task, as the full path does, unless the store's membership
-/// stamp (`ArtifactStore.membership`) is the one recorded with the memo: then no artifact has been
-/// added or removed since the run checked them all. A change is stamped with the file system's
-/// clock, which moves in ticks, so a change in the same tick as the stamp's would not show (git's
-/// "racily clean" index). The stamp is therefore recorded only if, before taking it, the run read
-/// the coarse wall clock (the clock the kernel stamps inodes with, or a finer one) and found it
-/// already past the stamp's change time: every later change then carries a later time. On a file
-/// system with whole-second times (no nanoseconds in the stamp) it must be two seconds past. So
-/// the run right after a cold run still checks each artifact, and the runs after it do not.
+/// "Still in the store, undamaged" is checked per task by the artifact's seal (`TreeSeal`), kept in
+/// the memo so that a no-op run reads one file: one `fstatat` per directory and file of each
+/// artifact, about what ninja spends on a no-op (it stats every output). A seal that no longer
+/// holds sends the task the full way, which re-hashes, explains and evicts damage.
 ///
-/// The same kind of stamp of `latest/<dag>/` tells whether every included task's latest link is
-/// still the one that run left: if so, links are touched only for artifacts that changed; if not
-/// (a link removed by hand), every link is checked and repaired.
+/// A stamp of `latest/<dag>/` (its ctime, which cannot be set back) tells whether every included
+/// task's latest link is still the one that run left: if so, links are touched only for
+/// artifacts that changed; if not (a link removed by hand), every link is checked and repaired.
+/// A change is stamped with the file system's clock, which moves in ticks, so a change in the
+/// same tick as the stamp's would not show (git's "racily clean" index). The stamp is therefore
+/// recorded only if, before taking it, the run read the coarse wall clock (the clock the kernel
+/// stamps inodes with) and found it already past the stamp's change time; on a file system with
+/// whole-second times it must be two seconds past.
 ///
-/// File `artifacts/state/<dag>.memo`, format "loom-memo 2" (`BinaryWriter`): the fingerprint, the
-/// store's membership stamp or nothing, the latest links' stamp or nothing, then per included task
-/// its node index and metrics.
+/// File `artifacts/state/<dag>.memo`, format "loom-memo 3" (`CacheFile`: checksummed, and
+/// written for one Loom build only), `BinaryWriter` fields: the fingerprint, the latest links'
+/// stamp or nothing, then per included task its node index, metrics, artifact digest and seal
+/// entries.
 public struct NoopMemo: Equatable, Sendable {
-    public static let format = "loom-memo 2"
+    public static let format = "loom-memo 3"
     public var fingerprint: Digest
-    /// The store's membership stamp when every covered artifact was known present, if trusted.
-    public var membership: String?
     /// The stamp of `latest/<dag>/` when every covered task's link was known right, if trusted.
     public var links: String?
     /// Node index -> metrics, for every task the memo covers.
     public var metrics: [Int: [String: Double]]
+    /// Node index -> its artifact's seal, for every task the memo covers.
+    public var seals: [Int: Seal]
 
-    public init(fingerprint: Digest, membership: String?, links: String? = nil, metrics: [Int: [String: Double]]) {
+    /// An artifact's digest and the stat signature of its files (`TreeSeal` without the listing).
+    public struct Seal: Equatable, Sendable {
+        public var digest: Digest
+        public var entries: [TreeSeal.Entry]
+        public init(digest: Digest, entries: [TreeSeal.Entry]) {
+            self.digest = digest
+            self.entries = entries
+        }
+        /// Whether the artifact is in the store, every file as it was sealed.
+        public func holds(in store: ArtifactStore) -> Bool {
+            TreeSeal(listing: "", entries: entries).firstDifference(in: store.location(of: digest)) == nil
+        }
+    }
+
+    public init(fingerprint: Digest, links: String? = nil, metrics: [Int: [String: Double]], seals: [Int: Seal] = [:]) {
         self.fingerprint = fingerprint
-        self.membership = membership
         self.links = links
         self.metrics = metrics
+        self.seals = seals
     }
 
     /// The stamp to record, if the coarse wall clock read just before taking it (`clockBefore`,
@@ -82,25 +97,33 @@ public struct NoopMemo: Equatable, Sendable {
         return Digest(of: e.bytes)
     }
 
+    /// The memo at `path`, or nil if there is none, it is damaged, or another build wrote it.
     public static func load(_ path: String) -> NoopMemo? {
-        guard let bytes = try? FileSystem.readBytes(path), var r = BinaryReader(bytes, format: format),
-              let fp = r.digest(), let membership = r.optional({ $0.string() }), let links = r.optional({ $0.string() }),
-              let n = r.count() else { return nil }
-        var metrics: [Int: [String: Double]] = [:]
+        guard let payload = CacheFile.read(path, format: format, what: "no-op memo"), var r = BinaryReader(payload, format: format),
+              let fp = r.digest(), let links = r.optional({ $0.string() }), let n = r.count() else { return nil }
+        var metrics: [Int: [String: Double]] = [:], seals: [Int: Seal] = [:]
         metrics.reserveCapacity(n)
+        seals.reserveCapacity(n)
         for _ in 0..<n {
             guard let i = r.int(), let m = r.count() else { return nil }
             var values: [String: Double] = [:]
             for _ in 0..<m { guard let k = r.string(), let v = r.double() else { return nil }; values[k] = v }
             metrics[i] = values
+            guard let d = r.digest(), let e = r.count() else { return nil }
+            var entries: [TreeSeal.Entry] = []
+            entries.reserveCapacity(e)
+            for _ in 0..<e {
+                guard let p = r.string(), let ino = r.int(), let size = r.int(), let mt = r.int() else { return nil }
+                entries.append(TreeSeal.Entry(path: p, inode: UInt64(truncatingIfNeeded: ino), size: Int64(size), mtimeNs: Int64(mt)))
+            }
+            seals[i] = Seal(digest: d, entries: entries)
         }
-        return r.atEnd ? NoopMemo(fingerprint: fp, membership: membership, links: links, metrics: metrics) : nil
+        return r.atEnd ? NoopMemo(fingerprint: fp, links: links, metrics: metrics, seals: seals) : nil
     }
 
     public func save(_ path: String) throws {
         var w = BinaryWriter(format: Self.format)
         w.digest(fingerprint)
-        w.optional(membership) { $0.string($1) }
         w.optional(links) { $0.string($1) }
         w.int(metrics.count)
         for i in metrics.keys.sorted() {
@@ -108,7 +131,16 @@ public struct NoopMemo: Equatable, Sendable {
             let m = metrics[i]!
             w.int(m.count)
             for k in m.keys.sorted(by: JSON.byteOrder) { w.string(k); w.double(m[k]!) }
+            let seal = seals[i] ?? Seal(digest: Digest(bytes: Array(repeating: 0, count: 32)), entries: [])
+            w.digest(seal.digest)
+            w.int(seal.entries.count)
+            for e in seal.entries {
+                w.string(e.path)
+                w.int(Int(truncatingIfNeeded: e.inode))
+                w.int(Int(e.size))
+                w.int(Int(e.mtimeNs))
+            }
         }
-        try FileSystem.writeAtomically(path, w.bytes)
+        try FileSystem.writeAtomically(path, CacheFile.wrap(w.bytes, format: Self.format))
     }
 }

@@ -14,16 +14,29 @@ public struct StoreMaintenance {
         public var keysChecked = 0
         /// Artifacts whose files no longer match their digest.
         public var corrupt: [Digest] = []
+        /// Stored file contents whose bytes no longer match their name.
+        public var corruptBlobs: [String] = []
+        public var blobsChecked = 0
         /// Key entries that point at an artifact that is missing (or corrupt), or cannot be read.
         public var danglingKeys: [String] = []
         public var repaired = false
-        public var isClean: Bool { corrupt.isEmpty && danglingKeys.isEmpty }
+        public var isClean: Bool { corrupt.isEmpty && danglingKeys.isEmpty && corruptBlobs.isEmpty }
     }
 
-    /// Re-hashes every artifact and checks every key entry. With `repair`, deletes corrupt
-    /// artifacts and the key entries that point at missing ones, so the next run rebuilds them.
+    /// Re-hashes every blob and every artifact and checks every key entry. With `repair`, deletes
+    /// corrupt blobs (so no commit can adopt them again), corrupt artifacts and the key entries
+    /// that point at missing ones, so the next run rebuilds them.
     public func verify(repair: Bool) -> VerifyReport {
         var r = VerifyReport()
+        let blobs = store.root + "/blobs"
+        for shard in (try? FileSystem.listDirectory(blobs)) ?? [] {
+            for name in (try? FileSystem.listDirectory(blobs + "/" + shard)) ?? [] {
+                let p = blobs + "/" + shard + "/" + name
+                r.blobsChecked += 1
+                let hex = name.hasSuffix(".x") ? String(name.dropLast(2)) : name
+                if Digest(hex: hex) == nil || (try? FileHasher.digest(ofFile: p)) != Digest(hex: hex) { r.corruptBlobs.append(p) }
+            }
+        }
         var bad = Set<Digest>()
         for name in (try? FileSystem.listDirectory(store.root + "/trees")) ?? [] {
             guard let d = Digest(hex: name) else { continue }
@@ -36,7 +49,8 @@ public struct StoreMaintenance {
             r.danglingKeys.append(path)
         }
         if repair {
-            for d in r.corrupt { FileSystem.removeTree(store.location(of: d)) }
+            for p in r.corruptBlobs { unlink(p) }
+            for d in r.corrupt { FileSystem.removeTree(store.location(of: d)); unlink(store.sealPath(d)) }
             for p in r.danglingKeys { unlink(p) }
             r.repaired = true
         }

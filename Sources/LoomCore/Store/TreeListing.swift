@@ -80,8 +80,7 @@ public struct TreeListing: Equatable, Sendable {
                     var buf = [CChar](repeating: 0, count: 4096)
                     let n = readlink(a, &buf, buf.count - 1)
                     let target = n >= 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-                    let depth = r.split(separator: "/").count - 1
-                    guard !target.hasPrefix("/"), staysInside(target, depth: depth) else {
+                    guard resolvesInside(root: root, link: r, target: target) else {
                         throw Problem.escapingLink(path: r, target: target)
                     }
                     entries.append(Entry(kind: .link, path: r, digest: nil, size: 0, target: target))
@@ -94,13 +93,41 @@ public struct TreeListing: Equatable, Sendable {
         return TreeListing(entries: entries)
     }
 
-    /// Whether a relative link target, starting `depth` directories below the root, stays inside it.
-    static func staysInside(_ target: String, depth: Int) -> Bool {
-        var level = depth
-        for part in target.split(separator: "/") {
-            if part == ".." { level -= 1 } else if part != "." { level += 1 }
-            if level < 0 { return false }
+    /// Most links followed while resolving one (Linux's own limit, ELOOP).
+    static let maxLinkHops = 40
+
+    /// Whether the link at `link` (a path relative to `root`) pointing at `target` resolves
+    /// inside `root` when it, and every link met on the way, is followed the way the kernel
+    /// would (`ln -s . a; ln -s a/a/../../etc/passwd l` leaves through `a`, though the text of
+    /// its target does not). A target that does not exist resolves lexically from there on.
+    static func resolvesInside(root: String, link: String, target: String) -> Bool {
+        var resolved: [Substring] = link.split(separator: "/").dropLast()
+        var pending: [Substring] = Array(target.split(separator: "/", omittingEmptySubsequences: false).reversed())
+        guard !target.hasPrefix("/") else { return false }
+        var hops = 0
+        while let c = pending.popLast() {
+            if c.isEmpty || c == "." { continue }
+            if c == ".." {
+                if resolved.isEmpty { return false }
+                resolved.removeLast()
+                continue
+            }
+            let candidate = root + "/" + (resolved + [c]).joined(separator: "/")
+            var st = stat()
+            if lstat(candidate, &st) == 0, st.st_mode & S_IFMT == S_IFLNK {
+                hops += 1
+                guard hops <= maxLinkHops, let next = readLink(candidate), !next.hasPrefix("/") else { return false }
+                pending += next.split(separator: "/", omittingEmptySubsequences: false).reversed()
+            } else {
+                resolved.append(c)
+            }
         }
         return true
+    }
+
+    static func readLink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buf, buf.count - 1)
+        return n >= 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
     }
 }

@@ -117,6 +117,61 @@ public enum FileSystem {
         return true
     }
 
+    /// Whether two files hold the same bytes (nil if either cannot be read).
+    public static func sameContents(_ a: String, _ b: String) -> Bool? {
+        let fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC)
+        defer { if fa >= 0 { close(fa) }; if fb >= 0 { close(fb) } }
+        guard fa >= 0, fb >= 0 else { return nil }
+        var sa = stat(), sb = stat()
+        guard fstat(fa, &sa) == 0, fstat(fb, &sb) == 0 else { return nil }
+        if sa.st_size != sb.st_size { return false }
+        let size = 1 << 20
+        let x = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        let y = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { x.deallocate(); y.deallocate() }
+        while true {
+            guard let n = readFull(fa, x), let m = readFull(fb, y) else { return nil }
+            if n != m || memcmp(x.baseAddress!, y.baseAddress!, n) != 0 { return false }
+            if n == 0 { return true }
+        }
+    }
+
+    /// Reads until the buffer is full or the file ends; nil on an error.
+    private static func readFull(_ fd: Int32, _ buf: UnsafeMutableRawBufferPointer) -> Int? {
+        var got = 0
+        while got < buf.count {
+            let n = read(fd, buf.baseAddress! + got, buf.count - got)
+            if n < 0 { if Glibc.errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            got += n
+        }
+        return got
+    }
+
+    /// Gives the file at `path` an inode of its own: its bytes are copied to a new file that
+    /// replaces it (its other names, outside, keep the old inode). Mode bits are kept.
+    public static func copyFileReplacing(_ path: String) throws {
+        let src = open(path, O_RDONLY | O_CLOEXEC)
+        guard src >= 0 else { throw fail("cannot open", path) }
+        defer { close(src) }
+        var st = stat()
+        fstat(src, &st)
+        let tmp = path + ".loom-copy.\(getpid())"
+        let dst = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(st.st_mode & 0o777))
+        guard dst >= 0 else { throw fail("cannot create", tmp) }
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buf.deallocate() }
+        while true {
+            guard let n = readFull(src, buf) else { close(dst); unlink(tmp); throw fail("cannot read", path) }
+            if n == 0 { break }
+            guard writeAll(dst, UnsafeBufferPointer(start: buf.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)) else {
+                close(dst); unlink(tmp); throw fail("cannot write", tmp)
+            }
+        }
+        close(dst)
+        guard rename(tmp, path) == 0 else { let f = fail("cannot replace", path); unlink(tmp); throw f }
+    }
+
     /// Makes `path` an empty directory, keeping the directory itself if it exists (see `writeNew`
     /// on why not to delete and recreate it).
     public static func emptyDirectory(_ path: String) throws {

@@ -83,7 +83,9 @@ final class RecordingRunner: TaskRunner, @unchecked Sendable {
             func commit(staging: String) throws -> Digest { try base.commit(staging: staging) }
             func discard(staging: String) { base.discard(staging: staging) }
             func contains(_ digest: Digest) -> Bool { base.contains(digest) }
-            func membership() -> StoreMembership? { base.membership() }
+            func condition(of digest: Digest, repair: Bool) -> ArtifactCondition { base.condition(of: digest, repair: repair) }
+            func damagedFiles(_ digest: Digest) -> [String] { base.damagedFiles(digest) }
+            func seal(of digest: Digest) -> TreeSeal? { base.seal(of: digest) }
             func location(of digest: Digest) -> String { base.location(of: digest) }
             func sync() throws { throw InternalError("disk gone") }
             func lookup(_ key: CacheKey) -> ActionEntry? { base.lookup(key) }

@@ -114,34 +114,38 @@ import Testing
         #expect(!all.usedMemo, "the last memo was made for target b")
     }
 
-    /// Once the store's membership stamp is old enough to trust, the memo skips the per-artifact
-    /// checks; removing an artifact changes the stamp, so the task still runs again.
-    @Test func aRemovedArtifactIsNoticedThroughTheMembershipStamp() throws {
+    /// The memo checks each artifact's seal: removing an artifact, or changing one of its files,
+    /// sends the task the full way (which explains, evicts damage and reruns it).
+    @Test func aRemovedOrDamagedArtifactIsNoticedThroughItsSeal() throws {
         let dir = TestDir()
         defer { dir.remove() }
         _ = try engine(dir).run(RunOptions())
-        // The cold run changed trees/ just before writing its memo: in the same clock tick, the
-        // stamp is not trusted yet. (On a fast machine the tick may have passed: either is right.)
-        let afterCold = NoopMemo.load(memoPath(dir))
-        Thread.sleep(forTimeInterval: 0.05)   // a few clock ticks
         let second = try engine(dir)
-        _ = try second.run(RunOptions())
-        #expect(second.usedMemo && second.trustedMembership == (afterCold?.membership != nil))
-        #expect(NoopMemo.load(memoPath(dir))?.membership != nil, "the clock has moved on: recorded for the next runs")
-
-        let third = try engine(dir)
-        let r3 = try third.run(RunOptions())
-        #expect(third.trustedMembership && r3.tasks.allSatisfy { $0.status == .cached })
+        let r2 = try second.run(RunOptions())
+        #expect(second.usedMemo && r2.tasks.allSatisfy { $0.status == .cached })
+        #expect(NoopMemo.load(memoPath(dir))?.seals.count == 4)
 
         let store = try LocalStore(root: dir.path + "/artifacts")
-        FileSystem.removeTree(store.location(of: try #require(r3.tasks[1].artifact)))
+        FileSystem.removeTree(store.location(of: try #require(r2.tasks[1].artifact)))
         let runner = MetricsRunner()
-        let fourth = try engine(dir, runner: runner)
-        let r4 = try fourth.run(RunOptions())
-        #expect(fourth.usedMemo && !fourth.trustedMembership)
+        let third = try engine(dir, runner: runner)
+        let r3 = try third.run(RunOptions())
+        #expect(third.usedMemo)
         #expect(runner.started == ["b"])
-        #expect(r4.tasks[1].reasons.first?.hasPrefix("artifact") == true)
-        #expect(r4.tasks.map(\.status) == [.cached, .ran, .cached, .cached], "b's output has the same bytes: c stays cached")
+        #expect(r3.tasks[1].reasons.first?.hasPrefix("artifact") == true)
+        #expect(r3.tasks.map(\.status) == [.cached, .ran, .cached, .cached], "b's output has the same bytes: c stays cached")
+
+        // One byte changed in place in a stored file: the seal no longer holds.
+        let art = try #require(r3.tasks[1].artifact)
+        let file = try #require(try FileSystem.listDirectory(store.location(of: art)).first)
+        let fd = open(store.location(of: art) + "/" + file, O_WRONLY)
+        _ = "Z".withCString { pwrite(fd, $0, 1, 0) }
+        close(fd)
+        let again = MetricsRunner()
+        let fourth = try engine(dir, runner: again)
+        let r4 = try fourth.run(RunOptions())
+        #expect(again.started == ["b"])
+        #expect(r4.tasks[1].reasons.first?.contains("damaged") == true)
     }
 
     /// A stamp is trusted only once the clock, read before taking it, is past its change time;
@@ -161,7 +165,8 @@ import Testing
     @Test func memoFileRoundTripAndDamage() throws {
         let dir = TestDir()
         defer { dir.remove() }
-        let m = NoopMemo(fingerprint: Digest(of: "f"), membership: "1:2:3.4", metrics: [0: [:], 3: ["auc": 0.5, "b": -1e-300]])
+        let m = NoopMemo(fingerprint: Digest(of: "f"), links: "1:2:3.4", metrics: [0: [:], 3: ["auc": 0.5, "b": -1e-300]],
+                         seals: [0: .init(digest: Digest(of: "a"), entries: [.init(path: "", inode: 7, size: 4096, mtimeNs: -1)]), 3: .init(digest: Digest(of: "b"), entries: [])])
         try m.save(dir.path + "/m")
         #expect(NoopMemo.load(dir.path + "/m") == m)
         let bytes = try FileSystem.readBytes(dir.path + "/m")
@@ -171,5 +176,12 @@ import Testing
         }
         try FileSystem.writeAtomically(dir.path + "/m", bytes + [0])
         #expect(NoopMemo.load(dir.path + "/m") == nil, "trailing bytes")
+        // Issue 10, hole 6: any one bit flipped anywhere makes the memo unreadable (checksum).
+        for i in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
+            var b = bytes
+            b[i] ^= 0x04
+            try FileSystem.writeAtomically(dir.path + "/m", b)
+            #expect(NoopMemo.load(dir.path + "/m") == nil, "bit flipped at \(i)")
+        }
     }
 }

@@ -1,0 +1,45 @@
+#ifndef CLOOMSYSTEM_H
+#define CLOOMSYSTEM_H
+
+#include <sys/types.h>
+
+/// How strongly a task is fenced off from the store (see spawn.c).
+enum loom_isolation {
+    /// A plain child. Descendants that outlive the task are still killed (the child is a
+    /// subreaper that kills every process reparented to it before it exits).
+    LOOM_ISOLATION_NONE = 0,
+    /// New mount and PID namespaces (needs CAP_SYS_ADMIN: root): the store is read-only
+    /// except the task's output, and every process of the task dies with it.
+    LOOM_ISOLATION_NAMESPACES = 1,
+    /// The same inside a new user namespace (an unprivileged user, where the kernel allows it).
+    LOOM_ISOLATION_USER_NAMESPACES = 2,
+};
+
+/// One child to start. Every string is prepared by the caller: the child between clone and
+/// exec calls nothing but system calls (the parent is multithreaded; no malloc, no locks).
+struct loom_spawn_request {
+    const char *path;            // absolute path of the program
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;
+    int log_fd;                  // becomes stdout and stderr
+    int isolation;               // enum loom_isolation
+    const char *read_only;       // with namespaces: made read-only (the store root), or NULL
+    const char *writable;        // with namespaces: stays writable inside read_only, or NULL
+};
+
+/// Starts the request's program under a small supervisor process (the returned pid, the
+/// leader of a new process group). Returns 0, or an errno value; `*stage` names the step
+/// that failed (0 clone, 1 user map, 2 mounts, 3 exec, 4 supervisor fork) so the caller can
+/// fall back to weaker isolation when the kernel refuses namespaces.
+/// `*status_fd` is a pipe end on which the supervisor writes the program's raw wait status
+/// (4 bytes) just before it exits; read it after waiting for the supervisor.
+int loom_spawn(const struct loom_spawn_request *r, pid_t *pid, int *status_fd, int *stage);
+
+/// The GNU build ID of the running executable (up to `capacity` bytes), or 0 if it has none.
+int loom_build_id(unsigned char *out, int capacity);
+
+/// Marks the calling process a child subreaper (orphaned descendants are reparented to it).
+int loom_set_subreaper(void);
+
+#endif
