@@ -112,6 +112,7 @@ public struct GraphBuilder {
         }
         var command: String?
         var rendered: String?
+        var projectFiles: [String] = []
         var env: [String: String] = [:]
         if isShell {
             if let cmd = t.cmd {
@@ -138,16 +139,18 @@ public struct GraphBuilder {
                 diagnostics.append(.error("'env' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: e.name))
             }
             if let d = descriptor, diagnostics.count == before {
-                for problem in d.check(params) {
-                    // Point at the offending param, else at the task's `params:` key, else at its name.
-                    let entry = t.params.first { $0.name.value == problem.param }
-                    let location = entry?.name.location ?? t.keyLocations["params"] ?? t.name.location
-                    let length = entry?.name.length ?? (t.keyLocations["params"] != nil ? 6 : t.name.length)
-                    diagnostics.append(Diagnostic(.error, "task '\(name)': \(problem.message)", at: location, length: length, notes: problem.notes))
+                // The key holds every declared param with its default applied.
+                switch d.resolve(params) {
+                case .problems(let problems): report(problems, t)
+                case .values(let resolved):
+                    params = resolved
+                    report(d.check(resolved), t)
+                    projectFiles = self.projectFiles(d, resolved, t)
                 }
             }
         }
-        let files = t.files.compactMap { checkFile($0, task: name) }
+        var files = t.files.compactMap { checkFile($0, task: name) }
+        for f in projectFiles where !files.contains(f) { files.append(f) }
         let outputs = t.outputs.compactMap { o -> String? in
             guard let p = Self.outputPath(o.value) else {
                 diagnostics.append(.error("output path '\(o.value)' of task '\(name)' would escape $LOOM_OUT (use a relative path without '..')", at: o))
@@ -192,18 +195,53 @@ public struct GraphBuilder {
         }
     }
 
-    /// A declared input must exist inside the project.
-    mutating func checkFile(_ f: Located<String>, task: String) -> String? {
+    /// Problems of a built-in task's params, each pointing at the offending param, else at the
+    /// task's `params:` key, else at its name.
+    mutating func report(_ problems: [ParamProblem], _ t: TaskSpec) {
+        for problem in problems {
+            let entry = t.params.first { $0.name.value == problem.param }
+            let location = entry?.name.location ?? t.keyLocations["params"] ?? t.name.location
+            let length = entry?.name.length ?? (t.keyLocations["params"] != nil ? 6 : t.name.length)
+            diagnostics.append(Diagnostic(.error, "task '\(t.name.value)': \(problem.message)", at: location, length: length, notes: problem.notes))
+        }
+    }
+
+    /// The project files a built-in task's params name (`ParamSpec.projectFile`), checked like
+    /// declared files: they enter the key by content.
+    mutating func projectFiles(_ d: KindDescriptor, _ params: [String: ParamValue], _ t: TaskSpec) -> [String] {
+        d.params.compactMap { s -> String? in
+            guard let rule = s.projectFile, case .string(let path)? = params[s.name] else { return nil }
+            if case .unlessSet(let other) = rule, let v = params[other], v != .null { return nil }
+            let entry = t.params.first { $0.name.value == s.name }
+            let at = entry.map { $0.value.map { _ in path } } ?? Located(path, at: t.name.location, length: t.name.length)
+            return checkFile(at, task: t.name.value, param: s.name)
+        }
+    }
+
+    /// A declared input (or a file a param names) must exist inside the project, also after
+    /// following symbolic links.
+    mutating func checkFile(_ f: Located<String>, task: String, param: String? = nil) -> String? {
+        let what = param.map { "file '\(f.value)' (param '\($0)' of task '\(task)')" } ?? "declared file '\(f.value)' of task '\(task)'"
+        let notes = param == nil ? [] : ["a task reads only files inside the project, so that they enter its key; copy the file into the project"]
         let abs = FileSystem.absolute(f.value, base: projectRoot)
         guard abs == projectRoot || abs.hasPrefix(projectRoot + "/") else {
-            diagnostics.append(.error("declared file '\(f.value)' of task '\(task)' is outside the project", at: f))
+            diagnostics.append(.error("\(what) is outside the project", at: f, notes: notes))
             return nil
         }
         guard FileSystem.exists(abs) else {
-            diagnostics.append(.error("declared file '\(f.value)' of task '\(task)' does not exist", at: f))
+            diagnostics.append(.error("\(what) does not exist", at: f))
+            return nil
+        }
+        let realRoot = Self.resolvingLinks(projectRoot), real = Self.resolvingLinks(abs)
+        guard real == realRoot || real.hasPrefix(realRoot + "/") else {
+            diagnostics.append(.error("\(what) is a symbolic link to \(real), outside the project", at: f, notes: notes))
             return nil
         }
         return abs == projectRoot ? "." : String(abs.dropFirst(projectRoot.count + 1))
+    }
+
+    static func resolvingLinks(_ path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 
     /// A path inside $LOOM_OUT: relative, no `..`; nil when it would escape.

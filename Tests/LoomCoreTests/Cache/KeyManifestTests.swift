@@ -15,7 +15,7 @@ import Testing
     @Test func keyIsPinned() {
         let m = KeyManifest(kind: "shell", kindVersion: 1, params: ["n": .int(3)], command: "seq {{params.n}}")
         #expect(String(decoding: m.canonicalBytes, as: UTF8.self)
-            == "schema:1:1kind:5:shellkind-version:1:1params:1:1name:1:nvalue:1:3inputs:1:0files:1:0env:1:0outputs:1:0command:16:seq {{params.n}}")
+            == "schema:1:2kind:5:shellkind-version:1:1params:1:1name:1:nvalue:1:3inputs:1:0files:1:0env:1:0outputs:1:0command:16:seq {{params.n}}")
         #expect(m.key.hex == Digest(of: Array(m.canonicalBytes)).hex)
     }
 
