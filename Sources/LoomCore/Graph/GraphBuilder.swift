@@ -121,7 +121,13 @@ public struct GraphBuilder {
                 let lookup: (String) -> ParamValue? = { params[$0] ?? dagParams[$0] }
                 for r in Interpolation.references(cmd.value) where params[r.name] == nil { params[r.name] = dagParams[r.name] }
                 command = cmd.value
-                rendered = Interpolation.render(cmd.value, quote: true, lookup: lookup)
+                // Each value is quoted for where it stands in the command, or refused there.
+                let (text, refused) = ShellQuoting.render(cmd.value, lookup: lookup)
+                rendered = text
+                for r in refused {
+                    diagnostics.append(Diagnostic(.error, "task '\(name)': \(r.message)", at: location(of: r.reference, in: cmd.value, at: cmd),
+                                                  length: r.reference.length, notes: r.notes))
+                }
                 for e in t.env {
                     let text = e.value.value.plainText
                     checkReferences(text, at: e.value, known: dagParams.keys.sorted() + params.keys.sorted())
@@ -187,12 +193,17 @@ public struct GraphBuilder {
 
     mutating func checkReferences<T>(_ s: String, at loc: Located<T>, known: [String]) {
         for r in Interpolation.references(s) where !known.contains(r.name) {
-            // Point inside the string when it sits on one line (quoted scalars start one column early).
-            var where_ = loc.location
-            if !s.contains("\n") { where_.column += r.offset + (loc.length == s.unicodeScalars.count + 2 ? 1 : 0) }
-            diagnostics.append(Diagnostic(.error, "unknown param '\(r.name)' in '{{params.\(r.name)}}'", at: where_, length: r.length,
+            diagnostics.append(Diagnostic(.error, "unknown param '\(r.name)' in '{{params.\(r.name)}}'", at: location(of: r, in: s, at: loc), length: r.length,
                                           notes: Suggestion.notes(for: r.name, in: known)))
         }
+    }
+
+    /// Where a placeholder of string `s` (written at `loc`) is: inside the string when it sits on
+    /// one line (quoted scalars start one column early), else at the string.
+    func location<T>(of r: Interpolation.Reference, in s: String, at loc: Located<T>) -> SourceLocation {
+        var at = loc.location
+        if !s.contains("\n") { at.column += r.offset + (loc.length == s.unicodeScalars.count + 2 ? 1 : 0) }
+        return at
     }
 
     /// Problems of a built-in task's params, each pointing at the offending param, else at the

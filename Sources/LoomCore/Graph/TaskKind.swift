@@ -135,7 +135,9 @@ public struct KindDescriptor: Sendable {
 /// The built-in kinds by name. `shell` is not one of them: the engine runs it itself.
 public struct KindRegistry: Sendable {
     public static let shell = "shell"
-    public static let shellVersion = 1
+    /// 2: placeholders are quoted for their context in the command (inside double or single
+    /// quotes too), where version 1 single-quoted them everywhere.
+    public static let shellVersion = 2
     public private(set) var kinds: [String: KindDescriptor] = [:]
 
     public init(_ descriptors: [KindDescriptor] = []) {

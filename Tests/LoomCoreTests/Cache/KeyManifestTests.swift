@@ -119,7 +119,7 @@ import Testing
 @Suite struct InterpolationTests {
     @Test func shellQuoting() {
         let params: [String: ParamValue] = ["s": .string("it's here; rm -rf /"), "n": .int(3), "l": .list([.string("a b"), .int(1)]), "p": .string("data/x.csv")]
-        let out = Interpolation.render("cmd {{params.s}} {{ params.n }} {{params.l}} {{params.p}} {{other}}", quote: true) { params[$0] }
+        let out = ShellQuoting.render("cmd {{params.s}} {{ params.n }} {{params.l}} {{params.p}} {{other}}") { params[$0] }.command
         #expect(out == "cmd 'it'\\''s here; rm -rf /' 3 'a b' 1 data/x.csv {{other}}")
     }
 }
