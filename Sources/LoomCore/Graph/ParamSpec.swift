@@ -178,9 +178,12 @@ public struct ParamSpec: Sendable {
     public static func resolve(_ values: [String: ParamValue], _ specs: [ParamSpec], kind: String) -> Resolved {
         var problems: [ParamProblem] = []
         let known = specs.map(\.name)
+        // A misspelt required param is reported once, as the unknown name with "did you mean".
+        var misspelt = Set<String>()
         for k in values.keys.sorted() where !known.contains(k) {
             problems.append(ParamProblem(param: k, "kind '\(kind)' has no param '\(k)' (params: \(known.joined(separator: ", ")))",
                                          notes: Suggestion.notes(for: k, in: known)))
+            if let close = Suggestion.closest(to: k, in: known) { misspelt.insert(close) }
         }
         var out: [String: ParamValue] = [:]
         var computed: [ParamSpec] = []
@@ -193,7 +196,7 @@ public struct ParamSpec: Sendable {
                 continue
             }
             switch s.default {
-            case .required: problems.append(ParamProblem(param: nil, "kind '\(kind)' needs param '\(s.name)'"))
+            case .required: if !misspelt.contains(s.name) { problems.append(ParamProblem(param: nil, "kind '\(kind)' needs param '\(s.name)'")) }
             case .value(let v): out[s.name] = v
             case .unset: out[s.name] = .null
             case .computed: computed.append(s)
