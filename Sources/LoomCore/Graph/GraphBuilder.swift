@@ -132,7 +132,7 @@ public struct GraphBuilder {
                     let text = e.value.value.plainText
                     checkReferences(text, at: e.value, known: dagParams.keys.sorted() + params.keys.sorted())
                     for r in Interpolation.references(text) where params[r.name] == nil { params[r.name] = dagParams[r.name] }
-                    env[e.name.value] = Interpolation.render(text, quote: false, lookup: lookup)
+                    env[e.name.value] = Interpolation.render(text, lookup: lookup)
                 }
             } else {
                 diagnostics.append(.error("shell task '\(name)' has no 'cmd'", at: t.name))
@@ -184,7 +184,7 @@ public struct GraphBuilder {
             checkReferences(s, at: loc, known: dagParams.keys.sorted())
             let pieces = Interpolation.pieces(s)
             if pieces.count == 1, case .reference(let r) = pieces[0], let value = dagParams[r.name] { return value }
-            return .string(Interpolation.render(s, quote: false) { dagParams[$0] })
+            return .string(Interpolation.render(s) { dagParams[$0] })
         case .list(let items): return .list(items.map { substitute($0, at: loc, dagParams: dagParams) })
         case .map(let m): return .map(m.mapValues { substitute($0, at: loc, dagParams: dagParams) })
         default: return v
