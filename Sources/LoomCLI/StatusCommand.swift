@@ -68,7 +68,7 @@ struct Kinds: ParsableCommand {
         for d in sorted {
             out += "\n\n\(d.name) (version \(d.version))\n  \(d.summary)"
             for p in d.params {
-                out += "\n  \(Console.pad(p.name, 16)) \(Console.pad(p.type, 8)) \(p.defaultValue.map { "default \($0)" } ?? "required")  \(p.help)"
+                out += "\n  \(Console.pad(p.name, 16)) \(Console.pad(p.typeText, 18)) \(p.isRequired ? "required" : "default \(p.defaultText)")  \(p.doc)"
             }
         }
         return out
@@ -81,7 +81,7 @@ struct Kinds: ParsableCommand {
         for d in sorted {
             out += "\n## \(d.name) (version \(d.version))\n\n\(d.summary)\n\n| param | type | default | meaning |\n|---|---|---|---|\n"
             for p in d.params {
-                out += "| `\(p.name)` | \(p.type) | \(p.defaultValue ?? "required") | \(p.help.replacingOccurrences(of: "|", with: "\\|")) |\n"
+                out += "| `\(p.name)` | \(p.typeText) | \(p.defaultText) | \(p.doc.replacingOccurrences(of: "|", with: "\\|")) |\n"
             }
         }
         return out

@@ -2,13 +2,16 @@
 /// `CacheKey`; the manifest itself is stored beside the key so that staleness can be explained
 /// field by field.
 ///
-/// Canonical encoding, schema 1 (length-prefixed fields, see `CanonicalEncoder`), in this order:
+/// Canonical encoding, schema 2 (length-prefixed fields, see `CanonicalEncoder`), in this order:
 /// `schema`, `kind`, `kind-version`, then counted groups `params` (name, canonical value),
 /// `inputs` (needed task name, artifact digest), `files` (path, content digest), `env` (name, value),
 /// `outputs` (declared output paths), each sorted by name in byte order, then `command` if any.
 /// Paths are relative to the project root: nothing unique to one run or machine enters a key.
+/// Schema 2: a built-in task's `params` are every declared param with its default applied (unset
+/// ones `null`, floats declared as floats), not only those written; its `files` include the
+/// project files its params name. (Schema 1 keyed params as written.)
 public struct KeyManifest: Equatable, Sendable {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var kind: String
     public var kindVersion: Int

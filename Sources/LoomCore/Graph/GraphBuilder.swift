@@ -112,6 +112,7 @@ public struct GraphBuilder {
         }
         var command: String?
         var rendered: String?
+        var projectFiles: [String] = []
         var env: [String: String] = [:]
         if isShell {
             if let cmd = t.cmd {
@@ -120,12 +121,18 @@ public struct GraphBuilder {
                 let lookup: (String) -> ParamValue? = { params[$0] ?? dagParams[$0] }
                 for r in Interpolation.references(cmd.value) where params[r.name] == nil { params[r.name] = dagParams[r.name] }
                 command = cmd.value
-                rendered = Interpolation.render(cmd.value, quote: true, lookup: lookup)
+                // Each value is quoted for where it stands in the command, or refused there.
+                let (text, refused) = ShellQuoting.render(cmd.value, lookup: lookup)
+                rendered = text
+                for r in refused {
+                    diagnostics.append(Diagnostic(.error, "task '\(name)': \(r.message)", at: location(of: r.reference, in: cmd.value, at: cmd),
+                                                  length: r.reference.length, notes: r.notes))
+                }
                 for e in t.env {
                     let text = e.value.value.plainText
                     checkReferences(text, at: e.value, known: dagParams.keys.sorted() + params.keys.sorted())
                     for r in Interpolation.references(text) where params[r.name] == nil { params[r.name] = dagParams[r.name] }
-                    env[e.name.value] = Interpolation.render(text, quote: false, lookup: lookup)
+                    env[e.name.value] = Interpolation.render(text, lookup: lookup)
                 }
             } else {
                 diagnostics.append(.error("shell task '\(name)' has no 'cmd'", at: t.name))
@@ -138,16 +145,18 @@ public struct GraphBuilder {
                 diagnostics.append(.error("'env' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: e.name))
             }
             if let d = descriptor, diagnostics.count == before {
-                for problem in d.check(params) {
-                    // Point at the offending param, else at the task's `params:` key, else at its name.
-                    let entry = t.params.first { $0.name.value == problem.param }
-                    let location = entry?.name.location ?? t.keyLocations["params"] ?? t.name.location
-                    let length = entry?.name.length ?? (t.keyLocations["params"] != nil ? 6 : t.name.length)
-                    diagnostics.append(Diagnostic(.error, "task '\(name)': \(problem.message)", at: location, length: length, notes: problem.notes))
+                // The key holds every declared param with its default applied.
+                switch d.resolve(params) {
+                case .problems(let problems): report(problems, t)
+                case .values(let resolved):
+                    params = resolved
+                    report(d.check(resolved), t)
+                    projectFiles = self.projectFiles(d, resolved, t)
                 }
             }
         }
-        let files = t.files.compactMap { checkFile($0, task: name) }
+        var files = t.files.compactMap { checkFile($0, task: name) }
+        for f in projectFiles where !files.contains(f) { files.append(f) }
         let outputs = t.outputs.compactMap { o -> String? in
             guard let p = Self.outputPath(o.value) else {
                 diagnostics.append(.error("output path '\(o.value)' of task '\(name)' would escape $LOOM_OUT (use a relative path without '..')", at: o))
@@ -175,7 +184,7 @@ public struct GraphBuilder {
             checkReferences(s, at: loc, known: dagParams.keys.sorted())
             let pieces = Interpolation.pieces(s)
             if pieces.count == 1, case .reference(let r) = pieces[0], let value = dagParams[r.name] { return value }
-            return .string(Interpolation.render(s, quote: false) { dagParams[$0] })
+            return .string(Interpolation.render(s) { dagParams[$0] })
         case .list(let items): return .list(items.map { substitute($0, at: loc, dagParams: dagParams) })
         case .map(let m): return .map(m.mapValues { substitute($0, at: loc, dagParams: dagParams) })
         default: return v
@@ -184,26 +193,66 @@ public struct GraphBuilder {
 
     mutating func checkReferences<T>(_ s: String, at loc: Located<T>, known: [String]) {
         for r in Interpolation.references(s) where !known.contains(r.name) {
-            // Point inside the string when it sits on one line (quoted scalars start one column early).
-            var where_ = loc.location
-            if !s.contains("\n") { where_.column += r.offset + (loc.length == s.unicodeScalars.count + 2 ? 1 : 0) }
-            diagnostics.append(Diagnostic(.error, "unknown param '\(r.name)' in '{{params.\(r.name)}}'", at: where_, length: r.length,
+            diagnostics.append(Diagnostic(.error, "unknown param '\(r.name)' in '{{params.\(r.name)}}'", at: location(of: r, in: s, at: loc), length: r.length,
                                           notes: Suggestion.notes(for: r.name, in: known)))
         }
     }
 
-    /// A declared input must exist inside the project.
-    mutating func checkFile(_ f: Located<String>, task: String) -> String? {
+    /// Where a placeholder of string `s` (written at `loc`) is: inside the string when it sits on
+    /// one line (quoted scalars start one column early), else at the string.
+    func location<T>(of r: Interpolation.Reference, in s: String, at loc: Located<T>) -> SourceLocation {
+        var at = loc.location
+        if !s.contains("\n") { at.column += r.offset + (loc.length == s.unicodeScalars.count + 2 ? 1 : 0) }
+        return at
+    }
+
+    /// Problems of a built-in task's params, each pointing at the offending param, else at the
+    /// task's `params:` key, else at its name.
+    mutating func report(_ problems: [ParamProblem], _ t: TaskSpec) {
+        for problem in problems {
+            let entry = t.params.first { $0.name.value == problem.param }
+            let location = entry?.name.location ?? t.keyLocations["params"] ?? t.name.location
+            let length = entry?.name.length ?? (t.keyLocations["params"] != nil ? 6 : t.name.length)
+            diagnostics.append(Diagnostic(.error, "task '\(t.name.value)': \(problem.message)", at: location, length: length, notes: problem.notes))
+        }
+    }
+
+    /// The project files a built-in task's params name (`ParamSpec.projectFile`), checked like
+    /// declared files: they enter the key by content.
+    mutating func projectFiles(_ d: KindDescriptor, _ params: [String: ParamValue], _ t: TaskSpec) -> [String] {
+        d.params.compactMap { s -> String? in
+            guard let rule = s.projectFile, case .string(let path)? = params[s.name] else { return nil }
+            if case .unlessSet(let other) = rule, let v = params[other], v != .null { return nil }
+            let entry = t.params.first { $0.name.value == s.name }
+            let at = entry.map { $0.value.map { _ in path } } ?? Located(path, at: t.name.location, length: t.name.length)
+            return checkFile(at, task: t.name.value, param: s.name)
+        }
+    }
+
+    /// A declared input (or a file a param names) must exist inside the project, also after
+    /// following symbolic links.
+    mutating func checkFile(_ f: Located<String>, task: String, param: String? = nil) -> String? {
+        let what = param.map { "file '\(f.value)' (param '\($0)' of task '\(task)')" } ?? "declared file '\(f.value)' of task '\(task)'"
+        let notes = param == nil ? [] : ["a task reads only files inside the project, so that they enter its key; copy the file into the project"]
         let abs = FileSystem.absolute(f.value, base: projectRoot)
         guard abs == projectRoot || abs.hasPrefix(projectRoot + "/") else {
-            diagnostics.append(.error("declared file '\(f.value)' of task '\(task)' is outside the project", at: f))
+            diagnostics.append(.error("\(what) is outside the project", at: f, notes: notes))
             return nil
         }
         guard FileSystem.exists(abs) else {
-            diagnostics.append(.error("declared file '\(f.value)' of task '\(task)' does not exist", at: f))
+            diagnostics.append(.error("\(what) does not exist", at: f))
+            return nil
+        }
+        let realRoot = Self.resolvingLinks(projectRoot), real = Self.resolvingLinks(abs)
+        guard real == realRoot || real.hasPrefix(realRoot + "/") else {
+            diagnostics.append(.error("\(what) is a symbolic link to \(real), outside the project", at: f, notes: notes))
             return nil
         }
         return abs == projectRoot ? "." : String(abs.dropFirst(projectRoot.count + 1))
+    }
+
+    static func resolvingLinks(_ path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 
     /// A path inside $LOOM_OUT: relative, no `..`; nil when it would escape.

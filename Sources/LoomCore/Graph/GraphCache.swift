@@ -4,11 +4,13 @@ import Foundation
 /// does not parse its YAML again (`artifacts/graphs/<key>.bin`).
 ///
 /// Key: SHA-256 over (format version, DAG text digest, project root, `-P` overrides in order, the
-/// shell kind's version, and every built-in kind's name, version and param names). A hit is used
-/// only if every declared file still exists; otherwise the DAG is rebuilt from its text, which
-/// reports the problem. The file is a `CacheFile`: written for one Loom build only (a new build
-/// parses DAGs afresh) and checksummed (a damaged one is reported and rebuilt).
-/// Format "loom-graph 4": `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
+/// shell kind's version, and every built-in kind's name, version and param declarations, defaults
+/// included: a graph holds resolved params). A hit is used only if every declared file still
+/// exists; otherwise the DAG is rebuilt from its text, which reports the problem. The file is a
+/// `CacheFile`: written for one Loom build only (a new build parses DAGs afresh, which also covers
+/// defaults computed in code) and checksummed (a damaged one is reported and rebuilt).
+/// Format "loom-graph 4" (4: resolved built-in params, shell commands rendered by quoting
+/// context, CacheFile envelope): `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
 /// binary because decoding a thousand-task graph from JSON took most of a no-op run's budget).
 public struct GraphCache {
     public static let format = "loom-graph 4"
@@ -29,7 +31,7 @@ public struct GraphCache {
             let k = registry.kinds[name]!
             e.field("kind", name)
             e.field("version", String(k.version))
-            e.field("params", k.params.map(\.name).joined(separator: ","))
+            e.field("params", k.params.map { $0.signature }.joined(separator: "\n"))
         }
         return Digest(of: e.bytes)
     }

@@ -38,14 +38,13 @@ public enum Interpolation {
         pieces(s).compactMap { if case .reference(let r) = $0 { return r } else { return nil } }
     }
 
-    /// Substitutes every reference; `quote` shell-quotes each value (lists become quoted words).
-    public static func render(_ s: String, quote: Bool, lookup: (String) -> ParamValue?) -> String {
+    /// Substitutes every reference by its value's plain text (env values, built-in params). A shell
+    /// command goes through `ShellQuoting.render`, which quotes each value for its place.
+    public static func render(_ s: String, lookup: (String) -> ParamValue?) -> String {
         pieces(s).map { piece -> String in
             switch piece {
             case .text(let t): return t
-            case .reference(let r):
-                guard let v = lookup(r.name) else { return "" }
-                return quote ? shellWords(v) : v.plainText
+            case .reference(let r): return lookup(r.name)?.plainText ?? ""
             }
         }.joined()
     }

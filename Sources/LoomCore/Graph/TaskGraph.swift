@@ -13,8 +13,9 @@ public struct TaskNode: Sendable {
     public var index: Int
     public var kind: String
     public var kindVersion: Int
-    /// Params that enter the key: the task's params with DAG params substituted, plus (for shell
-    /// tasks) every DAG param the command or env refers to.
+    /// Params that enter the key, with DAG params substituted: for a built-in kind every declared
+    /// param with its default applied; for a shell task its own params plus every DAG param the
+    /// command or env refers to.
     public var params: [String: ParamValue]
     /// Indices of needed tasks, in the order written.
     public var needs: [Int]

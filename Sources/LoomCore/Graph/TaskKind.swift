@@ -1,20 +1,5 @@
 import Foundation
 
-/// A parameter of a built-in kind, as documented in `loom kinds` and the README.
-public struct ParamDoc: Sendable, Equatable {
-    public var name: String
-    public var type: String
-    /// The default as text, or nil when the parameter is required.
-    public var defaultValue: String?
-    public var help: String
-    public init(_ name: String, _ type: String, default defaultValue: String? = nil, _ help: String) {
-        self.name = name
-        self.type = type
-        self.defaultValue = defaultValue
-        self.help = help
-    }
-}
-
 /// A problem with a built-in task's params, found before anything runs.
 public struct ParamProblem: Error, Sendable, Equatable {
     public var param: String?
@@ -25,6 +10,11 @@ public struct ParamProblem: Error, Sendable, Equatable {
         self.message = message
         self.notes = notes
     }
+}
+
+/// Several problems with a task's params, as one error.
+public struct ParamProblems: Error, Sendable, Equatable {
+    public var all: [ParamProblem]
 }
 
 /// What a built-in task sees when it runs.
@@ -63,18 +53,20 @@ public struct KindError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// A built-in kind, declared once: its key (name, version), validation and documentation derive
-/// from this declaration.
+/// A built-in kind, declared once: its key (name, version), params (`ParamSpec`: decoding,
+/// defaults, checks, documentation) and run.
 public protocol TaskKind: Sendable {
-    associatedtype Params: Codable & Equatable & Sendable
+    /// Decoded from the resolved params (every declared param present, defaults applied, unset
+    /// ones null), so it carries no defaults of its own.
+    associatedtype Params: Decodable & Sendable
     /// The name used in DAG files (`kmeans`).
     static var name: String { get }
     /// Bump when the same inputs may give different bytes.
     static var version: Int { get }
     /// One line for `loom kinds` and the README.
     static var summary: String { get }
-    static var params: [ParamDoc] { get }
-    /// Semantic checks beyond decoding (ranges, consistency).
+    static var params: [ParamSpec] { get }
+    /// Checks across params beyond each one's declaration (consistency).
     static func validate(_ p: Params) -> [ParamProblem]
     static func run(_ p: Params, context: TaskContext) throws
 }
@@ -82,33 +74,28 @@ public protocol TaskKind: Sendable {
 extension TaskKind {
     public static func validate(_ p: Params) -> [ParamProblem] { [] }
 
-    /// Decodes params (a map of values) into `Params`, naming the offending param on failure.
-    public static func decode(_ values: [String: ParamValue]) -> Result<Params, ParamProblem> {
-        let known = params.map(\.name)
-        for k in values.keys.sorted() where !known.contains(k) {
-            return .failure(ParamProblem(param: k, "kind '\(name)' has no param '\(k)' (params: \(known.joined(separator: ", ")))",
-                                         notes: Suggestion.notes(for: k, in: known)))
-        }
-        let data = Data(JSON.object(values.mapValues(\.json)).encoded().utf8)
-        do {
-            return .success(try JSONDecoder().decode(Params.self, from: data))
-        } catch let DecodingError.keyNotFound(key, _) {
-            return .failure(ParamProblem(param: nil, "kind '\(name)' needs param '\(key.stringValue)'"))
-        } catch let DecodingError.typeMismatch(type, ctx) {
-            return .failure(mismatch(type, ctx))
-        } catch let DecodingError.valueNotFound(type, ctx) {
-            return .failure(mismatch(type, ctx))
-        } catch let DecodingError.dataCorrupted(ctx) {
-            return .failure(ParamProblem(param: ctx.codingPath.first?.stringValue, ctx.debugDescription))
-        } catch {
-            return .failure(ParamProblem(param: nil, "invalid params: \(error)"))
-        }
+    /// The params as written -> every declared param resolved (see `ParamSpec.resolve`).
+    public static func resolve(_ values: [String: ParamValue]) -> ParamSpec.Resolved {
+        ParamSpec.resolve(values, params, kind: name)
     }
 
-    private static func mismatch(_ type: Any.Type, _ ctx: DecodingError.Context) -> ParamProblem {
-        let path = ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        let expected = params.first { $0.name == ctx.codingPath.first?.stringValue }?.type ?? "\(type)"
-        return ParamProblem(param: ctx.codingPath.first?.stringValue, "param '\(path)' must be \(expected)")
+    /// Resolves params (a map of values) and decodes them into `Params`.
+    public static func decode(_ values: [String: ParamValue]) -> Result<Params, ParamProblems> {
+        switch resolve(values) {
+        case .problems(let problems): return .failure(ParamProblems(all: problems))
+        case .values(let resolved):
+            let data = Data(JSON.object(resolved.mapValues(\.json)).encoded().utf8)
+            do {
+                return .success(try JSONDecoder().decode(Params.self, from: data))
+            } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx), let DecodingError.dataCorrupted(ctx),
+                    let DecodingError.keyNotFound(_, ctx) {
+                // Only values inside a map reach here (every declared param was type-checked).
+                let path = ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                return .failure(ParamProblems(all: [ParamProblem(param: ctx.codingPath.first?.stringValue, "param '\(path)' has the wrong type: \(ctx.debugDescription)")]))
+            } catch {
+                return .failure(ParamProblems(all: [ParamProblem(param: nil, "invalid params: \(error)")]))
+            }
+        }
     }
 
     public static var descriptor: KindDescriptor {
@@ -117,13 +104,13 @@ extension TaskKind {
             check: { values in
                 switch decode(values) {
                 case .success(let p): return validate(p)
-                case .failure(let problem): return [problem]
+                case .failure(let problems): return problems.all
                 }
             },
             run: { values, context in
                 switch decode(values) {
                 case .success(let p): try run(p, context: context)
-                case .failure(let problem): throw KindError(problem.message)
+                case .failure(let problems): throw KindError(problems.all.map(\.message).joined(separator: "; "))
                 }
             })
     }
@@ -134,15 +121,23 @@ public struct KindDescriptor: Sendable {
     public var name: String
     public var version: Int
     public var summary: String
-    public var params: [ParamDoc]
+    public var params: [ParamSpec]
+    /// Every problem with params as written (or resolved): declarations first, then `validate`.
     public var check: @Sendable ([String: ParamValue]) -> [ParamProblem]
     public var run: @Sendable ([String: ParamValue], TaskContext) throws -> Void
+
+    /// The params as written -> the full map the key holds (see `ParamSpec.resolve`).
+    public func resolve(_ values: [String: ParamValue]) -> ParamSpec.Resolved {
+        ParamSpec.resolve(values, params, kind: name)
+    }
 }
 
 /// The built-in kinds by name. `shell` is not one of them: the engine runs it itself.
 public struct KindRegistry: Sendable {
     public static let shell = "shell"
-    public static let shellVersion = 1
+    /// 2: placeholders are quoted for their context in the command (inside double or single
+    /// quotes too), where version 1 single-quoted them everywhere.
+    public static let shellVersion = 2
     public private(set) var kinds: [String: KindDescriptor] = [:]
 
     public init(_ descriptors: [KindDescriptor] = []) {

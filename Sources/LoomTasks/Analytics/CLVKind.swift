@@ -5,7 +5,7 @@ import LoomCore
 /// `clv`: fits BG/NBD and Gamma-Gamma on customer features and predicts, per customer, P(alive),
 /// expected transactions over the horizon, expected spend and discounted CLV.
 public enum CLVKind: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var input: String?
         public var file: String
         public var horizonWeeks: Double
@@ -15,37 +15,19 @@ public enum CLVKind: TaskKind {
         enum CodingKeys: String, CodingKey {
             case input, file, horizonWeeks = "horizon_weeks", clvPeriods = "clv_periods", periodWeeks = "period_weeks", discountRate = "discount_rate"
         }
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: CodingKeys.self)
-            input = try c.decodeIfPresent(String.self, forKey: .input)
-            file = try c.decodeIfPresent(String.self, forKey: .file) ?? "customers.csv"
-            horizonWeeks = try c.decodeIfPresent(Double.self, forKey: .horizonWeeks) ?? 39
-            clvPeriods = try c.decodeIfPresent(Int.self, forKey: .clvPeriods) ?? 12
-            periodWeeks = try c.decodeIfPresent(Double.self, forKey: .periodWeeks) ?? 4.345
-            discountRate = try c.decodeIfPresent(Double.self, forKey: .discountRate) ?? 0.01
-        }
     }
 
     public static let name = "clv"
     public static let version = 1
     public static let summary = "Fits BG/NBD (FHL 2005) and Gamma-Gamma (Fader & Hardie 2013) by maximum likelihood; writes model.json and predictions.csv (P(alive), expected transactions and spend, CLV)."
     public static let params = [
-        ParamDoc("input", "string", default: "the only need", "the needed task with customer features"),
-        ParamDoc("file", "string", default: "customers.csv", "the table in INPUT (customer, frequency, recency, T, monetary)"),
-        ParamDoc("horizon_weeks", "float", default: "39", "horizon of expected transactions (weeks), e.g. the holdout length"),
-        ParamDoc("clv_periods", "int", default: "12", "number of discounting periods for CLV"),
-        ParamDoc("period_weeks", "float", default: "4.345", "length of a period in weeks (a month)"),
-        ParamDoc("discount_rate", "float", default: "0.01", "discount rate per period"),
+        ParamSpec.soleInput("the needed task with customer features"),
+        ParamSpec("file", .string, "customers.csv", "the table in INPUT (customer, frequency, recency, T, monetary)"),
+        ParamSpec("horizon_weeks", .float, 39, "horizon of expected transactions (weeks), e.g. the holdout length", bounds: .above(0)),
+        ParamSpec("clv_periods", .int, 12, "number of discounting periods for CLV", bounds: .atLeast(1)),
+        ParamSpec("period_weeks", .float, 4.345, "length of a period in weeks (a month)", bounds: .above(0)),
+        ParamSpec("discount_rate", .float, 0.01, "discount rate per period", bounds: .atLeast(0)),
     ]
-
-    public static func validate(_ p: Params) -> [ParamProblem] {
-        var out: [ParamProblem] = []
-        if !(p.horizonWeeks > 0) { out.append(ParamProblem(param: "horizon_weeks", "param 'horizon_weeks' must be > 0")) }
-        if p.clvPeriods < 1 { out.append(ParamProblem(param: "clv_periods", "param 'clv_periods' must be >= 1")) }
-        if !(p.periodWeeks > 0) { out.append(ParamProblem(param: "period_weeks", "param 'period_weeks' must be > 0")) }
-        if !(p.discountRate >= 0) { out.append(ParamProblem(param: "discount_rate", "param 'discount_rate' must be >= 0")) }
-        return out
-    }
 
     struct Output: Codable {
         var bgnbd: BGNBDModel

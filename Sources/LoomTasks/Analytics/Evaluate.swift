@@ -8,34 +8,22 @@ import LoomCore
 /// task's predictions give predicted vs actual holdout transactions and revenue, by frequency group.
 /// Writes evaluation.json (with the curves, for `report`) and the headline numbers as metrics.
 public enum Evaluate: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var input: String?
         public var file: String
         public var threshold: Double
         public var baseline: String?
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: AnyKey.self)
-            input = try c.decodeIfPresent(String.self, forKey: AnyKey("input"))
-            file = try c.decodeIfPresent(String.self, forKey: AnyKey("file")) ?? "predictions.csv"
-            threshold = try c.decodeIfPresent(Double.self, forKey: AnyKey("threshold")) ?? 0.5
-            baseline = try c.decodeIfPresent(String.self, forKey: AnyKey("baseline"))
-        }
-        public func encode(to e: Encoder) throws {}
     }
 
     public static let name = "evaluate"
     public static let version = 1
     public static let summary = "Metrics of a classifier's or a CLV model's predictions (AUC with exact ties, AP, log loss, Brier, F1, calibration, gains; or MAE, RMSE, correlation by frequency) -> evaluation.json."
     public static let params = [
-        ParamDoc("input", "string", default: "the only need", "the needed task with predictions.csv"),
-        ParamDoc("file", "string", default: "predictions.csv", "the predictions table"),
-        ParamDoc("threshold", "float", default: "0.5", "classifier: score at or above which a row counts as positive"),
-        ParamDoc("baseline", "string", default: "none", "classifier: a column of the predictions to score as a second baseline (higher = more likely positive)"),
+        ParamSpec.soleInput("the needed task with predictions.csv"),
+        ParamSpec("file", .string, "predictions.csv", "the predictions table"),
+        ParamSpec("threshold", .float, 0.5, "classifier: score at or above which a row counts as positive", bounds: .between(0, 1)),
+        ParamSpec("baseline", .string, .unset("none"), "classifier: a column of the predictions to score as a second baseline (higher = more likely positive)"),
     ]
-
-    public static func validate(_ p: Params) -> [ParamProblem] {
-        (0...1).contains(p.threshold) ? [] : [ParamProblem(param: "threshold", "param 'threshold' must be between 0 and 1, got \(p.threshold)")]
-    }
 
     struct ClassifierEvaluation: Codable {
         var type = "classifier"

@@ -5,7 +5,7 @@ import LoomCore
 /// `ingest`: a user's transaction file -> the canonical transaction table (customer, time in
 /// epoch seconds, amount) in `transactions.csv`, with a summary of skipped rows in the metrics.
 public enum Ingest: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var file: String
         public var input: String?
         public var customer: String
@@ -15,35 +15,20 @@ public enum Ingest: TaskKind {
         public var onBadRow: String
 
         enum CodingKeys: String, CodingKey { case file, input, customer, time, amount, timeFormat = "time_format", onBadRow = "on_bad_row" }
-
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: CodingKeys.self)
-            file = try c.decode(String.self, forKey: .file)
-            input = try c.decodeIfPresent(String.self, forKey: .input)
-            customer = try c.decode(String.self, forKey: .customer)
-            time = try c.decode(String.self, forKey: .time)
-            amount = try c.decode(String.self, forKey: .amount)
-            timeFormat = try ArtifactFiles.timeFormat(c, .timeFormat)
-            onBadRow = try c.decodeIfPresent(String.self, forKey: .onBadRow) ?? "fail"
-        }
     }
 
     public static let name = "ingest"
     public static let version = 1
-    public static let summary = "Reads a transaction CSV (a declared file, or FILE in the needed task INPUT) into transactions.csv: customer, time (epoch seconds), amount."
+    public static let summary = "Reads a transaction CSV (a project file, or FILE in the needed task INPUT) into transactions.csv: customer, time (epoch seconds), amount."
     public static let params = [
-        ParamDoc("file", "string", "the CSV file: a path in the project (declare it in 'files'), or a file of INPUT's artifact"),
-        ParamDoc("input", "string", default: "none", "a needed task whose artifact holds FILE"),
-        ParamDoc("customer", "string", "column with the customer id"),
-        ParamDoc("time", "string", "column with the date or time"),
-        ParamDoc("amount", "string", "column with the amount spent"),
-        ParamDoc("time_format", "string", default: "auto", "yyyymmdd, yyyy-mm-dd, datetime (2019-10-01 00:00:00 UTC), epoch, or auto"),
-        ParamDoc("on_bad_row", "string", default: "fail", "fail: stop at the first malformed row (naming file, line, column); skip: drop and count it"),
+        ParamSpec.projectOrInputFile("the CSV file"),
+        ParamSpec.optionalInput,
+        ParamSpec("customer", .string, .required, "column with the customer id"),
+        ParamSpec("time", .string, .required, "column with the date or time"),
+        ParamSpec("amount", .string, .required, "column with the amount spent"),
+        ParamSpec.timeFormat,
+        ParamSpec.onBadRow,
     ]
-
-    public static func validate(_ p: Params) -> [ParamProblem] {
-        ArtifactFiles.onBadRowProblems(p.onBadRow)
-    }
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let path = try ArtifactFiles.path(context, input: p.input, file: p.file)
@@ -60,38 +45,28 @@ public enum Ingest: TaskKind {
 
 /// `customer_features`: transactions -> one row per customer (BG/NBD summary, RFM, holdout outcome).
 public enum CustomerFeaturesKind: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var input: String?
         public var file: String?
         public var calibrationEnd: String
         public var holdoutEnd: String
         enum CodingKeys: String, CodingKey { case input, file, calibrationEnd = "calibration_end", holdoutEnd = "holdout_end" }
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: CodingKeys.self)
-            input = try c.decodeIfPresent(String.self, forKey: .input)
-            file = try c.decodeIfPresent(String.self, forKey: .file)
-            calibrationEnd = try c.decode(String.self, forKey: .calibrationEnd)
-            holdoutEnd = try c.decode(String.self, forKey: .holdoutEnd)
-        }
     }
 
     public static let name = "customer_features"
     public static let version = 1
     public static let summary = "Per customer, from transactions: frequency, recency, T (weeks), monetary value, RFM scores, holdout transactions and spend, churn label -> customers.csv."
     public static let params = [
-        ParamDoc("input", "string", default: "the only need", "the needed task with the transactions"),
-        ParamDoc("file", "string", default: "transactions.csv or events.csv", "the table in INPUT: transactions (customer, time, amount) or canonical events (purchase events are the transactions)"),
-        ParamDoc("calibration_end", "date", "last day of the calibration period (yyyy-mm-dd)"),
-        ParamDoc("holdout_end", "date", "last day of the holdout period (yyyy-mm-dd)"),
+        ParamSpec.soleInput("the needed task with the transactions"),
+        ParamSpec("file", .string, .unset("transactions.csv if INPUT has it, else events.csv"), "the table in INPUT: transactions (customer, time, amount) or canonical events (purchase events are the transactions)"),
+        ParamSpec.date("calibration_end", .required, "last day of the calibration period"),
+        ParamSpec.date("holdout_end", .required, "last day of the holdout period"),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
-        var out: [ParamProblem] = []
-        let c = CivilDate.parse(p.calibrationEnd), h = CivilDate.parse(p.holdoutEnd)
-        if c == nil { out.append(ParamProblem(param: "calibration_end", "param 'calibration_end' must be a date like 1997-09-30, got '\(p.calibrationEnd)'")) }
-        if h == nil { out.append(ParamProblem(param: "holdout_end", "param 'holdout_end' must be a date like 1998-06-30, got '\(p.holdoutEnd)'")) }
-        if let c, let h, h < c { out.append(ParamProblem(param: "holdout_end", "param 'holdout_end' (\(p.holdoutEnd)) is before calibration_end (\(p.calibrationEnd))")) }
-        return out
+        // Each date is checked by its declaration; here only their order.
+        guard let c = CivilDate.parse(p.calibrationEnd), let h = CivilDate.parse(p.holdoutEnd), h < c else { return [] }
+        return [ParamProblem(param: "holdout_end", "param 'holdout_end' (\(p.holdoutEnd)) is before calibration_end (\(p.calibrationEnd))")]
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {

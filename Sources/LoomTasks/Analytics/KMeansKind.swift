@@ -6,7 +6,7 @@ import LoomCore
 /// k-means++ with restarts; a fixed k, or the best silhouette over k_min..k_max.
 /// Writes segments.csv (ids + segment), centres.csv (original units, with sizes), model.json.
 public enum KMeansKind: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var input: String?
         public var file: String
         public var columns: [String]
@@ -17,37 +17,23 @@ public enum KMeansKind: TaskKind {
         public var kMax: Int?
         public var nInit: Int
         public var seed: Int
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: AnyKey.self)
-            func opt<T: Decodable>(_ key: String, _ t: T.Type) throws -> T? { try c.decodeIfPresent(t, forKey: AnyKey(key)) }
-            input = try opt("input", String.self)
-            file = try opt("file", String.self) ?? "customers.csv"
-            columns = try c.decode([String].self, forKey: AnyKey("columns"))
-            log1p = try opt("log1p", [String].self) ?? []
-            ids = try opt("ids", [String].self) ?? []
-            k = try opt("k", Int.self)
-            kMin = try opt("k_min", Int.self)
-            kMax = try opt("k_max", Int.self)
-            nInit = try opt("n_init", Int.self) ?? 10
-            seed = try opt("seed", Int.self) ?? 0
-        }
-        public func encode(to e: Encoder) throws {}
+        enum CodingKeys: String, CodingKey { case input, file, columns, log1p, ids, k, kMin = "k_min", kMax = "k_max", nInit = "n_init", seed }
     }
 
     public static let name = "kmeans"
     public static let version = 1
     public static let summary = "Segments rows by k-means (k-means++, restarts, Lloyd) on COLUMNS (log1p and standardised); a fixed k or the best silhouette in k_min..k_max -> segments.csv, centres.csv, model.json."
     public static let params = [
-        ParamDoc("input", "string", default: "the only need", "the needed task with the table"),
-        ParamDoc("file", "string", default: "customers.csv", "the table in INPUT"),
-        ParamDoc("columns", "list", "numeric columns to cluster on"),
-        ParamDoc("log1p", "list", default: "[]", "columns to transform with log(1 + x) first (skewed amounts and counts)"),
-        ParamDoc("ids", "list", default: "[]", "id columns copied into segments.csv"),
-        ParamDoc("k", "int", default: "none", "number of segments (or give k_min and k_max)"),
-        ParamDoc("k_min", "int", default: "none", "smallest k to try; the best silhouette wins"),
-        ParamDoc("k_max", "int", default: "none", "largest k to try"),
-        ParamDoc("n_init", "int", default: "10", "restarts (the lowest inertia wins)"),
-        ParamDoc("seed", "int", default: "0", "random seed"),
+        ParamSpec.soleInput("the needed task with the table"),
+        ParamSpec("file", .string, "customers.csv", "the table in INPUT"),
+        ParamSpec("columns", .strings, .required, "numeric columns to cluster on"),
+        ParamSpec("log1p", .strings, .value(.list([])), "columns to transform with log(1 + x) first (skewed amounts and counts)"),
+        ParamSpec("ids", .strings, .value(.list([])), "id columns copied into segments.csv"),
+        ParamSpec("k", .int, .unset("none"), "number of segments (or give k_min and k_max)", bounds: .atLeast(1)),
+        ParamSpec("k_min", .int, .unset("none"), "smallest k to try; the best silhouette wins", bounds: .atLeast(2)),
+        ParamSpec("k_max", .int, .unset("none"), "largest k to try", bounds: .atLeast(2)),
+        ParamSpec("n_init", .int, 10, "restarts (the lowest inertia wins)", bounds: .atLeast(1)),
+        ParamSpec("seed", .int, 0, "random seed"),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
@@ -55,11 +41,10 @@ public enum KMeansKind: TaskKind {
         if p.columns.isEmpty { out.append(ParamProblem(param: "columns", "param 'columns' must name at least one column")) }
         for c in p.log1p where !p.columns.contains(c) { out.append(ParamProblem(param: "log1p", "log1p column '\(c)' is not in 'columns'")) }
         switch (p.k, p.kMin, p.kMax) {
-        case (let k?, nil, nil): if k < 1 { out.append(ParamProblem(param: "k", "param 'k' must be >= 1, got \(k)")) }
-        case (nil, let lo?, let hi?): if lo < 2 || hi < lo { out.append(ParamProblem(param: "k_min", "need 2 <= k_min <= k_max, got \(lo)..\(hi)")) }
+        case (_?, nil, nil): break
+        case (nil, let lo?, let hi?): if hi < lo { out.append(ParamProblem(param: "k_min", "need k_min <= k_max, got \(lo)..\(hi)")) }
         default: out.append(ParamProblem(param: "k", "give either 'k', or both 'k_min' and 'k_max'"))
         }
-        if p.nInit < 1 { out.append(ParamProblem(param: "n_init", "param 'n_init' must be >= 1")) }
         return out
     }
 

@@ -6,23 +6,23 @@ import LoomCore
 /// produced: headline metrics of every input, the funnel of an event log, CLV distribution and
 /// predicted vs actual holdout transactions by frequency, classifier curves, segment sizes.
 public enum ReportKind: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var title: String
         public var notes: [String: String]
+        enum CodingKeys: CodingKey { case title, notes }
         public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: AnyKey.self)
-            title = try c.decodeIfPresent(String.self, forKey: AnyKey("title")) ?? "Loom report"
-            notes = (try c.decodeIfPresent([String: LooseText].self, forKey: AnyKey("notes")) ?? [:]).mapValues(\.text)
+            let c = try d.container(keyedBy: CodingKeys.self)
+            title = try c.decode(String.self, forKey: .title)
+            notes = try c.decode([String: LooseText].self, forKey: .notes).mapValues(\.text)
         }
-        public func encode(to e: Encoder) throws {}
     }
 
     public static let name = "report"
     public static let version = 2
     public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves and segments, as inline SVG."
     public static let params = [
-        ParamDoc("title", "string", default: "Loom report", "the page title"),
-        ParamDoc("notes", "map", default: "{}", "name -> text shown under the title (e.g. the DAG params: seed: \"{{params.seed}}\")"),
+        ParamSpec("title", .string, "Loom report", "the page title"),
+        ParamSpec("notes", .map, .value(.map([:])), "name -> text shown under the title (e.g. the DAG params: seed: \"{{params.seed}}\")"),
     ]
 
     public static func run(_ p: Params, context: TaskContext) throws {

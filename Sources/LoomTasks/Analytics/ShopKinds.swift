@@ -4,48 +4,53 @@ import LoomCore
 
 /// `generate`: a synthetic shop's event log (REES46 schema) with its ground truth.
 public enum Generate: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var config: ShopGenerator.Config
         public init(from d: Decoder) throws {
             let c = try d.container(keyedBy: AnyKey.self)
+            func value<T: Decodable>(_ k: String) throws -> T { try c.decode(T.self, forKey: AnyKey(k)) }
             var g = ShopGenerator.Config()
-            func double(_ k: String) throws -> Double? { try c.decodeIfPresent(Double.self, forKey: AnyKey(k)) }
-            if let v = try c.decodeIfPresent(Int.self, forKey: AnyKey("seed")) { g.seed = UInt64(bitPattern: Int64(v)) }
-            if let v = try c.decodeIfPresent(Int.self, forKey: AnyKey("customers")) { g.customers = v }
-            if let v = try c.decodeIfPresent(Int.self, forKey: AnyKey("products")) { g.products = v }
-            if let v = try c.decodeIfPresent(String.self, forKey: AnyKey("start")) { g.start = v }
-            if let v = try c.decodeIfPresent(String.self, forKey: AnyKey("end")) { g.end = v }
-            if let v = try double("acquisition_weeks") { g.acquisitionWeeks = v }
-            if let v = try double("browse_rate") { g.browseRate = v }
+            g.seed = UInt64(bitPattern: Int64(try value("seed") as Int))
+            g.customers = try value("customers")
+            g.products = try value("products")
+            g.start = try value("start")
+            g.end = try value("end")
+            g.acquisitionWeeks = try value("acquisition_weeks")
+            g.browseRate = try value("browse_rate")
             for (k, path) in [("r", \ShopGenerator.Config.r), ("alpha", \.alpha), ("a", \.a), ("b", \.b), ("p", \.p), ("q", \.q), ("v", \.v)] {
-                if let v = try double(k) { g[keyPath: path] = v }
+                g[keyPath: path] = try value(k)
             }
-            if let v = try c.decodeIfPresent([Double].self, forKey: AnyKey("coefficients")) { g.coefficients = v }
+            g.coefficients = try value("coefficients")
             config = g
         }
-        public func encode(to e: Encoder) throws { try config.encode(to: e) }
     }
 
     public static let name = "generate"
     public static let version = 1
     public static let summary = "A synthetic shop: events.csv (REES46 schema) whose purchases follow BG/NBD + Gamma-Gamma and whose sessions convert by a known logistic model; truth.json holds every generating parameter."
-    public static let params = [
-        ParamDoc("seed", "int", default: "1", "random seed"),
-        ParamDoc("customers", "int", default: "2000", "customers to simulate"),
-        ParamDoc("products", "int", default: "300", "catalogue size"),
-        ParamDoc("start", "date", default: "2019-10-01", "first day"),
-        ParamDoc("end", "date", default: "2020-09-30", "last day"),
-        ParamDoc("acquisition_weeks", "float", default: "12", "customers arrive uniformly over these first weeks"),
-        ParamDoc("r", "float", default: "0.6", "BG/NBD: purchase rate lambda ~ Gamma(r, alpha) per week"),
-        ParamDoc("alpha", "float", default: "8", "BG/NBD rate scale"),
-        ParamDoc("a", "float", default: "0.8", "BG/NBD: dropout p ~ Beta(a, b)"),
-        ParamDoc("b", "float", default: "2.5", "BG/NBD dropout"),
-        ParamDoc("p", "float", default: "6", "Gamma-Gamma spend shape"),
-        ParamDoc("q", "float", default: "4", "Gamma-Gamma: nu ~ Gamma(q, v)"),
-        ParamDoc("v", "float", default: "20", "Gamma-Gamma scale"),
-        ParamDoc("browse_rate", "float", default: "0.3", "non-purchasing sessions per week while alive"),
-        ParamDoc("coefficients", "list", default: "[-2, 0.15, 0.8, -0.6, 0.4, -0.3]", "session conversion: intercept, views, carts, removes, evening, log mean viewed price"),
-    ]
+    /// The defaults are `ShopGenerator.Config`'s, so they are declared once, in the generator.
+    public static let params: [ParamSpec] = {
+        let g = ShopGenerator.Config()
+        func f(_ x: Double) -> ParamSpec.Default { .value(.float(x)) }
+        return [
+            ParamSpec("seed", .int, .value(.int(Int(Int64(bitPattern: g.seed)))), "random seed"),
+            ParamSpec("customers", .int, .value(.int(g.customers)), "customers to simulate"),
+            ParamSpec("products", .int, .value(.int(g.products)), "catalogue size"),
+            ParamSpec.date("start", .value(.string(g.start)), "first day"),
+            ParamSpec.date("end", .value(.string(g.end)), "last day"),
+            ParamSpec("acquisition_weeks", .float, f(g.acquisitionWeeks), "customers arrive uniformly over these first weeks"),
+            ParamSpec("r", .float, f(g.r), "BG/NBD: purchase rate lambda ~ Gamma(r, alpha) per week"),
+            ParamSpec("alpha", .float, f(g.alpha), "BG/NBD rate scale"),
+            ParamSpec("a", .float, f(g.a), "BG/NBD: dropout p ~ Beta(a, b)"),
+            ParamSpec("b", .float, f(g.b), "BG/NBD dropout"),
+            ParamSpec("p", .float, f(g.p), "Gamma-Gamma spend shape"),
+            ParamSpec("q", .float, f(g.q), "Gamma-Gamma: nu ~ Gamma(q, v)"),
+            ParamSpec("v", .float, f(g.v), "Gamma-Gamma scale"),
+            ParamSpec("browse_rate", .float, f(g.browseRate), "non-purchasing sessions per week while alive"),
+            ParamSpec("coefficients", .floats, .value(.list(g.coefficients.map(ParamValue.float))),
+                      "session conversion: intercept, views, carts, removes, evening, log mean viewed price"),
+        ]
+    }()
 
     public static func validate(_ p: Params) -> [ParamProblem] {
         do { _ = try ShopGenerator(p.config); return [] } catch let e as AnalyticsError {
@@ -65,7 +70,7 @@ public enum Generate: TaskKind {
 
 /// `ingest_events`: a user's event log -> the canonical event table in `events.csv`.
 public enum IngestEvents: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var file: String
         public var input: String?
         public var user: String, session: String, eventType: String, time: String
@@ -76,42 +81,29 @@ public enum IngestEvents: TaskKind {
         enum CodingKeys: String, CodingKey {
             case file, input, user, session, eventType = "event_type", time, price, product, category, brand, timeFormat = "time_format", onBadRow = "on_bad_row", extra
         }
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: CodingKeys.self)
-            file = try c.decode(String.self, forKey: .file)
-            input = try c.decodeIfPresent(String.self, forKey: .input)
-            user = try c.decode(String.self, forKey: .user)
-            session = try c.decode(String.self, forKey: .session)
-            eventType = try c.decode(String.self, forKey: .eventType)
-            time = try c.decode(String.self, forKey: .time)
-            price = try c.decodeIfPresent(String.self, forKey: .price)
-            product = try c.decodeIfPresent(String.self, forKey: .product)
-            category = try c.decodeIfPresent(String.self, forKey: .category)
-            brand = try c.decodeIfPresent(String.self, forKey: .brand)
-            timeFormat = try ArtifactFiles.timeFormat(c, .timeFormat)
-            onBadRow = try c.decodeIfPresent(String.self, forKey: .onBadRow) ?? "fail"
-            extra = try c.decodeIfPresent([String].self, forKey: .extra) ?? []
-        }
     }
 
     public static let name = "ingest_events"
     public static let version = 1
     public static let summary = "Reads an event log CSV into events.csv: user, session, event_type, time (epoch seconds), price, product, category, brand, and any extra columns as text."
     public static let params = [
-        ParamDoc("file", "string", "the CSV: a project path (declare it in 'files') or a file of INPUT's artifact"),
-        ParamDoc("input", "string", default: "none", "a needed task whose artifact holds FILE"),
-        ParamDoc("user", "string", "column with the user id"), ParamDoc("session", "string", "column with the session id"),
-        ParamDoc("event_type", "string", "column with the event type (view, cart, remove_from_cart, purchase)"),
-        ParamDoc("time", "string", "column with the event time"),
-        ParamDoc("price", "string", default: "none", "column with the price"), ParamDoc("product", "string", default: "none", "column with the product id"),
-        ParamDoc("category", "string", default: "none", "column with the category"), ParamDoc("brand", "string", default: "none", "column with the brand"),
-        ParamDoc("time_format", "string", default: "auto", "yyyymmdd, yyyy-mm-dd, datetime (2019-10-01 00:00:00 UTC), epoch, or auto"),
-        ParamDoc("on_bad_row", "string", default: "fail", "fail or skip (skipped rows are counted in the metrics)"),
-        ParamDoc("extra", "list", default: "[]", "more columns copied as text under their own names (e.g. [device, traffic_source]), for session_features' categorical"),
+        ParamSpec.projectOrInputFile("the CSV"),
+        ParamSpec.optionalInput,
+        ParamSpec("user", .string, .required, "column with the user id"),
+        ParamSpec("session", .string, .required, "column with the session id"),
+        ParamSpec("event_type", .string, .required, "column with the event type (view, cart, remove_from_cart, purchase)"),
+        ParamSpec("time", .string, .required, "column with the event time"),
+        ParamSpec("price", .string, .unset("none"), "column with the price"),
+        ParamSpec("product", .string, .unset("none"), "column with the product id"),
+        ParamSpec("category", .string, .unset("none"), "column with the category"),
+        ParamSpec("brand", .string, .unset("none"), "column with the brand"),
+        ParamSpec.timeFormat,
+        ParamSpec.onBadRow,
+        ParamSpec("extra", .strings, .value(.list([])), "more columns copied as text under their own names (e.g. [device, traffic_source]), for session_features' categorical"),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
-        var out = ArtifactFiles.onBadRowProblems(p.onBadRow)
+        var out: [ParamProblem] = []
         for name in p.extra where EventIngest.canonicalColumns.contains(name) {
             out.append(ParamProblem(param: "extra", "param 'extra' names '\(name)', a column events.csv already has (\(EventIngest.canonicalColumns.joined(separator: ", "))); map it with its own param"))
         }
@@ -134,38 +126,36 @@ public enum IngestEvents: TaskKind {
 
 /// `session_features`: events -> one row per session (features before the first purchase, label).
 public enum SessionFeaturesKind: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var input: String?
         public var file: String
         public var config: SessionFeatures.Config
         public init(from d: Decoder) throws {
             let c = try d.container(keyedBy: AnyKey.self)
             input = try c.decodeIfPresent(String.self, forKey: AnyKey("input"))
-            file = try c.decodeIfPresent(String.self, forKey: AnyKey("file")) ?? "events.csv"
+            file = try c.decode(String.self, forKey: AnyKey("file"))
             config = SessionFeatures.Config(
-                categorical: try c.decodeIfPresent([String].self, forKey: AnyKey("categorical")) ?? [],
-                topLevels: try c.decodeIfPresent(Int.self, forKey: AnyKey("top_levels")) ?? 10,
-                levels: try c.decodeIfPresent([String: [String]].self, forKey: AnyKey("levels")) ?? [:],
-                topLevelOnly: try c.decodeIfPresent([String].self, forKey: AnyKey("top_level_only")) ?? [])
+                categorical: try c.decode([String].self, forKey: AnyKey("categorical")),
+                topLevels: try c.decode(Int.self, forKey: AnyKey("top_levels")),
+                levels: try c.decode([String: [String]].self, forKey: AnyKey("levels")),
+                topLevelOnly: try c.decode([String].self, forKey: AnyKey("top_level_only")))
         }
-        public func encode(to e: Encoder) throws {}
     }
 
     public static let name = "session_features"
     public static let version = 2
     public static let summary = "Per session, from events before its first purchase: views, carts, removes, evening, log mean viewed price, hour, duration, distinct products and categories, min/max/mean viewed price, one-hot categorical columns; label = contains a purchase -> sessions.csv."
     public static let params = [
-        ParamDoc("input", "string", default: "the only need", "the needed task with the events"),
-        ParamDoc("file", "string", default: "events.csv", "the canonical event table in INPUT"),
-        ParamDoc("categorical", "list", default: "[]", "event columns to one-hot encode (e.g. [category, brand]): a session's most frequent value -> columns NAME=LEVEL and NAME=other"),
-        ParamDoc("top_levels", "int", default: "10", "levels per categorical column when not given: the values most sessions have"),
-        ParamDoc("levels", "map", default: "{}", "given levels per column, e.g. {brand: [acme, globex]}: use the training data's levels when scoring new data with predict"),
-        ParamDoc("top_level_only", "list", default: "[]", "categorical columns cut at the first '.' (category_code electronics.smartphone -> electronics)"),
+        ParamSpec.soleInput("the needed task with the events"),
+        ParamSpec("file", .string, "events.csv", "the canonical event table in INPUT"),
+        ParamSpec("categorical", .strings, .value(.list([])), "event columns to one-hot encode (e.g. [category, brand]): a session's most frequent value -> columns NAME=LEVEL and NAME=other"),
+        ParamSpec("top_levels", .int, 10, "levels per categorical column when not given: the values most sessions have", bounds: .atLeast(1)),
+        ParamSpec("levels", .map, .value(.map([:])), "given levels per column, e.g. {brand: [acme, globex]}: use the training data's levels when scoring new data with predict"),
+        ParamSpec("top_level_only", .strings, .value(.list([])), "categorical columns cut at the first '.' (category_code electronics.smartphone -> electronics)"),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
         var out: [ParamProblem] = []
-        if p.config.topLevels < 1 { out.append(ParamProblem(param: "top_levels", "param 'top_levels' must be at least 1, got \(p.config.topLevels)")) }
         for k in p.config.levels.keys.sorted() where !p.config.categorical.contains(k) {
             out.append(ParamProblem(param: "levels", "param 'levels' names '\(k)', which is not in 'categorical' (\(p.config.categorical.joined(separator: ", ")))"))
         }
@@ -201,40 +191,22 @@ struct AnyKey: CodingKey {
 /// `clean`: the canonical event table without duplicates and impossible values -> events.csv,
 /// with rows in, rows out and rows dropped per reason in the metrics.
 public enum CleanKind: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var input: String?
         public var file: String
         public var start: String?
         public var end: String?
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: AnyKey.self)
-            input = try c.decodeIfPresent(String.self, forKey: AnyKey("input"))
-            file = try c.decodeIfPresent(String.self, forKey: AnyKey("file")) ?? "events.csv"
-            start = try c.decodeIfPresent(String.self, forKey: AnyKey("start"))
-            end = try c.decodeIfPresent(String.self, forKey: AnyKey("end"))
-        }
-        public func encode(to e: Encoder) throws {}
     }
 
     public static let name = "clean"
     public static let version = 1
     public static let summary = "Drops duplicate events, events without ids, negative prices, purchases without a price and events outside [start, end] -> events.csv; counts per reason in the metrics."
     public static let params = [
-        ParamDoc("input", "string", default: "the only need", "the needed task with the canonical events"),
-        ParamDoc("file", "string", default: "events.csv", "the event table in INPUT"),
-        ParamDoc("start", "date", default: "none", "drop events before this day (yyyy-mm-dd)"),
-        ParamDoc("end", "date", default: "none", "drop events after this day (inclusive last day, yyyy-mm-dd)"),
+        ParamSpec.soleInput("the needed task with the canonical events"),
+        ParamSpec("file", .string, "events.csv", "the event table in INPUT"),
+        ParamSpec.date("start", .unset("none"), "drop events before this day"),
+        ParamSpec.date("end", .unset("none"), "drop events after this day (inclusive last day)"),
     ]
-
-    public static func validate(_ p: Params) -> [ParamProblem] {
-        var out: [ParamProblem] = []
-        for (name, value) in [("start", p.start), ("end", p.end)] {
-            if let value, CivilDate.parse(value) == nil {
-                out.append(ParamProblem(param: name, "param '\(name)' must be a date like 2019-10-01, got '\(value)'"))
-            }
-        }
-        return out
-    }
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)

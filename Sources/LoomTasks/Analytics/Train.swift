@@ -5,7 +5,7 @@ import LoomCore
 /// `train`: a binary classifier on any table. Writes model.json (readable), predictions.csv (the
 /// test rows: ids, label, score), importance.csv, and counts and the final training loss as metrics.
 public enum Train: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var input: String?
         public var file: String
         public var label: String
@@ -20,55 +20,39 @@ public enum Train: TaskKind {
         public var learningRate: Double
         public var maxLeafNodes: Int
         public var minSamplesLeaf: Int
-        public var l2: Double?
-
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: AnyKey.self)
-            func opt<T: Decodable>(_ k: String, _ t: T.Type) throws -> T? { try c.decodeIfPresent(t, forKey: AnyKey(k)) }
-            input = try opt("input", String.self)
-            file = try opt("file", String.self) ?? "sessions.csv"
-            label = try c.decode(String.self, forKey: AnyKey("label"))
-            features = try opt("features", [String].self)
-            ids = try opt("ids", [String].self) ?? []
-            model = try opt("model", String.self) ?? "gbdt"
-            splitColumn = try opt("split_column", String.self)
-            group = try opt("group", String.self)
-            testFraction = try opt("test_fraction", Double.self) ?? 0.2
-            seed = try opt("seed", Int.self) ?? 0
-            rounds = try opt("rounds", Int.self) ?? 100
-            learningRate = try opt("learning_rate", Double.self) ?? 0.1
-            maxLeafNodes = try opt("max_leaf_nodes", Int.self) ?? 31
-            minSamplesLeaf = try opt("min_samples_leaf", Int.self) ?? 20
-            l2 = try opt("l2", Double.self)
+        public var l2: Double
+        enum CodingKeys: String, CodingKey {
+            case input, file, label, features, ids, model, splitColumn = "split_column", group, testFraction = "test_fraction", seed, rounds,
+                 learningRate = "learning_rate", maxLeafNodes = "max_leaf_nodes", minSamplesLeaf = "min_samples_leaf", l2
         }
-        public func encode(to e: Encoder) throws {}
     }
 
     public static let name = "train"
     public static let version = 1
     public static let summary = "Trains a binary classifier (gbdt: histogram gradient boosting; logistic: L2-regularised logistic regression) on a table; test-set predictions, model.json and feature importance."
+    /// The logistic penalty's default is `LogisticRegression.Config`'s, declared there once.
+    static let logisticL2 = LogisticRegression.Config().l2
     public static let params = [
-        ParamDoc("input", "string", default: "the only need", "the needed task with the table"),
-        ParamDoc("file", "string", default: "sessions.csv", "the table in INPUT"),
-        ParamDoc("label", "string", "the 0/1 label column"),
-        ParamDoc("features", "list", default: "all numeric columns but label, ids, group, split", "feature columns"),
-        ParamDoc("ids", "list", default: "[]", "id columns copied into predictions.csv"),
-        ParamDoc("model", "string", default: "gbdt", "gbdt or logistic"),
-        ParamDoc("split_column", "string", default: "none", "a column whose value 'test' marks test rows (others train)"),
-        ParamDoc("group", "string", default: "none", "split by this column's values (e.g. user) so no group is on both sides"),
-        ParamDoc("test_fraction", "float", default: "0.2", "share of rows (or groups) in the test set"),
-        ParamDoc("seed", "int", default: "0", "seed of the split"),
-        ParamDoc("rounds", "int", default: "100", "gbdt: boosting rounds"),
-        ParamDoc("learning_rate", "float", default: "0.1", "gbdt: shrinkage"),
-        ParamDoc("max_leaf_nodes", "int", default: "31", "gbdt: leaves per tree"),
-        ParamDoc("min_samples_leaf", "int", default: "20", "gbdt: smallest leaf"),
-        ParamDoc("l2", "float", default: "gbdt 0, logistic 1e-4", "gbdt: L2 penalty on leaf values; logistic: lambda on the squared standardised coefficients (mean log loss + lambda |b|^2; scikit-learn C = 1/(2 n lambda))"),
+        ParamSpec.soleInput("the needed task with the table"),
+        ParamSpec("file", .string, "sessions.csv", "the table in INPUT"),
+        ParamSpec("label", .string, .required, "the 0/1 label column"),
+        ParamSpec("features", .strings, .unset("all numeric columns but label, ids, group, split"), "feature columns"),
+        ParamSpec("ids", .strings, .value(.list([])), "id columns copied into predictions.csv"),
+        ParamSpec("model", .string, "gbdt", "gbdt: histogram gradient boosting; logistic: L2-regularised logistic regression", choices: ["gbdt", "logistic"]),
+        ParamSpec("split_column", .string, .unset("none"), "a column whose value 'test' marks test rows (others train)"),
+        ParamSpec("group", .string, .unset("none"), "split by this column's values (e.g. user) so no group is on both sides"),
+        ParamSpec("test_fraction", .float, 0.2, "share of rows (or groups) in the test set", bounds: .strictlyBetween(0, 1)),
+        ParamSpec("seed", .int, 0, "seed of the split"),
+        ParamSpec("rounds", .int, 100, "gbdt: boosting rounds"),
+        ParamSpec("learning_rate", .float, 0.1, "gbdt: shrinkage"),
+        ParamSpec("max_leaf_nodes", .int, 31, "gbdt: leaves per tree"),
+        ParamSpec("min_samples_leaf", .int, 20, "gbdt: smallest leaf"),
+        ParamSpec("l2", .float, .computed("gbdt 0, logistic \(JSON.format(logisticL2))", { $0["model"] == .string("logistic") ? .float(logisticL2) : .float(0) }),
+                  "gbdt: L2 penalty on leaf values; logistic: lambda on the squared standardised coefficients (mean log loss + lambda |b|^2; scikit-learn C = 1/(2 n lambda))"),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
         var out: [ParamProblem] = []
-        if !["gbdt", "logistic"].contains(p.model) { out.append(ParamProblem(param: "model", "param 'model' must be gbdt or logistic, got '\(p.model)'")) }
-        if !(p.testFraction > 0 && p.testFraction < 1) { out.append(ParamProblem(param: "test_fraction", "param 'test_fraction' must be between 0 and 1, got \(p.testFraction)")) }
         if p.splitColumn != nil && p.group != nil { out.append(ParamProblem(param: "group", "give either 'split_column' or 'group', not both")) }
         do { try boostingConfig(p).validate() } catch { out.append(ParamProblem(param: nil, "\(error)")) }
         return out
@@ -76,7 +60,7 @@ public enum Train: TaskKind {
 
     static func boostingConfig(_ p: Params) -> GradientBoosting.Config {
         GradientBoosting.Config(rounds: p.rounds, learningRate: p.learningRate, maxLeafNodes: p.maxLeafNodes, minSamplesLeaf: p.minSamplesLeaf,
-                                l2: p.l2 ?? 0, seed: UInt64(bitPattern: Int64(p.seed)))
+                                l2: p.l2, seed: UInt64(bitPattern: Int64(p.seed)))
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
@@ -129,7 +113,7 @@ struct TrainedModel: Codable {
     static func fit(_ p: Train.Params, x: Matrix, y: [Double], features: [String]) throws -> TrainedModel {
         if p.model == "logistic" {
             var c = LogisticRegression.Config()
-            if let l2 = p.l2 { c.l2 = l2 }
+            c.l2 = p.l2
             return TrainedModel(type: "logistic", gbdt: nil, logistic: try LogisticRegression.fit(x: x, y: y, featureNames: features, config: c))
         }
         return TrainedModel(type: "gbdt", gbdt: try GradientBoosting.fit(x: x, y: y, featureNames: features, config: Train.boostingConfig(p)), logistic: nil)
@@ -161,29 +145,21 @@ extension Array {
 
 /// `predict`: scores a table with a model trained by `train` -> predictions.csv (ids and score).
 public enum Predict: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var model: String
         public var input: String
         public var file: String
         public var ids: [String]
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: AnyKey.self)
-            model = try c.decode(String.self, forKey: AnyKey("model"))
-            input = try c.decode(String.self, forKey: AnyKey("input"))
-            file = try c.decodeIfPresent(String.self, forKey: AnyKey("file")) ?? "sessions.csv"
-            ids = try c.decodeIfPresent([String].self, forKey: AnyKey("ids")) ?? []
-        }
-        public func encode(to e: Encoder) throws {}
     }
 
     public static let name = "predict"
     public static let version = 1
     public static let summary = "Scores FILE of the needed task INPUT with the model of the needed task MODEL (a train task) -> predictions.csv."
     public static let params = [
-        ParamDoc("model", "string", "the needed train task whose model.json to use"),
-        ParamDoc("input", "string", "the needed task with the table to score"),
-        ParamDoc("file", "string", default: "sessions.csv", "the table in INPUT; it must have the model's feature columns"),
-        ParamDoc("ids", "list", default: "[]", "id columns copied into predictions.csv"),
+        ParamSpec("model", .string, .required, "the needed train task whose model.json to use"),
+        ParamSpec("input", .string, .required, "the needed task with the table to score"),
+        ParamSpec("file", .string, "sessions.csv", "the table in INPUT; it must have the model's feature columns"),
+        ParamSpec("ids", .strings, .value(.list([])), "id columns copied into predictions.csv"),
     ]
 
     public static func run(_ p: Params, context: TaskContext) throws {

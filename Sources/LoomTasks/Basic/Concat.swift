@@ -3,23 +3,17 @@ import LoomCore
 
 /// `concat`: joins one file from each needed task's artifact, in `needs` order, into one file.
 public enum Concat: TaskKind {
-    public struct Params: Codable, Equatable, Sendable {
+    public struct Params: Decodable, Sendable {
         public var file: String
         public var output: String
-
-        public init(from d: Decoder) throws {
-            let c = try d.container(keyedBy: CodingKeys.self)
-            file = try c.decode(String.self, forKey: .file)
-            output = try c.decodeIfPresent(String.self, forKey: .output) ?? "concat.txt"
-        }
     }
 
     public static let name = "concat"
     public static let version = 1
     public static let summary = "Concatenates FILE from every needed task's artifact, in needs order, into OUTPUT."
     public static let params = [
-        ParamDoc("file", "string", "the file to take from each input artifact"),
-        ParamDoc("output", "string", default: "concat.txt", "the file to write"),
+        ParamSpec("file", .string, .required, "the file to take from each input artifact"),
+        ParamSpec("output", .string, "concat.txt", "the file to write"),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {

@@ -63,21 +63,6 @@ enum ArtifactFiles {
         return d
     }
 
-    /// The `time_format` param of the ingest kinds, with an error listing the formats.
-    static func timeFormat<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> TimeFormat {
-        let text = try c.decodeIfPresent(String.self, forKey: key) ?? "auto"
-        guard let f = TimeFormat(rawValue: text) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription:
-                "param 'time_format' must be one of \(TimeFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
-        }
-        return f
-    }
-
-    /// The `on_bad_row` check of the ingest kinds.
-    static func onBadRowProblems(_ value: String) -> [ParamProblem] {
-        ["fail", "skip"].contains(value) ? [] : [ParamProblem(param: "on_bad_row", "param 'on_bad_row' must be fail or skip, got '\(value)'")]
-    }
-
     /// Rows read, kept and skipped per reason, as metrics of an ingest kind.
     static func ingestMetrics(_ s: TransactionIngest.Summary) -> [String: Double] {
         var m: [String: Double] = ["rows_read": Double(s.rowsRead), "rows_kept": Double(s.rowsKept)]

@@ -15,7 +15,7 @@ import Testing
     @Test func keyIsPinned() {
         let m = KeyManifest(kind: "shell", kindVersion: 1, params: ["n": .int(3)], command: "seq {{params.n}}")
         #expect(String(decoding: m.canonicalBytes, as: UTF8.self)
-            == "schema:1:1kind:5:shellkind-version:1:1params:1:1name:1:nvalue:1:3inputs:1:0files:1:0env:1:0outputs:1:0command:16:seq {{params.n}}")
+            == "schema:1:2kind:5:shellkind-version:1:1params:1:1name:1:nvalue:1:3inputs:1:0files:1:0env:1:0outputs:1:0command:16:seq {{params.n}}")
         #expect(m.key.hex == Digest(of: Array(m.canonicalBytes)).hex)
     }
 
@@ -119,7 +119,7 @@ import Testing
 @Suite struct InterpolationTests {
     @Test func shellQuoting() {
         let params: [String: ParamValue] = ["s": .string("it's here; rm -rf /"), "n": .int(3), "l": .list([.string("a b"), .int(1)]), "p": .string("data/x.csv")]
-        let out = Interpolation.render("cmd {{params.s}} {{ params.n }} {{params.l}} {{params.p}} {{other}}", quote: true) { params[$0] }
+        let out = ShellQuoting.render("cmd {{params.s}} {{ params.n }} {{params.l}} {{params.p}} {{other}}") { params[$0] }.command
         #expect(out == "cmd 'it'\\''s here; rm -rf /' 3 'a b' 1 data/x.csv {{other}}")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LoomCore
 
@@ -96,12 +97,12 @@ import Testing
 
     @Test func typedInterpolationIntoTaskParams() throws {
         struct Echo: TaskKind {
-            struct Params: Codable, Equatable, Sendable { var n: Int; var label: String }
+            struct Params: Decodable, Sendable { var n: Int; var label: String }
             static let name = "echo"
             static let version = 3
             static let summary = "test kind"
-            static let params = [ParamDoc("n", "int", "a number"), ParamDoc("label", "string", "a label")]
-            static func validate(_ p: Params) -> [ParamProblem] { p.n < 0 ? [ParamProblem(param: "n", "param 'n' must be >= 0")] : [] }
+            static let params = [ParamSpec("n", .int, .required, "a number", bounds: .atLeast(0)), ParamSpec("label", .string, .required, "a label")]
+            static func validate(_ p: Params) -> [ParamProblem] { p.label == p.label.uppercased() ? [ParamProblem(param: "label", "param 'label' must not shout")] : [] }
             static func run(_ p: Params, context: TaskContext) throws {}
         }
         let reg = KindRegistry([Echo.descriptor])
@@ -110,17 +111,112 @@ import Testing
         #expect(g.nodes[0].params == ["n": .int(4), "label": .string("k=4")])
         #expect(g.nodes[0].kindVersion == 3)
         let bad = "tasks:\n  t:\n    kind: echo\n    params: {n: 'x', lable: y}\n"
+        // Every problem at once, each at its param; 'label' is not also reported missing.
         #expect(build(bad, registry: reg).failure == """
+        dags/t.yaml:4:14: error: task 't': param 'n' must be int, got "x"
+            params: {n: 'x', lable: y}
+                     ^
         dags/t.yaml:4:22: error: task 't': kind 'echo' has no param 'lable' (params: n, label)
             params: {n: 'x', lable: y}
                              ^~~~~
         note: did you mean 'label'?
 
         """)
-        let wrongType = "tasks:\n  t:\n    kind: echo\n    params: {n: 'x', label: y}\n"
-        #expect(build(wrongType, registry: reg).failure?.hasPrefix("dags/t.yaml:4:14: error: task 't': param 'n' must be int") == true)
+        #expect(build("tasks:\n  t:\n    kind: echo\n    params: {n: 1}\n", registry: reg).failure == """
+        dags/t.yaml:4:5: error: task 't': kind 'echo' needs param 'label'
+            params: {n: 1}
+            ^~~~~~
+
+        """)
         let invalid = "tasks:\n  t:\n    kind: echo\n    params: {n: -1, label: y}\n"
-        #expect(build(invalid, registry: reg).failure?.hasPrefix("dags/t.yaml:4:14: error: task 't': param 'n' must be >= 0") == true)
+        #expect(build(invalid, registry: reg).failure == """
+        dags/t.yaml:4:14: error: task 't': param 'n' must be >= 0, got -1
+            params: {n: -1, label: y}
+                     ^
+
+        """)
+        let shouting = "tasks:\n  t:\n    kind: echo\n    params: {n: 1, label: Y}\n"
+        #expect(build(shouting, registry: reg).failure == """
+        dags/t.yaml:4:20: error: task 't': param 'label' must not shout
+            params: {n: 1, label: Y}
+                           ^~~~~
+
+        """)
+    }
+
+    /// A kind with defaults, and a param naming a project file unless `input` is set.
+    struct Reader: TaskKind {
+        struct Params: Decodable, Sendable { var file: String; var input: String?; var n_init: Int; var rate: Double }
+        static let name = "reader"
+        static let version = 1
+        static let summary = "test kind"
+        static let params = [
+            ParamSpec("file", .string, .required, "a file", projectFile: .unlessSet("input")),
+            ParamSpec("input", .string, .unset("none"), "a needed task"),
+            ParamSpec("n_init", .int, 10, "restarts"),
+            ParamSpec("rate", .float, 1, "a rate"),
+        ]
+        static func run(_ p: Params, context: TaskContext) throws {}
+    }
+
+    // The key holds the resolved params: omitting a default and writing it out give one key.
+    @Test func builtinParamsAreKeyedWithDefaultsApplied() throws {
+        let root = try temporaryProject(["data/tx.csv": "a\n"])
+        defer { FileSystem.removeTree(root) }
+        let reg = KindRegistry([Reader.descriptor])
+        let omitted = try #require(build("tasks:\n  t: {kind: reader, params: {file: data/tx.csv}}\n", registry: reg, root: root).success)
+        let written = try #require(build("tasks:\n  t: {kind: reader, params: {file: data/tx.csv, n_init: 10, rate: 1, input: null}}\n", registry: reg, root: root).success)
+        #expect(omitted.nodes[0].params == ["file": .string("data/tx.csv"), "input": .null, "n_init": .int(10), "rate": .float(1)])
+        #expect(written.nodes[0].params == omitted.nodes[0].params)
+        let changed = try #require(build("tasks:\n  t: {kind: reader, params: {file: data/tx.csv, n_init: 20}}\n", registry: reg, root: root).success)
+        let m = { (n: TaskNode) in KeyManifest(kind: n.kind, kindVersion: n.kindVersion, params: n.params, files: Dictionary(uniqueKeysWithValues: n.files.map { ($0, Digest(of: $0)) })) }
+        #expect(KeyDiff.between(m(omitted.nodes[0]), m(changed.nodes[0])).map(\.description) == ["param 'n_init' changed 10 -> 20"])
+    }
+
+    // A param naming a project file puts the file among the task's files (hashed into its key).
+    @Test func projectFileParamsAreDeclaredFiles() throws {
+        let root = try temporaryProject(["data/tx.csv": "a\n"])
+        defer { FileSystem.removeTree(root) }
+        let reg = KindRegistry([Reader.descriptor])
+        let direct = try #require(build("tasks:\n  t: {kind: reader, params: {file: ./data/tx.csv}}\n", registry: reg, root: root).success)
+        #expect(direct.nodes[0].files == ["data/tx.csv"])
+        let both = try #require(build("tasks:\n  t: {kind: reader, files: [data/tx.csv], params: {file: data/tx.csv}}\n", registry: reg, root: root).success)
+        #expect(both.nodes[0].files == ["data/tx.csv"])
+        // With `input` set, FILE is inside that task's artifact: not a project file.
+        let yaml = "tasks:\n  u: {kind: shell, cmd: 'true'}\n  t: {kind: reader, needs: [u], params: {input: u, file: out.csv}}\n"
+        let fromInput = try #require(build(yaml, registry: reg, root: root).success)
+        #expect(fromInput.nodes[1].files == [])
+    }
+
+    @Test func projectFileParamsOutsideTheProjectAreRefused() throws {
+        let root = try temporaryProject(["data/tx.csv": "a\n"])
+        defer { FileSystem.removeTree(root) }
+        let outside = root + "-outside.txt"
+        try FileSystem.writeAtomically(outside, "secret\n")
+        defer { FileSystem.removeTree(outside) }
+        try FileManager.default.createSymbolicLink(atPath: root + "/data/link.csv", withDestinationPath: outside)
+        let reg = KindRegistry([Reader.descriptor])
+        let note = "note: a task reads only files inside the project, so that they enter its key; copy the file into the project\n"
+        #expect(build("tasks:\n  t: {kind: reader, params: {file: ../outside.txt}}\n", registry: reg, root: root).failure == """
+        dags/t.yaml:2:36: error: file '../outside.txt' (param 'file' of task 't') is outside the project
+          t: {kind: reader, params: {file: ../outside.txt}}
+                                           ^~~~~~~~~~~~~~
+        
+        """ + note)
+        #expect(build("tasks:\n  t: {kind: reader, params: {file: \(outside)}}\n", registry: reg, root: root).failure?.hasPrefix(
+            "dags/t.yaml:2:36: error: file '\(outside)' (param 'file' of task 't') is outside the project\n") == true)
+        #expect(build("tasks:\n  t: {kind: reader, params: {file: data/link.csv}}\n", registry: reg, root: root).failure == """
+        dags/t.yaml:2:36: error: file 'data/link.csv' (param 'file' of task 't') is a symbolic link to \(outside), outside the project
+          t: {kind: reader, params: {file: data/link.csv}}
+                                           ^~~~~~~~~~~~~
+        
+        """ + note)
+        #expect(build("tasks:\n  t: {kind: reader, params: {file: data/nope.csv}}\n", registry: reg, root: root).failure == """
+        dags/t.yaml:2:36: error: file 'data/nope.csv' (param 'file' of task 't') does not exist
+          t: {kind: reader, params: {file: data/nope.csv}}
+                                           ^~~~~~~~~~~~~
+
+        """)
     }
 
     @Test func dagNames() {

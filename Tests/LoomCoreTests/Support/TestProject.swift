@@ -36,3 +36,10 @@ func build(_ yaml: String, overrides: [(String, String)] = [], registry: KindReg
         return Built(failure: "unexpected \(error)")
     }
 }
+
+/// A project directory holding `files` (path -> text); the caller removes it.
+func temporaryProject(_ files: [String: String]) throws -> String {
+    let dir = TestDir()
+    for (rel, text) in files { dir.write(rel, text) }
+    return dir.path
+}
