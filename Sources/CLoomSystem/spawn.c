@@ -34,9 +34,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 #ifndef ST_VALID
 #define ST_VALID 0x0020
 #endif
@@ -103,6 +100,23 @@ static int fence(const char *read_only, const char *writable) {
     unsigned long keep = locked_flags(read_only);
     if (mount(NULL, read_only, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) != 0) return -1;
     return 0;
+}
+
+// Closes every descriptor from 3 up except the three given (system calls only).
+static void close_all_but(int a, int b, int c) {
+    int keep[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)  // sort the three
+        for (int j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
+    unsigned int from = 3;
+    for (int i = 0; i < 3; i++) {
+        if (keep[i] < (int)from) continue;
+        if ((unsigned int)keep[i] > from && syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0) != 0)
+            for (unsigned int fd = from; fd < (unsigned int)keep[i]; fd++) close((int)fd);
+        from = (unsigned int)keep[i] + 1;
+    }
+    if (syscall(SYS_close_range, from, ~0U, 0) != 0)
+        for (unsigned int fd = from; fd < 65536; fd++) close((int)fd);
 }
 
 static void exec_program(const struct loom_spawn_request *r, int err_fd) {
@@ -205,8 +219,10 @@ int loom_spawn(const struct loom_spawn_request *r, pid_t *pid, int *status_fd, i
                 || write_file("/proc/self/gid_map", gid_map) != 0) report(err_pipe[1], 1, errno);
         }
         if (flags && fence(r->read_only, r->writable) != 0) report(err_pipe[1], 2, errno);
-        // Every other descriptor of loom's closes at exec (the pipes stay open until then).
-        syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+        // The supervisor never execs, so every descriptor of loom's it does not need is closed
+        // now: above all the project lock's, which would otherwise keep the lock held by an
+        // orphaned task after loom died. The ones kept are close-on-exec for the program.
+        close_all_but(err_pipe[1], status_pipe[1], r->log_fd);
         // The status pipe must survive into the supervisor only (it never execs).
         supervise(r, err_pipe[1], status_pipe[1], flags != 0);
     }

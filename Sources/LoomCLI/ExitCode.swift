@@ -11,6 +11,9 @@ public enum ExitStatus: Int32, Sendable {
     case lockBusy = 4
     /// A metric gate (`--fail-if`, `--fail-if-drop`) failed; the run itself completed.
     case gateFailed = 5
+    /// The machine failed the run (disk full, permission denied, I/O error); the run record is
+    /// finished as failed with the error.
+    case environment = 6
     /// A bug in Loom.
     case internalError = 70
     /// Interrupted by SIGINT/SIGTERM: running tasks were stopped, the store is consistent.

@@ -6,7 +6,7 @@ struct Loom: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "A reproducible DAG runner: content-addressed artifacts, stale-only reruns with reasons, parallel tasks.",
-        discussion: "Exit codes: 0 ok, 1 a task failed, 2 usage, 3 invalid DAG or data, 4 project lock busy, 5 a metric gate failed, 70 internal error, 130 interrupted.",
+        discussion: "Exit codes: 0 ok, 1 a task failed, 2 usage, 3 invalid DAG or data, 4 project lock busy, 5 a metric gate failed, 6 environment failure (disk full, permissions), 70 internal error, 130 interrupted.",
         subcommands: [Run.self, Status.self, Runs.self, Show.self, Diff.self, PathCommand.self, DagCommand.self, Verify.self, GC.self, DU.self, Kinds.self, ExecBuiltin.self])
 }
 
@@ -36,9 +36,13 @@ public enum LoomMain {
         } catch let e as InternalError {
             console.err(e.description)
             return ExitStatus.internalError.rawValue
+        } catch let e as EnvironmentFailure {
+            console.err("error: \(e.message)" + (e.run.map { "\n  the run \($0.id) is recorded as failed" } ?? ""))
+            return ExitStatus.environment.rawValue
         } catch let e as FileSystem.Failure {
+            // Reading and writing Loom's own files failed: the machine, not the DAG.
             console.err("error: \(e)")
-            return ExitStatus.invalid.rawValue
+            return ExitStatus.environment.rawValue
         } catch let e as TreeListing.Problem {
             console.err("error: \(e)")
             return ExitStatus.invalid.rawValue

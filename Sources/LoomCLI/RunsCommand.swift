@@ -8,7 +8,7 @@ struct Runs: ParsableCommand {
     @OptionGroup var project: ProjectOptions
     @Option(help: "Only runs of this DAG (path or name).") var dag: String?
     @Option(help: "Only runs that started at or after this date (yyyy-mm-dd, UTC) or this many days ago (e.g. 7d).") var since: String?
-    @Option(help: "Only runs with this status (succeeded, failed, interrupted, running).") var status: String?
+    @Option(help: "Only runs with this status (succeeded, failed, interrupted, crashed, running).") var status: String?
     @Option(help: "Only the runs of this sweep.") var sweep: String?
     @Option(help: "Headline metrics to show as columns, comma-separated (task.metric).") var metrics: String?
     @Option(help: "Show at most this many runs.") var limit: Int = 20

@@ -11,6 +11,11 @@ func withProjectLock<T>(_ project: Project, wait: Bool, _ body: () throws -> T) 
         throw CLIExit(.lockBusy, b.description)
     }
     defer { lock.release() }
+    if let prev = lock.previousHolder {
+        let marked = lock.previousRun.map { project.runs.markCrashed($0) } ?? false
+        Console().err("warning: the previous run (\(prev)) did not exit cleanly; taking over its lock"
+                      + (marked ? " and marking run \(lock.previousRun!) crashed" : ""))
+    }
     return try body()
 }
 

@@ -153,6 +153,7 @@ import LoomCore
         _ = err.fileHandleForReading.readDataToEndOfFile()
         #expect(p.terminationStatus == 130)
         #expect(try s.lastRun().status == .interrupted)
+        #expect(try s.lastRun().tasks.first?.status == .interrupted, "stopped by the user, not failed")
         let pid = Int32(s.read("sh.pid")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         #expect(pid > 0 && !isAlive(pid))
         #expect(s.artifacts().isEmpty)

@@ -26,6 +26,12 @@ final class Sandbox: @unchecked Sendable {
         return packageRoot + "/.build/debug/loom"
     }
 
+    /// A sandbox in an existing directory (a mount point): its contents are removed at the end.
+    init(root: String) {
+        self.root = root
+        try? FileManager.default.createDirectory(atPath: root + "/dags", withIntermediateDirectories: true)
+    }
+
     init() {
         root = NSTemporaryDirectory() + "loom-e2e-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: root + "/dags", withIntermediateDirectories: true)

@@ -38,11 +38,13 @@ public final class Engine: @unchecked Sendable {
     public var observer: (@Sendable (EngineEvent) -> Void)?
 
     let statCache: StatCache
-    let state: BuildState
+    /// The DAG's build state: read at start for `status`, and again by `run` once it holds the
+    /// project lock (a run that waited must see what the run it waited for recorded).
+    private(set) var state = BuildState()
     /// Digest of the build state's bytes as read (part of the `NoopMemo` fingerprint).
-    let stateDigest: Digest
+    private(set) var stateDigest = Digest(of: [UInt8]())
     /// Each node's record in the build state (by index).
-    let prior: [BuildState.Record?]
+    private(set) var prior: [BuildState.Record?] = []
     let memoPath: String
     /// The last successful run's memo, when it holds for this run (see `NoopMemo`).
     private var memo: NoopMemo?
@@ -72,13 +74,17 @@ public final class Engine: @unchecked Sendable {
         keys = GroupCommit(store: self.store)
         statCache = StatCache(path: project.storeRoot + "/statcache")
         statePath = BuildState.path(storeRoot: project.storeRoot, dag: graph.dagName)
-        let stateBytes = (try? FileSystem.readBytes(statePath)) ?? []
-        state = BuildState.parse(stateBytes)
-        stateDigest = Digest(of: stateBytes)
-        prior = graph.nodes.map { [state] in state.tasks[$0.id.name] }
         memoPath = NoopMemo.path(storeRoot: project.storeRoot, dag: graph.dagName)
         digests = Array(repeating: nil, count: graph.nodes.count)
         reports = Array(repeating: nil, count: graph.nodes.count)
+        loadState()
+    }
+
+    private func loadState() {
+        let stateBytes = (try? FileSystem.readBytes(statePath)) ?? []
+        state = BuildState.parse(stateBytes, path: statePath)
+        stateDigest = Digest(of: stateBytes)
+        prior = graph.nodes.map { [state] in state.tasks[$0.id.name] }
     }
 
     // MARK: Keys and staleness
@@ -243,8 +249,16 @@ public final class Engine: @unchecked Sendable {
         try projectLock.acquire(wait: options.waitForLock, timeout: options.lockTimeout, command: options.command)
         defer { projectLock.release() }
         if let prev = projectLock.previousHolder {
-            observer?(.warning("the previous run (\(prev)) did not exit cleanly; taking over its lock"))
+            let marked = projectLock.previousRun.map { project.runs.markCrashed($0) } ?? false
+            observer?(.warning("the previous run (\(prev)) did not exit cleanly; taking over its lock"
+                               + (marked ? " and marking run \(projectLock.previousRun!) crashed" : "")))
         }
+        loadState()
+        return try runLocked(options, lock: projectLock)
+    }
+
+    private func runLocked(_ options: RunOptions, lock projectLock: ProjectLock) throws -> RunRecord {
+        t0 = DispatchTime.now().uptimeNanoseconds
         try FileSystem.emptyDirectory(project.storeRoot + "/tmp")
 
         let inc = included(targets: options.targets)
@@ -260,16 +274,36 @@ public final class Engine: @unchecked Sendable {
         record.targets = options.targets
         record.forced = options.forced
         let runs = project.runs
-        try runs.create(record)
+        projectLock.note(run: record.id.value)
+        do { try runs.create(record) } catch {
+            projectLock.leaveHolderRecord = false
+            throw EnvironmentFailure(message: "\(error)", run: nil)
+        }
+        // From here on, a failure of the machine (disk full, permissions) finishes the record as
+        // failed with the error before it reaches the command line (exit 6).
+        do {
+            return try execute(&record, options: options, inc: inc, files: files)
+        } catch {
+            record.status = .failed
+            record.error = "\(error)"
+            record.duration = seconds(since: t0)
+            if (try? runs.save(record)) == nil { projectLock.leaveHolderRecord = true }
+            guard error is FileSystem.Failure else { throw error }
+            throw EnvironmentFailure(message: "\(error)", run: record)
+        }
+    }
+
+    private func execute(_ record: inout RunRecord, options: RunOptions, inc: [Int], files: [String: Digest]) throws -> RunRecord {
+        let runs = project.runs
 
         var mask = [Bool](repeating: false, count: graph.nodes.count)
         for i in inc { mask[i] = true }
         let scheduler = Scheduler(plan: Plan(needs: graph.nodes.map(\.needs), included: mask), jobs: options.jobs, keepGoing: options.keepGoing)
         self.scheduler = scheduler
-        t0 = DispatchTime.now().uptimeNanoseconds
         let signals = installSignalHandlers()
+        let runID = record.id
         let plan = scheduler.run { i, done in
-            self.startTask(i, options: options, files: files, runID: record.id, done: done)
+            self.startTask(i, options: options, files: files, runID: runID, done: done)
         }
         removeSignalHandlers(signals)
         if let note = runner.isolationNote, plan.outcomes.contains(where: { $0 != .skipped }) { observer?(.warning(note)) }
@@ -291,7 +325,7 @@ public final class Engine: @unchecked Sendable {
         for i in inc {
             let n = graph.nodes[i]
             var r = reports[i] ?? TaskReport(name: n.id.name, kind: n.kind, status: .skipped)
-            if plan.outcomes[i] == .skipped && r.status != .failed {
+            if plan.outcomes[i] == .skipped && r.status != .failed && r.status != .interrupted {
                 r.status = .skipped
                 r.reasons = interrupted ? ["run interrupted"] : ["not started: a needed task failed or the run stopped"]
             }
@@ -476,7 +510,8 @@ public final class Engine: @unchecked Sendable {
                 }
                 return
             }
-            r.status = .failed
+            // Stopped by Ctrl-C / SIGTERM: interrupted, not failed.
+            r.status = outcome == .cancelled && stop ? .interrupted : .failed
             self.finish(i, r, ok: false, digest: nil, done: done)
         }
         lock.lock()

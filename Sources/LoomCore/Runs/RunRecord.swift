@@ -3,6 +3,8 @@ import Foundation
 /// How a task ended in a run (or would, in `--dry-run` / `status`).
 public enum TaskStatus: String, Sendable {
     case ran, cached, failed, skipped
+    /// Stopped by Ctrl-C / SIGTERM while it ran (not a failure of the task).
+    case interrupted
     /// status / dry-run only
     case upToDate = "up-to-date", stale
 }
@@ -76,12 +78,15 @@ public struct TaskReport: Sendable {
 /// Format, version 1 (stable JSON): `format` = "loom-run 1", `id`, `name`, `tags`, `dag` (path),
 /// `dagName`, `dagDigest`, `params` (resolved DAG params, canonical text), `paramValues` (typed),
 /// `overrides` (names given with -P), `targets`, `forced`, `jobs`, `startedAt` (ISO 8601 UTC),
-/// `duration` (s), `status` (running, succeeded, failed, interrupted), `pid`, `host`, optional
+/// `duration` (s), `status` (running, succeeded, failed, interrupted, crashed), `pid`, `host`, optional
 /// `sweep` (sweep id) and `gateFailures` (messages of failed metric gates),
 /// `tasks` (in topological order, see `TaskReport.json`).
 /// Run records hold what varies between runs (times, host); artifacts never do.
 public struct RunRecord: Sendable {
-    public enum Status: String, Sendable { case running, succeeded, failed, interrupted }
+    /// `crashed`: the run's process died without finishing its record (SIGKILL, power loss); the
+    /// next command to take the project lock marks it. `failed` with an `error` and no failed
+    /// task: the environment failed (disk full, permissions), exit code 6.
+    public enum Status: String, Sendable, CaseIterable { case running, succeeded, failed, interrupted, crashed }
 
     public var id: RunID
     public var name: String?
@@ -104,6 +109,8 @@ public struct RunRecord: Sendable {
     public var sweep: String?
     /// Metric gates (`--fail-if`, `--fail-if-drop`) that failed, as messages.
     public var gateFailures: [String] = []
+    /// Why the run itself (not a task) failed or crashed: the environment (disk full, ...).
+    public var error: String?
 
     public init(id: RunID, dagPath: String, dagName: String, dagDigest: Digest, params: [String: ParamValue], jobs: Int,
                 startedAt: Date, status: Status, tasks: [TaskReport]) {
@@ -129,6 +136,7 @@ public struct RunRecord: Sendable {
         w.field("dagDigest", dagDigest.hex)
         w.field("dagName", dagName)
         if let duration { w.field("duration", number: (duration * 1000).rounded() / 1000) }
+        if let error { w.field("error", error) }
         w.field("forced", strings: forced)
         w.field("format", "loom-run 1")
         if !gateFailures.isEmpty { w.field("gateFailures", strings: gateFailures) }
@@ -167,6 +175,7 @@ public struct RunRecord: Sendable {
         name = j["name"]?.string
         sweep = j["sweep"]?.string
         gateFailures = (j["gateFailures"]?.array ?? []).compactMap(\.string)
+        error = j["error"]?.string
         tags = (j["tags"]?.array ?? []).compactMap(\.string)
         overrides = (j["overrides"]?.array ?? []).compactMap(\.string)
         targets = (j["targets"]?.array ?? []).compactMap(\.string)

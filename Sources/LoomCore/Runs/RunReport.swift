@@ -76,6 +76,7 @@ public enum RunReport {
         case .ran: return ("#4caf50", "ran")
         case .cached: return ("#90a4ae", "cached")
         case .failed: return ("#e53935", "failed")
+        case .interrupted: return ("#fb8c00", "interrupted")
         case .skipped: return ("#ffb74d", "skipped")
         case .upToDate: return ("#90a4ae", "up to date")
         case .stale: return ("#ffb74d", "stale")

@@ -32,6 +32,18 @@ public struct RunStore: Sendable {
         if r.status != .running { try appendIndex(r) }
     }
 
+    /// Marks a run whose process died while it held the project lock: if its record still says
+    /// `running`, it becomes `crashed`, and so does every task it left running. Returns whether
+    /// a record was changed.
+    @discardableResult
+    public func markCrashed(_ id: String) -> Bool {
+        let rid = RunID(id)
+        guard var r = try? load(rid), r.status == .running else { return false }
+        r.status = .crashed
+        r.error = "the run's process died before it finished (killed, or the machine stopped)"
+        return (try? save(r)) != nil
+    }
+
     var indexPath: String { root + "/index.jsonl" }
 
     func appendIndex(_ r: RunRecord) throws {

@@ -8,8 +8,9 @@ import Glibc
 /// file's text (pid, start time, command) names the holder for the "busy" message and tells the
 /// next holder that the previous one did not exit cleanly.
 ///
-/// File format, version 1: `pid=<pid>`, `started=<ISO 8601 UTC>`, `command=<argv>` lines while
-/// held; empty after a clean release.
+/// File format, version 2: `pid=<pid>`, `started=<ISO 8601 UTC>`, `command=<argv>` and, once the
+/// holder's run has an id, `run=<run-id>` lines while held; empty after a clean release. The next
+/// holder marks a run named there `crashed` (`RunStore.markCrashed`).
 public final class ProjectLock {
     public struct Busy: Error, CustomStringConvertible, Sendable {
         public var holder: String
@@ -22,6 +23,9 @@ public final class ProjectLock {
     private var fd: Int32 = -1
     /// Set when the previous holder died without releasing (its record was still in the file).
     public private(set) var previousHolder: String?
+    /// The run the previous holder was recording, if it had one.
+    public private(set) var previousRun: String?
+    private var holderText = ""
 
     public init(path: String) { self.path = path }
 
@@ -43,31 +47,62 @@ public final class ProjectLock {
         var st = stat()
         if fstat(fd, &st) == 0, st.st_size > 0 {
             let old = (try? FileSystem.readText(path))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if !old.isEmpty { previousHolder = old.replacingOccurrences(of: "\n", with: ", ") }
+            if !old.isEmpty {
+                let fields = Self.fields(old)
+                previousHolder = ["pid", "started", "run"].compactMap { k in fields[k].map { "\(k) \($0)" } }.joined(separator: ", ")
+                if previousHolder?.isEmpty == true { previousHolder = "holder unknown" }
+                previousRun = fields["run"]
+            }
         }
-        let iso = UTCTime(Date()).iso
-        let text = "pid=\(getpid())\nstarted=\(iso)\ncommand=\(command)\n"
-        ftruncate(fd, 0)
-        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+        holderText = "pid=\(getpid())\nstarted=\(UTCTime(Date()).iso)\ncommand=\(command.replacingOccurrences(of: "\n", with: " "))\n"
+        writeHolder()
     }
 
-    /// Clears the holder record and drops the lock.
-    public func release() {
+    /// Names the run this holder records (so a crash can be attributed to it).
+    public func note(run: String) {
         guard fd >= 0 else { return }
-        ftruncate(fd, 0)
-        flock(fd, LOCK_UN)
-        close(fd)
-        fd = -1
+        holderText += "run=\(run)\n"
+        writeHolder()
     }
 
-    private func describeHolder() -> String {
-        let text = (try? FileSystem.readText(path)) ?? ""
+    /// The text first, then the length: a reader never sees an empty file while the lock is held
+    /// (it may see the previous holder's longer text cut to this one's length for an instant,
+    /// which `describeHolder` reads as the new pid's lines).
+    private func writeHolder() {
+        let n = holderText.withCString { pwrite(fd, $0, strlen($0), 0) }
+        if n >= 0 { ftruncate(fd, off_t(n)) }
+    }
+
+    static func fields(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
             let kv = line.split(separator: "=", maxSplits: 1)
             if kv.count == 2 { fields[String(kv[0])] = String(kv[1]) }
         }
-        guard let pid = fields["pid"] else { return "holder unknown" }
-        return "pid \(pid), started \(fields["started"] ?? "?")"
+        return fields
+    }
+
+    /// Set when the holder could not finish its run record (the disk is full): the holder text is
+    /// left in place at release, so the next holder marks that run crashed once it can write.
+    public var leaveHolderRecord = false
+
+    /// Clears the holder record and drops the lock.
+    public func release() {
+        guard fd >= 0 else { return }
+        if !leaveHolderRecord { ftruncate(fd, 0) }
+        flock(fd, LOCK_UN)
+        close(fd)
+        fd = -1
+    }
+
+    /// The holder's pid and start time. The winner of a race writes them just after taking the
+    /// lock, so an empty file is read again for a moment before giving up.
+    private func describeHolder() -> String {
+        for attempt in 0..<50 {
+            let fields = Self.fields((try? FileSystem.readText(path)) ?? "")
+            if let pid = fields["pid"], let started = fields["started"] { return "pid \(pid), started \(started)" }
+            if attempt < 49 { usleep(2_000) }
+        }
+        return "holder unknown"
     }
 }
