@@ -36,6 +36,8 @@ public final class Engine: @unchecked Sendable {
     public let store: ArtifactStore & ActionCache
     public let runner: TaskRunner
     public var observer: (@Sendable (EngineEvent) -> Void)?
+    /// A shared cache behind the local store: consulted before a stale task runs, filled after.
+    public var remote: RemoteTier?
 
     let statCache: StatCache
     /// The DAG's build state: read at start for `status`, and again by `run` once it holds the
@@ -311,6 +313,16 @@ public final class Engine: @unchecked Sendable {
         // synced, this run's new results are left out of the state too: they run again next time.
         let syncProblems = keys.drain()
         for problem in syncProblems { observer?(.warning(problem)) }
+        if let remote {
+            // Write through: every artifact this run made, blobs first, then its key entry.
+            if syncProblems.isEmpty {
+                for i in inc {
+                    guard let r = reports[i], r.status == .ran, let key = r.key, let art = r.artifact, let m = r.manifest else { continue }
+                    remote.push(ActionEntry(key: key, artifact: art, manifest: m))
+                }
+            }
+            if let problem = remote.unreachable { observer?(.warning(problem)) }
+        }
 
         // Record: every included task in topological order.
         var newState = state
@@ -319,8 +331,7 @@ public final class Engine: @unchecked Sendable {
         // A task whose artifact is the one recorded last time already has its latest link if the
         // memo's run left every link right and nobody touched `latest/<dag>/` since (its stamp):
         // skipping 1,000 readlinks keeps no-op runs cheap. Otherwise every link is checked.
-        let local = store as? LocalStore
-        let linksStamp = local?.latestMembership(dag: graph.dagName)
+        let linksStamp = store.latestMembership(dag: graph.dagName)
         let linksRight = memo?.links != nil && memo?.links == linksStamp?.stamp
         for i in inc {
             let n = graph.nodes[i]
@@ -331,7 +342,7 @@ public final class Engine: @unchecked Sendable {
             }
             if r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
                 if !linksRight || prior[i]?.artifact != art {
-                    local?.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
+                    store.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
                 }
                 let built = BuildState.Record(key: key, artifact: art)
                 if prior[i] != built {
@@ -372,7 +383,7 @@ public final class Engine: @unchecked Sendable {
             }
             let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
             let proved = NoopMemo(fingerprint: NoopMemo.fingerprint(graph: g, targets: options.targets, files: files, state: savedState),
-                                  links: NoopMemo.trusted(local?.latestMembership(dag: graph.dagName), clockBefore: clock),
+                                  links: NoopMemo.trusted(store.latestMembership(dag: graph.dagName), clockBefore: clock),
                                   metrics: metrics, seals: seals)
             if proved != memo { try? proved.save(memoPath) }
         }
@@ -428,6 +439,15 @@ public final class Engine: @unchecked Sendable {
         r.key = key
         r.manifest = m
         r.start = seconds(since: t0)
+        if staleness.isStale, !forced, let key, let remote, let entry = remote.pull(key) {
+            // The remote had this key: its artifact was downloaded, checked and committed.
+            r.manifest = nil
+            r.artifact = entry.artifact
+            r.reasons.append("served by the remote cache")
+            r.metrics = Self.readMetrics(store.location(of: entry.artifact))
+            finish(i, r, ok: true, digest: entry.artifact, done: done)
+            return
+        }
         if let cached, !staleness.isStale {
             // A cache hit's manifest is the one stored with its key; the record keeps only the key.
             r.manifest = nil

@@ -1,5 +1,7 @@
-/// Where artifacts live. The executor only stages, commits and locates artifacts through this
-/// protocol, so a remote store (S3) can sit behind it without the scheduler changing.
+/// Where artifacts live on this machine: the working tier, whose artifacts are local directories
+/// that tasks read. The executor stages, commits, checks and locates artifacts only through this
+/// protocol (no downcasts); a shared cache (S3) is a `RemoteCache` behind it (`RemoteTier`),
+/// consulted on a miss and filled after a commit.
 public protocol ArtifactStore: AnyObject, Sendable {
     /// A fresh, empty directory for one task attempt's output (inside the store's file system).
     func makeStaging(label: String) throws -> String
@@ -18,6 +20,10 @@ public protocol ArtifactStore: AnyObject, Sendable {
     func damagedFiles(_ digest: Digest) -> [String]
     /// The artifact's listing and stat signature, recorded when it was committed.
     func seal(of digest: Digest) -> TreeSeal?
+    /// Points the DAG's `latest/<dag>/<task>` at an artifact.
+    func updateLatest(dag: String, task: String, digest: Digest)
+    /// A stamp that changes when any of the DAG's latest links is added, removed or replaced.
+    func latestMembership(dag: String) -> StoreMembership?
     /// A local directory holding the artifact's files (read-only by convention).
     func location(of digest: Digest) -> String
     /// Makes every artifact committed so far durable: after it returns, a power loss cannot take

@@ -93,6 +93,49 @@ public struct TreeListing: Equatable, Sendable {
         return TreeListing(entries: entries)
     }
 
+    /// Parses a listing's text, which may come from an untrusted place (a remote cache): nil
+    /// unless it is exactly what `text` would print for its entries, and it describes a tree
+    /// that can be built safely: relative paths without empty, `.` or `..` components, each
+    /// entry's parent listed as a directory before it (so no path runs through a link), file
+    /// digests and sizes present, link targets relative.
+    public static func parse(_ text: String) -> TreeListing? {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.first == "loom-tree 1", lines.last == "" else { return nil }
+        lines = Array(lines.dropFirst().dropLast())
+        var entries: [Entry] = []
+        var directories: Set<String> = [""]
+        for line in lines {
+            let f = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard f.count == 4, let kind = Kind(rawValue: String(f[0])) else { return nil }
+            var rest = String(f[3])
+            var target: String?
+            if kind == .link {
+                guard let arrow = rest.range(of: "\" -> \"") else { return nil }
+                guard case .string(let t)? = try? JSON.parse(String(rest[rest.index(after: arrow.lowerBound)...].dropFirst(4))) else { return nil }
+                target = t
+                rest = String(rest[...arrow.lowerBound])
+            }
+            guard case .string(let path)? = try? JSON.parse(rest) else { return nil }
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            guard !path.isEmpty, !path.hasPrefix("/"), parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }),
+                  !path.contains("\u{0}"), directories.contains(parts.dropLast().joined(separator: "/")) else { return nil }
+            switch kind {
+            case .file, .executable:
+                guard let d = Digest(hex: String(f[1])), let size = Int64(f[2]), size >= 0 else { return nil }
+                entries.append(Entry(kind: kind, path: path, digest: d, size: size, target: nil))
+            case .directory:
+                guard f[1] == "-", f[2] == "0" else { return nil }
+                directories.insert(path)
+                entries.append(Entry(kind: .directory, path: path, digest: nil, size: 0, target: nil))
+            case .link:
+                guard f[1] == "-", f[2] == "0", let t = target, !t.hasPrefix("/"), !t.contains("\u{0}") else { return nil }
+                entries.append(Entry(kind: .link, path: path, digest: nil, size: 0, target: t))
+            }
+        }
+        let listing = TreeListing(entries: entries)
+        return listing.text == text ? listing : nil
+    }
+
     /// Most links followed while resolving one (Linux's own limit, ELOOP).
     static let maxLinkHops = 40
 

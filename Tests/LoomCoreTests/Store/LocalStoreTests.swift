@@ -66,6 +66,8 @@ import Testing
             func condition(of digest: Digest, repair: Bool) -> ArtifactCondition { .intact }
             func damagedFiles(_ digest: Digest) -> [String] { [] }
             func seal(of digest: Digest) -> TreeSeal? { nil }
+            func updateLatest(dag: String, task: String, digest: Digest) {}
+            func latestMembership(dag: String) -> StoreMembership? { nil }
             func location(of digest: Digest) -> String { "" }
             func sync() throws { note("sync") }
             func lookup(_ key: CacheKey) -> ActionEntry? { nil }
