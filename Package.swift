@@ -35,7 +35,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: v5),
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LoomAnalytics", swiftSettings: optimisedInDebug),
         .target(name: "LoomTasks", dependencies: ["LoomCore", "LoomAnalytics"], swiftSettings: v5),
         .target(

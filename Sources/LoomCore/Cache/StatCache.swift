@@ -12,7 +12,7 @@ import Glibc
 /// checksummed: a wrong digest here would put a wrong file digest into keys): a first line
 /// `loom-statcache 2`, then one line per file: `size<TAB>mtime-ns<TAB>inode<TAB>digest-hex<TAB>path`,
 /// sorted by path.
-public final class StatCache: @unchecked Sendable {
+public final class StatCache: @unchecked Sendable {   // `entries`, `dirty`, `hashedCount` under `lock`
     struct Entry: Equatable { var size: Int64; var mtimeNs: Int64; var inode: UInt64; var digest: Digest }
 
     public static let racyWindow: Double = 2

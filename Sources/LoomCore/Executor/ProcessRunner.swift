@@ -127,7 +127,7 @@ private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?
 }
 
 /// A running child: its group can be stopped; records why it was stopped.
-final class ProcessJob: RunningJob, @unchecked Sendable {
+final class ProcessJob: RunningJob, @unchecked Sendable {   // `pid`, `finished`, `stopReason` under `lock`
     private let lock = NSLock()
     private var pid: pid_t = 0
     private var finished = false

@@ -3,10 +3,10 @@ import Foundation
 /// The single owner of concurrency: a serial queue owns the `Plan`, at most `jobs` tasks run at
 /// once, and completions are posted back to the queue. What "running a task" means (a cache hit,
 /// a process, a remote job) is the `start` closure's business.
-public final class Scheduler: @unchecked Sendable {
+public final class Scheduler: @unchecked Sendable {   // every var is touched only on `queue`
     /// Called on the scheduler's queue for each task taken from the plan; must call `done` exactly
     /// once, from any thread, with whether the task succeeded. It should not block for long.
-    public typealias Start = (_ task: Int, _ done: @escaping @Sendable (Bool) -> Void) -> Void
+    public typealias Start = @Sendable (_ task: Int, _ done: @escaping @Sendable (Bool) -> Void) -> Void
 
     private let queue = DispatchQueue(label: "loom.scheduler")
     private var plan: Plan
@@ -35,6 +35,17 @@ public final class Scheduler: @unchecked Sendable {
         return queue.sync { plan }
     }
 
+    /// Runs `work` on the scheduler's queue, the owner of a run's state (completions, retries).
+    public func async(_ work: @escaping @Sendable () -> Void) { queue.async(execute: work) }
+
+    /// Runs `work` on the scheduler's queue after `seconds`.
+    public func async(after seconds: Double, _ work: @escaping @Sendable () -> Void) {
+        queue.asyncAfter(deadline: .now() + seconds, execute: work)
+    }
+
+    /// Reads state owned by the queue from outside it (never call it on the queue).
+    public func sync<T>(_ read: () -> T) -> T { queue.sync(execute: read) }
+
     /// Stops starting tasks; those running finish (the caller cancels them if it wants).
     public func stop() {
         queue.async {
@@ -45,7 +56,7 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// One call of `start`: whether it has returned, and a result reported before it did.
-    private final class Call: @unchecked Sendable {
+    private final class Call: @unchecked Sendable {   // both vars under `lock`
         let lock = NSLock()
         var returned = false
         var result: Bool?

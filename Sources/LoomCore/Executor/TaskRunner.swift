@@ -13,10 +13,14 @@ public struct Job: Sendable {
     /// What the task must not change: a runner that can enforce it makes `readOnly` (the store)
     /// read-only for the job's processes, except `writable` (its output directory).
     public var fence: Fence?
+    /// What the task asked for (cpus, memory, time): a cluster runner requests it; the local
+    /// runner does not enforce it.
+    public var resources: Resources
 
     public init(task: TaskID, attempt: Int, arguments: [String], environment: [String: String],
-                workingDirectory: String, logPath: String, timeout: Double?, fence: Fence? = nil) {
+                workingDirectory: String, logPath: String, timeout: Double?, resources: Resources = Resources(), fence: Fence? = nil) {
         self.fence = fence
+        self.resources = resources
         self.task = task
         self.attempt = attempt
         self.arguments = arguments
@@ -24,6 +28,19 @@ public struct Job: Sendable {
         self.workingDirectory = workingDirectory
         self.logPath = logPath
         self.timeout = timeout
+    }
+}
+
+/// A task's resource request (`resources:` in the DAG). Not part of the cache key: a task's
+/// output must not depend on how many cores or how much memory it was given.
+public struct Resources: Equatable, Sendable {
+    public var cpus: Int?
+    public var memoryBytes: Int64?
+    public var seconds: Double?
+    public init(cpus: Int? = nil, memoryBytes: Int64? = nil, seconds: Double? = nil) {
+        self.cpus = cpus
+        self.memoryBytes = memoryBytes
+        self.seconds = seconds
     }
 }
 

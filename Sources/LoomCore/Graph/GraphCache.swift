@@ -83,6 +83,9 @@ public struct GraphCache {
             w.string(n.location.file)
             w.int(n.location.line)
             w.int(n.location.column)
+            w.optional(n.resources.cpus) { $0.int($1) }
+            w.optional(n.resources.memoryBytes) { $0.int(Int($1)) }
+            w.optional(n.resources.seconds) { $0.double($1) }
         }
         return w.bytes
     }
@@ -101,10 +104,12 @@ public struct GraphCache {
             }
             guard let command = r.optional({ $0.string() }), let rendered = r.optional({ $0.string() }), let env = r.stringMap(),
                   let files = r.strings(), let outputs = r.strings(), let timeout = r.optional({ $0.double() }), let retries = r.int(),
-                  let file = r.string(), let line = r.int(), let col = r.int() else { return nil }
+                  let file = r.string(), let line = r.int(), let col = r.int(),
+                  let cpus = r.optional({ $0.int() }), let memory = r.optional({ $0.int() }), let seconds = r.optional({ $0.double() }) else { return nil }
             nodes.append(TaskNode(id: TaskID(id), index: i, kind: kind, kindVersion: kv, params: p, needs: needs,
                                   command: command, renderedCommand: rendered, env: env, files: files, outputs: outputs,
-                                  timeout: timeout, retries: retries, location: SourceLocation(file: file, line: line, column: col)))
+                                  timeout: timeout, retries: retries, location: SourceLocation(file: file, line: line, column: col),
+                                  resources: Resources(cpus: cpus, memoryBytes: memory.map(Int64.init), seconds: seconds)))
         }
         guard r.atEnd else { return nil }
         var dependents = [[Int]](repeating: [], count: nodes.count)

@@ -29,6 +29,8 @@ public struct TaskNode: Sendable {
     public var timeout: Double?
     public var retries: Int
     public var location: SourceLocation
+    /// What the task asks of the machine (`resources:`), for the runner; not keyed.
+    public var resources = Resources()
 }
 
 /// A validated DAG: tasks in a deterministic topological order (ready tasks taken in file order).

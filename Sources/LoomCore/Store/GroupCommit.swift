@@ -8,7 +8,7 @@ import Foundation
 /// waits for the disk (downstream tasks get the digest in memory); `drain()` waits for all of it
 /// before the run records its state. A crash loses at most the entries of the last `window`:
 /// their tasks run again next time, and the artifacts they left are unreferenced (`loom gc`).
-public final class GroupCommit: @unchecked Sendable {
+public final class GroupCommit: @unchecked Sendable {   // `pending`, `scheduled`, `problems` under `lock`
     private let store: ArtifactStore & ActionCache
     private let queue = DispatchQueue(label: "loom.group-commit")
     private let lock = NSLock()

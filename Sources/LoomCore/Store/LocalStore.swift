@@ -19,7 +19,7 @@ import Glibc
 /// Commit order makes a crash harmless: files are hard-linked into blobs, the staging directory
 /// is renamed into `trees/`, and only then is the key entry written (itself by atomic rename).
 /// A crash leaves orphans in tmp/ or blobs/, never a key pointing at a half-written artifact.
-public final class LocalStore: ArtifactStore, ActionCache, @unchecked Sendable {
+public final class LocalStore: ArtifactStore, ActionCache, Sendable {
     public let root: String
     public static let keyEntryHeader = "loom-key 2"
 

@@ -1,0 +1,292 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The second of the engine's three parts (ninja's Builder): runs the stale tasks of a scan
+/// through the `TaskRunner`, commits their artifacts and queues their key entries.
+///
+/// Concurrency: one serial queue, the scheduler's, owns every piece of a run's mutable state
+/// here (`digests`, `reports`, `running`, `interrupted`): tasks start on it, and completions are
+/// posted back to it. The runner's waiter threads (small stacks) only hand an exit over to a
+/// worker of the global pool, which checks the inputs, hashes and commits the output (normal
+/// stack, any depth), and then posts the result to the queue.
+final class Builder: @unchecked Sendable {   // mutable state confined to `scheduler`'s queue (see above)
+    let scan: DependencyScan
+    let project: Project
+    let store: ArtifactStore & ActionCache
+    let runner: TaskRunner
+    let keys: GroupCommit
+    let remote: RemoteTier?
+    let options: RunOptions
+    let runID: RunID
+    let observer: (@Sendable (EngineEvent) -> Void)?
+    let scheduler: Scheduler
+    /// When the run started (uptime ns), for task start times.
+    let t0: UInt64
+    /// The environment tasks inherit, read once (ProcessInfo builds a new dictionary per call).
+    let baseEnvironment: [String: String]
+
+    // On the queue only.
+    private(set) var digests: [Digest?]
+    private(set) var reports: [TaskReport?]
+    private var running: [Int: RunningJob] = [:]
+    private(set) var interrupted = false
+    private var logDirectoryMade = false
+
+    var graph: TaskGraph { scan.graph }
+
+    init(scan: DependencyScan, project: Project, store: ArtifactStore & ActionCache, runner: TaskRunner, keys: GroupCommit,
+         remote: RemoteTier?, options: RunOptions, runID: RunID, observer: (@Sendable (EngineEvent) -> Void)?, t0: UInt64) {
+        self.scan = scan
+        self.project = project
+        self.store = store
+        self.runner = runner
+        self.keys = keys
+        self.remote = remote
+        self.options = options
+        self.runID = runID
+        self.observer = observer
+        self.t0 = t0
+        baseEnvironment = ProcessInfo.processInfo.environment
+        var mask = [Bool](repeating: false, count: scan.graph.nodes.count)
+        for i in scan.included { mask[i] = true }
+        scheduler = Scheduler(plan: Plan(needs: scan.graph.nodes.map(\.needs), included: mask), jobs: options.jobs, keepGoing: options.keepGoing)
+        digests = Array(repeating: nil, count: scan.graph.nodes.count)
+        reports = Array(repeating: nil, count: scan.graph.nodes.count)
+    }
+
+    /// Runs the plan to its end (blocks) and returns it with every outcome.
+    func run() -> Plan {
+        scheduler.run { i, done in self.startTask(i, done: done) }
+    }
+
+    /// Ctrl-C / SIGTERM (any thread): stop starting tasks and stop the running ones.
+    func interrupt() {
+        scheduler.async {
+            self.interrupted = true
+            for j in self.running.values { j.cancel() }
+        }
+        scheduler.stop()
+    }
+
+    private func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
+
+    /// On the queue: a cache hit finishes at once; a stale task starts its first attempt.
+    private func startTask(_ i: Int, done: @escaping @Sendable (Bool) -> Void) {
+        let n = graph.nodes[i]
+        let upstream = n.needs.map { digests[$0] }
+        let forced = options.forced.contains(n.id.name)
+        if let hit = scan.memoHit(i, upstream: upstream, forced: forced) {
+            var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached)
+            r.key = hit.record.key
+            r.artifact = hit.record.artifact
+            r.metrics = hit.metrics
+            r.start = seconds(since: t0)
+            finish(i, r, ok: true, digest: hit.record.artifact, done: done)
+            return
+        }
+        var inputs: [String: Digest] = [:]
+        for (j, d) in zip(n.needs, upstream) { inputs[graph.nodes[j].id.name] = d }
+        let m = scan.manifest(n, inputs: inputs)
+        let (staleness, key, cached) = scan.explain(n, m, unknown: [], forced: forced)
+        var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached, reasons: staleness.reasons.map(\.description))
+        r.key = key
+        r.manifest = m
+        r.start = seconds(since: t0)
+        if staleness.isStale, !forced, let key, let remote, let entry = remote.pull(key) {
+            // The remote had this key: its artifact was downloaded, checked and committed.
+            r.manifest = nil
+            r.artifact = entry.artifact
+            r.reasons.append("served by the remote cache")
+            r.metrics = Engine.readMetrics(store.location(of: entry.artifact))
+            finish(i, r, ok: true, digest: entry.artifact, done: done)
+            return
+        }
+        if let cached, !staleness.isStale {
+            // A cache hit's manifest is the one stored with its key; the record keeps only the key.
+            r.manifest = nil
+            r.artifact = cached
+            r.metrics = Engine.readMetrics(store.location(of: cached))
+            finish(i, r, ok: true, digest: cached, done: done)
+            return
+        }
+        if interrupted {
+            r.status = .skipped
+            finish(i, r, ok: false, digest: nil, done: done)
+            return
+        }
+        r.log = "logs/\(n.id.name).log"
+        attempt(i, 1, r, manifest: m, done: done)
+    }
+
+    /// On the queue: starts attempt `number` of task `i`.
+    private func attempt(_ i: Int, _ number: Int, _ report: TaskReport, manifest m: KeyManifest, done: @escaping @Sendable (Bool) -> Void) {
+        let n = graph.nodes[i]
+        var r = report
+        r.attempts = number
+        let logPath = project.runs.logPath(runID, task: n.id.name)
+        observer?(.started(r, attempt: number))
+        let work: String
+        let job: Job
+        let inputs = n.needs.map { (graph.nodes[$0].id.name, digests[$0]) }
+        do {
+            if !logDirectoryMade { try project.runs.makeLogDirectory(runID); logDirectoryMade = true }
+            work = try store.makeStaging(label: n.id.name)
+            job = try makeJob(n, attempt: number, work: work, logPath: logPath)
+            if number > 1 { appendLog(logPath, "\n--- loom: attempt \(number) of \(n.retries + 1) ---\n") }
+        } catch {
+            r.status = .failed
+            r.error = "\(error)"
+            finish(i, r, ok: false, digest: nil, done: done)
+            return
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let attemptReport = r
+        let handle = runner.start(job) { outcome in
+            // On the runner's waiter thread: hand over to a worker at once.
+            DispatchQueue.global().async {
+                self.completed(i, number, attemptReport, outcome, started: started, work: work, inputs: inputs,
+                               manifest: m, logPath: logPath, done: done)
+            }
+        }
+        running[i] = handle
+        if interrupted { handle.cancel() }
+    }
+
+    /// On a worker: checks the inputs, commits a success, then posts the result to the queue.
+    private func completed(_ i: Int, _ number: Int, _ report: TaskReport, _ outcome: JobOutcome, started: UInt64, work: String,
+                           inputs: [(String, Digest?)], manifest m: KeyManifest, logPath: String, done: @escaping @Sendable (Bool) -> Void) {
+        let n = graph.nodes[i]
+        var r = report
+        r.duration = seconds(since: started)
+        if let damage = checkInputs(inputs) {
+            // Whatever the task's own outcome: it wrote into the store.
+            discardAttempt(work)
+            appendLog(logPath, "loom: \(damage)\n")
+            r.status = .failed
+            r.error = damage
+            let failed = r
+            scheduler.async { self.running[i] = nil; self.finish(i, failed, ok: false, digest: nil, done: done) }
+            return
+        }
+        if outcome == .succeeded {
+            do {
+                let digest = try commit(n, work: work, manifest: m, key: r.key!)
+                r.status = .ran
+                r.artifact = digest
+                r.metrics = Engine.readMetrics(store.location(of: digest))
+                let ran = r
+                scheduler.async { self.running[i] = nil; self.finish(i, ran, ok: true, digest: digest, done: done) }
+            } catch {
+                discardAttempt(work)
+                appendLog(logPath, "loom: \(error)\n")
+                r.status = .failed
+                r.error = "\(error)"
+                let failed = r
+                scheduler.async { self.running[i] = nil; self.finish(i, failed, ok: false, digest: nil, done: done) }
+            }
+            return
+        }
+        discardAttempt(work)
+        r.outcome = outcome.description
+        let ended = r
+        scheduler.async {
+            self.running[i] = nil
+            var r = ended
+            if number <= n.retries && !self.interrupted && outcome != .cancelled {
+                // Back off 1 s, 2 s, 4 s ... (at most 30 s) before the next attempt.
+                let delay = min(30, pow(2, Double(number - 1)))
+                self.scheduler.async(after: delay) { self.attempt(i, number + 1, ended, manifest: m, done: done) }
+                return
+            }
+            // Stopped by Ctrl-C / SIGTERM: interrupted, not failed.
+            r.status = outcome == .cancelled && self.interrupted ? .interrupted : .failed
+            self.finish(i, r, ok: false, digest: nil, done: done)
+        }
+    }
+
+    /// On the queue.
+    private func finish(_ i: Int, _ r: TaskReport, ok: Bool, digest: Digest?, done: @Sendable (Bool) -> Void) {
+        reports[i] = r
+        digests[i] = digest
+        observer?(.finished(r))
+        done(ok)
+    }
+
+    private func makeJob(_ n: TaskNode, attempt: Int, work: String, logPath: String) throws -> Job {
+        // The staging directory itself is $LOOM_OUT; inputs and the job file sit beside it.
+        let out = work, inDir = work + ".in"
+        if !n.needs.isEmpty { guard mkdir(inDir, 0o755) == 0 else { throw FileSystem.fail("cannot create", inDir) } }
+        var inputs: [(name: String, path: String)] = []
+        for j in n.needs {
+            let name = graph.nodes[j].id.name
+            let path = store.location(of: digests[j]!)
+            inputs.append((name, path))
+            symlink(path, inDir + "/" + name)
+        }
+        var env = baseEnvironment
+        env["LOOM_OUT"] = out
+        env["LOOM_IN"] = inDir
+        env["LOOM_TASK"] = n.id.name
+        env["LOOM_ROOT"] = project.root
+        let arguments: [String]
+        if n.kind == KindRegistry.shell {
+            for (k, v) in n.env { env[k] = v }
+            arguments = ["/bin/sh", "-c", n.renderedCommand ?? ""]
+        } else {
+            guard !options.builtinLauncher.isEmpty else { throw InternalError("no launcher for built-in kinds") }
+            let invocation = BuiltinInvocation(kind: n.kind, params: n.params, inputs: inputs, output: out, root: project.root, files: n.files)
+            try FileSystem.writeAtomically(work + ".job.json", invocation.json.encoded(pretty: true))
+            arguments = options.builtinLauncher + [work + ".job.json"]
+        }
+        return Job(task: n.id, attempt: attempt, arguments: arguments, environment: env,
+                   workingDirectory: project.root, logPath: logPath, timeout: n.timeout, resources: n.resources,
+                   fence: Fence(readOnly: project.storeRoot, writable: out))
+    }
+
+    /// Checks declared outputs, moves the output into the store, then queues the key entry.
+    private func commit(_ n: TaskNode, work: String, manifest m: KeyManifest, key: CacheKey) throws -> Digest {
+        for o in n.outputs where !FileSystem.exists(work + "/" + o) {
+            throw KindError("declared output '\(o)' was not written to $LOOM_OUT")
+        }
+        discardSidecars(work)
+        let digest = try store.commit(staging: work)
+        keys.add(ActionEntry(key: key, artifact: digest, manifest: m))
+        return digest
+    }
+
+    /// After a task: whether its inputs are still the bytes they were (their seals, re-hashed if
+    /// a seal does not hold). A damaged input is evicted, never served again, and named.
+    private func checkInputs(_ inputs: [(String, Digest?)]) -> String? {
+        var problems: [String] = []
+        for (name, digest) in inputs {
+            guard let digest, store.condition(of: digest, repair: false) != .intact else { continue }
+            let files = store.damagedFiles(digest)
+            _ = store.condition(of: digest, repair: true)
+            let what = files.isEmpty || files == [""] ? "its files" : files.map { "'\($0)'" }.joined(separator: ", ")
+            problems.append("input '\(name)' (\(what))")
+        }
+        guard !problems.isEmpty else { return nil }
+        return "the task changed \(problems.joined(separator: " and ")) under $LOOM_IN; tasks must not write to their inputs. "
+            + "The damaged artifact was evicted from the store and runs again next time"
+    }
+
+    /// Removes what sits beside a staging directory (inputs, job file).
+    private func discardSidecars(_ work: String) {
+        FileSystem.removeTree(work + ".in")
+        unlink(work + ".job.json")
+    }
+
+    private func discardAttempt(_ work: String) {
+        discardSidecars(work)
+        store.discard(staging: work)
+    }
+
+    private func appendLog(_ path: String, _ text: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+}

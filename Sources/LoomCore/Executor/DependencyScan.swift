@@ -1,0 +1,197 @@
+import Foundation
+
+/// The first of the engine's three parts (ninja's DependencyScan): computes every key and why a
+/// task must run, and touches nothing but the stat cache, and, when `repairing` (a run, not
+/// `status`), damaged artifacts it evicts. Immutable once made: it holds the declared files'
+/// digests, the build state as read under the lock, and the memo that applies, if any, so any
+/// thread may ask it anything.
+public final class DependencyScan: Sendable {
+    public let graph: TaskGraph
+    let root: String
+    let store: ArtifactStore & ActionCache
+    /// The build state as read (by a run, after it took the project lock).
+    let state: BuildState
+    /// Each node's record in the build state (by index).
+    let prior: [BuildState.Record?]
+    /// Digest of the build state's bytes as read (part of the `NoopMemo` fingerprint).
+    let stateDigest: Digest
+    /// Digest of every declared file of the included tasks.
+    public let files: [String: Digest]
+    /// The last successful run's memo, when it holds for this scan (see `NoopMemo`).
+    public let memo: NoopMemo?
+    /// Whether a damaged artifact found on the way is evicted (a run) or only reported (`status`).
+    let repairing: Bool
+    /// The included tasks (the targets and what they need), in topological order.
+    public let included: [Int]
+
+    /// Hashes the declared files of the included tasks and finds the memo that applies.
+    public init(graph: TaskGraph, root: String, store: ArtifactStore & ActionCache, statCache: StatCache, stateBytes: [UInt8],
+                statePath: String, memoPath: String, targets: [String], repairing: Bool) throws {
+        self.graph = graph
+        self.root = root
+        self.store = store
+        let state = BuildState.parse(stateBytes, path: statePath)
+        self.state = state
+        stateDigest = Digest(of: stateBytes)
+        prior = graph.nodes.map { state.tasks[$0.id.name] }
+        self.repairing = repairing
+        included = targets.isEmpty ? Array(graph.nodes.indices) : graph.closure(of: targets.compactMap(graph.index(of:)))
+        let files = try Self.hashDeclaredFiles(graph, included, root: root, statCache: statCache)
+        self.files = files
+        if let g = graph.cacheKey, let m = NoopMemo.load(memoPath),
+           m.fingerprint == NoopMemo.fingerprint(graph: g, targets: targets, files: files, state: stateDigest) {
+            memo = m
+        } else {
+            memo = nil
+        }
+    }
+
+    /// Digest of each declared file or directory of the included tasks, hashed in parallel
+    /// (through the stat cache, so unchanged files are not read).
+    static func hashDeclaredFiles(_ graph: TaskGraph, _ included: [Int], root: String, statCache: StatCache) throws -> [String: Digest] {
+        let paths = Array(Set(included.flatMap { graph.nodes[$0].files })).sorted()
+        let results = Slots<Result<Digest, Error>>(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            results[i] = Result { try digest(ofDeclared: paths[i], root: root, statCache: statCache) }
+        }
+        var map: [String: Digest] = [:]
+        for (p, r) in zip(paths, results.values) { map[p] = try r!.get() }
+        try? statCache.save()
+        return map
+    }
+
+    /// A file's content digest, or a directory's digest over its listing (every file by content).
+    static func digest(ofDeclared rel: String, root: String, statCache: StatCache) throws -> Digest {
+        let abs = rel == "." ? root : root + "/" + rel
+        guard FileSystem.isDirectory(abs) else { return try statCache.digest(ofFile: abs, key: rel) }
+        let listing = try TreeListing.scan(abs) { a, r, _, _ in try statCache.digest(ofFile: a, key: rel + "/" + r) }
+        return listing.digest
+    }
+
+    func manifest(_ n: TaskNode, inputs: [String: Digest]) -> KeyManifest {
+        KeyManifest(kind: n.kind, kindVersion: n.kindVersion, params: n.params, inputs: inputs,
+                    files: Dictionary(uniqueKeysWithValues: n.files.map { ($0, files[$0]!) }),
+                    env: n.env, outputs: n.outputs, command: n.command)
+    }
+
+    /// Why task `n` must run (no reasons: up to date, with the artifact to reuse).
+    /// `unknown` are needed tasks that will run first, so their digests are not known yet.
+    func explain(_ n: TaskNode, _ m: KeyManifest, unknown: [String], forced: Bool) -> (Staleness, CacheKey?, Digest?) {
+        var reasons: [StaleReason] = forced ? [.forced] : []
+        let previous = prior[n.index]
+        func diffs(unknownInputs: Set<String>) -> [StaleReason] {
+            guard let previous else { return [.neverRun] }
+            guard let old = store.lookup(previous.key)?.manifest else { return [.previousUnknown] }
+            return KeyDiff.between(old, m, unknownInputs: unknownInputs).map(StaleReason.changed)
+        }
+        if !unknown.isEmpty {
+            reasons += unknown.map(StaleReason.upstreamWillRun)
+            reasons += diffs(unknownInputs: Set(unknown)).filter { $0 != .previousUnknown }
+            return (Staleness(reasons), nil, nil)
+        }
+        let key = m.key
+        var cached: Digest?
+        // A stored artifact is served only if its files are still its bytes (its seal, or a
+        // re-hash); a damaged one is evicted by a run (not by `status`) and its task reruns.
+        func serve(_ d: Digest) -> Bool {
+            switch store.condition(of: d, repair: repairing) {
+            case .intact: cached = d; return true
+            case .damaged: reasons.append(.artifactDamaged(d)); return true
+            case .missing: return false
+            }
+        }
+        if let p = previous, p.key == key, serve(p.artifact) {
+        } else if let e = store.lookup(key) {
+            if !serve(e.artifact) { reasons.append(.artifactMissing(e.artifact)) }
+        } else if let p = previous, p.key == key {
+            reasons.append(.artifactMissing(p.artifact))
+        }
+        if cached == nil && reasons.filter({ $0 != .forced }).isEmpty {
+            let d = diffs(unknownInputs: [])
+            reasons += d.isEmpty ? [.previousUnknown] : d
+        }
+        return (Staleness(reasons), key, cached)
+    }
+
+    /// Task `i`'s key, artifact and metrics from the build state, when the memo proves them
+    /// current: not forced, every needed task ended with the artifact the state names (`upstream`:
+    /// what each of its needs ended with in this run, in order), and the artifact is in the store
+    /// as it was sealed.
+    func memoHit(_ i: Int, upstream: [Digest?], forced: Bool) -> (record: BuildState.Record, metrics: [String: Double])? {
+        guard let memo, !forced, let metrics = memo.metrics[i], let p = prior[i] else { return nil }
+        for (j, d) in zip(graph.nodes[i].needs, upstream) {
+            guard let d, d == prior[j]?.artifact else { return nil }
+        }
+        // Present and undamaged (cheap: its seal; anything else takes the full path, which
+        // explains and repairs).
+        guard let seal = memo.seals[i], p.artifact == seal.digest, seal.holds(in: store) else { return nil }
+        return (p, metrics)
+    }
+
+    /// What `loom status` and `--dry-run` show: every included task, up to date or stale with
+    /// reasons.
+    public func status(forced: [String]) -> [TaskReport] {
+        var known: [Digest?] = Array(repeating: nil, count: graph.nodes.count)
+        let reports = Slots<TaskReport>(count: graph.nodes.count)
+        // Tasks of one level (longest chain of needs below them) depend only on lower levels, so
+        // each level's explanations are computed in parallel, in fixed chunks; the output order
+        // is still topological.
+        var level = [Int](repeating: 0, count: graph.nodes.count)
+        var levels: [[Int]] = []
+        for i in included {
+            level[i] = graph.nodes[i].needs.map { level[$0] + 1 }.max() ?? 0
+            if level[i] == levels.count { levels.append([]) }
+            levels[level[i]].append(i)
+        }
+        for tasks in levels {
+            let chunk = 64, chunks = (tasks.count + chunk - 1) / chunk
+            let done = known
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for i in tasks[(c * chunk)..<min(tasks.count, (c + 1) * chunk)] {
+                    reports[i] = self.statusReport(i, known: done, forced: forced.contains(self.graph.nodes[i].id.name))
+                }
+            }
+            for i in tasks where reports[i]?.status == .upToDate { known[i] = reports[i]?.artifact }
+        }
+        return included.compactMap { reports[$0] }
+    }
+
+    /// One task's line of `status`, given the artifacts of the needed tasks known to be up to date.
+    private func statusReport(_ i: Int, known: [Digest?], forced: Bool) -> TaskReport {
+        let n = graph.nodes[i]
+        if let hit = memoHit(i, upstream: n.needs.map { known[$0] }, forced: forced) {
+            var r = TaskReport(name: n.id.name, kind: n.kind, status: .upToDate)
+            r.key = hit.record.key
+            r.artifact = hit.record.artifact
+            return r
+        }
+        var inputs: [String: Digest] = [:]
+        var unknown: [String] = []
+        for j in n.needs {
+            if let d = known[j] { inputs[graph.nodes[j].id.name] = d } else { unknown.append(graph.nodes[j].id.name) }
+        }
+        let m = manifest(n, inputs: inputs)
+        let (s, key, cached) = explain(n, m, unknown: unknown, forced: forced)
+        var r = TaskReport(name: n.id.name, kind: n.kind, status: s.isStale ? .stale : .upToDate, reasons: s.reasons.map(\.description))
+        r.key = key
+        if !s.isStale { r.artifact = cached }
+        return r
+    }
+}
+
+/// Fixed slots that parallel iterations fill, each its own index (`concurrentPerform`).
+final class Slots<T>: @unchecked Sendable {   // safe: every slot is written by one iteration, read after all end
+    private let base: UnsafeMutablePointer<T?>
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(1, count))
+        base.initialize(repeating: nil, count: max(1, count))
+    }
+    deinit { base.deinitialize(count: max(1, count)); base.deallocate() }
+    subscript(i: Int) -> T? {
+        get { base[i] }
+        set { base[i] = newValue }
+    }
+    var values: [T?] { (0..<count).map { base[$0] } }
+}
