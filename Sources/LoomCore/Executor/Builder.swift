@@ -216,15 +216,14 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
 
     private func makeJob(_ n: TaskNode, attempt: Int, work: String, logPath: String) throws -> Job {
         // The staging directory itself is $LOOM_OUT; inputs and the job file sit beside it.
-        let out = work, inDir = work + ".in"
-        if !n.needs.isEmpty { guard mkdir(inDir, 0o755) == 0 else { throw FileSystem.fail("cannot create", inDir) } }
+        // $LOOM_IN is the task's own directory of links, kept between runs: a rerun replaces only
+        // the links whose artifact changed (a join of 1,000 tasks made 1,000 new links per run).
+        // (A DAG file named `...yaml` has the DAG name `..`: never a path component here.)
+        let dag = graph.dagName == "." || graph.dagName == ".." || graph.dagName.isEmpty ? "_" + graph.dagName : graph.dagName
+        let out = work, inDir = project.storeRoot + "/inputs/" + dag + "/" + n.id.name
         var inputs: [(name: String, path: String)] = []
-        for j in n.needs {
-            let name = graph.nodes[j].id.name
-            let path = store.location(of: digests[j]!)
-            inputs.append((name, path))
-            symlink(path, inDir + "/" + name)
-        }
+        for j in n.needs { inputs.append((graph.nodes[j].id.name, store.location(of: digests[j]!))) }
+        if !n.needs.isEmpty { try InputLinks.update(inDir, inputs) }
         var env = baseEnvironment
         env["LOOM_OUT"] = out
         env["LOOM_IN"] = inDir
@@ -272,9 +271,8 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             + "The damaged artifact was evicted from the store and runs again next time"
     }
 
-    /// Removes what sits beside a staging directory (inputs, job file).
+    /// Removes what sits beside a staging directory (the job file).
     private func discardSidecars(_ work: String) {
-        FileSystem.removeTree(work + ".in")
         unlink(work + ".job.json")
     }
 

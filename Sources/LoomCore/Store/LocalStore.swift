@@ -13,6 +13,7 @@ import Glibc
 ///   artifacts/keys/ab/<key>           action-cache entries (see `entryText`)
 ///   artifacts/state/<dag>.tsv         last build of each task of a DAG (`BuildState`)
 ///   artifacts/latest/<dag>/<task>     symbolic link to the task's latest artifact
+///   artifacts/inputs/<dag>/<task>/    each task's $LOOM_IN: links to its needs' artifacts (`InputLinks`)
 ///   artifacts/tmp/                    staging directories; leftovers are crash debris, safe to delete
 ///   artifacts/statcache, artifacts/lock
 ///
@@ -28,7 +29,7 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
 
     public init(root: String) throws {
         self.root = root
-        for d in ["blobs", "trees", "seals", "keys", "state", "latest", "tmp"] { try FileSystem.makeDirectories(root + "/" + d) }
+        for d in ["blobs", "trees", "seals", "keys", "state", "latest", "inputs", "tmp"] { try FileSystem.makeDirectories(root + "/" + d) }
         treesFD = open(root + "/trees", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     }
 
