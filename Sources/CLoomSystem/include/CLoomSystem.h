@@ -34,7 +34,10 @@ struct loom_spawn_request {
 /// fall back to weaker isolation when the kernel refuses namespaces.
 /// `*status_fd` is a pipe end on which the supervisor writes the program's raw wait status
 /// (4 bytes) just before it exits; read it after waiting for the supervisor.
-int loom_spawn(const struct loom_spawn_request *r, pid_t *pid, int *status_fd, int *stage);
+/// `*stack` is the supervisor's stack: give it to loom_spawn_release once the supervisor has
+/// been waited for.
+int loom_spawn(const struct loom_spawn_request *r, pid_t *pid, int *status_fd, int *stage, void **stack);
+void loom_spawn_release(void *stack);
 
 /// The GNU build ID of the running executable (up to `capacity` bytes), or 0 if it has none.
 int loom_build_id(unsigned char *out, int capacity);

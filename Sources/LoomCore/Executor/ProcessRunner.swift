@@ -50,7 +50,9 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {   // mutable
     public func start(_ job: Job, onExit: @escaping @Sendable (JobOutcome) -> Void) -> RunningJob {
         let handle = ProcessJob(gracePeriod: gracePeriod)
         do {
-            let (pid, statusFD) = try spawn(job)
+            let (pid, statusFD, stack) = try spawn(job)
+            // The address only, handed to the one waiter thread that frees it.
+            let stackAddress = UInt(bitPattern: stack)
             handle.started(pid: pid)
             if let t = job.timeout {
                 DispatchQueue.global().asyncAfter(deadline: .now() + t) { handle.expire(after: t) }
@@ -64,6 +66,7 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {   // mutable
                 let n = read(statusFD, &programStatus, 4)
                 close(statusFD)
                 if n == 4 { status = programStatus }
+                loom_spawn_release(UnsafeMutableRawPointer(bitPattern: stackAddress))   // the supervisor is gone: its stack can go
                 // Stragglers left in the group (without namespaces) must not touch $LOOM_OUT.
                 kill(-pid, SIGKILL)
                 onExit(handle.outcome(status: status))
@@ -77,7 +80,7 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {   // mutable
     }
 
     /// Starts the job at the current isolation level, stepping down when the kernel refuses it.
-    private func spawn(_ job: Job) throws -> (pid_t, Int32) {
+    private func spawn(_ job: Job) throws -> (pid_t, Int32, UnsafeMutableRawPointer?) {
         let logFD = open(job.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard logFD >= 0 else { throw FileSystem.fail("cannot open log", job.logPath) }
         defer { close(logFD) }
@@ -87,6 +90,7 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {   // mutable
         while true {
             let current = isolation
             var pid: pid_t = 0, statusFD: Int32 = -1, stage: Int32 = 0
+            var stack: UnsafeMutableRawPointer?
             let rc: Int32 = job.arguments[0].withCString { path in
                 job.workingDirectory.withCString { cwd in
                     withOptionalCString(job.fence?.readOnly) { ro in
@@ -95,14 +99,14 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {   // mutable
                                 envp.withUnsafeBufferPointer { e in
                                     var r = loom_spawn_request(path: path, argv: a.baseAddress, envp: e.baseAddress, cwd: cwd, log_fd: logFD,
                                                                isolation: current.rawValue, read_only: ro, writable: rw)
-                                    return loom_spawn(&r, &pid, &statusFD, &stage)
+                                    return loom_spawn(&r, &pid, &statusFD, &stage, &stack)
                                 }
                             }
                         }
                     }
                 }
             }
-            if rc == 0 { return (pid, statusFD) }
+            if rc == 0 { return (pid, statusFD, stack) }
             // Stages 0-2 are the namespaces (clone, user map, mounts): the kernel or its policy
             // said no. Step down and say so once; the job itself has not started.
             if current != .none, stage <= 2 {
