@@ -53,6 +53,11 @@ public struct SpecParser {
     }
 
     mutating func parseDocument(_ text: String) -> DAGSpec? {
+        // Before Yams builds a tree: a few lines of aliases of aliases would expand to billions of nodes.
+        if let tooBig = YAMLLimits.check(text, path: path) {
+            diagnostics.append(tooBig)
+            return nil
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
