@@ -12,8 +12,10 @@ public enum AnalyticsError: Error, Equatable, Sendable, CustomStringConvertible 
     case singleClass(column: String, value: String)
     /// A parameter is out of range or inconsistent.
     case invalidParameter(name: String, value: String, expected: String)
-    /// A malformed value in a data file: file, 1-based line, column name, what was expected and found.
-    case badData(file: String, line: Int, column: String, expected: String, found: String)
+    /// A malformed value in a data file: file, 1-based line and column (in characters, as editors
+    /// count), the field's name when it has one, what was expected and what was found (a value is
+    /// quoted as `CSV.quoted` cuts it: a field can be any length).
+    case badData(file: String, line: Int, column: Int, field: String?, expected: String, found: String)
     /// Any other invalid input, described in words: what is wrong and what was expected.
     case invalidInput(what: String, expected: String)
     /// An iterative fit did not converge.
@@ -31,8 +33,8 @@ public enum AnalyticsError: Error, Equatable, Sendable, CustomStringConvertible 
             return "label column '\(column)' has one class only (every row is \(value)); need both 0 and 1"
         case let .invalidParameter(name, value, expected):
             return "parameter '\(name)' is \(value), expected \(expected)"
-        case let .badData(file, line, column, expected, found):
-            return "\(file):\(line): column '\(column)': expected \(expected), found '\(found)'"
+        case let .badData(file, line, column, field, expected, found):
+            return "\(file):\(line):\(column): error: \(field.map { "field '\($0)': " } ?? "")expected \(expected), found \(found)"
         case let .invalidInput(what, expected):
             return "\(what): expected \(expected)"
         case let .didNotConverge(what, iterations):

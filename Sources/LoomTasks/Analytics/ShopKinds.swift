@@ -95,7 +95,7 @@ public enum IngestEvents: TaskKind {
     }
 
     public static let name = "ingest_events"
-    public static let version = 1
+    public static let version = 2   // 2: invalid UTF-8 is a bad row (was U+FFFD), malformed records are skippable
     public static let summary = "Reads an event log CSV into events.csv: user, session, event_type, time (epoch seconds), price, product, category, brand, and any extra columns as text."
     public static let params = [
         ParamDoc("file", "string", "the CSV: a project path (declare it in 'files') or a file of INPUT's artifact"),
