@@ -38,7 +38,7 @@ public enum Ingest: TaskKind {
         ParamDoc("time", "string", "column with the date or time"),
         ParamDoc("amount", "string", "column with the amount spent"),
         ParamDoc("time_format", "string", default: "auto", "yyyymmdd, yyyy-mm-dd, datetime (2019-10-01 00:00:00 UTC), epoch, or auto"),
-        ParamDoc("on_bad_row", "string", default: "fail", "fail: stop at the first malformed row (naming file, line, column); skip: drop and count it"),
+        ParamDoc("on_bad_row", "string", default: "fail", "fail: stop at the first bad row (wrong number of fields, unterminated quote, invalid UTF-8, bad value), naming file:line:column; skip: drop it and count it by reason in the metrics"),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {

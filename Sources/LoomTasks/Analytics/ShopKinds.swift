@@ -106,7 +106,7 @@ public enum IngestEvents: TaskKind {
         ParamDoc("price", "string", default: "none", "column with the price"), ParamDoc("product", "string", default: "none", "column with the product id"),
         ParamDoc("category", "string", default: "none", "column with the category"), ParamDoc("brand", "string", default: "none", "column with the brand"),
         ParamDoc("time_format", "string", default: "auto", "yyyymmdd, yyyy-mm-dd, datetime (2019-10-01 00:00:00 UTC), epoch, or auto"),
-        ParamDoc("on_bad_row", "string", default: "fail", "fail or skip (skipped rows are counted in the metrics)"),
+        ParamDoc("on_bad_row", "string", default: "fail", "fail: stop at the first bad row (wrong number of fields, unterminated quote, invalid UTF-8, bad value), naming file:line:column; skip: drop it and count it by reason in the metrics"),
         ParamDoc("extra", "list", default: "[]", "more columns copied as text under their own names (e.g. [device, traffic_source]), for session_features' categorical"),
     ]
 
