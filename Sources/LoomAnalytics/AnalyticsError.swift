@@ -21,10 +21,16 @@ public enum AnalyticsError: Error, Equatable, Sendable, CustomStringConvertible 
     /// An iterative fit did not converge.
     case didNotConverge(what: String, iterations: Int)
 
+    /// Column names listed when one is missing: enough to spot a typo.
+    public static let columnsListed = 20
+
     public var description: String {
         switch self {
         case let .missingColumn(name, available):
-            return "no column '\(name)' (columns: \(available.joined(separator: ", ")))"
+            // A header can hold thousands of names of any length: list a few, each cut short.
+            let shown = available.prefix(Self.columnsListed).map(CSV.excerpt).joined(separator: ", ")
+            let more = available.count > Self.columnsListed ? ", and \(available.count - Self.columnsListed) more" : ""
+            return "no column '\(CSV.excerpt(name))' (columns: \(shown)\(more))"
         case let .wrongColumnType(name, expected):
             return "column '\(name)' must be \(expected)"
         case let .tooFewRows(what, rows, needed):
@@ -34,7 +40,7 @@ public enum AnalyticsError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .invalidParameter(name, value, expected):
             return "parameter '\(name)' is \(value), expected \(expected)"
         case let .badData(file, line, column, field, expected, found):
-            return "\(file):\(line):\(column): error: \(field.map { "field '\($0)': " } ?? "")expected \(expected), found \(found)"
+            return "\(file):\(line):\(column): error: \(field.map { "field '\(CSV.excerpt($0))': " } ?? "")expected \(expected), found \(found)"
         case let .invalidInput(what, expected):
             return "\(what): expected \(expected)"
         case let .didNotConverge(what, iterations):
