@@ -125,6 +125,7 @@ public enum IngestEvents: TaskKind {
                                         category: p.category, brand: p.brand, timeFormat: p.timeFormat, skipBadRows: p.onBadRow == "skip", extra: p.extra)
         let (table, summary) = try EventIngest.run(bytes: [UInt8](data), file: p.input.map { "\($0)/\(p.file)" } ?? p.file, config: config)
         try ArtifactFiles.write(table, context, "events.csv")
+        if !summary.skipped.isEmpty { context.log("skipped rows at lines \(summary.firstSkippedLines.map(String.init).joined(separator: ", "))...") }
         var metrics = ArtifactFiles.ingestMetrics(summary)
         let types = try table.texts("event_type")
         for t in Set(types).sorted() { metrics["events." + t] = Double(types.filter { $0 == t }.count) }
