@@ -22,6 +22,10 @@ public struct SpecParser {
         return []
     }
 
+    /// The most `retries` a task may have. Backoff doubles up to 30 s, so 100 retries already wait
+    /// about 50 minutes; more is a mistake (and `Int.max` overflowed counting the attempts).
+    public static let maxRetries = 100
+
     let path: String
     var diagnostics: [Diagnostic] = []
 
@@ -173,10 +177,10 @@ public struct SpecParser {
             case "outputs": t.outputs = stringList(v, what: "'outputs'")
             case "timeout": t.timeout = duration(v)
             case "retries":
-                if case .int(let n) = ParamValue.from(v), n >= 0 {
+                if case .int(let n) = ParamValue.from(v), n >= 0, n <= Self.maxRetries {
                     t.retries = located(n, v)
                 } else {
-                    error("'retries' must be a whole number >= 0", v)
+                    error("'retries' must be a whole number from 0 to \(Self.maxRetries)", v)
                 }
             case "description": t.description = string(v, what: "'description'")
             default:
