@@ -54,3 +54,13 @@ import Testing
         #expect([0, 7, 999, 1000, 9997, 1_000_000, -12345].map(DiagnosticRenderer.grouped) == ["0", "7", "999", "1,000", "9,997", "1,000,000", "-12,345"])
     }
 }
+
+@Suite struct DiagnosticErrorTests {
+    /// Interpolated as text (`loom gc`'s warning about a DAG that does not load), an error with
+    /// 9,999 problems is one line, not a dump of every value.
+    @Test func describesTheFirstProblemAndCountsTheRest() {
+        let ds = (1...9_999).map { Diagnostic(.error, "task 'b' needs 'a' twice", at: SourceLocation(file: "dags/t.yaml", line: 6, column: $0)) }
+        #expect("\(DiagnosticError(ds))" == "dags/t.yaml:6:1: task 'b' needs 'a' twice (and 9,998 more)")
+        #expect("\(DiagnosticError([Diagnostic(.error, "x")]))" == "x")
+    }
+}
