@@ -64,3 +64,15 @@ import Testing
         #expect(out.hasPrefix("dags/t.yaml:17:15: error: mappings and lists nested more than 32 deep"))
     }
 }
+
+@Suite struct OverrideLimitsTests {
+    /// A -P list is YAML too: the same bounds apply before Yams builds it.
+    @Test func aListOverrideWithAnAliasBombIsRefusedQuickly() {
+        let bomb = "[" + (0..<9).map { i in "&a\(i + 1) [" + Array(repeating: i == 0 ? "x" : "*a\(i)", count: 9).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+        let start = Date()
+        #expect(ParamValue.parse(bomb, like: .list([])) == nil)
+        #expect(ParamValue.parse("[" + String(repeating: "[", count: 40) + String(repeating: "]", count: 41), like: .list([])) == nil)
+        #expect(Date().timeIntervalSince(start) < 2)
+        #expect(ParamValue.parse("[&a [1, 2], *a]", like: .list([])) == .list([.list([.int(1), .int(2)]), .list([.int(1), .int(2)])]))
+    }
+}
