@@ -60,6 +60,8 @@ public enum KMeansKind: TaskKind {
         default: out.append(ParamProblem(param: "k", "give either 'k', or both 'k_min' and 'k_max'"))
         }
         if p.nInit < 1 { out.append(ParamProblem(param: "n_init", "param 'n_init' must be >= 1")) }
+        out += ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "segments.csv", written: ["segment"])
+        out += ArtifactFiles.columnNameProblems(p.columns, param: "columns", file: "centres.csv", written: ["segment", "size"])
         return out
     }
 

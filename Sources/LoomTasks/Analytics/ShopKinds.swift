@@ -173,6 +173,12 @@ public enum SessionFeaturesKind: TaskKind {
         for k in p.config.topLevelOnly where !p.config.categorical.contains(k) {
             out.append(ParamProblem(param: "top_level_only", "param 'top_level_only' names '\(k)', which is not in 'categorical' (\(p.config.categorical.joined(separator: ", ")))"))
         }
+        // Columns NAME=LEVEL: a repeated name, or one with '=' (a=b with level c and a with level
+        // b=c), would give two columns of one name.
+        out += ArtifactFiles.columnNameProblems(p.config.categorical, param: "categorical", file: "sessions.csv", written: [])
+        for name in p.config.categorical where name.contains("=") {
+            out.append(ParamProblem(param: "categorical", "param 'categorical' names '\(name)': a name with '=' would make one-hot column names ambiguous"))
+        }
         return out
     }
 

@@ -71,22 +71,7 @@ public enum Train: TaskKind {
         if !(p.testFraction > 0 && p.testFraction < 1) { out.append(ParamProblem(param: "test_fraction", "param 'test_fraction' must be between 0 and 1, got \(p.testFraction)")) }
         if p.splitColumn != nil && p.group != nil { out.append(ParamProblem(param: "group", "give either 'split_column' or 'group', not both")) }
         do { try boostingConfig(p).validate() } catch { out.append(ParamProblem(param: nil, "\(error)")) }
-        out += idsProblems(p.ids, written: ["label", "score"])
-        return out
-    }
-
-    /// `ids` are copied into predictions.csv beside the columns the kind writes itself: a name may
-    /// appear once, and not as one of those (a table cannot hold two columns of one name).
-    static func idsProblems(_ ids: [String], written: [String]) -> [ParamProblem] {
-        var out: [ParamProblem] = []
-        var seen = Set<String>()
-        for id in ids {
-            if written.contains(id) {
-                out.append(ParamProblem(param: "ids", "param 'ids' may not name '\(id)': predictions.csv has its own '\(id)' column"))
-            } else if !seen.insert(id).inserted {
-                out.append(ParamProblem(param: "ids", "param 'ids' names '\(id)' twice"))
-            }
-        }
+        out += ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["label", "score"])
         return out
     }
 
@@ -202,7 +187,9 @@ public enum Predict: TaskKind {
         ParamDoc("ids", "list", default: "[]", "id columns copied into predictions.csv"),
     ]
 
-    public static func validate(_ p: Params) -> [ParamProblem] { Train.idsProblems(p.ids, written: ["score"]) }
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["score"])
+    }
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let model = try ArtifactFiles.readJSON(TrainedModel.self, try ArtifactFiles.path(context, input: p.model, file: "model.json"))

@@ -73,6 +73,22 @@ enum ArtifactFiles {
         return f
     }
 
+    /// Names a param copies into a written table as columns, beside the columns the kind writes
+    /// itself: each may appear once, and not as one of those (a table cannot hold two columns of
+    /// one name; it tripped a precondition at run time).
+    static func columnNameProblems(_ names: [String], param: String, file: String, written: [String]) -> [ParamProblem] {
+        var out: [ParamProblem] = []
+        var seen = Set<String>()
+        for name in names {
+            if written.contains(name) {
+                out.append(ParamProblem(param: param, "param '\(param)' may not name '\(name)': \(file) has its own '\(name)' column"))
+            } else if !seen.insert(name).inserted {
+                out.append(ParamProblem(param: param, "param '\(param)' names '\(name)' twice"))
+            }
+        }
+        return out
+    }
+
     /// The `on_bad_row` check of the ingest kinds.
     static func onBadRowProblems(_ value: String) -> [ParamProblem] {
         ["fail", "skip"].contains(value) ? [] : [ParamProblem(param: "on_bad_row", "param 'on_bad_row' must be fail or skip, got '\(value)'")]
