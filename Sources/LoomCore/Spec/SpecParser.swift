@@ -31,6 +31,19 @@ public struct SpecParser {
 
     public init(path: String) { self.path = path }
 
+    /// A DAG file's bytes as text, or a located error at the first byte that is not UTF-8 (decoded
+    /// as U+FFFD, two commands differing only in such bytes would read the same).
+    public static func text(_ bytes: [UInt8], path: String) throws -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var line = 1, column = 1
+        var input = bytes.makeIterator()
+        var utf8 = UTF8()
+        while case .scalarValue(let s) = utf8.decode(&input) {
+            if s == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        throw DiagnosticError([Diagnostic(.error, "the file is not valid UTF-8 here", at: SourceLocation(file: path, line: line, column: column))])
+    }
+
     /// Parses a DAG file's text. Throws `DiagnosticError` listing every problem found.
     public static func parse(_ text: String, path: String) throws -> DAGSpec {
         var p = SpecParser(path: path)

@@ -76,3 +76,15 @@ import Testing
         #expect(ParamValue.parse("[&a [1, 2], *a]", like: .list([])) == .list([.list([.int(1), .int(2)]), .list([.int(1), .int(2)])]))
     }
 }
+
+@Suite struct DAGTextTests {
+    /// Decoded leniently, "echo \xff" and "echo \xfe" were the same DAG (both U+FFFD).
+    @Test func invalidUTF8IsALocatedError() throws {
+        #expect(try SpecParser.text(Array("tasks: {}\n".utf8), path: "d.yaml") == "tasks: {}\n")
+        let bytes = Array("tasks:\n  a: {kind: shell, cmd: \"é".utf8) + [0xFF] + Array("\"}\n".utf8)
+        #expect(throws: DiagnosticError.self) { try SpecParser.text(bytes, path: "d.yaml") }
+        do { _ = try SpecParser.text(bytes, path: "d.yaml") } catch let e as DiagnosticError {
+            #expect("\(e)" == "d.yaml:2:27: the file is not valid UTF-8 here")
+        }
+    }
+}
