@@ -44,6 +44,21 @@ import Testing
         """)
     }
 
+    /// A mapping nested 20,000 deep (over 10 s before): refused at the 33rd level, the line quoted
+    /// around the caret only.
+    @Test func deepNestingIsRefusedQuickly() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", "tasks:\n  t:\n    kind: shell\n    cmd: echo\n    params: "
+                + String(repeating: "{a: ", count: 20_000) + "1" + String(repeating: "}", count: 20_000) + "\n")
+        let start = Date()
+        let r = try s.loom("run", "dags/t.yaml")
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(r.status == 3)
+        #expect(r.stderr == "dags/t.yaml:5:129: error: mappings and lists nested more than 32 deep\n..."
+                + String(repeating: "{a: ", count: 30) + "...\n" + String(repeating: " ", count: 63) + "^\n"
+                + "error: 1 error in dags/t.yaml; nothing ran\n")
+    }
+
     /// One need written 10,000 times: before, over 60 s, 2.2 GB and 450 MB of output.
     @Test func aNeedRepeatedTenThousandTimesGivesShortOutputQuickly() throws {
         let s = Sandbox()
