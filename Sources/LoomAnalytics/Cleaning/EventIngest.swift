@@ -28,17 +28,15 @@ public struct EventIngest: Sendable {
 
     public static func run(bytes: [UInt8], file: String, config c: Config) throws -> (Table, TransactionIngest.Summary) {
         var rows = try CSV.rows(bytes, file: file, reading: CSV.Reading(skipBadRows: c.skipBadRows, strictUTF8: true))
-        func column(_ name: String?) throws -> Int? {
-            guard let name else { return nil }
-            guard let i = rows.header.firstIndex(of: name) else { throw AnalyticsError.missingColumn(name: name, available: rows.header) }
-            return i
-        }
-        let ui = try column(c.user)!, si = try column(c.session)!, ei = try column(c.eventType)!, ti = try column(c.time)!
-        let pi = try column(c.price), prodI = try column(c.product), ci = try column(c.category), bi = try column(c.brand)
+        func column(_ name: String?, _ param: String) throws -> Int? { try name.map { try rows.column($0, param: param) } }
+        let ui = try rows.column(c.user, param: "user"), si = try rows.column(c.session, param: "session")
+        let ei = try rows.column(c.eventType, param: "event_type"), ti = try rows.column(c.time, param: "time")
+        let pi = try column(c.price, "price"), prodI = try column(c.product, "product"), ci = try column(c.category, "category")
+        let bi = try column(c.brand, "brand")
         for name in c.extra where Self.canonicalColumns.contains(name) {
             throw AnalyticsError.invalidParameter(name: "extra", value: name, expected: "a name other than the canonical columns (\(Self.canonicalColumns.joined(separator: ", ")))")
         }
-        let extraI = try c.extra.map { try column($0)! }
+        let extraI = try c.extra.map { try rows.column($0, param: "extra") }
         var extras = [[String]](repeating: [], count: c.extra.count)
         let format = c.timeFormat == .auto ? (rows.count > 0 ? TimeFormat.detect(rows[0, ti]) : nil) ?? .epoch : c.timeFormat
         var users: [String] = [], sessions: [String] = [], types: [String] = [], times: [Double] = [], prices: [Double] = []

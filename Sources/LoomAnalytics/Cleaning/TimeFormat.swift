@@ -98,11 +98,8 @@ public struct TransactionIngest: Sendable {
 
     public static func run(bytes: [UInt8], file: String, config c: Config) throws -> (Table, Summary) {
         var rows = try CSV.rows(bytes, file: file, reading: CSV.Reading(skipBadRows: c.skipBadRows, strictUTF8: true))
-        func column(_ name: String) throws -> Int {
-            guard let i = rows.header.firstIndex(of: name) else { throw AnalyticsError.missingColumn(name: name, available: rows.header) }
-            return i
-        }
-        let ci = try column(c.customer), ti = try column(c.time), ai = try column(c.amount)
+        let ci = try rows.column(c.customer, param: "customer"), ti = try rows.column(c.time, param: "time")
+        let ai = try rows.column(c.amount, param: "amount")
         let format = c.timeFormat == .auto ? (rows.count > 0 ? TimeFormat.detect(rows[0, ti]) : nil) ?? .epoch : c.timeFormat
         var customers: [String] = [], times: [Double] = [], amounts: [Double] = []
         for r in 0..<rows.count {

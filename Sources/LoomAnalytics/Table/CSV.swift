@@ -83,6 +83,17 @@ public enum CSV {
             CSV.locate(bytes, start: starts[row], line: lines[row], field: field)
         }
 
+        /// The index of a column a reader needs, or a located error at the header listing what it has.
+        public func column(_ name: String, param: String) throws -> Int {
+            guard let j = header.firstIndex(of: name) else {
+                let shown = header.prefix(AnalyticsError.columnsListed).map(CSV.excerpt).joined(separator: ", ")
+                let more = header.count > AnalyticsError.columnsListed ? ", and \(header.count - AnalyticsError.columnsListed) more" : ""
+                throw AnalyticsError.badData(file: file, line: 1, column: 1, field: nil, expected: "a column \(CSV.quoted(name)) (param '\(param)')",
+                                             found: "the columns \(shown)\(more)")
+            }
+            return j
+        }
+
         /// The located error for a bad value in field `field` of row `row`.
         public func bad(row: Int, field: Int, expected: String, found: String) -> AnalyticsError {
             let at = location(row: row, field: field)
@@ -256,7 +267,7 @@ public enum CSV {
             endField(n)
             try endRecord()
         }
-        guard let h = header else { throw AnalyticsError.tooFewRows(what: file, rows: 0, needed: 1) }
+        guard let h = header else { throw AnalyticsError.badData(file: file, line: 1, column: 1, field: nil, expected: "a header row", found: "no rows") }
         return Rows(file: file, header: h, columns: columns, lines: lines, starts: starts, bytes: bytes, skipped: skipped,
                     skippedLines: skippedLines, malformed: skipped.values.reduce(0, +))
     }

@@ -48,4 +48,19 @@ import Testing
         let (et, es) = try EventIngest.run(bytes: events, file: "e.csv", config: ec)
         #expect(et.rowCount == 1 && es.skipped == ["wrong number of fields": 1] && es.rowsRead == 2)
     }
+
+    /// A configured column missing from the header, and a file without one, are located too.
+    @Test func missingColumnsAndEmptyFilesPointAtTheHeader() {
+        let config = TransactionIngest.Config(customer: "id", time: "date", amount: "amount")
+        do { _ = try TransactionIngest.run(bytes: Array("id,date,amt\n1,19970101,2\n".utf8), file: "t.csv", config: config) } catch {
+            #expect("\(error)" == "t.csv:1:1: error: expected a column 'amount' (param 'amount'), found the columns id, date, amt")
+        }
+        #expect(throws: AnalyticsError.badData(file: "t.csv", line: 1, column: 1, field: nil, expected: "a header row", found: "no rows")) {
+            try TransactionIngest.run(bytes: Array("\n\n".utf8), file: "t.csv", config: config)
+        }
+        let events = EventIngest.Config(user: "u", session: "s", eventType: "e", time: "t", extra: ["device"])
+        do { _ = try EventIngest.run(bytes: Array("u,s,e,t\n".utf8), file: "e.csv", config: events) } catch {
+            #expect("\(error)" == "e.csv:1:1: error: expected a column 'device' (param 'extra'), found the columns u, s, e, t")
+        }
+    }
 }
