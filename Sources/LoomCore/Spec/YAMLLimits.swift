@@ -27,25 +27,33 @@ public enum YAMLLimits {
     /// The first limit the text exceeds, as a diagnostic at the place that exceeds it; nil when the
     /// text is within limits or is not valid YAML (the parser that follows reports that).
     public static func check(_ text: String, path: String) -> Diagnostic? {
+        scan(text, path: path).problem
+    }
+
+    /// Reads the whole event stream (up to the first problem or YAML error): what `check` decides
+    /// on, and the measures tests compare with the tree Yams builds.
+    static func scan(_ text: String, path: String) -> Scan {
         var text = text
         return text.withUTF8 { bytes in
+            var scan = Scan(path: path)
             var parser = yaml_parser_t()
-            guard yaml_parser_initialize(&parser) == 1 else { return nil }
+            guard yaml_parser_initialize(&parser) == 1 else { return scan }
             defer { yaml_parser_delete(&parser) }
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
-            var scan = Scan(path: path)
             var event = yaml_event_t()
             while yaml_parser_parse(&parser, &event) == 1 {
                 defer { yaml_event_delete(&event) }
-                if event.type == YAML_STREAM_END_EVENT { return nil }
-                if let problem = scan.take(event) { return problem }
+                if event.type == YAML_STREAM_END_EVENT { break }
+                scan.problem = scan.take(event)
+                if scan.problem != nil { break }
             }
-            return nil
+            return scan
         }
     }
 
-    /// The expanded size and height of every open collection and every anchor seen so far.
+    /// The expanded size and height (in collection levels) of every open collection and every
+    /// anchor seen so far.
     struct Scan {
         struct Open { var values = 1; var height = 1; var anchor: String? }
         let path: String
@@ -53,24 +61,32 @@ public enum YAMLLimits {
         /// Values and height of each anchored node (a later anchor of the same name replaces it, as in YAML).
         var anchors: [String: (values: Int, height: Int)] = [:]
         var aliased = 0
+        /// Every value of the documents with aliases expanded, and the deepest collection level.
+        var values = 0, deepest = 0
+        var problem: Diagnostic?
 
         init(path: String) { self.path = path }
 
         mutating func take(_ e: yaml_event_t) -> Diagnostic? {
             switch e.type {
             case YAML_SCALAR_EVENT:
-                close(values: 1, height: 1, anchor: Self.name(e.data.scalar.anchor))
+                values += 1
+                close(values: 1, height: 0, anchor: Self.name(e.data.scalar.anchor))
             case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                 let anchor = Self.name(e.type == YAML_SEQUENCE_START_EVENT ? e.data.sequence_start.anchor : e.data.mapping_start.anchor)
                 open.append(Open(anchor: anchor))
+                values += 1
+                deepest = max(deepest, open.count)
                 if open.count > YAMLLimits.maxDepth { return tooDeep(e.start_mark) }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 guard let o = open.popLast() else { return nil }
                 close(values: o.values, height: o.height, anchor: o.anchor)
             case YAML_ALIAS_EVENT:
                 // An unknown alias is the parser's error to report; count it as one value.
-                let (values, height) = Self.name(e.data.alias.anchor).flatMap { anchors[$0] } ?? (1, 1)
+                let (values, height) = Self.name(e.data.alias.anchor).flatMap { anchors[$0] } ?? (1, 0)
                 aliased += values
+                self.values += values
+                deepest = max(deepest, open.count + height)
                 if aliased > YAMLLimits.maxAliasedValues {
                     return Diagnostic(.error, "aliases in this file expand to more than \(DiagnosticRenderer.grouped(YAMLLimits.maxAliasedValues)) values"
                         + " (each '*name' repeats everything its '&name' holds)", at: location(e.start_mark),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Yams
 @testable import LoomCore
 
 @Suite struct YAMLLimitsTests {
@@ -54,6 +55,9 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 2)
         let ok = "params:\n  x: " + String(repeating: "[", count: YAMLLimits.maxDepth - 2) + String(repeating: "]", count: YAMLLimits.maxDepth - 2) + "\ntasks: {}\n"
         #expect(YAMLLimits.check(ok, path: "d.yaml") == nil)
+        // An alias of a scalar adds no level, as the scalar written there would not.
+        let scalarAlias = "s: &s 1\nparams:\n  x: " + String(repeating: "[", count: 30) + "*s" + String(repeating: "]", count: 30) + "\n"
+        #expect(YAMLLimits.check(scalarAlias, path: "d.yaml") == nil)
     }
 
     @Test func aliasesCountTheirDepth() {
@@ -86,5 +90,79 @@ import Testing
         do { _ = try SpecParser.text(bytes, path: "d.yaml") } catch let e as DiagnosticError {
             #expect("\(e)" == "d.yaml:2:27: the file is not valid UTF-8 here")
         }
+    }
+}
+
+/// The scan is a second reading of the YAML beside the tree Yams builds: on random documents with
+/// anchors, aliases of aliases, keys and nesting, both must count the same values (aliases
+/// expanded) and the same depth, or the limits would not bound what Yams and the parser walk.
+@Suite struct YAMLScanDifferentialTests {
+    struct Random {
+        var state: UInt64
+        mutating func next(_ n: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+    }
+
+    /// Flow-style YAML: scalars, lists, mappings with distinct keys, anchors on any node, aliases
+    /// to anchors already closed (some as mapping keys' values, some inside anchored nodes).
+    struct Generator {
+        var rng: Random
+        var closed: [String] = []
+        var next = 0
+
+        mutating func node(_ level: Int) -> String {
+            let r = rng.next(10)
+            if r == 0, !closed.isEmpty { return "*" + closed[rng.next(closed.count)] }
+            var anchor: String?
+            if rng.next(3) == 0 { anchor = "a\(next)"; next += 1 }
+            var text: String
+            if level >= 5 || r < 4 {
+                text = ["x", "1", "'q'", "~", "2.5"][rng.next(5)]
+            } else {
+                let n = rng.next(4)
+                let items = (0..<n).map { i in r % 2 == 0 ? node(level + 1) : "k\(i): " + node(level + 1) }
+                text = r % 2 == 0 ? "[" + items.joined(separator: ", ") + "]" : "{" + items.joined(separator: ", ") + "}"
+            }
+            if let anchor { closed.append(anchor); return "&\(anchor) " + text }
+            return text
+        }
+    }
+
+    /// Values and deepest collection level of a Yams tree (`level` collections around `node`).
+    static func measure(_ node: Node, _ level: Int) -> (values: Int, deepest: Int) {
+        var values = 1, deepest = level
+        let children: [Node]
+        switch node {
+        case .scalar, .alias: return (1, level)
+        case .sequence(let s): children = Array(s)
+        case .mapping(let m): children = m.flatMap { [$0.key, $0.value] }
+        }
+        deepest = level + 1
+        for c in children {
+            let m = measure(c, level + 1)
+            values += m.values
+            deepest = max(deepest, m.deepest)
+        }
+        return (values, deepest)
+    }
+
+    @Test func scanAndYamsAgree() throws {
+        var checked = 0
+        for seed in 0..<400 {
+            var g = Generator(rng: Random(state: UInt64(seed)))
+            let text = "root: " + g.node(0) + "\nmore: " + g.node(0) + "\n"
+            let scan = YAMLLimits.scan(text, path: "r.yaml")
+            guard scan.problem == nil, let root = try Yams.compose(yaml: text) else { continue }
+            let yams = Self.measure(root, 0)
+            #expect(scan.values == yams.values, "\(text)")
+            #expect(scan.deepest == yams.deepest, "\(text)")
+            checked += 1
+        }
+        #expect(checked > 300)
     }
 }
