@@ -88,5 +88,34 @@ import Testing
         done.wait()
         #expect(result.value == [Array(repeating: "a", count: d).joined(separator: "."): 1])
     }
-}
 
+    /// The parser was rewritten without recursion: whatever `JSON` encodes (random trees of every
+    /// case, strings with escapes, controls and astral characters, extreme numbers) parses back equal.
+    @Test func randomValuesRoundTrip() throws {
+        var state: UInt64 = 42
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let strings = ["", "a", "é", "😀", "\"", "\\", "\n\t\r", "\u{01}", "/", "\u{FFFD}", "x y"]
+        let numbers: [Double] = [0, -0.5, 0.1, 1e-300, 1.7976931348623157e308, -2.5e20, 123456.789, 5e-324]
+        func value(_ depth: Int) -> JSON {
+            switch next(depth >= 5 ? 5 : 7) {
+            case 0: return .null
+            case 1: return .bool(next(2) == 0)
+            case 2: return .int([0, -1, Int.max, Int.min, 42][next(5)])
+            case 3: return .number(numbers[next(numbers.count)])
+            case 4: return .string((0..<next(4)).map { _ in strings[next(strings.count)] }.joined())
+            case 5: return .array((0..<next(4)).map { _ in value(depth + 1) })
+            default:
+                var o: [String: JSON] = [:]
+                for _ in 0..<next(4) { o[strings[next(strings.count)] + strings[next(strings.count)]] = value(depth + 1) }
+                return .object(o)
+            }
+        }
+        for _ in 0..<500 {
+            let v = value(0)
+            #expect(try JSON.parse(v.encoded(pretty: next(2) == 0)) == v)
+        }
+    }
+}
