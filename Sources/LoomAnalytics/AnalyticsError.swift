@@ -12,17 +12,25 @@ public enum AnalyticsError: Error, Equatable, Sendable, CustomStringConvertible 
     case singleClass(column: String, value: String)
     /// A parameter is out of range or inconsistent.
     case invalidParameter(name: String, value: String, expected: String)
-    /// A malformed value in a data file: file, 1-based line, column name, what was expected and found.
-    case badData(file: String, line: Int, column: String, expected: String, found: String)
+    /// A malformed value in a data file: file, 1-based line and column (in characters, as editors
+    /// count), the field's name when it has one, what was expected and what was found (a value is
+    /// quoted as `CSV.quoted` cuts it: a field can be any length).
+    case badData(file: String, line: Int, column: Int, field: String?, expected: String, found: String)
     /// Any other invalid input, described in words: what is wrong and what was expected.
     case invalidInput(what: String, expected: String)
     /// An iterative fit did not converge.
     case didNotConverge(what: String, iterations: Int)
 
+    /// Column names listed when one is missing: enough to spot a typo.
+    public static let columnsListed = 20
+
     public var description: String {
         switch self {
         case let .missingColumn(name, available):
-            return "no column '\(name)' (columns: \(available.joined(separator: ", ")))"
+            // A header can hold thousands of names of any length: list a few, each cut short.
+            let shown = available.prefix(Self.columnsListed).map(CSV.excerpt).joined(separator: ", ")
+            let more = available.count > Self.columnsListed ? ", and \(available.count - Self.columnsListed) more" : ""
+            return "no column '\(CSV.excerpt(name))' (columns: \(shown)\(more))"
         case let .wrongColumnType(name, expected):
             return "column '\(name)' must be \(expected)"
         case let .tooFewRows(what, rows, needed):
@@ -31,8 +39,8 @@ public enum AnalyticsError: Error, Equatable, Sendable, CustomStringConvertible 
             return "label column '\(column)' has one class only (every row is \(value)); need both 0 and 1"
         case let .invalidParameter(name, value, expected):
             return "parameter '\(name)' is \(value), expected \(expected)"
-        case let .badData(file, line, column, expected, found):
-            return "\(file):\(line): column '\(column)': expected \(expected), found '\(found)'"
+        case let .badData(file, line, column, field, expected, found):
+            return "\(file):\(line):\(column): error: \(field.map { "field '\(CSV.excerpt($0))': " } ?? "")expected \(expected), found \(found)"
         case let .invalidInput(what, expected):
             return "\(what): expected \(expected)"
         case let .didNotConverge(what, iterations):

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoomAnalytics
 import LoomCore
 import LoomTasks
 
@@ -12,6 +13,10 @@ struct ExecBuiltin: ParsableCommand {
         let invocation = try BuiltinInvocation(file: jobFile)
         do {
             try invocation.run(registry: BuiltinKinds.registry)
+        } catch let e as AnalyticsError {
+            // Bad data already reads `file:line:column: error: ...`, as editors parse it.
+            if case .badData = e { throw CLIExit(.taskFailed, "\(e)") }
+            throw CLIExit(.taskFailed, "\(invocation.kind): \(e)")
         } catch {
             throw CLIExit(.taskFailed, "\(invocation.kind): \(error)")
         }

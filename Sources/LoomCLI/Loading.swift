@@ -13,7 +13,7 @@ func loadGraph(_ project: Project, dag: String, params: [String], console: Conso
     } catch let e as DiagnosticError {
         console.err(renderer.render(e.diagnostics).trimmingTrailingNewline)
         let n = e.diagnostics.filter { $0.severity == .error }.count
-        throw CLIExit(.invalid, "\(n) error\(n == 1 ? "" : "s") in \(project.display(dag)); nothing ran")
+        throw CLIExit(.invalid, "\(DiagnosticRenderer.grouped(n)) error\(n == 1 ? "" : "s") in \(project.display(dag)); nothing ran")
     }
 }
 

@@ -27,38 +27,33 @@ public struct EventIngest: Sendable {
     }
 
     public static func run(bytes: [UInt8], file: String, config c: Config) throws -> (Table, TransactionIngest.Summary) {
-        let rows = try CSV.rows(bytes, file: file)
-        func column(_ name: String?) throws -> Int? {
-            guard let name else { return nil }
-            guard let i = rows.header.firstIndex(of: name) else { throw AnalyticsError.missingColumn(name: name, available: rows.header) }
-            return i
-        }
-        let ui = try column(c.user)!, si = try column(c.session)!, ei = try column(c.eventType)!, ti = try column(c.time)!
-        let pi = try column(c.price), prodI = try column(c.product), ci = try column(c.category), bi = try column(c.brand)
+        var rows = try CSV.rows(bytes, file: file, reading: CSV.Reading(skipBadRows: c.skipBadRows, strictUTF8: true))
+        func column(_ name: String?, _ param: String) throws -> Int? { try name.map { try rows.column($0, param: param) } }
+        let ui = try rows.column(c.user, param: "user"), si = try rows.column(c.session, param: "session")
+        let ei = try rows.column(c.eventType, param: "event_type"), ti = try rows.column(c.time, param: "time")
+        let pi = try column(c.price, "price"), prodI = try column(c.product, "product"), ci = try column(c.category, "category")
+        let bi = try column(c.brand, "brand")
         for name in c.extra where Self.canonicalColumns.contains(name) {
             throw AnalyticsError.invalidParameter(name: "extra", value: name, expected: "a name other than the canonical columns (\(Self.canonicalColumns.joined(separator: ", ")))")
         }
-        let extraI = try c.extra.map { try column($0)! }
+        let extraI = try c.extra.map { try rows.column($0, param: "extra") }
         var extras = [[String]](repeating: [], count: c.extra.count)
         let format = c.timeFormat == .auto ? (rows.count > 0 ? TimeFormat.detect(rows[0, ti]) : nil) ?? .epoch : c.timeFormat
         var users: [String] = [], sessions: [String] = [], types: [String] = [], times: [Double] = [], prices: [Double] = []
         var products: [String] = [], categories: [String] = [], brands: [String] = []
-        var summary = TransactionIngest.Summary()
-        summary.rowsRead = rows.count
         for r in 0..<rows.count {
             func f(_ j: Int) -> String { rows[r, j] }
             let t = format.seconds(f(ti))
             let price = pi.map { f($0).isEmpty ? Double.nan : CSV.number(f($0)) } ?? .nan
-            var problem: (String, String, String, String)?
-            if f(ui).isEmpty { problem = ("missing user", c.user, "a user id", "") } else if f(si).isEmpty {
-                problem = ("missing session", c.session, "a session id", "")
-            } else if t == nil { problem = ("bad time", c.time, "a time like \(TransactionIngest.example(format))", f(ti)) } else if price == nil {
-                problem = ("bad price", c.price ?? "", "a number", pi.map { f($0) } ?? "")
+            var problem: (reason: String, field: Int, expected: String, found: String)?
+            if f(ui).isEmpty { problem = ("missing user", ui, "a user id", "an empty field") } else if f(si).isEmpty {
+                problem = ("missing session", si, "a session id", "an empty field")
+            } else if t == nil { problem = ("bad time", ti, "a time like \(TransactionIngest.example(format))", CSV.quoted(f(ti))) } else if price == nil, let pi {
+                problem = ("bad price", pi, "a number", CSV.quoted(f(pi)))
             }
-            if let (reason, col, expected, found) = problem {
-                guard c.skipBadRows else { throw AnalyticsError.badData(file: file, line: rows.lines[r], column: col, expected: expected, found: found) }
-                summary.skipped[reason, default: 0] += 1
-                if summary.firstSkippedLines.count < 5 { summary.firstSkippedLines.append(rows.lines[r]) }
+            if let p = problem {
+                guard c.skipBadRows else { throw rows.bad(row: r, field: p.field, expected: p.expected, found: p.found) }
+                rows.skip(row: r, reason: p.reason)
                 continue
             }
             users.append(f(ui)); sessions.append(f(si)); types.append(Self.eventType(f(ei)))
@@ -66,7 +61,7 @@ public struct EventIngest: Sendable {
             products.append(prodI.map { f($0) } ?? ""); categories.append(ci.map { f($0) } ?? ""); brands.append(bi.map { f($0) } ?? "")
             for (k, j) in extraI.enumerated() { extras[k].append(f(j)) }
         }
-        summary.rowsKept = users.count
+        let summary = TransactionIngest.Summary(rows, kept: users.count)
         var table = Table([("user", .text(users)), ("session", .text(sessions)), ("event_type", .text(types)), ("time", .number(times)),
                            ("price", .number(prices)), ("product", .text(products)), ("category", .text(categories)), ("brand", .text(brands))])
         for (k, name) in c.extra.enumerated() where table.index(of: name) == nil { table.append(name, .text(extras[k])) }

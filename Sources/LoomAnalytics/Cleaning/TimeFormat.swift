@@ -84,35 +84,39 @@ public struct TransactionIngest: Sendable {
         public var rowsKept = 0
         public var skipped: [String: Int] = [:]
         public var firstSkippedLines: [Int] = []
+
+        public init() {}
+
+        /// Rows skipped while reading (malformed records) and while checking values, together.
+        init(_ rows: CSV.Rows, kept: Int) {
+            skipped = rows.skipped
+            rowsRead = rows.count + rows.malformed
+            rowsKept = kept
+            firstSkippedLines = Array(rows.skippedLines.sorted().prefix(CSV.skippedLinesKept))
+        }
     }
 
     public static func run(bytes: [UInt8], file: String, config c: Config) throws -> (Table, Summary) {
-        let rows = try CSV.rows(bytes, file: file)
-        func column(_ name: String) throws -> Int {
-            guard let i = rows.header.firstIndex(of: name) else { throw AnalyticsError.missingColumn(name: name, available: rows.header) }
-            return i
-        }
-        let ci = try column(c.customer), ti = try column(c.time), ai = try column(c.amount)
+        var rows = try CSV.rows(bytes, file: file, reading: CSV.Reading(skipBadRows: c.skipBadRows, strictUTF8: true))
+        let ci = try rows.column(c.customer, param: "customer"), ti = try rows.column(c.time, param: "time")
+        let ai = try rows.column(c.amount, param: "amount")
         let format = c.timeFormat == .auto ? (rows.count > 0 ? TimeFormat.detect(rows[0, ti]) : nil) ?? .epoch : c.timeFormat
         var customers: [String] = [], times: [Double] = [], amounts: [Double] = []
-        var summary = Summary()
-        summary.rowsRead = rows.count
         for r in 0..<rows.count {
             func f(_ j: Int) -> String { rows[r, j] }
-            var problem: (reason: String, column: String, expected: String, found: String)?
+            var problem: (reason: String, field: Int, expected: String, found: String)?
             let t = format.seconds(f(ti)), a = CSV.number(f(ai))
-            if f(ci).isEmpty { problem = ("missing customer", c.customer, "a customer id", "") } else if t == nil {
-                problem = ("bad time", c.time, "a time like \(Self.example(format))", f(ti))
-            } else if a == nil || !(a!.isFinite) { problem = ("bad amount", c.amount, "a number", f(ai)) }
+            if f(ci).isEmpty { problem = ("missing customer", ci, "a customer id", "an empty field") } else if t == nil {
+                problem = ("bad time", ti, "a time like \(Self.example(format))", CSV.quoted(f(ti)))
+            } else if a == nil || !(a!.isFinite) { problem = ("bad amount", ai, "a number", CSV.quoted(f(ai))) }
             if let p = problem {
-                guard c.skipBadRows else { throw AnalyticsError.badData(file: file, line: rows.lines[r], column: p.column, expected: p.expected, found: p.found) }
-                summary.skipped[p.reason, default: 0] += 1
-                if summary.firstSkippedLines.count < 5 { summary.firstSkippedLines.append(rows.lines[r]) }
+                guard c.skipBadRows else { throw rows.bad(row: r, field: p.field, expected: p.expected, found: p.found) }
+                rows.skip(row: r, reason: p.reason)
                 continue
             }
             customers.append(f(ci)); times.append(t!); amounts.append(a!)
         }
-        summary.rowsKept = customers.count
+        let summary = Summary(rows, kept: customers.count)
         return (Table([("customer", .text(customers)), ("time", .number(times)), ("amount", .number(amounts))]), summary)
     }
 

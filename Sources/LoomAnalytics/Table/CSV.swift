@@ -67,94 +67,253 @@ public enum CSV {
         public var header: [String]
         public var columns: [[String]]
         public var lines: [Int]
+        /// Each row's first byte, so that a field's column is found only when a problem is reported.
+        var starts: [Int]
+        let bytes: [UInt8]
+        /// Rows dropped by `Reading.skipBadRows`, counted by reason, and the lines of the first few.
+        public var skipped: [String: Int] = [:]
+        public var skippedLines: [Int] = []
+        /// Records dropped while reading (malformed ones; `count` does not include them).
+        public let malformed: Int
         public var count: Int { lines.count }
         public subscript(row: Int, column: Int) -> String { columns[column][row] }
+
+        /// Where field `field` of row `row` starts, as a located error names it.
+        public func location(row: Int, field: Int) -> (line: Int, column: Int) {
+            CSV.locate(bytes, start: starts[row], line: lines[row], field: field)
+        }
+
+        /// The index of a column a reader needs, or a located error at the header listing what it has.
+        public func column(_ name: String, param: String) throws -> Int {
+            guard let j = header.firstIndex(of: name) else {
+                let shown = header.prefix(AnalyticsError.columnsListed).map(CSV.excerpt).joined(separator: ", ")
+                let more = header.count > AnalyticsError.columnsListed ? ", and \(header.count - AnalyticsError.columnsListed) more" : ""
+                throw AnalyticsError.badData(file: file, line: 1, column: 1, field: nil, expected: "a column \(CSV.quoted(name)) (param '\(param)')",
+                                             found: "the columns \(shown)\(more)")
+            }
+            return j
+        }
+
+        /// The located error for a bad value in field `field` of row `row`.
+        public func bad(row: Int, field: Int, expected: String, found: String) -> AnalyticsError {
+            let at = location(row: row, field: field)
+            return .badData(file: file, line: at.line, column: at.column, field: header[field], expected: expected, found: found)
+        }
+
+        /// Counts a row with a bad value as skipped (it stays in the columns: the caller leaves it out).
+        public mutating func skip(row: Int, reason: String) {
+            skipped[reason, default: 0] += 1
+            if skippedLines.count < CSV.skippedLinesKept { skippedLines.append(lines[row]) }
+        }
     }
 
+    /// How strictly to read.
+    public struct Reading: Sendable {
+        /// Drop malformed records (wrong number of fields, an unterminated quote, invalid UTF-8 when
+        /// `strictUTF8`) and count them in `Rows.skipped`, instead of failing.
+        public var skipBadRows = false
+        /// Invalid UTF-8 in a field is a bad row. Otherwise it is read as U+FFFD, as the tables Loom
+        /// passes between tasks (always valid) can afford; for a user's ids it would merge
+        /// different ids into one, so the ingest kinds read strictly.
+        public var strictUTF8 = false
+        public init(skipBadRows: Bool = false, strictUTF8: Bool = false) {
+            self.skipBadRows = skipBadRows
+            self.strictUTF8 = strictUTF8
+        }
+    }
+
+    /// Lines of skipped rows kept to show (the count of each reason is always complete).
+    public static let skippedLinesKept = 5
+
     /// Splits CSV bytes into rows (RFC 4180: quotes, doubled quotes, CRLF or LF, newlines in quotes;
-    /// blank lines are skipped). A row whose field count differs from the header's is an error
-    /// naming its line.
-    public static func rows(_ bytes: [UInt8], file: String) throws -> Rows {
+    /// blank lines are skipped). The header's names must be distinct. A row whose field count
+    /// differs from the header's, or with a quote that never closes, is an error at its file,
+    /// line and column, or is skipped with `reading.skipBadRows`.
+    ///
+    /// An unterminated quote swallows the rest of the file as one field; when skipping, the row is
+    /// its first line and reading resumes on the next one, once (a second unterminated quote after
+    /// that ends the file as one more skipped row, so the work stays linear in the file's size).
+    public static func rows(_ bytes: [UInt8], file: String, reading: Reading = Reading()) throws -> Rows {
         var header: [String]?
         var columns: [[String]] = []
-        var lines: [Int] = []
+        var lines: [Int] = [], starts: [Int] = []
+        var skipped: [String: Int] = [:], skippedLines: [Int] = []
         var record: [String] = []
         var quoted: [UInt8] = []
         var line = 1, recordLine = 1
         // A UTF-8 byte order mark (spreadsheet exports write one) is not part of the first name.
         let bom = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
-        var i = bom, fieldStart = bom
+        var i = bom, fieldStart = bom, recordStart = bom
         var inQuotes = false, wasQuoted = false
+        var badUTF8Field: Int?   // the first field of the record that is not valid UTF-8
+        var resumed = false
         let n = bytes.count
+        func bad(_ field: Int, expected: String, found: String) -> AnalyticsError {
+            let at = locate(bytes, start: recordStart, line: recordLine, field: field)
+            return .badData(file: file, line: at.line, column: at.column, field: header.flatMap { field < $0.count ? $0[field] : nil },
+                            expected: expected, found: found)
+        }
         func endField(_ end: Int) {
             // Unquoted fields are slices of the input; quoted ones were unescaped into `quoted`.
+            if reading.strictUTF8 && badUTF8Field == nil {
+                let valid = wasQuoted ? String(validating: quoted, as: UTF8.self) != nil
+                                      : String(validating: bytes[fieldStart..<end], as: UTF8.self) != nil
+                if !valid { badUTF8Field = record.count }
+            }
             record.append(wasQuoted ? String(decoding: quoted, as: UTF8.self) : String(decoding: bytes[fieldStart..<end], as: UTF8.self))
             quoted.removeAll(keepingCapacity: true)
             wasQuoted = false
         }
+        func skip(_ reason: String) {
+            skipped[reason, default: 0] += 1
+            if skippedLines.count < skippedLinesKept { skippedLines.append(recordLine) }
+        }
         func endRecord() throws {
-            defer { record.removeAll(keepingCapacity: true) }
-            if record.count == 1 && record[0].isEmpty { return }
+            defer { record.removeAll(keepingCapacity: true); badUTF8Field = nil }
+            if record.count == 1 && record[0].isEmpty && badUTF8Field == nil { return }
             guard let h = header else {
+                if let j = badUTF8Field { throw bad(j, expected: "a column name in UTF-8", found: "invalid UTF-8") }
+                var seen: [String: Int] = [:]
+                for (j, name) in record.enumerated() {
+                    if let first = seen[name] {
+                        let at = locate(bytes, start: recordStart, line: recordLine, field: first)
+                        throw AnalyticsError.badData(file: file, line: recordLine, column: locate(bytes, start: recordStart, line: recordLine, field: j).column,
+                                                     field: nil, expected: "distinct column names",
+                                                     found: "\(CSV.quoted(name)) again (first at column \(at.column))")
+                    }
+                    seen[name] = j
+                }
                 header = record
                 columns = record.map { _ in [] }
                 return
             }
-            guard record.count == h.count else {
-                throw AnalyticsError.badData(file: file, line: recordLine, column: "-", expected: "\(h.count) fields", found: "\(record.count) fields")
+            var problem: AnalyticsError?
+            if record.count != h.count {
+                problem = bad(min(record.count, h.count), expected: "\(h.count) fields", found: "\(record.count)")
+                if reading.skipBadRows { skip("wrong number of fields"); return }
+            } else if let j = badUTF8Field {
+                problem = bad(j, expected: "text in UTF-8", found: "invalid UTF-8")
+                if reading.skipBadRows { skip("invalid UTF-8"); return }
             }
+            if let problem { throw problem }
             for (j, f) in record.enumerated() { columns[j].append(f) }
             lines.append(recordLine)
+            starts.append(recordStart)
         }
-        while i < n {
-            let b = bytes[i]
-            if inQuotes {
-                if b == 0x22 {
-                    if i + 1 < n && bytes[i + 1] == 0x22 { quoted.append(0x22); i += 2; continue }
-                    inQuotes = false
-                } else {
-                    if b == 0x0A { line += 1 }
-                    quoted.append(b)
+        // Records, then (when skipping) a restart after an unterminated quote's first line.
+        while true {
+            while i < n {
+                let b = bytes[i]
+                if inQuotes {
+                    if b == 0x22 {
+                        if i + 1 < n && bytes[i + 1] == 0x22 { quoted.append(0x22); i += 2; continue }
+                        inQuotes = false
+                    } else {
+                        if b == 0x0A { line += 1 }
+                        quoted.append(b)
+                    }
+                    i += 1
+                    continue
+                }
+                switch b {
+                case 0x22 where i == fieldStart && !wasQuoted:
+                    inQuotes = true
+                    wasQuoted = true
+                case 0x2C:
+                    endField(i)
+                    fieldStart = i + 1
+                case 0x0D where i + 1 < n && bytes[i + 1] == 0x0A:
+                    endField(i)
+                    fieldStart = i + 2
+                    try endRecord()
+                    line += 1
+                    recordLine = line
+                    recordStart = i + 2
+                    i += 2
+                    continue
+                case 0x0A:
+                    endField(i)
+                    fieldStart = i + 1
+                    try endRecord()
+                    line += 1
+                    recordLine = line
+                    recordStart = i + 1
+                default:
+                    // After a closing quote only the separator may follow; keep the text as RFC 4180
+                    // readers do (appended to the unescaped field).
+                    if wasQuoted { quoted.append(b) }
                 }
                 i += 1
-                continue
             }
-            switch b {
-            case 0x22 where i == fieldStart && !wasQuoted:
-                inQuotes = true
-                wasQuoted = true
-            case 0x2C:
-                endField(i)
-                fieldStart = i + 1
-            case 0x0D where i + 1 < n && bytes[i + 1] == 0x0A:
-                endField(i)
-                fieldStart = i + 2
-                try endRecord()
-                line += 1
-                recordLine = line
-                i += 2
-                continue
-            case 0x0A:
-                endField(i)
-                fieldStart = i + 1
-                try endRecord()
-                line += 1
-                recordLine = line
-            default:
-                // After a closing quote only the separator may follow; keep the text as RFC 4180
-                // readers do (appended to the unescaped field).
-                if wasQuoted { quoted.append(b) }
+            guard inQuotes else { break }
+            guard header != nil, reading.skipBadRows else {
+                throw bad(record.count, expected: "a closing quote", found: "the end of the file")
             }
-            i += 1
+            skip("unterminated quote")
+            record.removeAll(keepingCapacity: true)
+            quoted.removeAll(keepingCapacity: true)
+            inQuotes = false
+            wasQuoted = false
+            badUTF8Field = nil
+            guard !resumed, let newline = bytes[recordStart...].firstIndex(of: 0x0A) else { fieldStart = n; break }
+            resumed = true
+            line = recordLine + 1
+            recordLine = line
+            i = newline + 1
+            fieldStart = i
+            recordStart = i
         }
-        if inQuotes { throw AnalyticsError.badData(file: file, line: recordLine, column: "-", expected: "a closing quote", found: "end of file") }
         if fieldStart < n || !record.isEmpty {
             endField(n)
             try endRecord()
         }
-        guard let h = header else { throw AnalyticsError.tooFewRows(what: file, rows: 0, needed: 1) }
-        return Rows(file: file, header: h, columns: columns, lines: lines)
+        guard let h = header else { throw AnalyticsError.badData(file: file, line: 1, column: 1, field: nil, expected: "a header row", found: "no rows") }
+        return Rows(file: file, header: h, columns: columns, lines: lines, starts: starts, bytes: bytes, skipped: skipped,
+                    skippedLines: skippedLines, malformed: skipped.values.reduce(0, +))
     }
+
+    /// The line and column (in characters) where field `field` of the record at `start` begins, or
+    /// where the record ends when it has fewer fields. Rescans the record, so it costs nothing
+    /// until a problem is reported.
+    static func locate(_ bytes: [UInt8], start: Int, line: Int, field: Int) -> (line: Int, column: Int) {
+        var i = start, line = line, column = 1, f = 0
+        var inQuotes = false, fieldStart = true
+        while i < bytes.count, f < field {
+            let b = bytes[i]
+            if inQuotes {
+                if b == 0x22 { if i + 1 < bytes.count, bytes[i + 1] == 0x22 { i += 1; column += 1 } else { inQuotes = false } }
+            } else if b == 0x22 && fieldStart {
+                inQuotes = true
+            } else if b == 0x2C {
+                f += 1
+                fieldStart = true
+                i += 1
+                column += 1
+                continue
+            } else if b == 0x0A || b == 0x0D {
+                break
+            }
+            fieldStart = false
+            if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+            i += 1
+        }
+        return (line, column)
+    }
+
+    /// At most `excerptLength` characters of a value, with its length when cut: errors quote user
+    /// data, and a field can be a gigabyte.
+    public static func excerpt(_ s: String) -> String {
+        guard s.utf8.count > excerptLength else { return s }
+        let count = s.count
+        guard count > excerptLength else { return s }
+        return s.prefix(excerptLength) + "... (\(count) characters)"
+    }
+
+    /// A value as an error quotes it: in quotes, cut to `excerptLength` characters.
+    public static func quoted(_ s: String) -> String { "'" + excerpt(s) + "'" }
+
+    /// Characters of a bad value quoted in an error: enough to recognise it.
+    public static let excerptLength = 40
 
     /// Reads a CSV file into a table. Columns named in `types` get that type (a value that is not a
     /// number in a number column is an error naming the file, line and column); other columns are
@@ -171,9 +330,6 @@ public enum CSV {
         let rows = try rows(bytes, file: file)
         var table = Table()
         for (j, name) in rows.header.enumerated() {
-            if table.index(of: name) != nil {
-                throw AnalyticsError.invalidInput(what: "\(file): column '\(name)' appears twice in the header", expected: "unique column names")
-            }
             let values = rows.columns[j]
             switch types[name] ?? otherColumns {
             case .text?:
@@ -182,7 +338,8 @@ public enum CSV {
                 var out = [Double](repeating: .nan, count: values.count)
                 for (r, v) in values.enumerated() where !v.isEmpty {
                     guard let d = number(v) else {
-                        throw AnalyticsError.badData(file: file, line: rows.lines[r], column: name, expected: "a number", found: v)
+                        let at = rows.location(row: r, field: j)
+                        throw AnalyticsError.badData(file: file, line: at.line, column: at.column, field: name, expected: "a number", found: quoted(v))
                     }
                     out[r] = d
                 }

@@ -37,7 +37,15 @@ public struct Diagnostic: Equatable, Sendable, Comparable {
 
 /// A user error made of one or more diagnostics (a DAG that does not validate, a bad `-P`).
 /// Validation collects every problem, sorts them and throws once.
-public struct DiagnosticError: Error, Sendable {
+public struct DiagnosticError: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
     public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics.sorted() }
+
+    /// The first problem on one line, and how many more (where an error is interpolated as text,
+    /// as in a warning: the whole list can be thousands of entries).
+    public var description: String {
+        guard let first = diagnostics.first else { return "no problems" }
+        let more = diagnostics.count > 1 ? " (and \(DiagnosticRenderer.grouped(diagnostics.count - 1)) more)" : ""
+        return (first.location.map { "\($0): " } ?? "") + DiagnosticRenderer.cut(first.message) + more
+    }
 }

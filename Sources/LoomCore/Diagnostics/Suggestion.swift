@@ -7,6 +7,9 @@ public enum Suggestion {
         let limit = word.count <= 3 ? 1 : max(2, word.count / 3)
         var best: (distance: Int, name: String)?
         for c in candidates {
+            // The distance is at least the difference in length: skip the quadratic table when that
+            // alone rules a candidate out (a mistyped name can be megabytes long).
+            guard abs(c.unicodeScalars.count - word.unicodeScalars.count) <= limit else { continue }
             let d = distance(word, c)
             guard d <= limit, d < word.count else { continue }   // share at least one letter
             if best == nil || d < best!.distance || (d == best!.distance && c < best!.name) { best = (d, c) }

@@ -18,13 +18,14 @@ public struct Project: Sendable {
     public func loadGraph(_ dagPath: String, registry: KindRegistry, overrides: [(name: String, value: String)],
                           renderer: inout DiagnosticRenderer) throws -> TaskGraph {
         let shown = display(dagPath)
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try FileSystem.readText(FileSystem.absolute(dagPath, base: FileSystem.currentDirectory))
+            bytes = try FileSystem.readBytes(FileSystem.absolute(dagPath, base: FileSystem.currentDirectory))
         } catch {
             throw DiagnosticError([Diagnostic(.error, "cannot read DAG file \(shown): \(error)")])
         }
-        renderer.addSource(path: shown, text: text)
+        renderer.addSource(path: shown, text: String(decoding: bytes, as: UTF8.self))
+        let text = try SpecParser.text(bytes, path: shown)
         let digest = Digest(of: text)
         let cache = GraphCache(storeRoot: storeRoot)
         let key = GraphCache.key(dagDigest: digest, root: root, overrides: overrides, registry: registry)

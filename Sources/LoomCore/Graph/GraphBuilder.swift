@@ -96,11 +96,12 @@ public struct GraphBuilder {
         }
         // needs
         var needs: [Int] = []
+        var needed = Set<Int>()   // not `needs.contains`: quadratic in a list that repeats one name
         for n in t.needs {
             if n.value == name {
                 diagnostics.append(.error("task '\(name)' needs itself", at: n))
             } else if let j = byName[n.value] {
-                if needs.contains(j) { diagnostics.append(.error("task '\(name)' needs '\(n.value)' twice", at: n)) } else { needs.append(j) }
+                if !needed.insert(j).inserted { diagnostics.append(.error("task '\(name)' needs '\(n.value)' twice", at: n)) } else { needs.append(j) }
             } else {
                 diagnostics.append(.error("task '\(name)' needs unknown task '\(n.value)'", at: n, notes: Suggestion.notes(for: n.value, in: names)))
             }

@@ -86,7 +86,8 @@ public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
         case .string: return .string(text)
         case .null: return inferred(text)
         case .list, .map:
-            guard let node = try? Yams.compose(yaml: text) else { return nil }
+            // The same bounds as a DAG file's: a -P value of aliases of aliases is as explosive.
+            guard YAMLLimits.check(text, path: "-P") == nil, let node = try? Yams.compose(yaml: text) else { return nil }
             let v = from(node)
             return v.typeName == like.typeName ? v : nil
         }

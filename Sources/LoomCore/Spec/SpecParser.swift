@@ -22,10 +22,27 @@ public struct SpecParser {
         return []
     }
 
+    /// The most `retries` a task may have. Backoff doubles up to 30 s, so 100 retries already wait
+    /// about 50 minutes; more is a mistake (and `Int.max` overflowed counting the attempts).
+    public static let maxRetries = 100
+
     let path: String
     var diagnostics: [Diagnostic] = []
 
     public init(path: String) { self.path = path }
+
+    /// A DAG file's bytes as text, or a located error at the first byte that is not UTF-8 (decoded
+    /// as U+FFFD, two commands differing only in such bytes would read the same).
+    public static func text(_ bytes: [UInt8], path: String) throws -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var line = 1, column = 1
+        var input = bytes.makeIterator()
+        var utf8 = UTF8()
+        while case .scalarValue(let s) = utf8.decode(&input) {
+            if s == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        throw DiagnosticError([Diagnostic(.error, "the file is not valid UTF-8 here", at: SourceLocation(file: path, line: line, column: column))])
+    }
 
     /// Parses a DAG file's text. Throws `DiagnosticError` listing every problem found.
     public static func parse(_ text: String, path: String) throws -> DAGSpec {
@@ -53,6 +70,11 @@ public struct SpecParser {
     }
 
     mutating func parseDocument(_ text: String) -> DAGSpec? {
+        // Before Yams builds a tree: a few lines of aliases of aliases would expand to billions of nodes.
+        if let tooBig = YAMLLimits.check(text, path: path) {
+            diagnostics.append(tooBig)
+            return nil
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -168,10 +190,10 @@ public struct SpecParser {
             case "outputs": t.outputs = stringList(v, what: "'outputs'")
             case "timeout": t.timeout = duration(v)
             case "retries":
-                if case .int(let n) = ParamValue.from(v), n >= 0 {
+                if case .int(let n) = ParamValue.from(v), n >= 0, n <= Self.maxRetries {
                     t.retries = located(n, v)
                 } else {
-                    error("'retries' must be a whole number >= 0", v)
+                    error("'retries' must be a whole number from 0 to \(Self.maxRetries)", v)
                 }
             case "description": t.description = string(v, what: "'description'")
             default:

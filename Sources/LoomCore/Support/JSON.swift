@@ -259,23 +259,42 @@ extension JSON {
         public var description: String { "invalid JSON at byte \(offset): \(message)" }
     }
 
-    /// Parses a complete JSON text (RFC 8259). Numbers without `.`/`e` that fit an Int parse as `.int`.
+    /// The deepest nesting of arrays and objects `parse` accepts. JSON that Loom writes nests at most
+    /// 5 deep (run records, key manifests) and a task's `metrics.json` rarely past 3, so 64 refuses no
+    /// real file. The parser itself keeps its containers on the heap, but a parsed value is released,
+    /// compared and walked (`Engine.readMetrics`) by recursion, on threads with stacks as small as
+    /// 64 KiB (a task's waiter): a bound keeps that recursion short whatever a task writes
+    /// (`JSONTests` walks and drops a value this deep on a 64 KiB thread).
+    public static let maxDepth = 64
+
+    /// Parses a complete JSON text (RFC 8259). Numbers without `.`/`e` that fit an Int parse as `.int`;
+    /// numbers that do not fit a Double (`1e400`) and nesting past `maxDepth` are errors; a `\u`
+    /// escape of a lone UTF-16 surrogate becomes U+FFFD, as invalid UTF-8 bytes do.
     public static func parse(_ text: String) throws -> JSON {
         try parse(Array(text.utf8))
     }
 
     public static func parse(_ bytes: [UInt8]) throws -> JSON {
         var p = JSONParser(bytes: bytes)
-        let v = try p.value()
+        let v = try p.document()
         p.skipSpace()
         guard p.i == bytes.count else { throw ParseError(offset: p.i, message: "trailing characters") }
         return v
     }
 }
 
+/// A parser without recursion: the open arrays and objects are kept on explicit stacks (a value
+/// nested `JSON.maxDepth` deep must not need a deep native stack to parse).
 private struct JSONParser {
     let bytes: [UInt8]
     var i = 0
+    /// The open containers, innermost last: `true` for an object, `false` for an array.
+    private var isObject: [Bool] = []
+    private var arrays: [[JSON]] = []
+    private var objects: [[String: JSON]] = []
+    /// For each open object, the key whose value is being parsed.
+    private var keys: [String] = []
+
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     mutating func skipSpace() {
@@ -284,12 +303,57 @@ private struct JSONParser {
 
     func fail(_ m: String) -> JSON.ParseError { JSON.ParseError(offset: i, message: m) }
 
-    mutating func value() throws -> JSON {
+    /// One value, with everything nested in it. The loop alternates between reading a value (opening
+    /// containers as it meets them) and handing the finished value to the innermost open container
+    /// (closing every container that ends right after it).
+    mutating func document() throws -> JSON {
+        while true {
+            guard var finished = try valueOrOpen() else { continue }
+            // Hand `finished` to the open containers, closing those that end here.
+            while true {
+                guard let object = isObject.last else { return finished }
+                skipSpace()
+                guard i < bytes.count else { throw fail("unexpected end") }
+                let b = bytes[i]
+                if object {
+                    objects[objects.count - 1][keys.removeLast()] = finished
+                    if b == UInt8(ascii: ",") { i += 1; try openKey(); break }
+                    guard b == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
+                    i += 1
+                    isObject.removeLast()
+                    finished = .object(objects.removeLast())
+                } else {
+                    arrays[arrays.count - 1].append(finished)
+                    if b == UInt8(ascii: ",") { i += 1; break }
+                    guard b == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
+                    i += 1
+                    isObject.removeLast()
+                    finished = .array(arrays.removeLast())
+                }
+            }
+        }
+    }
+
+    /// A complete value (a scalar or an empty container), or nil after opening a container whose
+    /// first member comes next.
+    mutating func valueOrOpen() throws -> JSON? {
         skipSpace()
         guard i < bytes.count else { throw fail("unexpected end") }
         switch bytes[i] {
-        case UInt8(ascii: "{"): return try object()
-        case UInt8(ascii: "["): return try array()
+        case UInt8(ascii: "{"):
+            try open()
+            skipSpace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; isObject.removeLast(); return .object([:]) }
+            isObject[isObject.count - 1] = true
+            objects.append([:])
+            try openKey()
+            return nil
+        case UInt8(ascii: "["):
+            try open()
+            skipSpace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; isObject.removeLast(); return .array([]) }
+            arrays.append([])
+            return nil
         case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
@@ -298,46 +362,28 @@ private struct JSONParser {
         }
     }
 
+    /// Steps over `{` or `[`, refusing to nest past `JSON.maxDepth` (pushes an array marker that
+    /// the caller turns into an object when it is one).
+    private mutating func open() throws {
+        guard isObject.count < JSON.maxDepth else { throw fail("nested deeper than \(JSON.maxDepth) levels") }
+        i += 1
+        isObject.append(false)
+    }
+
+    /// An object member's key and its `:`.
+    private mutating func openKey() throws {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+        keys.append(try string())
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+        i += 1
+    }
+
     mutating func literal(_ word: String) throws {
         for b in word.utf8 {
             guard i < bytes.count, bytes[i] == b else { throw fail("expected \(word)") }
             i += 1
-        }
-    }
-
-    mutating func object() throws -> JSON {
-        i += 1
-        var o: [String: JSON] = [:]
-        skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
-        while true {
-            skipSpace()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
-            let k = try string()
-            skipSpace()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            i += 1
-            o[k] = try value()
-            skipSpace()
-            guard i < bytes.count else { throw fail("unexpected end") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
-            throw fail("expected ',' or '}'")
-        }
-    }
-
-    mutating func array() throws -> JSON {
-        i += 1
-        var a: [JSON] = []
-        skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
-        while true {
-            a.append(try value())
-            skipSpace()
-            guard i < bytes.count else { throw fail("unexpected end") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
-            throw fail("expected ',' or ']'")
         }
     }
 
@@ -361,20 +407,14 @@ private struct JSONParser {
                 let e = bytes[i]
                 i += 1
                 switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
                 case UInt8(ascii: "n"): out.append(0x0A)
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "r"): out.append(0x0D)
                 case UInt8(ascii: "b"): out.append(0x08)
                 case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800..<0xDC00).contains(code), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
-                        i += 2
-                        let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    out.append(contentsOf: Array(String(Unicode.Scalar(code).map(Character.init) ?? "\u{FFFD}").utf8))
-                default: out.append(e)
+                case UInt8(ascii: "u"): out.append(contentsOf: String(try unicodeEscape()).utf8)
+                default: i -= 1; throw fail("invalid escape '\\\(Unicode.Scalar(e))'")
                 }
                 continue
             }
@@ -384,26 +424,69 @@ private struct JSONParser {
         throw fail("unterminated string")
     }
 
-    mutating func hex4() throws -> UInt32 {
-        guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16) else {
-            throw fail("bad \\u escape")
+    /// The scalar of a `\uXXXX` escape (after its `\u`): a high surrogate followed by a `\u` low
+    /// surrogate is one scalar; any other surrogate is U+FFFD, and the escape after an unpaired
+    /// high surrogate is read on its own.
+    mutating func unicodeEscape() throws -> Unicode.Scalar {
+        let code = try hex4()
+        if UTF16.isTrailSurrogate(code) { return "\u{FFFD}" }
+        guard UTF16.isLeadSurrogate(code) else { return Unicode.Scalar(code) ?? "\u{FFFD}" }
+        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else { return "\u{FFFD}" }
+        let mark = i
+        i += 2
+        let low = try hex4()
+        guard UTF16.isTrailSurrogate(low) else { i = mark; return "\u{FFFD}" }
+        // Both are in range here (D800-DBFF, DC00-DFFF), so the arithmetic cannot wrap.
+        return Unicode.Scalar(0x10000 + (UInt32(code - 0xD800) << 10) + UInt32(low - 0xDC00)) ?? "\u{FFFD}"
+    }
+
+    /// Four hex digits as a UTF-16 code unit.
+    mutating func hex4() throws -> UInt16 {
+        guard i + 4 <= bytes.count else { throw fail("bad \\u escape") }
+        var v: UInt16 = 0
+        for b in bytes[i..<(i + 4)] {
+            let d: UInt8
+            switch b {
+            case 0x30...0x39: d = b - 0x30
+            case 0x41...0x46: d = b - 0x41 + 10
+            case 0x61...0x66: d = b - 0x61 + 10
+            default: throw fail("bad \\u escape")
+            }
+            v = v << 4 | UInt16(d)
         }
         i += 4
         return v
     }
 
+    /// RFC 8259's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`. Integers
+    /// that fit an Int stay exact; everything else goes through Double's parser (which takes digit
+    /// strings of any length and never overflows), and a result that is not finite is an error.
     mutating func number() throws -> JSON {
         let start = i
+        func digits() -> Int {
+            let from = i
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+            return i - from
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        let intStart = i
+        guard digits() > 0 else { i = start; throw fail("unexpected character") }
+        guard bytes[intStart] != 0x30 || i - intStart == 1 else { throw fail("a number may not start with 0") }
         var isInt = true
-        while i < bytes.count {
-            let b = bytes[i]
-            if (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") { i += 1; continue }
-            if b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E") { isInt = false; i += 1; continue }
-            break
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            isInt = false
+            i += 1
+            guard digits() > 0 else { throw fail("expected a digit after '.'") }
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            isInt = false
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { throw fail("expected a digit in the exponent") }
         }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         if isInt, let v = Int(text) { return .int(v) }
-        guard !text.isEmpty, let d = Double(text) else { i = start; throw fail("unexpected character") }
+        guard let d = Double(text), d.isFinite else { i = start; throw fail("number out of range") }
         return .number(d)
     }
 }

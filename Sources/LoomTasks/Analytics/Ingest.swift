@@ -18,7 +18,7 @@ public enum Ingest: TaskKind {
     }
 
     public static let name = "ingest"
-    public static let version = 1
+    public static let version = 2   // 2: invalid UTF-8 is a bad row (was U+FFFD), malformed records are skippable
     public static let summary = "Reads a transaction CSV (a project file, or FILE in the needed task INPUT) into transactions.csv: customer, time (epoch seconds), amount."
     public static let params = [
         ParamSpec.projectOrInputFile("the CSV file"),

@@ -45,6 +45,8 @@ public enum KMeansKind: TaskKind {
         case (nil, let lo?, let hi?): if hi < lo { out.append(ParamProblem(param: "k_min", "need k_min <= k_max, got \(lo)..\(hi)")) }
         default: out.append(ParamProblem(param: "k", "give either 'k', or both 'k_min' and 'k_max'"))
         }
+        out += ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "segments.csv", written: ["segment"])
+        out += ArtifactFiles.columnNameProblems(p.columns, param: "columns", file: "centres.csv", written: ["segment", "size"])
         return out
     }
 

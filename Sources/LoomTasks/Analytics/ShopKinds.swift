@@ -84,7 +84,7 @@ public enum IngestEvents: TaskKind {
     }
 
     public static let name = "ingest_events"
-    public static let version = 1
+    public static let version = 2   // 2: invalid UTF-8 is a bad row (was U+FFFD), malformed records are skippable
     public static let summary = "Reads an event log CSV into events.csv: user, session, event_type, time (epoch seconds), price, product, category, brand, and any extra columns as text."
     public static let params = [
         ParamSpec.projectOrInputFile("the CSV"),
@@ -117,6 +117,7 @@ public enum IngestEvents: TaskKind {
                                         category: p.category, brand: p.brand, timeFormat: p.timeFormat, skipBadRows: p.onBadRow == "skip", extra: p.extra)
         let (table, summary) = try EventIngest.run(bytes: [UInt8](data), file: p.input.map { "\($0)/\(p.file)" } ?? p.file, config: config)
         try ArtifactFiles.write(table, context, "events.csv")
+        if !summary.skipped.isEmpty { context.log("skipped rows at lines \(summary.firstSkippedLines.map(String.init).joined(separator: ", "))...") }
         var metrics = ArtifactFiles.ingestMetrics(summary)
         let types = try table.texts("event_type")
         for t in Set(types).sorted() { metrics["events." + t] = Double(types.filter { $0 == t }.count) }
@@ -161,6 +162,12 @@ public enum SessionFeaturesKind: TaskKind {
         }
         for k in p.config.topLevelOnly where !p.config.categorical.contains(k) {
             out.append(ParamProblem(param: "top_level_only", "param 'top_level_only' names '\(k)', which is not in 'categorical' (\(p.config.categorical.joined(separator: ", ")))"))
+        }
+        // Columns NAME=LEVEL: a repeated name, or one with '=' (a=b with level c and a with level
+        // b=c), would give two columns of one name.
+        out += ArtifactFiles.columnNameProblems(p.config.categorical, param: "categorical", file: "sessions.csv", written: [])
+        for name in p.config.categorical where name.contains("=") {
+            out.append(ParamProblem(param: "categorical", "param 'categorical' names '\(name)': a name with '=' would make one-hot column names ambiguous"))
         }
         return out
     }

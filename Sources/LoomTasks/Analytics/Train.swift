@@ -55,6 +55,7 @@ public enum Train: TaskKind {
         var out: [ParamProblem] = []
         if p.splitColumn != nil && p.group != nil { out.append(ParamProblem(param: "group", "give either 'split_column' or 'group', not both")) }
         do { try boostingConfig(p).validate() } catch { out.append(ParamProblem(param: nil, "\(error)")) }
+        out += ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["label", "score"])
         return out
     }
 
@@ -161,6 +162,10 @@ public enum Predict: TaskKind {
         ParamSpec("file", .string, "sessions.csv", "the table in INPUT; it must have the model's feature columns"),
         ParamSpec("ids", .strings, .value(.list([])), "id columns copied into predictions.csv"),
     ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["score"])
+    }
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let model = try ArtifactFiles.readJSON(TrainedModel.self, try ArtifactFiles.path(context, input: p.model, file: "model.json"))

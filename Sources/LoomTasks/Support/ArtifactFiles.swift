@@ -63,6 +63,22 @@ enum ArtifactFiles {
         return d
     }
 
+    /// Names a param copies into a written table as columns, beside the columns the kind writes
+    /// itself: each may appear once, and not as one of those (a table cannot hold two columns of
+    /// one name; it tripped a precondition at run time).
+    static func columnNameProblems(_ names: [String], param: String, file: String, written: [String]) -> [ParamProblem] {
+        var out: [ParamProblem] = []
+        var seen = Set<String>()
+        for name in names {
+            if written.contains(name) {
+                out.append(ParamProblem(param: param, "param '\(param)' may not name '\(name)': \(file) has its own '\(name)' column"))
+            } else if !seen.insert(name).inserted {
+                out.append(ParamProblem(param: param, "param '\(param)' names '\(name)' twice"))
+            }
+        }
+        return out
+    }
+
     /// Rows read, kept and skipped per reason, as metrics of an ingest kind.
     static func ingestMetrics(_ s: TransactionIngest.Summary) -> [String: Double] {
         var m: [String: Double] = ["rows_read": Double(s.rowsRead), "rows_kept": Double(s.rowsKept)]

@@ -29,6 +29,6 @@ extension ParamSpec {
                                       choices: TimeFormat.allCases.map(\.rawValue))
 
     /// `on_bad_row` of the ingest kinds.
-    static let onBadRow = ParamSpec("on_bad_row", .string, "fail", "fail: stop at the first malformed row (naming file, line, column); skip: drop and count it in the metrics",
+    static let onBadRow = ParamSpec("on_bad_row", .string, "fail", "fail: stop at the first bad row (wrong number of fields, unterminated quote, invalid UTF-8, bad value), naming file:line:column; skip: drop it and count it by reason in the metrics",
                                     choices: ["fail", "skip"])
 }

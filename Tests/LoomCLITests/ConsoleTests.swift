@@ -1,0 +1,22 @@
+import Foundation
+import Testing
+@testable import LoomCLI
+
+@Suite struct ConsoleTests {
+    /// A failed task's log is shown by its last lines: read from the end only, each line cut short
+    /// (a task printed a gigabyte-long line, and it went to the terminal whole).
+    @Test func tailReadsTheEndAndCutsLongLines() throws {
+        let path = NSTemporaryDirectory() + "loom-tail-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ("first\n\nsecond\n" + String(repeating: "x", count: 1_000) + "\nlast\n\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(Console.tail(path, 2) == [String(repeating: "x", count: 300) + "...", "last"])
+        #expect(Console.tail(path, 10) == ["first", "second", String(repeating: "x", count: 300) + "...", "last"])
+        // A log larger than tailBytes: only its end is read, and a line cut by that start is dropped.
+        try (String(repeating: "a", count: 100_000) + "\n" + String(repeating: "b\n", count: 40_000) + "end\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(Console.tail(path, 3) == ["b", "b", "end"])
+        // One line longer than tailBytes: its end is shown, cut.
+        try String(repeating: "z", count: 200_000).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(Console.tail(path, 10) == [String(repeating: "z", count: 300) + "..."])
+        #expect(Console.tail(path + ".missing", 10) == [])
+    }
+}
