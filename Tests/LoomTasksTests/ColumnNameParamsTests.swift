@@ -42,3 +42,13 @@ import Testing
         ])
     }
 }
+
+@Suite struct ParamBoundsTests {
+    /// A period count near Int.max made `clv` loop for minutes; it is bounded where it is declared.
+    @Test func clvPeriodsAreBounded() throws {
+        let clv = try #require(BuiltinKinds.registry["clv"])
+        #expect(clv.check(["clv_periods": .int(Int.max)]).map(\.param) == ["clv_periods"])
+        #expect(clv.check(["clv_periods": .int(1200)]).isEmpty)
+        #expect(clv.check(["clv_periods": .int(0)]).map(\.param) == ["clv_periods"])
+    }
+}

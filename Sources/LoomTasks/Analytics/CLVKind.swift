@@ -24,7 +24,9 @@ public enum CLVKind: TaskKind {
         ParamSpec.soleInput("the needed task with customer features"),
         ParamSpec("file", .string, "customers.csv", "the table in INPUT (customer, frequency, recency, T, monetary)"),
         ParamSpec("horizon_weeks", .float, 39, "horizon of expected transactions (weeks), e.g. the holdout length", bounds: .above(0)),
-        ParamSpec("clv_periods", .int, 12, "number of discounting periods for CLV", bounds: .atLeast(1)),
+        // At most 100 years of monthly periods: the CLV sum takes one term per period, and
+        // `clv_periods: 9223372036854775807` ran for minutes without end.
+        ParamSpec("clv_periods", .int, 12, "number of discounting periods for CLV", bounds: .between(1, 1200)),
         ParamSpec("period_weeks", .float, 4.345, "length of a period in weeks (a month)", bounds: .above(0)),
         ParamSpec("discount_rate", .float, 0.01, "discount rate per period", bounds: .atLeast(0)),
     ]
