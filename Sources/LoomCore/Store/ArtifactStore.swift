@@ -26,9 +26,9 @@ public protocol ArtifactStore: AnyObject, Sendable {
     func latestMembership(dag: String) -> StoreMembership?
     /// A local directory holding the artifact's files (read-only by convention).
     func location(of digest: Digest) -> String
-    /// Makes every artifact committed so far durable: after it returns, a power loss cannot take
-    /// their files back. Key entries are recorded only after this (see `GroupCommit`).
-    func sync() throws
+    /// Makes these committed artifacts durable: after it returns, a power loss cannot take their
+    /// files back. Key entries are recorded only after this (see `GroupCommit`).
+    func sync(_ artifacts: [Digest]) throws
 }
 
 public enum ArtifactCondition: Equatable, Sendable { case intact, missing, damaged }

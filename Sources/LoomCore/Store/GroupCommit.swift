@@ -4,7 +4,7 @@ import Foundation
 /// can never leave a key naming an artifact whose files were still in the page cache.
 ///
 /// Entries are written in the background, in batches, like a database's group commit: one
-/// `ArtifactStore.sync()` for whatever has accumulated, then the entries. A task's completion never
+/// `ArtifactStore.sync` of the artifacts that have accumulated, then the entries. A task's completion never
 /// waits for the disk (downstream tasks get the digest in memory); `drain()` waits for all of it
 /// before the run records its state. A crash loses at most the entries of the last `window`:
 /// their tasks run again next time, and the artifacts they left are unreferenced (`loom gc`).
@@ -52,7 +52,7 @@ public final class GroupCommit: @unchecked Sendable {   // `pending`, `scheduled
         guard !batch.isEmpty else { return }
         var failed: [String] = []
         do {
-            try store.sync()
+            try store.sync(batch.map(\.artifact))
             for e in batch {
                 do { try store.record(e) } catch { failed.append("cannot record key \(e.key.short): \(error)") }
             }

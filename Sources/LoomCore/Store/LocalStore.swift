@@ -175,22 +175,49 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
 
     public func discard(staging: String) { FileSystem.removeTree(staging) }
 
-    /// One `syncfs` of the store's file system: every committed file and rename reaches the disk.
-    /// (Where `syncfs` is missing, `sync`, which flushes every file system.)
-    public func sync() throws {
-        guard treesFD >= 0 else { throw FileSystem.fail("cannot open", root + "/trees") }
-        if let syncfs = Self.syncfs {
-            guard syncfs(treesFD) == 0 else { throw FileSystem.fail("cannot sync", root) }
-        } else {
-            Glibc.sync()
+    /// Makes these artifacts durable, and nothing else: each of their files (the blobs' inodes)
+    /// and directories, the directories their names were added to (`trees/`, `seals/`,
+    /// `blobs/ab/`), and their seals. A `syncfs` did the same by flushing every dirty page of the
+    /// whole file system, other programs' and other tasks' large outputs included; this costs what
+    /// Loom itself wrote. The files are flushed from a few threads at once, so that the file
+    /// system's journal commits them together.
+    public func sync(_ artifacts: [Digest]) throws {
+        var paths: [String] = []
+        var seen = Set<String>()
+        func add(_ p: String) { if seen.insert(p).inserted { paths.append(p) } }
+        for d in artifacts {
+            let dir = location(of: d)
+            guard let seal = seal(of: d), let listing = TreeListing.parse(seal.listing) else {
+                throw FileSystem.Failure(path: sealPath(d), operation: "cannot read the seal of", errno: EIO)
+            }
+            for e in listing.entries {
+                switch e.kind {
+                case .file, .executable:
+                    add(dir + "/" + e.path)
+                    if let fd = e.digest { add("\(root)/blobs/\(fd.hex.prefix(2))") }
+                case .directory: add(dir + "/" + e.path)
+                case .link: break   // a link is an entry of its directory
+                }
+            }
+            add(dir)
+            add(sealPath(d))
         }
+        if !paths.isEmpty {
+            add(root + "/trees")
+            add(root + "/seals")
+        }
+        let failures = Slots<FileSystem.Failure>(count: paths.count)
+        let all = paths
+        let lanes = min(8, all.count)
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            for i in stride(from: lane, to: all.count, by: lanes) {
+                let fd = open(all[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                if fd < 0 || fsync(fd) != 0 { failures[i] = FileSystem.fail("cannot sync", all[i]) }
+                if fd >= 0 { close(fd) }
+            }
+        }
+        if let f = failures.values.compactMap({ $0 }).first { throw f }
     }
-
-    /// glibc's `syncfs` is a GNU extension the Swift Glibc module does not export; look it up.
-    private static let syncfs: (@convention(c) (Int32) -> Int32)? = {
-        guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
-        return unsafeBitCast(f, to: (@convention(c) (Int32) -> Int32).self)
-    }()
 
     public func contains(_ digest: Digest) -> Bool {
         treesFD >= 0 ? faccessat(treesFD, digest.hex, F_OK, 0) == 0 : access(location(of: digest), F_OK) == 0

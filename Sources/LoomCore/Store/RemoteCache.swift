@@ -77,7 +77,7 @@ public final class RemoteTier: @unchecked Sendable {   // `problem` under `lock`
                 let d = try local.commit(staging: staging)
                 guard d == e.artifact else { return nil }   // cannot happen once every blob matched
                 let entry = ActionEntry(key: key, artifact: d, manifest: e.manifest)
-                try local.sync()
+                try local.sync([d])
                 try local.record(entry)
                 return entry
             } catch {

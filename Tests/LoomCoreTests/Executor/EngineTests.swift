@@ -89,7 +89,7 @@ final class RecordingRunner: TaskRunner, @unchecked Sendable {
             func updateLatest(dag: String, task: String, digest: Digest) { base.updateLatest(dag: dag, task: task, digest: digest) }
             func latestMembership(dag: String) -> StoreMembership? { base.latestMembership(dag: dag) }
             func location(of digest: Digest) -> String { base.location(of: digest) }
-            func sync() throws { throw InternalError("disk gone") }
+            func sync(_ artifacts: [Digest]) throws { throw InternalError("disk gone") }
             func lookup(_ key: CacheKey) -> ActionEntry? { base.lookup(key) }
             func record(_ entry: ActionEntry) throws { try base.record(entry) }
         }

@@ -69,7 +69,7 @@ import Testing
             func updateLatest(dag: String, task: String, digest: Digest) {}
             func latestMembership(dag: String) -> StoreMembership? { nil }
             func location(of digest: Digest) -> String { "" }
-            func sync() throws { note("sync") }
+            func sync(_ artifacts: [Digest]) throws { note("sync") }
             func lookup(_ key: CacheKey) -> ActionEntry? { nil }
             func record(_ entry: ActionEntry) throws {
                 if entry.manifest.kind == "bad" { throw InternalError("disk full") }
@@ -130,6 +130,22 @@ import Testing
         try FileSystem.writeAtomically(ok + "/f", "x")
         symlink("a/a/./f", ok + "/l")
         #expect(throws: Never.self) { _ = try store.commit(staging: ok) }
+    }
+
+    /// Durability costs what Loom wrote: `sync` flushes the given artifacts' files and
+    /// directories (and fails loudly for an artifact it cannot account for).
+    @Test func syncFlushesTheGivenArtifacts() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let store = try LocalStore(root: dir.path + "/artifacts")
+        let s = try store.makeStaging(label: "t")
+        try FileSystem.makeDirectories(s + "/sub")
+        try FileSystem.writeAtomically(s + "/sub/a.txt", "a")
+        symlink("sub/a.txt", s + "/l")
+        let d = try store.commit(staging: s)
+        try store.sync([d])
+        try store.sync([])
+        #expect(throws: FileSystem.Failure.self) { try store.sync([Digest(of: "no such artifact")]) }
     }
 
     /// Issue 10, hole 3: a hard link to a file outside the output is copied, not adopted:
