@@ -23,6 +23,11 @@ public final class DependencyScan: Sendable {
     let repairing: Bool
     /// The included tasks (the targets and what they need), in topological order.
     public let included: [Int]
+    /// With a memo: whether each covered task's artifact seal held when the scan was made
+    /// (checked in parallel: a no-op run of 1,000 tasks is mostly these `fstatat`s), and the
+    /// store's eviction count then (after an eviction, seals are checked again at use).
+    let sealHeld: [Bool]
+    let evictionsAtScan: Int
 
     /// Hashes the declared files of the included tasks and finds the memo that applies.
     public init(graph: TaskGraph, root: String, store: ArtifactStore & ActionCache, statCache: StatCache, stateBytes: [UInt8],
@@ -43,6 +48,19 @@ public final class DependencyScan: Sendable {
             memo = m
         } else {
             memo = nil
+        }
+        evictionsAtScan = store.evictions
+        if let memo {
+            let held = Slots<Bool>(count: graph.nodes.count)
+            let prior = self.prior, included = self.included
+            let covered = included.filter { i in memo.seals[i] != nil && memo.seals[i]?.digest == prior[i]?.artifact }
+            let chunk = 64, chunks = (covered.count + chunk - 1) / chunk
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for i in covered[(c * chunk)..<min(covered.count, (c + 1) * chunk)] { held[i] = memo.seals[i]!.holds(in: store) }
+            }
+            sealHeld = held.values.map { $0 ?? false }
+        } else {
+            sealHeld = []
         }
     }
 
@@ -124,7 +142,8 @@ public final class DependencyScan: Sendable {
         }
         // Present and undamaged (cheap: its seal; anything else takes the full path, which
         // explains and repairs).
-        guard let seal = memo.seals[i], p.artifact == seal.digest, seal.holds(in: store) else { return nil }
+        guard let seal = memo.seals[i], p.artifact == seal.digest,
+              store.evictions == evictionsAtScan ? sealHeld[i] : seal.holds(in: store) else { return nil }
         return (p, metrics)
     }
 

@@ -20,6 +20,11 @@ public protocol ArtifactStore: AnyObject, Sendable {
     func damagedFiles(_ digest: Digest) -> [String]
     /// The artifact's listing and stat signature, recorded when it was committed.
     func seal(of digest: Digest) -> TreeSeal?
+    /// Whether the artifact is present with every entry as the seal recorded it (no reading).
+    func sealHolds(_ digest: Digest, _ entries: [TreeSeal.Entry]) -> Bool
+    /// How many artifacts this store object has evicted so far (checks made before an eviction
+    /// are made again after it).
+    var evictions: Int { get }
     /// Points the DAG's `latest/<dag>/<task>` at an artifact.
     func updateLatest(dag: String, task: String, digest: Digest)
     /// A stamp that changes when any of the DAG's latest links is added, removed or replaced.
@@ -58,5 +63,12 @@ public struct ActionEntry: Equatable, Sendable {
         self.key = key
         self.artifact = artifact
         self.manifest = manifest
+    }
+}
+
+extension ArtifactStore {
+    public var evictions: Int { 0 }
+    public func sealHolds(_ digest: Digest, _ entries: [TreeSeal.Entry]) -> Bool {
+        TreeSeal(listing: "", entries: entries).firstDifference(in: location(of: digest)) == nil
     }
 }

@@ -26,6 +26,15 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
 
     /// `trees/`, held open so that existence checks walk one path component, not the whole root.
     private let treesFD: Int32
+    private let evicted = Counter()
+    public var evictions: Int { evicted.value }
+
+    final class Counter: @unchecked Sendable {   // `n` under `lock`
+        private let lock = NSLock()
+        private var n = 0
+        var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+        func increment() { lock.lock(); n += 1; lock.unlock() }
+    }
 
     public init(root: String) throws {
         self.root = root
@@ -125,6 +134,19 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
         try FileSystem.writeAtomically(sealPath(digest), seal.encoded())
     }
 
+    /// One `fstatat` per entry, relative to the open `trees/` (a no-op run checks every
+    /// artifact this way; opening each artifact's directory cost twice as much).
+    public func sealHolds(_ digest: Digest, _ entries: [TreeSeal.Entry]) -> Bool {
+        guard treesFD >= 0 else { return TreeSeal(listing: "", entries: entries).firstDifference(in: location(of: digest)) == nil }
+        let hex = digest.hex
+        for e in entries {
+            var st = stat()
+            guard fstatat(treesFD, e.path.isEmpty ? hex : hex + "/" + e.path, &st, AT_SYMLINK_NOFOLLOW) == 0,
+                  TreeSeal.entry(e.path, st) == e else { return false }
+        }
+        return true
+    }
+
     public func seal(of digest: Digest) -> TreeSeal? {
         guard let bytes = try? FileSystem.readBytes(sealPath(digest)) else { return nil }
         return TreeSeal.decode(bytes, digest: digest)
@@ -160,6 +182,7 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
     /// match their names (other artifacts sharing such a blob fail their own seal check and are
     /// evicted when next used).
     public func evict(_ digest: Digest) {
+        evicted.increment()
         if let seal = seal(of: digest) {
             for (_, d) in seal.fileDigests {
                 for blob in ["\(root)/blobs/\(d.hex.prefix(2))/\(d.hex)", "\(root)/blobs/\(d.hex.prefix(2))/\(d.hex).x"]

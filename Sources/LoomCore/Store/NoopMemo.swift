@@ -52,9 +52,7 @@ public struct NoopMemo: Equatable, Sendable {
             self.entries = entries
         }
         /// Whether the artifact is in the store, every file as it was sealed.
-        public func holds(in store: ArtifactStore) -> Bool {
-            TreeSeal(listing: "", entries: entries).firstDifference(in: store.location(of: digest)) == nil
-        }
+        public func holds(in store: ArtifactStore) -> Bool { store.sealHolds(digest, entries) }
     }
 
     public init(fingerprint: Digest, links: String? = nil, metrics: [Int: [String: Double]], seals: [Int: Seal] = [:]) {

@@ -86,6 +86,7 @@ final class RecordingRunner: TaskRunner, @unchecked Sendable {
             func condition(of digest: Digest, repair: Bool) -> ArtifactCondition { base.condition(of: digest, repair: repair) }
             func damagedFiles(_ digest: Digest) -> [String] { base.damagedFiles(digest) }
             func seal(of digest: Digest) -> TreeSeal? { base.seal(of: digest) }
+            var evictions: Int { base.evictions }
             func updateLatest(dag: String, task: String, digest: Digest) { base.updateLatest(dag: dag, task: task, digest: digest) }
             func latestMembership(dag: String) -> StoreMembership? { base.latestMembership(dag: dag) }
             func location(of digest: Digest) -> String { base.location(of: digest) }
