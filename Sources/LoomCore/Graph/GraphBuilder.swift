@@ -170,7 +170,7 @@ public struct GraphBuilder {
                         kindVersion: isShell ? KindRegistry.shellVersion : descriptor?.version ?? 0,
                         params: params, needs: needs, command: command, renderedCommand: rendered, env: env,
                         files: files, outputs: outputs, timeout: t.timeout?.value, retries: t.retries?.value ?? 0,
-                        location: t.name.location)
+                        location: t.name.location, resources: t.resources)
     }
 
     func isTaskName(_ s: String) -> Bool {

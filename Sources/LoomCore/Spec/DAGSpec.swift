@@ -54,6 +54,7 @@ public struct TaskSpec: Sendable {
     public var outputs: [Located<String>] = []
     public var timeout: Located<Double>?
     public var retries: Located<Int>?
+    public var resources = Resources()
     public var description: String?
     /// Where keys of the task's mapping are, for errors about the task as a whole.
     public var keyLocations: [String: SourceLocation] = [:]

@@ -4,7 +4,7 @@ import Yams
 /// wrong value types, duplicate task names) before failing once.
 public struct SpecParser {
     public static let topLevelKeys = ["name", "description", "params", "tasks"]
-    public static let taskKeys = ["kind", "needs", "params", "cmd", "files", "env", "outputs", "timeout", "retries", "description"]
+    public static let taskKeys = ["kind", "needs", "params", "cmd", "files", "env", "outputs", "timeout", "retries", "resources", "description"]
 
     /// Words people write for a task key out of habit (other tools' names), mapped to ours.
     static let taskKeyAliases: [(String, String)] = [
@@ -188,7 +188,8 @@ public struct SpecParser {
             case "files": t.files = stringList(v, what: "'files'")
             case "env": t.env = entries(v, what: "'env'")
             case "outputs": t.outputs = stringList(v, what: "'outputs'")
-            case "timeout": t.timeout = duration(v)
+            case "timeout": t.timeout = duration(v, what: "'timeout'")
+            case "resources": t.resources = resources(v)
             case "retries":
                 if case .int(let n) = ParamValue.from(v), n >= 0, n <= Self.maxRetries {
                     t.retries = located(n, v)
@@ -204,7 +205,52 @@ public struct SpecParser {
     }
 
     /// `30`, `2.5`, `30s`, `5m`, `1h`: seconds > 0.
-    mutating func duration(_ node: Node) -> Located<Double>? {
+    /// `resources: {cpus: 2, memory: 4G, time: 1h}`: what a task asks of the machine (for a
+    /// cluster runner); not part of the key.
+    mutating func resources(_ node: Node) -> Resources {
+        var r = Resources()
+        guard case .mapping(let m) = node else {
+            error("'resources' must be a mapping like {cpus: 2, memory: 4G, time: 1h}, found a \(Self.shape(node))", node)
+            return r
+        }
+        for (k, v) in m {
+            guard let key = scalarString(k) else { continue }
+            switch key {
+            case "cpus":
+                if case .int(let n) = ParamValue.from(v), n >= 1, n <= Self.maxCPUs { r.cpus = n } else {
+                    error("'cpus' must be a whole number from 1 to \(Self.maxCPUs)", v)
+                }
+            case "memory":
+                if let b = Self.bytes(ParamValue.from(v)) { r.memoryBytes = b } else {
+                    error("'memory' must be a size like 512M or 4G (K, M, G, T: powers of 1024), or a number of bytes", v)
+                }
+            case "time": r.seconds = duration(v, what: "'time'")?.value
+            default: error("unknown key '\(key)' in 'resources'", k, notes: Suggestion.notes(for: key, in: ["cpus", "memory", "time"]))
+            }
+        }
+        return r
+    }
+
+    /// More CPUs than any one machine a scheduler hands out has is a typo.
+    static let maxCPUs = 4096
+
+    /// A memory size: bytes, or a number with K, M, G or T (powers of 1024, as Slurm reads
+    /// them), optionally followed by B or iB; at most 1 PiB.
+    static func bytes(_ v: ParamValue) -> Int64? {
+        let limit = Double(1 << 50)
+        switch v {
+        case .int(let n): return n > 0 && Double(n) <= limit ? Int64(n) : nil
+        case .string(var s):
+            for suffix in ["iB", "B"] where s.hasSuffix(suffix) && s.count > suffix.count { s.removeLast(suffix.count); break }
+            let units: [Character: Double] = ["K": Double(1 << 10), "M": Double(1 << 20), "G": Double(1 << 30), "T": Double(1 << 40)]
+            guard let u = s.last.map({ Character($0.uppercased()) }), let f = units[u], let n = Double(s.dropLast()),
+                  n > 0, n * f <= limit else { return nil }
+            return Int64((n * f).rounded())
+        default: return nil
+        }
+    }
+
+    mutating func duration(_ node: Node, what: String) -> Located<Double>? {
         let v = ParamValue.from(node)
         var seconds: Double?
         switch v {
@@ -216,7 +262,7 @@ public struct SpecParser {
         default: break
         }
         guard let s = seconds, s > 0, s.isFinite else {
-            error("'timeout' must be a positive number of seconds, or a number followed by s, m or h (like 90s, 5m)", node)
+            error("\(what) must be a positive number of seconds, or a number followed by s, m or h (like 90s, 5m)", node)
             return nil
         }
         return located(s, node)
