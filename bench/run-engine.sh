@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Loom's engine against GNU make and ninja on the same trivial work, and hashing against Python's
 # hashlib. Usage: bash bench/run-engine.sh [REPEATS] [SCENARIOS]   (default 5; medians)
-# SCENARIOS is a comma-separated list, or "all" (default base,change,writer: ~8 minutes; big adds
-# 10-15 minutes of cold builds, so it is left out unless asked for; see bench/README.md):
+# SCENARIOS is a comma-separated subset of the four below (default all of them: 6-10 minutes on
+# the shared 2-core machine, 4-5 of them the cold builds of big; see bench/README.md):
 #   base    1,000 independent tasks + join and a 200-task chain: cold, no-op, status; SHA-256
 #   change  1,000 tasks each declaring an input file: one file changed, the rebuild (2 tasks)
 #   writer  the same while another program writes 2 GB files to the same disk (dd conv=fsync)
 #   big     10,000 and 30,000 tasks with an input file each: one cold build per tool, then
 #           no-op, status and one file changed; the size of a no-op's run record
-#           (other sizes: LOOM_BENCH_BIG=10000 bash bench/run-engine.sh 5 big)
+#           (other sizes: LOOM_BENCH_BIG=10000,20000 bash bench/run-engine.sh 5 big)
 # Tools take turns within each repetition; millisecond runs are repeated 3 x REPEATS times.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 repeats="${1:-5}"
-scenarios="${2:-base,change,writer}"
+scenarios="${2:-all}"
 [ "$scenarios" = all ] && scenarios=base,change,writer,big
 command -v ninja >/dev/null || { apt-get update -qq && apt-get install -y -qq ninja-build >/dev/null; }
 (cd "$repo" && swift build -c release --static-swift-stdlib --product loom >/tmp/loom-bench-build.log 2>&1) || { cat /tmp/loom-bench-build.log; exit 1; }
