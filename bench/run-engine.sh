@@ -2,7 +2,7 @@
 # Loom's engine against GNU make and ninja on the same trivial work, and hashing against Python's
 # hashlib. Usage: bash bench/run-engine.sh [REPEATS] [SCENARIOS]   (default 5; medians)
 # SCENARIOS is a comma-separated subset of the four below (default all of them: 6-10 minutes on
-# the shared 2-core machine, 4-5 of them the cold builds of big; see bench/README.md):
+# the shared 2-core machine, 3-4 of them the cold builds of big; see bench/README.md):
 #   base    1,000 independent tasks + join and a 200-task chain: cold, no-op, status; SHA-256
 #   change  1,000 tasks each declaring an input file: one file changed, the rebuild (2 tasks)
 #   writer  the same while another program writes 2 GB files to the same disk (dd conv=fsync)
