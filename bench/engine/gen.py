@@ -1,6 +1,13 @@
 """Writes the same trivial work as a Loom DAG, a build.ninja and a Makefile into DIR.
 wide: N independent tasks (each writes its number to a file) + one task that concatenates them all.
-chain: N tasks, each reading the previous one's file and appending its number."""
+chain: N tasks, each reading the previous one's file and appending its number.
+inputs: wide, but task i declares and reads its own input file in/i<i>.txt (Loom `files:`, a
+  ninja/make prerequisite), so changing one file reruns that task and the join. The join reads its
+  inputs through a glob: a command line naming 30,000 files is longer than Linux allows one
+  argument (128 KiB), and ninja and make pass the command to sh -c as one argument. ninja makes
+  output directories itself; make gets an order-only rule for o/, so each task starts sh and cat
+  with every tool. make runs without built-in rules (-r): otherwise it searches its implicit rules
+  for each of the N input files, which is make's known cost, not work the others do."""
 import os, sys
 
 kind, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -16,6 +23,19 @@ if kind == "wide":
     deps = " ".join(f"o/t{i}" for i in range(n))
     ninja.append(f"build all: w {deps}\n  cmd = cat {deps} > all")
     make.insert(0, f"all: {deps}\n\t@cat $^ > $@")
+elif kind == "inputs":
+    os.makedirs(os.path.join(out, "in"), exist_ok=True)
+    for i in range(n):
+        with open(os.path.join(out, "in", f"i{i}.txt"), "w") as f:
+            f.write(f"{i}\n")
+        loom.append(f"  t{i}: {{kind: shell, files: [in/i{i}.txt], cmd: 'cat in/i{i}.txt > $LOOM_OUT/o'}}")
+        ninja.append(f"build o/t{i}: w in/i{i}.txt\n  cmd = cat in/i{i}.txt > o/t{i}")
+        make.append(f"o/t{i}: in/i{i}.txt | o\n\t@cat in/i{i}.txt > $@")
+    needs = ", ".join(f"t{i}" for i in range(n))
+    loom.append(f"  all: {{kind: shell, needs: [{needs}], cmd: 'cd \"$LOOM_IN\" && cat */o > \"$LOOM_OUT/all\"'}}")
+    deps = " ".join(f"o/t{i}" for i in range(n))
+    ninja.append(f"build all: w {deps}\n  cmd = cat o/t* > all")
+    make[:0] = ["MAKEFLAGS += -r", f"all: {deps}\n\t@cat o/t* > $@", "o:\n\t@mkdir -p o"]
 else:
     for i in range(n):
         if i == 0:
