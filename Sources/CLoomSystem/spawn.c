@@ -324,8 +324,6 @@ void loom_spawn_release(void *stack) {
     if (stack) munmap(stack, supervisor_stack);
 }
 
-int loom_set_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
-
 struct build_id_search { unsigned char *out; int capacity; int found; };
 
 static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {

@@ -42,7 +42,5 @@ void loom_spawn_release(void *stack);
 /// The GNU build ID of the running executable (up to `capacity` bytes), or 0 if it has none.
 int loom_build_id(unsigned char *out, int capacity);
 
-/// Marks the calling process a child subreaper (orphaned descendants are reparented to it).
-int loom_set_subreaper(void);
 
 #endif

@@ -159,7 +159,7 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
 
     public func condition(of digest: Digest, repair: Bool) -> ArtifactCondition {
         let dir = location(of: digest)
-        if let seal = seal(of: digest), seal.firstDifference(in: dir) == nil { return .intact }
+        if let seal = seal(of: digest), sealHolds(digest, seal.entries) { return .intact }
         guard contains(digest) else { return .missing }
         if let listing = try? TreeListing.scan(dir, visitFile: { abs, _, _, _ in try FileHasher.digest(ofFile: abs) }),
            listing.digest == digest {

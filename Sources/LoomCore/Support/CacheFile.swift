@@ -63,13 +63,6 @@ public enum BuildIdentity {
         let text = "loom-exe \(TreeListing.readLink(exe) ?? "?") \(st.st_size) \(st.st_ino) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
         return Digest(of: text)
     }()
-
-    /// The build ID as hex (for `loom --version` and run records), or nil without one.
-    public static var buildID: String? {
-        var id = [UInt8](repeating: 0, count: 64)
-        let n = Int(loom_build_id(&id, Int32(id.count)))
-        return n > 0 ? id.prefix(n).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() : nil
-    }
 }
 
 /// Warnings found deep inside Loom (a damaged cache) for the command to print once.
