@@ -15,7 +15,12 @@ public enum LoomMain {
     public static func run(_ arguments: [String]) -> Int32 {
         let console = Console()
         // Damaged caches found on the way (ignored and rebuilt): said once, at the end.
-        defer { for n in Notices.take() { console.err("warning: \(n)") } }
+        Stats.mark("start-up")
+        defer {
+            for n in Notices.take() { console.err("warning: \(n)") }
+            Stats.mark("exit")
+            if let line = Stats.report() { console.err(line) }
+        }
         do {
             if let fast = FastArguments.parse(arguments) {
                 switch fast {

@@ -88,6 +88,37 @@ import Testing
         """)
     }
 
+    /// The graph cache does not stat declared files; the scan does, and names one that vanished
+    /// after the DAG was cached (exit 3, nothing ran).
+    @Test func aDeclaredFileRemovedAfterTheGraphWasCached() throws {
+        let s = Sandbox()
+        s.write("data/in.csv", "x\n")
+        s.write("dags/t.yaml", "tasks:\n  a: {kind: shell, cmd: 'cat data/in.csv', files: [data/in.csv]}\n")
+        #expect(try s.loom("run", "dags/t.yaml").status == 0)
+        unlink(s.root + "/data/in.csv")
+        let r = try s.loom("run", "dags/t.yaml")
+        #expect(r.status == 3)
+        #expect(r.stderr == "error: declared file 'data/in.csv' of task 'a' does not exist (dags/t.yaml)\n")
+        let st = try s.loom("status", "dags/t.yaml")
+        #expect(st.status == 3 && st.stderr.contains("declared file 'data/in.csv' of task 'a' does not exist"))
+    }
+
+    /// `LOOM_STATS=1` adds one line on stderr, phases in order; stdout is unchanged.
+    @Test func statsLine() throws {
+        var s = Sandbox()
+        s.write("dags/t.yaml", "tasks:\n  a: {kind: shell, cmd: 'echo 1 > $LOOM_OUT/o'}\n")
+        #expect(try s.loom("run", "dags/t.yaml", "-q").stderr.isEmpty)
+        s.environment["LOOM_STATS"] = "1"
+        let r = try s.loom("run", "dags/t.yaml", "-q")
+        #expect(r.status == 0 && !r.stdout.contains("stats") && r.stderr.split(separator: "\n").count == 1)
+        let line = try #require(r.stderr.split(separator: "\n").last.map(String.init))
+        let phases = line.replacingOccurrences(of: "loom stats (ms): ", with: "").split(separator: ",").map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        #expect(phases == ["start-up", "graph", "lock", "scan:state", "scan:files", "scan:memo", "scan:seals", "record", "tasks",
+                           "sync", "links+state", "memo", "run.json", "report", "exit", "total"], "\(line)")
+        let status = try s.loom("status", "dags/t.yaml")
+        #expect(status.stderr.hasPrefix("loom stats (ms): start-up ") && status.stderr.contains(", explain "))
+    }
+
     @Test(arguments: ["", "[]", "tasks: 3", "\u{0}", "tasks:\n  a: 5", "tasks: {a: {kind: shell, cmd: {x: 1}}}", "&a [*a]"])
     func garbageNeverCrashes(_ text: String) throws {
         let s = Sandbox()

@@ -8,15 +8,15 @@ import Glibc
 /// fields means a re-hash. A file modified within the last `racyWindow` seconds is not remembered
 /// (git's "racily clean" problem: a write in the same timestamp tick as our stat would go unseen).
 ///
-/// File format, version 2 (`artifacts/statcache`), inside a `CacheFile` (one Loom build only,
-/// checksummed: a wrong digest here would put a wrong file digest into keys): a first line
-/// `loom-statcache 2`, then one line per file: `size<TAB>mtime-ns<TAB>inode<TAB>digest-hex<TAB>path`,
-/// sorted by path.
+/// File format, version 3 (`artifacts/statcache`), inside a `CacheFile` (one Loom build only,
+/// checksummed: a wrong digest here would put a wrong file digest into keys): `BinaryWriter`
+/// fields "loom-statcache 3", the count, then per file its path, size, mtime-ns, inode and digest,
+/// sorted by path. (Version 2 was text; parsing it took 4 ms of a 28 ms no-op run at 1,000 inputs.)
 public final class StatCache: @unchecked Sendable {   // `entries`, `dirty`, `hashedCount` under `lock`
     struct Entry: Equatable { var size: Int64; var mtimeNs: Int64; var inode: UInt64; var digest: Digest }
 
     public static let racyWindow: Double = 2
-    static let format = "loom-statcache 2"
+    static let format = "loom-statcache 3"
     private let path: String
     private var entries: [String: Entry] = [:]
     private var dirty = false
@@ -26,23 +26,26 @@ public final class StatCache: @unchecked Sendable {   // `entries`, `dirty`, `ha
 
     public init(path: String) {
         self.path = path
-        guard let bytes = CacheFile.read(path, format: Self.format, what: "stat cache") else { return }
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
-        guard lines.first.map(String.init) == Self.format else { return }
-        lines = lines.dropFirst()
-        for line in lines {
-            let f = line.split(separator: "\t", maxSplits: 4, omittingEmptySubsequences: false)
-            guard f.count == 5, let size = Int64(f[0]), let mt = Int64(f[1]), let ino = UInt64(f[2]),
-                  let d = Digest(hex: String(f[3])) else { continue }
-            entries[String(f[4])] = Entry(size: size, mtimeNs: mt, inode: ino, digest: d)
+        guard let payload = CacheFile.read(path, format: Self.format, what: "stat cache"),
+              var r = BinaryReader(payload, format: Self.format), let n = r.count() else { return }
+        var entries: [String: Entry] = [:]
+        entries.reserveCapacity(n)
+        for _ in 0..<n {
+            guard let p = r.string(), let size = r.int(), let mt = r.int(), let ino = r.int(), let d = r.digest() else { return }
+            entries[p] = Entry(size: Int64(size), mtimeNs: Int64(mt), inode: UInt64(truncatingIfNeeded: ino), digest: d)
         }
+        if r.atEnd { self.entries = entries }
     }
 
     /// The digest of a file at `absolute` (recorded under the key `relative`).
     public func digest(ofFile absolute: String, key relative: String) throws -> Digest {
         var st = stat()
         guard stat(absolute, &st) == 0 else { throw FileSystem.fail("cannot stat", absolute) }
+        return try digest(ofFile: absolute, key: relative, stat: st)
+    }
+
+    /// The same, given the file's `stat` (taken by the caller, which needed it anyway).
+    public func digest(ofFile absolute: String, key relative: String, stat st: stat) throws -> Digest {
         let mtimeNs = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         let probe = Entry(size: Int64(st.st_size), mtimeNs: mtimeNs, inode: UInt64(st.st_ino), digest: Digest(bytes: Array(repeating: 0, count: 32)))
         lock.lock()
@@ -70,12 +73,17 @@ public final class StatCache: @unchecked Sendable {   // `entries`, `dirty`, `ha
         lock.lock()
         defer { lock.unlock() }
         guard dirty else { return }
-        var out = Self.format + "\n"
+        var w = BinaryWriter(format: Self.format)
+        w.int(entries.count)
         for p in entries.keys.sorted(by: JSON.byteOrder) {
             let e = entries[p]!
-            out += "\(e.size)\t\(e.mtimeNs)\t\(e.inode)\t\(e.digest.hex)\t\(p)\n"
+            w.string(p)
+            w.int(Int(e.size))
+            w.int(Int(e.mtimeNs))
+            w.int(Int(truncatingIfNeeded: e.inode))
+            w.digest(e.digest)
         }
-        try FileSystem.writeAtomically(path, CacheFile.wrap(Array(out.utf8), format: Self.format))
+        try FileSystem.writeAtomically(path, CacheFile.wrap(w.bytes, format: Self.format))
         dirty = false
     }
 }

@@ -129,7 +129,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         observer?(.started(r, attempt: number))
         let work: String
         let job: Job
-        let inputs = n.needs.map { (graph.nodes[$0].id.name, digests[$0]) }
+        let inputs = n.needs.map { (graph.nodes[$0].id.name, digests[$0], scan.memo?.entries[$0]?.seal) }
         do {
             if !logDirectoryMade { try project.runs.makeLogDirectory(runID); logDirectoryMade = true }
             work = try store.makeStaging(label: n.id.name)
@@ -156,7 +156,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
 
     /// On a worker: checks the inputs, commits a success, then posts the result to the queue.
     private func completed(_ i: Int, _ number: Int, _ report: TaskReport, _ outcome: JobOutcome, started: UInt64, work: String,
-                           inputs: [(String, Digest?)], manifest m: KeyManifest, logPath: String, done: @escaping @Sendable (Bool) -> Void) {
+                           inputs: [(String, Digest?, NoopMemo.Seal?)], manifest m: KeyManifest, logPath: String, done: @escaping @Sendable (Bool) -> Void) {
         let n = graph.nodes[i]
         var r = report
         r.duration = seconds(since: started)
@@ -257,10 +257,14 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
 
     /// After a task: whether its inputs are still the bytes they were (their seals, re-hashed if
     /// a seal does not hold). A damaged input is evicted, never served again, and named.
-    private func checkInputs(_ inputs: [(String, Digest?)]) -> String? {
+    private func checkInputs(_ inputs: [(String, Digest?, NoopMemo.Seal?)]) -> String? {
         var problems: [String] = []
-        for (name, digest) in inputs {
-            guard let digest, store.condition(of: digest, repair: false) != .intact else { continue }
+        for (name, digest, known) in inputs {
+            guard let digest else { continue }
+            // The memo's seal of the input, when it names this artifact, saves reading its seal
+            // file (a task with 1,000 inputs); one that no longer holds takes the store's way.
+            if let known, known.digest == digest, known.holds(in: store) { continue }
+            guard store.condition(of: digest, repair: false) != .intact else { continue }
             let files = store.damagedFiles(digest)
             _ = store.condition(of: digest, repair: true)
             let what = files.isEmpty || files == [""] ? "its files" : files.map { "'\($0)'" }.joined(separator: ", ")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The first of the engine's three parts (ninja's DependencyScan): computes every key and why a
 /// task must run, and touches nothing but the stat cache, and, when `repairing` (a run, not
@@ -13,11 +14,9 @@ public final class DependencyScan: Sendable {
     let state: BuildState
     /// Each node's record in the build state (by index).
     let prior: [BuildState.Record?]
-    /// Digest of the build state's bytes as read (part of the `NoopMemo` fingerprint).
-    let stateDigest: Digest
     /// Digest of every declared file of the included tasks.
     public let files: [String: Digest]
-    /// The last successful run's memo, when it holds for this scan (see `NoopMemo`).
+    /// The memo of earlier runs of this graph, if any (see `NoopMemo`).
     public let memo: NoopMemo?
     /// Whether a damaged artifact found on the way is evicted (a run) or only reported (`status`).
     let repairing: Bool
@@ -28,6 +27,8 @@ public final class DependencyScan: Sendable {
     /// store's eviction count then (after an eviction, seals are checked again at use).
     let sealHeld: [Bool]
     let evictionsAtScan: Int
+    /// How many tasks were taken from the memo (for tests and `LOOM_STATS`).
+    let memoHits = Atomic<Int>(0)
 
     /// Hashes the declared files of the included tasks and finds the memo that applies.
     public init(graph: TaskGraph, root: String, store: ArtifactStore & ActionCache, statCache: StatCache, stateBytes: [UInt8],
@@ -37,26 +38,32 @@ public final class DependencyScan: Sendable {
         self.store = store
         let state = BuildState.parse(stateBytes, path: statePath)
         self.state = state
-        stateDigest = Digest(of: stateBytes)
         prior = graph.nodes.map { state.tasks[$0.id.name] }
         self.repairing = repairing
         included = targets.isEmpty ? Array(graph.nodes.indices) : graph.closure(of: targets.compactMap(graph.index(of:)))
+        Stats.mark("scan:state")
         let files = try Self.hashDeclaredFiles(graph, included, root: root, statCache: statCache)
         self.files = files
-        if let g = graph.cacheKey, let m = NoopMemo.load(memoPath),
-           m.fingerprint == NoopMemo.fingerprint(graph: g, targets: targets, files: files, state: stateDigest) {
+        Stats.mark("scan:files")
+        if let g = graph.cacheKey, let m = NoopMemo.load(memoPath), m.graph == g {
             memo = m
         } else {
             memo = nil
         }
         evictionsAtScan = store.evictions
+        Stats.mark("scan:memo")
         if let memo {
+            // Seals are checked for entries the build state still agrees with (whether the rest
+            // of an entry holds is known only once the needed tasks are done).
             let held = Slots<Bool>(count: graph.nodes.count)
             let prior = self.prior, included = self.included
-            let covered = included.filter { i in memo.seals[i] != nil && memo.seals[i]?.digest == prior[i]?.artifact }
+            let covered = included.filter { i in
+                guard let e = memo.entries[i], let p = prior[i] else { return false }
+                return p.key == e.key && p.artifact == e.seal.digest
+            }
             let chunk = 64, chunks = (covered.count + chunk - 1) / chunk
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for i in covered[(c * chunk)..<min(covered.count, (c + 1) * chunk)] { held[i] = memo.seals[i]!.holds(in: store) }
+                for i in covered[(c * chunk)..<min(covered.count, (c + 1) * chunk)] { held[i] = memo.entries[i]!.seal.holds(in: store) }
             }
             sealHeld = held.values.map { $0 ?? false }
         } else {
@@ -69,11 +76,21 @@ public final class DependencyScan: Sendable {
     static func hashDeclaredFiles(_ graph: TaskGraph, _ included: [Int], root: String, statCache: StatCache) throws -> [String: Digest] {
         let paths = Array(Set(included.flatMap { graph.nodes[$0].files })).sorted()
         let results = Slots<Result<Digest, Error>>(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-            results[i] = Result { try digest(ofDeclared: paths[i], root: root, statCache: statCache) }
+        // In chunks: one `stat` each is too little work for an iteration of its own.
+        let chunk = 32, chunks = (paths.count + chunk - 1) / chunk
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            for i in (c * chunk)..<min(paths.count, (c + 1) * chunk) {
+                results[i] = Result { try digest(ofDeclared: paths[i], root: root, statCache: statCache) }
+            }
         }
         var map: [String: Digest] = [:]
-        for (p, r) in zip(paths, results.values) { map[p] = try r!.get() }
+        for (p, r) in zip(paths, results.values) {
+            guard case .failure(let e as FileSystem.Failure) = r, e.errno == ENOENT else { map[p] = try r!.get(); continue }
+            // The graph (maybe from `GraphCache`, which does not stat declared files: the scan
+            // does, once) names a file that is gone: the same error the graph builder gives.
+            let task = included.first { graph.nodes[$0].files.contains(p) }.map { graph.nodes[$0].id.name } ?? "?"
+            throw DiagnosticError([Diagnostic(.error, "declared file '\(p)' of task '\(task)' does not exist (\(graph.dagPath))")])
+        }
         try? statCache.save()
         return map
     }
@@ -81,7 +98,9 @@ public final class DependencyScan: Sendable {
     /// A file's content digest, or a directory's digest over its listing (every file by content).
     static func digest(ofDeclared rel: String, root: String, statCache: StatCache) throws -> Digest {
         let abs = rel == "." ? root : root + "/" + rel
-        guard FileSystem.isDirectory(abs) else { return try statCache.digest(ofFile: abs, key: rel) }
+        var st = stat()   // one stat per declared file: it tells a directory and feeds the stat cache
+        guard stat(abs, &st) == 0 else { throw FileSystem.fail("cannot stat", abs) }
+        guard st.st_mode & S_IFMT == S_IFDIR else { return try statCache.digest(ofFile: abs, key: rel, stat: st) }
         let listing = try TreeListing.scan(abs) { a, r, _, _ in try statCache.digest(ofFile: a, key: rel + "/" + r) }
         return listing.digest
     }
@@ -131,20 +150,21 @@ public final class DependencyScan: Sendable {
         return (Staleness(reasons), key, cached)
     }
 
-    /// Task `i`'s key, artifact and metrics from the build state, when the memo proves them
-    /// current: not forced, every needed task ended with the artifact the state names (`upstream`:
-    /// what each of its needs ended with in this run, in order), and the artifact is in the store
-    /// as it was sealed.
+    /// Task `i`'s key, artifact and metrics, when the memo proves them current (see `NoopMemo`):
+    /// not forced, the same declared-file digests and needed tasks' artifacts (`upstream`: what
+    /// each of its needs ended with in this run, in order) as the memo's entry, the build state
+    /// still recording the entry's key and artifact, and the artifact in the store as it was sealed.
     func memoHit(_ i: Int, upstream: [Digest?], forced: Bool) -> (record: BuildState.Record, metrics: [String: Double])? {
-        guard let memo, !forced, let metrics = memo.metrics[i], let p = prior[i] else { return nil }
-        for (j, d) in zip(graph.nodes[i].needs, upstream) {
-            guard let d, d == prior[j]?.artifact else { return nil }
-        }
+        guard let memo, !forced, let e = memo.entries[i], let p = prior[i], p.key == e.key, p.artifact == e.seal.digest else { return nil }
+        var ups: [Digest] = []
+        ups.reserveCapacity(upstream.count)
+        for d in upstream { guard let d else { return nil }; ups.append(d) }
+        guard NoopMemo.given(files: graph.nodes[i].files, digests: files, upstream: ups) == e.given else { return nil }
         // Present and undamaged (cheap: its seal; anything else takes the full path, which
         // explains and repairs).
-        guard let seal = memo.seals[i], p.artifact == seal.digest,
-              store.evictions == evictionsAtScan ? sealHeld[i] : seal.holds(in: store) else { return nil }
-        return (p, metrics)
+        guard store.evictions == evictionsAtScan ? sealHeld[i] : e.seal.holds(in: store) else { return nil }
+        memoHits.add(1, ordering: .relaxed)
+        return (p, e.metrics)
     }
 
     /// What `loom status` and `--dry-run` show: every included task, up to date or stale with

@@ -52,8 +52,8 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     private var interruptedEarly = false
     private var lastScan: DependencyScan?
 
-    /// Whether the last `run` or `status` could use the last successful run's memo (for tests).
-    public var usedMemo: Bool { lock.lock(); defer { lock.unlock() }; return lastScan?.memo != nil }
+    /// How many tasks the last `run` or `status` took from the memo (for tests).
+    public var memoHits: Int { lock.lock(); defer { lock.unlock() }; return lastScan?.memoHits.load(ordering: .relaxed) ?? 0 }
 
     public init(project: Project, graph: TaskGraph, runner: TaskRunner = ProcessRunner(), store: (ArtifactStore & ActionCache)? = nil) throws {
         self.project = project
@@ -61,6 +61,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         self.runner = runner
         self.store = try store ?? LocalStore(root: project.storeRoot)
         statCache = StatCache(path: project.storeRoot + "/statcache")
+        Stats.mark("graph")
         statePath = BuildState.path(storeRoot: project.storeRoot, dag: graph.dagName)
         memoPath = NoopMemo.path(storeRoot: project.storeRoot, dag: graph.dagName)
     }
@@ -78,13 +79,17 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     /// What `loom status` and `--dry-run` show: every included task, up to date or stale with
     /// reasons. Touches nothing but the stat cache.
     public func status(targets: [String] = [], forced: [String] = []) throws -> [TaskReport] {
-        try scan(targets: targets, repairing: false).status(forced: forced)
+        let s = try scan(targets: targets, repairing: false)
+        Stats.mark("scan:seals")
+        defer { Stats.mark("explain") }
+        return s.status(forced: forced)
     }
 
     /// Runs the stale tasks among the targets (all tasks if none) and records the run.
     public func run(_ options: RunOptions) throws -> RunRecord {
         let projectLock = ProjectLock(path: project.storeRoot + "/lock")
         try projectLock.acquire(wait: options.waitForLock, timeout: options.lockTimeout, command: options.command)
+        Stats.mark("lock")
         defer { projectLock.release() }
         if let prev = projectLock.previousHolder {
             let marked = projectLock.previousRun.map { project.runs.markCrashed($0) } ?? false
@@ -96,6 +101,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         // The build state is read now, under the lock: a run that waited sees what the run it
         // waited for recorded.
         let scan = try self.scan(targets: options.targets, repairing: true)
+        Stats.mark("scan:seals")
         var record = RunRecord(id: RunID.new(at: Date()), dagPath: graph.dagPath, dagName: graph.dagName, dagDigest: graph.dagDigest,
                                params: graph.params, jobs: options.jobs, startedAt: Date(), status: .running, tasks: [])
         record.name = options.name
@@ -108,6 +114,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         do { try project.runs.create(record) } catch {
             throw EnvironmentFailure(message: "\(error)", run: nil)
         }
+        Stats.mark("record")
         // From here on, a failure of the machine (disk full, permissions) finishes the record as
         // failed with the error before it reaches the command line (exit 6).
         do {
@@ -137,11 +144,13 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         let signals = installSignalHandlers()
         let plan = builder.run()
         removeSignalHandlers(signals)
+        Stats.mark("tasks")
         let (reports, interrupted) = builder.scheduler.sync { (builder.reports, builder.interrupted) }
         if let note = runner.isolationNote, plan.outcomes.contains(where: { $0 != .skipped }) { observer?(.warning(note)) }
         // Every key entry is on disk before the state that trusts it. If the store could not be
         // synced, this run's new results are left out of the state too: they run again next time.
         let syncProblems = keys.drain()
+        Stats.mark("sync")
         for problem in syncProblems { observer?(.warning(problem)) }
         if let remote {
             // Write through: every artifact this run made, blobs first, then its key entry.

@@ -5,8 +5,8 @@ import Foundation
 ///
 /// Key: SHA-256 over (format version, DAG text digest, project root, `-P` overrides in order, the
 /// shell kind's version, and every built-in kind's name, version and param declarations, defaults
-/// included: a graph holds resolved params). A hit is used only if every declared file still
-/// exists; otherwise the DAG is rebuilt from its text, which reports the problem. The file is a
+/// included: a graph holds resolved params). Declared files are not checked here: the scan
+/// stats each one once anyway, and reports one that is gone. The file is a
 /// `CacheFile`: written for one Loom build only (a new build parses DAGs afresh, which also covers
 /// defaults computed in code) and checksummed (a damaged one is reported and rebuilt).
 /// Format "loom-graph 4" (4: resolved built-in params, shell commands rendered by quoting
@@ -39,7 +39,6 @@ public struct GraphCache {
     public func load(_ key: Digest, root: String) -> TaskGraph? {
         guard let bytes = CacheFile.read("\(directory)/\(key.hex).bin", format: Self.format, what: "parsed DAG cache"),
               var g = Self.decode(bytes) else { return nil }
-        for n in g.nodes { for f in n.files where !FileSystem.exists(f == "." ? root : root + "/" + f) { return nil } }
         g.cacheKey = key
         return g
     }

@@ -19,9 +19,9 @@ struct RunRecorder {
         var newState = scan.state
         var stateChanged = false
         record.tasks.reserveCapacity(inc.count)
-        // A task whose artifact is the one recorded last time already has its latest link if the
-        // memo's run left every link right and nobody touched `latest/<dag>/` since (its stamp):
-        // skipping 1,000 readlinks keeps no-op runs cheap. Otherwise every link is checked.
+        // A task whose artifact is its memo entry's already has its latest link if the memo's
+        // stamp says every entry's link was right and nobody touched `latest/<dag>/` since:
+        // skipping 1,000 readlinks keeps no-op runs cheap. Otherwise its link is checked.
         let memo = scan.memo
         let linksStamp = store.latestMembership(dag: graph.dagName)
         let linksRight = memo?.links != nil && memo?.links == linksStamp?.stamp
@@ -35,7 +35,7 @@ struct RunRecorder {
             // A result whose key entry could not be made durable is left out of the state too:
             // it runs again next time.
             if r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
-                if !linksRight || scan.prior[i]?.artifact != art {
+                if !linksRight || memo?.entries[i]?.seal.digest != art {
                     store.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
                 }
                 let built = BuildState.Record(key: key, artifact: art)
@@ -46,42 +46,65 @@ struct RunRecorder {
             }
             record.tasks.append(r)
         }
-        var savedState = scan.stateDigest
-        if stateChanged {
-            let bytes = newState.encoded()
-            try FileSystem.writeAtomically(statePath, bytes)
-            savedState = Digest(of: bytes)
-        }
+        if stateChanged { try FileSystem.writeAtomically(statePath, newState.encoded()) }
         record.duration = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
-        // After the state it describes: a crash in between leaves a memo whose fingerprint no
-        // longer matches. Only a run in which every included task ended with the key and artifact
-        // now in the state proves anything.
-        if let g = graph.cacheKey, record.status == .succeeded,
-           record.tasks.allSatisfy({ r in
-               guard r.status == .cached || r.status == .ran, let key = r.key, let art = r.artifact else { return false }
-               return newState.tasks[r.name] == BuildState.Record(key: key, artifact: art)
-           }) {
-            var metrics: [Int: [String: Double]] = [:]
-            var seals: [Int: NoopMemo.Seal] = [:]
-            for (i, r) in zip(inc, record.tasks) {
-                metrics[i] = r.metrics
-                guard let art = r.artifact else { continue }
-                // Each artifact's seal: the one this run's memo hit just checked, or the store's.
-                if let old = memo?.seals[i], old.digest == art, r.status == .cached, r.manifest == nil, r.reasons.isEmpty {
-                    seals[i] = old
-                } else if let seal = store.seal(of: art) {
-                    seals[i] = NoopMemo.Seal(digest: art, entries: seal.entries)
-                }
-            }
-            let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
-            let proved = NoopMemo(fingerprint: NoopMemo.fingerprint(graph: g, targets: options.targets, files: scan.files, state: savedState),
-                                  links: NoopMemo.trusted(store.latestMembership(dag: graph.dagName), clockBefore: clock),
-                                  metrics: metrics, seals: seals)
-            if proved != memo { try? proved.save(memoPath) }
-        }
+        Stats.mark("links+state")
+        if let g = graph.cacheKey { try? updateMemo(graph: g, record: record, newState: newState, linksRight: linksRight) }
+        Stats.mark("memo")
         try project.runs.save(record)
+        Stats.mark("run.json")
         try writeReport(record)
+        Stats.mark("report")
+    }
+
+    /// Writes the memo after the state it describes (a crash in between leaves entries the state no
+    /// longer agrees with, which are not used). Each task that ended with the key and artifact now
+    /// in the state gets an entry; entries of tasks this run did not include are kept (the state
+    /// still decides whether they hold); other entries go.
+    private func updateMemo(graph g: Digest, record: RunRecord, newState: BuildState, linksRight: Bool) throws {
+        let memo = scan.memo
+        // Every included task came from the memo and no link moved: it holds as it is.
+        if memo != nil, linksRight, scan.memoHits.load(ordering: .relaxed) == scan.included.count { return }
+        var entries: [Int: NoopMemo.Entry] = [:]
+        var included = [Bool](repeating: false, count: graph.nodes.count)
+        var artifacts = [Digest?](repeating: nil, count: graph.nodes.count)
+        for (i, r) in zip(scan.included, record.tasks) {
+            included[i] = true
+            guard r.status == .cached || r.status == .ran, let key = r.key, let art = r.artifact,
+                  newState.tasks[r.name] == BuildState.Record(key: key, artifact: art) else { continue }
+            artifacts[i] = art
+        }
+        for (i, r) in zip(scan.included, record.tasks) {
+            guard let art = artifacts[i], let key = r.key else { continue }
+            var upstream: [Digest] = []
+            for j in graph.nodes[i].needs { if let d = artifacts[j] { upstream.append(d) } }
+            guard upstream.count == graph.nodes[i].needs.count else { continue }
+            // Each artifact's seal: the one this run's memo hit just checked, or the store's.
+            let seal: NoopMemo.Seal
+            if let old = memo?.entries[i], old.seal.digest == art, old.key == key, r.status == .cached, r.manifest == nil, r.reasons.isEmpty {
+                seal = old.seal
+            } else if let s = store.seal(of: art) {
+                seal = NoopMemo.Seal(digest: art, entries: s.entries)
+            } else {
+                continue
+            }
+            entries[i] = NoopMemo.Entry(given: NoopMemo.given(files: graph.nodes[i].files, digests: scan.files, upstream: upstream),
+                                        key: key, metrics: r.metrics, seal: seal)
+        }
+        var kept = false
+        if let memo {
+            for (i, e) in memo.entries where !included[i] {
+                entries[i] = e
+                kept = true
+            }
+        }
+        // The links stamp says every entry's latest link is right: this run made sure of the
+        // included tasks' links; kept entries' links were right only if the old stamp held.
+        let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
+        let links = !kept || linksRight ? NoopMemo.trusted(store.latestMembership(dag: graph.dagName), clockBefore: clock) : nil
+        let proved = NoopMemo(graph: g, links: links, entries: entries)
+        if proved != memo { try proved.save(memoPath) }
     }
 
     /// Writes `report.html` beside the run record (again after gates change the record).

@@ -2,46 +2,62 @@
 import Glibc
 #endif
 
-/// What the last successful run of a DAG proved, so that the next run with nothing changed can
-/// skip recomputing every key (the way ninja trusts its log, but keyed by content, not mtimes).
+/// What earlier runs of a DAG proved about each task, so that a task whose inputs did not change
+/// can skip recomputing its key (the way ninja trusts its log, but keyed by content, not mtimes).
 ///
-/// A run that ended with every included task cached or ran, and the build state holding exactly
-/// their keys and artifacts, proves: with this graph (its `GraphCache` key: DAG text, root,
-/// overrides, kinds), these targets, these declared-file digests and this build state (its bytes),
-/// each included task's key is the one in the build state. A later run whose fingerprint of those
-/// four things is equal may take a task's key and artifact from the build state instead of
-/// recomputing them, provided that the task is not forced, that each needed task ended with the
-/// artifact the build state names (it may have rerun), and that the artifact is still in the store.
-/// Anything else goes the full way. The memo also keeps each task's metrics, which are a function
-/// of its artifact, to save reading them back.
+/// An entry for task `i` says: in a run with this graph (its `GraphCache` key: DAG text, root,
+/// overrides, kinds), task `i`, given these declared-file digests and these artifacts of its
+/// needed tasks (together `given`), had key `key`, and ended with the build state recording
+/// `key` -> the sealed artifact. A task's key is a function of its node (fixed by the graph key),
+/// its declared files' digests and its needed tasks' artifacts, so a later run whose `given` for
+/// task `i` is equal, and whose build state still records exactly (`key`, artifact) for it, may
+/// take that key and artifact instead of recomputing them, provided that the task is not forced
+/// and the artifact is still in the store as it was sealed. Anything else goes the full way.
+/// Entries are per task: a run after one input changed still takes every other task from here.
+/// An entry also keeps the task's metrics, a function of its artifact, to save reading them back.
 ///
-/// "Still in the store, undamaged" is checked per task by the artifact's seal (`TreeSeal`), kept in
-/// the memo so that a no-op run reads one file: one `fstatat` per directory and file of each
+/// "Still in the store, undamaged" is checked per task by the artifact's seal (`TreeSeal`), kept
+/// here so that a no-op run reads one file: one `fstatat` per directory and file of each
 /// artifact, about what ninja spends on a no-op (it stats every output). A seal that no longer
 /// holds sends the task the full way, which re-hashes, explains and evicts damage.
 ///
-/// A stamp of `latest/<dag>/` (its ctime, which cannot be set back) tells whether every included
-/// task's latest link is still the one that run left: if so, links are touched only for
-/// artifacts that changed; if not (a link removed by hand), every link is checked and repaired.
-/// A change is stamped with the file system's clock, which moves in ticks, so a change in the
-/// same tick as the stamp's would not show (git's "racily clean" index). The stamp is therefore
-/// recorded only if, before taking it, the run read the coarse wall clock (the clock the kernel
-/// stamps inodes with) and found it already past the stamp's change time; on a file system with
-/// whole-second times it must be two seconds past.
+/// A stamp of `latest/<dag>/` (its ctime, which cannot be set back) tells whether every entry's
+/// latest link is still the one the memo's run left: if so, links are touched only for artifacts
+/// that changed; if not (a link removed by hand), every link is checked and repaired. A change is
+/// stamped with the file system's clock, which moves in ticks, so a change in the same tick as the
+/// stamp's would not show (git's "racily clean" index). The stamp is therefore recorded only if,
+/// before taking it, the run read the coarse wall clock (the clock the kernel stamps inodes with)
+/// and found it already past the stamp's change time; on a file system with whole-second times it
+/// must be two seconds past.
 ///
-/// File `artifacts/state/<dag>.memo`, format "loom-memo 3" (`CacheFile`: checksummed, and
-/// written for one Loom build only), `BinaryWriter` fields: the fingerprint, the latest links'
-/// stamp or nothing, then per included task its node index, metrics, artifact digest and seal
-/// entries.
+/// File `artifacts/state/<dag>.memo`, format "loom-memo 4" (`CacheFile`: checksummed, and written
+/// for one Loom build only), `BinaryWriter` fields: the graph key, the latest links' stamp or
+/// nothing, then per entry its node index, `given`, key, metrics, artifact digest and seal entries.
+/// (3 was one fingerprint over every declared file and the whole build state: one changed input
+/// sent every task of the DAG the full way.)
 public struct NoopMemo: Equatable, Sendable {
-    public static let format = "loom-memo 3"
-    public var fingerprint: Digest
-    /// The stamp of `latest/<dag>/` when every covered task's link was known right, if trusted.
+    public static let format = "loom-memo 4"
+    /// The `GraphCache` key of the graph the entries' node indices refer to.
+    public var graph: Digest
+    /// The stamp of `latest/<dag>/` when every entry's latest link was known right, if trusted.
     public var links: String?
-    /// Node index -> metrics, for every task the memo covers.
-    public var metrics: [Int: [String: Double]]
-    /// Node index -> its artifact's seal, for every task the memo covers.
-    public var seals: [Int: Seal]
+    /// Node index -> what is known about that task.
+    public var entries: [Int: Entry]
+
+    public struct Entry: Equatable, Sendable {
+        /// `NoopMemo.given`: the task's declared-file digests and its needed tasks' artifacts.
+        public var given: Digest
+        public var key: CacheKey
+        public var metrics: [String: Double]
+        /// Its artifact (`seal.digest`) and the stat signature of its files.
+        public var seal: Seal
+        public init(given: Digest, key: CacheKey, metrics: [String: Double], seal: Seal) {
+            self.given = given
+            self.key = key
+            self.metrics = metrics
+            self.seal = seal
+        }
+    }
 
     /// An artifact's digest and the stat signature of its files (`TreeSeal` without the listing).
     public struct Seal: Equatable, Sendable {
@@ -55,11 +71,22 @@ public struct NoopMemo: Equatable, Sendable {
         public func holds(in store: ArtifactStore) -> Bool { store.sealHolds(digest, entries) }
     }
 
-    public init(fingerprint: Digest, links: String? = nil, metrics: [Int: [String: Double]], seals: [Int: Seal] = [:]) {
-        self.fingerprint = fingerprint
+    public init(graph: Digest, links: String? = nil, entries: [Int: Entry] = [:]) {
+        self.graph = graph
         self.links = links
-        self.metrics = metrics
-        self.seals = seals
+        self.entries = entries
+    }
+
+    /// What a task's key depends on besides its node: each declared file's digest (in the node's
+    /// order) and each needed task's artifact (in the order of `needs`).
+    public static func given(files: [String], digests: [String: Digest], upstream: [Digest]) -> Digest {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + 32 * (files.count + upstream.count))
+        withUnsafeBytes(of: UInt32(files.count).littleEndian) { bytes.append(contentsOf: $0) }
+        for f in files { bytes.append(contentsOf: digests[f]?.bytes ?? Array(repeating: 0, count: 32)) }
+        withUnsafeBytes(of: UInt32(upstream.count).littleEndian) { bytes.append(contentsOf: $0) }
+        for d in upstream { bytes.append(contentsOf: d.bytes) }
+        return Digest(of: bytes)
     }
 
     /// The stamp to record, if the coarse wall clock read just before taking it (`clockBefore`,
@@ -80,63 +107,47 @@ public struct NoopMemo: Equatable, Sendable {
 
     public static func path(storeRoot: String, dag: String) -> String { "\(storeRoot)/state/\(dag).memo" }
 
-    /// The fingerprint of everything, besides the store's contents, that a task's key depends on.
-    public static func fingerprint(graph: Digest, targets: [String], files: [String: Digest], state: Digest) -> Digest {
-        var e = CanonicalEncoder()
-        e.field("format", format)
-        e.field("key-schema", String(KeyManifest.schemaVersion))
-        e.field("graph", graph.hex)
-        e.field("state", state.hex)
-        let t = Array(Set(targets)).sorted(by: JSON.byteOrder)
-        e.count("targets", t.count)
-        for name in t { e.field("target", name) }
-        e.count("files", files.count)
-        for p in files.keys.sorted(by: JSON.byteOrder) { e.field("path", p); e.field("digest", files[p]!.hex) }
-        return Digest(of: e.bytes)
-    }
-
     /// The memo at `path`, or nil if there is none, it is damaged, or another build wrote it.
     public static func load(_ path: String) -> NoopMemo? {
         guard let payload = CacheFile.read(path, format: format, what: "no-op memo"), var r = BinaryReader(payload, format: format),
-              let fp = r.digest(), let links = r.optional({ $0.string() }), let n = r.count() else { return nil }
-        var metrics: [Int: [String: Double]] = [:], seals: [Int: Seal] = [:]
-        metrics.reserveCapacity(n)
-        seals.reserveCapacity(n)
+              let graph = r.digest(), let links = r.optional({ $0.string() }), let n = r.count() else { return nil }
+        var entries: [Int: Entry] = [:]
+        entries.reserveCapacity(n)
         for _ in 0..<n {
-            guard let i = r.int(), let m = r.count() else { return nil }
-            var values: [String: Double] = [:]
-            for _ in 0..<m { guard let k = r.string(), let v = r.double() else { return nil }; values[k] = v }
-            metrics[i] = values
+            guard let i = r.int(), let given = r.digest(), let key = r.digest(), let m = r.count() else { return nil }
+            var metrics: [String: Double] = [:]
+            for _ in 0..<m { guard let k = r.string(), let v = r.double() else { return nil }; metrics[k] = v }
             guard let d = r.digest(), let e = r.count() else { return nil }
-            var entries: [TreeSeal.Entry] = []
-            entries.reserveCapacity(e)
+            var files: [TreeSeal.Entry] = []
+            files.reserveCapacity(e)
             for _ in 0..<e {
                 guard let p = r.string(), let ino = r.int(), let size = r.int(), let mt = r.int() else { return nil }
-                entries.append(TreeSeal.Entry(path: p, inode: UInt64(truncatingIfNeeded: ino), size: Int64(size), mtimeNs: Int64(mt)))
+                files.append(TreeSeal.Entry(path: p, inode: UInt64(truncatingIfNeeded: ino), size: Int64(size), mtimeNs: Int64(mt)))
             }
-            seals[i] = Seal(digest: d, entries: entries)
+            entries[i] = Entry(given: given, key: CacheKey(key), metrics: metrics, seal: Seal(digest: d, entries: files))
         }
-        return r.atEnd ? NoopMemo(fingerprint: fp, links: links, metrics: metrics, seals: seals) : nil
+        return r.atEnd ? NoopMemo(graph: graph, links: links, entries: entries) : nil
     }
 
     public func save(_ path: String) throws {
         var w = BinaryWriter(format: Self.format)
-        w.digest(fingerprint)
+        w.digest(graph)
         w.optional(links) { $0.string($1) }
-        w.int(metrics.count)
-        for i in metrics.keys.sorted() {
+        w.int(entries.count)
+        for i in entries.keys.sorted() {
+            let e = entries[i]!
             w.int(i)
-            let m = metrics[i]!
-            w.int(m.count)
-            for k in m.keys.sorted(by: JSON.byteOrder) { w.string(k); w.double(m[k]!) }
-            let seal = seals[i] ?? Seal(digest: Digest(bytes: Array(repeating: 0, count: 32)), entries: [])
-            w.digest(seal.digest)
-            w.int(seal.entries.count)
-            for e in seal.entries {
-                w.string(e.path)
-                w.int(Int(truncatingIfNeeded: e.inode))
-                w.int(Int(e.size))
-                w.int(Int(e.mtimeNs))
+            w.digest(e.given)
+            w.digest(e.key.digest)
+            w.int(e.metrics.count)
+            for k in e.metrics.keys.sorted(by: JSON.byteOrder) { w.string(k); w.double(e.metrics[k]!) }
+            w.digest(e.seal.digest)
+            w.int(e.seal.entries.count)
+            for f in e.seal.entries {
+                w.string(f.path)
+                w.int(Int(truncatingIfNeeded: f.inode))
+                w.int(Int(f.size))
+                w.int(Int(f.mtimeNs))
             }
         }
         try FileSystem.writeAtomically(path, CacheFile.wrap(w.bytes, format: Self.format))

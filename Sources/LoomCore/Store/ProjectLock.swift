@@ -98,10 +98,12 @@ public final class ProjectLock {
     /// The holder's pid and start time. The winner of a race writes them just after taking the
     /// lock, so an empty file is read again for a moment before giving up.
     private func describeHolder() -> String {
-        for attempt in 0..<50 {
+        // Up to half a second: on a loaded machine (two cores, a test suite and a compiler) the
+        // winner's write came more than 100 ms after its flock.
+        for attempt in 0..<250 {
             let fields = Self.fields((try? FileSystem.readText(path)) ?? "")
             if let pid = fields["pid"], let started = fields["started"] { return "pid \(pid), started \(started)" }
-            if attempt < 49 { usleep(2_000) }
+            if attempt < 249 { usleep(2_000) }
         }
         return "holder unknown"
     }
