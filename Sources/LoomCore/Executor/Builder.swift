@@ -259,11 +259,19 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
     /// a seal does not hold). A damaged input is evicted, never served again, and named.
     private func checkInputs(_ inputs: [(String, Digest?, NoopMemo.Seal?)]) -> String? {
         var problems: [String] = []
-        for (name, digest, known) in inputs {
-            guard let digest else { continue }
-            // The memo's seal of the input, when it names this artifact, saves reading its seal
-            // file (a task with 1,000 inputs); one that no longer holds takes the store's way.
-            if let known, known.digest == digest, known.holds(in: store) { continue }
+        // The memo's seal of an input, when it names this artifact, saves reading its seal file;
+        // those are checked first, in parallel chunks (a join of 1,000 tasks: 2,000 `fstatat`s).
+        let quick = Slots<Bool>(count: inputs.count)
+        let chunk = 128, chunks = (inputs.count + chunk - 1) / chunk
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            for k in (c * chunk)..<min(inputs.count, (c + 1) * chunk) {
+                let (_, digest, known) = inputs[k]
+                if let digest, let known, known.digest == digest { quick[k] = known.holds(in: store) }
+            }
+        }
+        for (k, (name, digest, _)) in inputs.enumerated() {
+            // One that no longer holds (or has no seal in the memo) takes the store's way.
+            guard let digest, quick[k] != true else { continue }
             guard store.condition(of: digest, repair: false) != .intact else { continue }
             let files = store.damagedFiles(digest)
             _ = store.condition(of: digest, repair: true)

@@ -29,6 +29,8 @@ public final class DependencyScan: Sendable {
     let evictionsAtScan: Int
     /// How many tasks were taken from the memo (for tests and `LOOM_STATS`).
     let memoHits = Atomic<Int>(0)
+    /// Which tasks were taken from the memo (each slot set by the one call for its task).
+    let hit: Slots<Bool>
 
     /// Hashes the declared files of the included tasks and finds the memo that applies.
     public init(graph: TaskGraph, root: String, store: ArtifactStore & ActionCache, statCache: StatCache, stateBytes: [UInt8],
@@ -40,6 +42,7 @@ public final class DependencyScan: Sendable {
         self.state = state
         prior = graph.nodes.map { state.tasks[$0.id.name] }
         self.repairing = repairing
+        hit = Slots<Bool>(count: graph.nodes.count)
         included = targets.isEmpty ? Array(graph.nodes.indices) : graph.closure(of: targets.compactMap(graph.index(of:)))
         Stats.mark("scan:state")
         let files = try Self.hashDeclaredFiles(graph, included, root: root, statCache: statCache)
@@ -164,6 +167,7 @@ public final class DependencyScan: Sendable {
         // explains and repairs).
         guard store.evictions == evictionsAtScan ? sealHeld[i] : e.seal.holds(in: store) else { return nil }
         memoHits.add(1, ordering: .relaxed)
+        hit[i] = true
         return (p, e.metrics)
     }
 
@@ -219,7 +223,7 @@ public final class DependencyScan: Sendable {
 }
 
 /// Fixed slots that parallel iterations fill, each its own index (`concurrentPerform`).
-final class Slots<T>: @unchecked Sendable {   // safe: every slot is written by one iteration, read after all end
+final class Slots<T>: @unchecked Sendable {   // safe: each slot is written by one iteration (or one task), read after all end
     private let base: UnsafeMutablePointer<T?>
     let count: Int
     init(count: Int) {

@@ -77,6 +77,11 @@ struct RunRecorder {
         }
         for (i, r) in zip(scan.included, record.tasks) {
             guard let art = artifacts[i], let key = r.key else { continue }
+            // Taken from its entry in this run: the entry stands as it is.
+            if scan.hit[i] == true, let old = memo?.entries[i], old.key == key, old.seal.digest == art {
+                entries[i] = old
+                continue
+            }
             var upstream: [Digest] = []
             for j in graph.nodes[i].needs { if let d = artifacts[j] { upstream.append(d) } }
             guard upstream.count == graph.nodes[i].needs.count else { continue }

@@ -145,7 +145,7 @@ public enum JSON: Equatable, Sendable {
 /// object's keys in `JSON.byteOrder`; debug builds check it.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
-    private let pretty: Bool
+    private var pretty: Bool
     /// For each open container: members written so far.
     private var open: [Int] = []
     #if DEBUG
@@ -200,6 +200,14 @@ public struct JSONWriter {
 
     /// The next array element's position (before writing the element).
     public mutating func element() { member() }
+
+    /// Writes what `body` writes without line breaks (one line in a pretty document).
+    public mutating func compact(_ body: (inout JSONWriter) -> Void) {
+        let was = pretty
+        pretty = false
+        body(&self)
+        pretty = was
+    }
 
     public mutating func string(_ s: String) { JSON.quote(s, into: &bytes) }
     public mutating func int(_ i: Int) { bytes.append(contentsOf: String(i).utf8) }

@@ -35,13 +35,34 @@ import Testing
     }
 
     /// The direct writer gives exactly the canonical encoding (keys in byte order, same number
-    /// and string forms, same indentation) that `JSON` would give for the parsed value.
+    /// and string forms) that `JSON` would give for the parsed value; pretty, the same value with
+    /// each task on one line.
     @Test(arguments: [true, false]) func directEncodingIsCanonical(pretty: Bool) throws {
         for r in [Self.rich(), RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""),
                                          params: [:], jobs: 1, startedAt: Date(timeIntervalSince1970: 0), status: .running, tasks: [])] {
             let bytes = r.encoded(pretty: pretty)
-            #expect(try JSON.parse(bytes).encodedBytes(pretty: pretty) == bytes)
+            let compact = r.encoded(pretty: false)
+            #expect(try JSON.parse(compact).encodedBytes(pretty: false) == compact)
+            #expect(try JSON.parse(bytes) == JSON.parse(compact))
+            if pretty {
+                let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+                #expect(lines.filter { $0.hasPrefix("    {\"") }.count == r.tasks.count, "one line per task")
+            }
         }
+    }
+
+    /// Fields at their defaults are left out of a task's line and read back as the defaults.
+    @Test func defaultsAreLeftOut() throws {
+        var t = TaskReport(name: "a", kind: "shell", status: .cached)
+        t.key = CacheKey(Digest(of: "k"))
+        var r = RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""),
+                          params: [:], jobs: 1, startedAt: Date(timeIntervalSince1970: 0), status: .succeeded, tasks: [t])
+        let text = String(decoding: r.encoded(pretty: true), as: UTF8.self)
+        #expect(!text.contains("attempts") && !text.contains("metrics") && !text.contains("reasons"))
+        let back = try #require(RunRecord(json: try JSON.parse(Array(text.utf8))))
+        #expect(back.tasks[0].attempts == 0 && back.tasks[0].metrics.isEmpty && back.tasks[0].reasons.isEmpty)
+        r.tasks[0].attempts = 2
+        #expect(String(decoding: r.encoded(pretty: true), as: UTF8.self).contains(#""attempts":2"#))
     }
 
     @Test func roundTrip() throws {
