@@ -15,7 +15,7 @@ public enum LoomMain {
     public static func run(_ arguments: [String]) -> Int32 {
         let console = Console()
         // Damaged caches found on the way (ignored and rebuilt): said once, at the end.
-        Stats.mark("start-up")
+        Stats.mark("main")
         defer {
             for n in Notices.take() { console.err("warning: \(n)") }
             Stats.mark("exit")

@@ -57,12 +57,19 @@ public struct BuildState: Equatable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var out = "loom-state 2\n"
-        for t in tasks.keys.sorted(by: JSON.byteOrder) {
-            let r = tasks[t]!
-            out += "\(t)\t\(r.key.hex)\t\(r.artifact.hex)\n"
+        // Bytes, not string interpolation: written after every run that changed a task.
+        var body = Array("loom-state 2\n".utf8)
+        body.reserveCapacity(32 + tasks.count * 160)
+        let names = tasks.keys.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }   // byte order
+        for name in names {
+            let r = tasks[String(decoding: name, as: UTF8.self)]!
+            body += name
+            body.append(0x09)
+            r.key.digest.appendHex(to: &body)
+            body.append(0x09)
+            r.artifact.appendHex(to: &body)
+            body.append(0x0A)
         }
-        let body = Array(out.utf8)
         return body + Array("sum\t\(Digest(of: body).hex)\n".utf8)
     }
 

@@ -258,6 +258,11 @@ import Testing
             b[i] = b[i] == 0x30 ? 0x31 : 0x30
             #expect(BuildState.parse(b).tasks.isEmpty, "byte \(i) changed")
         }
+        // The exact bytes: names in UTF-8 byte order (upper case before lower, é last).
+        var o = BuildState()
+        for n in ["é", "b", "Z", "a"] { o.tasks[n] = .init(key: CacheKey(Digest(of: "k")), artifact: Digest(of: "d")) }
+        let lines = "loom-state 2\n" + ["Z", "a", "b", "é"].map { "\($0)\t\(k)\t\(d)\n" }.joined()
+        #expect(o.encoded() == Array((lines + "sum\t\(Digest(of: lines).hex)\n").utf8))
         _ = Notices.take()
         #expect(Digest(hexUTF8: Array(d.utf8)) == Digest(of: "d") && Digest(hexUTF8: Array(d.uppercased().utf8)) == Digest(of: "d"))
     }
