@@ -19,10 +19,11 @@ struct Diff: ParsableCommand {
     }
 
     func run() throws {
-        let query = RunQuery(store: project.project.runs)
+        let project = try self.project.project
+        let query = RunQuery(store: project.runs)
         let (oldSummary, newSummary) = try pick(query)
         let old = try query.store.load(oldSummary.id), new = try query.store.load(newSummary.id)
-        let store = FileSystem.isDirectory(project.project.storeRoot + "/keys") ? try? LocalStore(root: project.project.storeRoot) : nil
+        let store = FileSystem.isDirectory(project.storeRoot + "/keys") ? try? LocalStore(root: project.storeRoot) : nil
         let d = RunDiff(old: old, new: new) { store?.lookup($0)?.manifest }
         let console = Console()
         if json { console.out(d.json.encoded(pretty: true)); return }

@@ -14,6 +14,8 @@ public enum ExitStatus: Int32, Sendable {
     /// The machine failed the run (disk full, permission denied, I/O error); the run record is
     /// finished as failed with the error.
     case environment = 6
+    /// Not inside a Loom project: no `loom.yaml` in the start directory or any above it.
+    case noProject = 7
     /// A bug in Loom.
     case internalError = 70
     /// Interrupted by SIGINT/SIGTERM: running tasks were stopped, the store is consistent.

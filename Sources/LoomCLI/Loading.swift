@@ -2,18 +2,23 @@ import LoomCore
 import LoomTasks
 
 /// Loads and validates a DAG for a command, rendering every problem and exiting 3 on failure.
-func loadGraph(_ project: Project, _ dag: DAGOptions, console: Console) throws -> TaskGraph {
-    try loadGraph(project, dag: dag.dag, params: dag.params, console: console)
+func loadGraph(_ location: ProjectRoot, _ dag: DAGOptions, console: Console) throws -> TaskGraph {
+    try loadGraph(location, dag: dag.dag, params: dag.params, console: console)
 }
 
-func loadGraph(_ project: Project, dag: String, params: [String], console: Console) throws -> TaskGraph {
+/// `dag` as given on the command line: found as `ProjectRoot.dagFile` says.
+func loadGraph(_ location: ProjectRoot, dag: String, params: [String], console: Console) throws -> TaskGraph {
     var renderer = DiagnosticRenderer()
+    let project = location.project
+    var shown = project.display(location.dagCandidates(dag)[0])
     do {
-        return try project.loadGraph(dag, registry: BuiltinKinds.registry, overrides: try DAGOptions.overrides(params), renderer: &renderer)
+        let file = try location.requireDAGFile(dag)
+        shown = project.display(file)
+        return try project.loadGraph(file, registry: BuiltinKinds.registry, overrides: try DAGOptions.overrides(params), renderer: &renderer)
     } catch let e as DiagnosticError {
         console.err(renderer.render(e.diagnostics).trimmingTrailingNewline)
         let n = e.diagnostics.filter { $0.severity == .error }.count
-        throw CLIExit(.invalid, "\(DiagnosticRenderer.grouped(n)) error\(n == 1 ? "" : "s") in \(project.display(dag)); nothing ran")
+        throw CLIExit(.invalid, "\(DiagnosticRenderer.grouped(n)) error\(n == 1 ? "" : "s") in \(shown); nothing ran")
     }
 }
 

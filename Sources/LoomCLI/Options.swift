@@ -2,16 +2,21 @@ import ArgumentParser
 import Foundation
 import LoomCore
 
-/// Options every command that reads a DAG shares.
+/// `-C DIR`, which every command takes (also before the command's name: `LoomMain` moves it
+/// after the name, so both places mean the same).
 struct ProjectOptions: ParsableArguments {
-    @Option(name: [.customShort("C"), .customLong("directory")], help: "The project root (default: the current directory).")
-    var directory: String?
+    @Option(name: [.customShort("C"), .customLong("directory")],
+            help: ArgumentHelp("Act as if loom was started in DIR (repeatable: a relative DIR is relative to the one before); a command that needs a project finds it from there by walking up to loom.yaml.", valueName: "DIR"))
+    var directory: [String] = []
 
-    var project: Project { Project(root: directory ?? FileSystem.currentDirectory) }
+    /// The project this command acts on (printing the warning for a project without `loom.yaml`).
+    func locate() throws -> ProjectRoot { try ProjectRoot.locate(directory) }
+
+    var project: Project { get throws { try locate().project } }
 }
 
 struct DAGOptions: ParsableArguments {
-    @Argument(help: "The DAG file, e.g. dags/demo.yaml.")
+    @Argument(help: "The DAG: a file, looked for from where loom started, then the project root, then its dags/; or a name (demo is dags/demo.yaml).")
     var dag: String
 
     @Option(name: .customShort("P"), help: ArgumentHelp("Override a DAG param: -P name=value (typed like its default; lists as [a, b]).", valueName: "name=value"))

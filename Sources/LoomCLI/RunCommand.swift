@@ -34,7 +34,7 @@ struct Run: ParsableCommand {
     func run() throws { try request.run() }
 
     var request: RunRequest {
-        RunRequest(directory: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, jobs: j, force: force,
+        RunRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, jobs: j, force: force,
                    keepGoing: keepGoing, dryRun: dryRun, wait: wait, waitTimeout: waitTimeout, name: name, tags: tag,
                    quiet: quiet, failIf: failIf, failIfDrop: failIfDrop)
     }
@@ -42,7 +42,8 @@ struct Run: ParsableCommand {
 
 /// What `loom run` was asked, however the command line was read (`Run`, or `FastArguments`).
 struct RunRequest: Equatable {
-    var directory: String?
+    /// `-C` values, in order.
+    var directories: [String] = []
     var dag: String
     var params: [String] = []
     var tasks: [String] = []
@@ -61,7 +62,8 @@ struct RunRequest: Equatable {
     func run() throws {
         let console = Console()
         console.quiet = quiet
-        let project = Project(root: directory ?? FileSystem.currentDirectory)
+        let location = try ProjectRoot.locate(directories)
+        let project = location.project
         let points = try Sweep.points(try DAGOptions.overrides(params))
         let sweepID = points.count > 1 ? RunID.new(at: Date()).value : nil
         var worst = ExitStatus.ok
@@ -69,15 +71,16 @@ struct RunRequest: Equatable {
             if let sweepID {
                 console.progress("sweep \(sweepID) point \(n + 1)/\(points.count): " + overrides.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
             }
-            let status = try runOnce(project, overrides: overrides, sweep: sweepID, console: console)
+            let status = try runOnce(location, overrides: overrides, sweep: sweepID, console: console)
             if status != .ok && (worst == .ok || status == .interrupted) { worst = status }
             if status == .interrupted || status == .lockBusy { break }
         }
         if worst != .ok { throw CLIExit(worst) }
     }
 
-    private func runOnce(_ project: Project, overrides: [(name: String, value: String)], sweep: String?, console: Console) throws -> ExitStatus {
-        let graph = try loadGraph(project, dag: dag, params: overrides.map { "\($0.name)=\($0.value)" }, console: console)
+    private func runOnce(_ location: ProjectRoot, overrides: [(name: String, value: String)], sweep: String?, console: Console) throws -> ExitStatus {
+        let project = location.project
+        let graph = try loadGraph(location, dag: dag, params: overrides.map { "\($0.name)=\($0.value)" }, console: console)
         try checkTaskNames(tasks, in: graph, what: "target")
         try checkTaskNames(force, in: graph, what: "--force")
         let engine = try Engine(project: project, graph: graph)

@@ -16,7 +16,7 @@ struct Runs: ParsableCommand {
 
     func run() throws {
         let console = Console()
-        var records = RunQuery(store: project.project.runs).all(dag: dag)
+        var records = RunQuery(store: try project.project.runs).all(dag: dag)
         if let since {
             guard let cutoff = Self.parseSince(since) else { throw CLIExit(.usage, "--since takes yyyy-mm-dd or Nd, got '\(since)'") }
             records = records.filter { $0.startedAt >= cutoff }
@@ -78,7 +78,7 @@ struct Show: ParsableCommand {
 
     func run() throws {
         let console = Console()
-        let query = RunQuery(store: project.project.runs)
+        let query = RunQuery(store: try project.project.runs)
         let r: RunRecord
         do { r = try query.store.load(try query.resolve(reference, in: query.all()).id) } catch let e as RunQuery.Problem {
             throw CLIExit(.usage, e.description)

@@ -12,12 +12,13 @@ struct Status: ParsableCommand {
 
     func run() throws { try request.run() }
 
-    var request: StatusRequest { StatusRequest(directory: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, force: force) }
+    var request: StatusRequest { StatusRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, force: force) }
 }
 
 /// What `loom status` was asked, however the command line was read (`Status`, or `FastArguments`).
 struct StatusRequest: Equatable {
-    var directory: String?
+    /// `-C` values, in order.
+    var directories: [String] = []
     var dag: String
     var params: [String] = []
     var tasks: [String] = []
@@ -25,8 +26,9 @@ struct StatusRequest: Equatable {
 
     func run() throws {
         let console = Console()
-        let project = Project(root: directory ?? FileSystem.currentDirectory)
-        let graph = try loadGraph(project, dag: dag, params: params, console: console)
+        let location = try ProjectRoot.locate(directories)
+        let project = location.project
+        let graph = try loadGraph(location, dag: dag, params: params, console: console)
         try checkTaskNames(tasks + force, in: graph, what: "task")
         let reports = try Engine(project: project, graph: graph).status(targets: tasks, forced: force)
         printStatus(reports, console: console, verb: "stale")
@@ -37,12 +39,14 @@ struct PathCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "path", abstract: "Print the directory of a task's latest artifact.")
 
     @OptionGroup var project: ProjectOptions
-    @Argument(help: "The DAG file.") var dag: String
+    @Argument(help: "The DAG: a file or a name (demo is dags/demo.yaml), found as for loom run.") var dag: String
     @Argument(help: "The task.") var task: String
 
     func run() throws {
-        let project = self.project.project
-        let name = GraphBuilder.dagName(project.display(dag))
+        let location = try self.project.locate()
+        let project = location.project
+        // A DAG that is not (or no longer) on disk is still named by its file name.
+        let name = GraphBuilder.dagName(project.display(location.dagFile(dag) ?? dag))
         let state = BuildState.load(BuildState.path(storeRoot: project.storeRoot, dag: name))
         guard let r = state.tasks[task] else {
             let hint = Suggestion.closest(to: task, in: state.tasks.keys.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
@@ -55,9 +59,11 @@ struct PathCommand: ParsableCommand {
 struct Kinds: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kinds", abstract: "List the built-in task kinds and their params.")
 
+    @OptionGroup var project: ProjectOptions
     @Flag(help: "Print Markdown (the text of docs/kinds.md).") var markdown = false
 
     func run() throws {
+        _ = try ProjectRoot.startDirectory(project.directory)   // no project needed; a bad -C is still an error
         Console().out(markdown ? Self.markdown() : Self.text())
     }
 

@@ -35,7 +35,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let console = Console()
-        let project = self.project.project
+        let project = try self.project.project
         let report = try withProjectLock(project, wait: wait) {
             StoreMaintenance(store: try LocalStore(root: project.storeRoot)).verify(repair: repair)
         }
@@ -62,7 +62,7 @@ struct GC: ParsableCommand {
 
     func run() throws {
         let console = Console()
-        let project = self.project.project
+        let project = try self.project.project
         let runs = RunQuery(store: project.runs).all()
         let cutoff = keepDays.map { Date().addingTimeInterval(-$0 * 86400) }
         let anyRule = keepLast != nil || keepDays != nil || keepNamed
@@ -100,7 +100,7 @@ extension GC {
         for f in files {
             var renderer = DiagnosticRenderer()
             do {
-                let graph = try project.loadGraph("dags/" + f, registry: BuiltinKinds.registry, overrides: [], renderer: &renderer)
+                let graph = try project.loadGraph(dir + "/" + f, registry: BuiltinKinds.registry, overrides: [], renderer: &renderer)
                 keep.formUnion(try Engine(project: project, graph: graph).status().compactMap(\.artifact))
             } catch {
                 console.err("warning: dags/\(f) does not load, so its current artifacts are not protected: \(error)")
@@ -116,7 +116,7 @@ struct DU: ParsableCommand {
 
     func run() throws {
         let console = Console()
-        let project = self.project.project
+        let project = try self.project.project
         guard FileSystem.isDirectory(project.storeRoot + "/trees") else { console.out("the store is empty"); return }
         let m = StoreMaintenance(store: try LocalStore(root: project.storeRoot))
         var rows = [["DAG", "TASK", "SIZE", "ARTIFACT"]]
@@ -145,7 +145,7 @@ struct DagCommand: ParsableCommand {
 
     func run() throws {
         let console = Console()
-        let graph = try loadGraph(project.project, dag, console: console)
+        let graph = try loadGraph(try project.locate(), dag, console: console)
         if dot {
             var out = "digraph \"\(graph.dagName)\" {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n"
             for n in graph.nodes { out += "  \"\(n.id.name)\" [label=\"\(n.id.name)\\n\(n.kind)\"];\n" }

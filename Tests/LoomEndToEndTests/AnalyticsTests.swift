@@ -48,8 +48,9 @@ import LoomCore
     /// named a param its kind does not have).
     @Test func readmeDagExampleRuns() throws {
         let readme = try String(contentsOfFile: Self.repo + "/README.md", encoding: .utf8)
-        let start = try #require(readme.range(of: "```yaml\n")), rest = readme[start.upperBound...]
-        let yaml = String(rest[..<(try #require(rest.range(of: "```\n"))).lowerBound])
+        // The first YAML block with tasks (the README shows loom.yaml's format before it).
+        let yaml = try #require(readme.components(separatedBy: "```yaml\n").dropFirst()
+            .map { $0.components(separatedBy: "```\n")[0] }.first { $0.contains("tasks:") })
         #expect(yaml.contains("tasks:") && yaml.contains("files: [data/lookup.csv]"))
         let s = Sandbox()
         s.write("dags/demo.yaml", yaml)

@@ -30,12 +30,24 @@ final class Sandbox: @unchecked Sendable {
     init(root: String) {
         self.root = root
         try? FileManager.default.createDirectory(atPath: root + "/dags", withIntermediateDirectories: true)
+        markAsProject()
     }
 
     init() {
         root = NSTemporaryDirectory() + "loom-e2e-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: root + "/dags", withIntermediateDirectories: true)
+        markAsProject()
     }
+
+    /// An unmarked sandbox: `dags/` only, no `loom.yaml` (for tests of finding the project).
+    init(marked: Bool) {
+        root = NSTemporaryDirectory() + "loom-e2e-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: root + "/dags", withIntermediateDirectories: true)
+        if marked { markAsProject() }
+    }
+
+    /// Writes the project file `loom init` writes, so that loom finds the project here.
+    func markAsProject() { write("loom.yaml", "loom: 1\n") }
 
     deinit { FileSystem.removeTree(root) }
 
@@ -70,7 +82,7 @@ final class Sandbox: @unchecked Sendable {
     }
 
     /// Starts loom without waiting.
-    func start(_ args: [String]) throws -> (Process, Pipe, Pipe) {
+    func start(_ args: [String], in directory: String? = nil) throws -> (Process, Pipe, Pipe) {
         let p = Process()
         if let user {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
@@ -80,7 +92,7 @@ final class Sandbox: @unchecked Sendable {
             p.arguments = args
         }
         if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        p.currentDirectoryURL = URL(fileURLWithPath: directory ?? root)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -92,8 +104,13 @@ final class Sandbox: @unchecked Sendable {
     @discardableResult
     func loom(_ args: String...) throws -> Output { try loom(args) }
 
-    func loom(_ args: [String]) throws -> Output {
-        let (p, out, err) = try start(args)
+    /// Runs loom started in `directory` (absolute, or relative to the sandbox), not the sandbox root.
+    func loom(in directory: String, _ args: String...) throws -> Output {
+        try loom(args, in: directory.hasPrefix("/") ? directory : root + "/" + directory)
+    }
+
+    func loom(_ args: [String], in directory: String? = nil) throws -> Output {
+        let (p, out, err) = try start(args, in: directory)
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

@@ -1,0 +1,75 @@
+import Testing
+@testable import LoomCore
+
+/// `loom.yaml`, the project file: version 1 holds `loom: 1` and nothing else.
+@Suite struct ProjectFileTests {
+    func parse(_ text: String) throws -> ProjectFile { try ProjectFile.parse(Array(text.utf8), path: "loom.yaml") }
+
+    /// Whatever `parse` rejects `text` with, rendered as the user sees it.
+    func rendered(_ text: String) -> String {
+        do {
+            _ = try parse(text)
+            return "accepted"
+        } catch let e as DiagnosticError {
+            var r = DiagnosticRenderer()
+            r.addSource(path: "loom.yaml", text: text)
+            return r.render(e.diagnostics)
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func readsTheVersion() throws {
+        #expect(try parse("loom: 1\n") == ProjectFile(version: 1))
+        #expect(try parse("# a comment\nloom: 1   # the format\n\n") == ProjectFile(version: 1))
+    }
+
+    @Test func whatInitWritesReadsBack() throws {
+        #expect(try parse(ProjectFile.initialText) == ProjectFile(version: ProjectFile.currentVersion))
+    }
+
+    @Test func aNewerVersionAsksForANewerLoom() {
+        #expect(rendered("loom: 2\n") == """
+        loom.yaml:1:7: error: the project file has format version 2; this Loom reads versions up to 1
+        loom: 2
+              ^
+        note: upgrade Loom to use this project
+
+        """)
+    }
+
+    @Test func anUnknownKeyIsATypoWithASuggestion() {
+        #expect(rendered("loom: 1\nloon: 1\n") == """
+        loom.yaml:2:1: error: unknown key 'loon' in the project file (known: loom)
+        loon: 1
+        ^~~~
+        note: did you mean 'loom'?
+
+        """)
+    }
+
+    @Test(arguments: [
+        ("", "loom.yaml:1:1: error: a project file must be a mapping with 'loom: 1'\n\n^\n"),
+        ("- loom\n", "loom.yaml:1:1: error: a project file must be a mapping with 'loom: 1'\n- loom\n^\n"),
+        ("remotes: {}\n", "loom.yaml:1:1: error: unknown key 'remotes' in the project file (known: loom)\nremotes: {}\n^~~~~~~\n"),
+        ("name: x\n", "loom.yaml:1:1: error: unknown key 'name' in the project file (known: loom)\nname: x\n^~~~\n"),
+        ("loom: one\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: one\n      ^\n"),
+        ("loom: '1'\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: '1'\n      ^\n"),
+        ("loom: 0\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: 0\n      ^\n"),
+        ("loom: [1]\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: [1]\n      ^\n"),
+        ("loom: 1\nloom: 1\n", "loom.yaml:1:1: error: duplicate key 'loom' in mapping\nloom: 1\n^\n"),
+        ("loom: [1\n", "loom.yaml:2:1: error: invalid YAML: did not find expected ',' or ']'\n\n^\nnote: while parsing a flow sequence at line 1, column 7\n"),
+    ])
+    func malformedFilesSayWhatIsExpected(_ text: String, _ expected: String) {
+        #expect(rendered(text) == expected)
+    }
+
+    @Test func anEmptyMappingNeedsTheVersion() {
+        #expect(rendered("{}\n") == "loom.yaml:1:1: error: the project file needs 'loom: 1' (its format version)\n{}\n^\n")
+    }
+
+    @Test func bytesThatAreNotUTF8AreLocated() {
+        let e = #expect(throws: DiagnosticError.self) { try ProjectFile.parse([0x6C, 0x6F, 0x6F, 0x6D, 0x3A, 0x20, 0xFF], path: "loom.yaml") }
+        #expect(e?.description == "loom.yaml:1:7: the file is not valid UTF-8 here")
+    }
+}
