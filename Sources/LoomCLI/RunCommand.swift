@@ -120,6 +120,7 @@ struct RunRequest: Equatable {
                 .last { $0.id != record.id && $0.status == .succeeded && $0.gateFailures.isEmpty }
             record.gateFailures = gates.compactMap { $0.check(record, previous: previous) }
             if !record.gateFailures.isEmpty {
+                record.status = .gateFailed
                 try project.runs.save(record)
                 try engine.writeReport(record)
             }
@@ -140,14 +141,14 @@ struct RunRequest: Equatable {
             console.err(msg)
         }
         for g in r.gateFailures { console.err("error: \(g)") }
-        let status = r.gateFailures.isEmpty ? r.status.rawValue : "gate failed"
-        let summary = "loom: \(status): \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, "
+        let summary = "loom: \(r.status.rawValue): \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, "
             + "\(r.count(.skipped)) skipped in \(Console.seconds(r.duration)) (run \(r.id.value))"
-        if r.status == .succeeded && r.gateFailures.isEmpty { console.out(summary) } else { console.err(summary) }
+        if r.status == .succeeded { console.out(summary) } else { console.err(summary) }
         switch r.status {
         case .interrupted: return .interrupted
         case .failed: return .taskFailed
-        default: return r.gateFailures.isEmpty ? .ok : .gateFailed
+        case .gateFailed: return .gateFailed
+        default: return .ok
         }
     }
 }

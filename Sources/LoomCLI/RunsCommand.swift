@@ -8,11 +8,19 @@ struct Runs: ParsableCommand {
     @OptionGroup var project: ProjectOptions
     @Option(help: "Only runs of this DAG (path or name).") var dag: String?
     @Option(help: "Only runs that started at or after this date (yyyy-mm-dd, UTC) or this many days ago (e.g. 7d).") var since: String?
-    @Option(help: "Only runs with this status (succeeded, failed, interrupted, crashed, running).") var status: String?
+    @Option(help: ArgumentHelp("Only runs with this status: \(RunRecord.Status.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "status")) var status: String?
     @Option(help: "Only the runs of this sweep.") var sweep: String?
     @Option(help: "Headline metrics to show as columns, comma-separated (task.metric).") var metrics: String?
     @Option(help: "Show at most this many runs.") var limit: Int = 20
     @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if let status, RunRecord.Status(rawValue: status) == nil {
+            let valid = RunRecord.Status.allCases.map(\.rawValue)
+            let hint = Suggestion.closest(to: status, in: valid).map { " (did you mean '\($0)'?)" } ?? ""
+            throw ValidationError("unknown --status '\(status)'\(hint); valid: \(valid.joined(separator: ", "))")
+        }
+    }
 
     func run() throws {
         let console = Console()
@@ -21,7 +29,7 @@ struct Runs: ParsableCommand {
             guard let cutoff = Self.parseSince(since) else { throw CLIExit(.usage, "--since takes yyyy-mm-dd or Nd, got '\(since)'") }
             records = records.filter { $0.startedAt >= cutoff }
         }
-        if let status { records = records.filter { $0.status.rawValue == status || (status == "failed" && !$0.gateFailures.isEmpty) } }
+        if let status { records = records.filter { $0.status.rawValue == status } }
         if let sweep { records = records.filter { $0.sweep == sweep } }
         let shown = Array(records.reversed().prefix(limit))
         let columns = (metrics ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -32,7 +40,7 @@ struct Runs: ParsableCommand {
         if shown.isEmpty { console.out("no runs"); return }
         var rows = [["ID", "STATUS", "DAG", "STARTED", "TIME", "RAN", "CACHED", "FAILED"] + columns.map(Self.abbreviate) + ["NAME"]]
         for r in shown {
-            let status = r.gateFailures.isEmpty ? r.status.rawValue : "gate-failed"
+            let status = r.status.rawValue
             var name = r.name ?? ""
             if !r.tags.isEmpty { name += (name.isEmpty ? "" : " ") + r.tags.map { "#" + $0 }.joined(separator: " ") }
             rows.append([r.id.value, status, r.dagName, Self.shortDate(r.startedAt), Console.seconds(r.duration),

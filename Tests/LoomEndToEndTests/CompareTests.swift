@@ -84,6 +84,54 @@ tasks:
         #expect(bad.status == 2)
     }
 
+    /// Run status is one word everywhere: a run whose gate failed is `gate-failed` in `runs`,
+    /// `show`, `run.json`, `--json`, the index and the report; `--status` finds it by that word only.
+    @Test func aFailedGateIsGateFailedEverywhere() throws {
+        let s = sandbox()
+        #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)
+        let gated = try s.loom("run", "dags/t.yaml", "-q", "--fail-if", "model.auc < 0.5", "--name", "gated")
+        #expect(gated.status == 5)
+        #expect(gated.stderr.contains("loom: gate-failed: 0 ran, 3 cached, 0 failed, 0 skipped in "))
+        let record = try s.lastRun()
+        #expect(record.status == .gateFailed)
+        let json = s.read("experiments/\(record.id.value)/run.json") ?? ""
+        #expect(json.contains("\"status\": \"gate-failed\""))
+        #expect(s.read("experiments/\(record.id.value)/report.html")?.contains("<b>gate-failed</b>") == true)
+        #expect(s.read("experiments/index.jsonl")?.split(separator: "\n").last?.contains("\"status\":\"gate-failed\"") == true)
+        let show = try s.loom("show", "gated")
+        #expect(show.stdout.hasPrefix("run \(record.id.value) (gated)  gate-failed  "))
+        let showJSON = try JSON.parse(try s.loom("show", "gated", "--json").stdout)
+        #expect(showJSON["status"]?.string == "gate-failed")
+        let listed = try s.loom("runs")
+        #expect(listed.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").dropFirst().first } == ["gate-failed", "succeeded"])
+        let runsJSON = try JSON.parse(try s.loom("runs", "--json").stdout)
+        #expect(runsJSON.array?.compactMap { $0["status"]?.string } == ["gate-failed", "succeeded"])
+        func ids(_ status: String) throws -> [String] {
+            (try JSON.parse(try s.loom("runs", "--status", status, "--json").stdout)).array?.compactMap { $0["id"]?.string } ?? []
+        }
+        #expect(try ids("gate-failed") == [record.id.value])
+        #expect(try ids("succeeded").count == 1 && !(try ids("succeeded")).contains(record.id.value))
+        #expect(try ids("failed").isEmpty)
+        let unknown = try s.loom("runs", "--status", "gate_failed")
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.hasPrefix("Error: unknown --status 'gate_failed' (did you mean 'gate-failed'?); valid: running, succeeded, gate-failed, failed, interrupted, crashed\n"))
+        let diff = try s.loom("diff")
+        #expect(diff.stdout.contains("  gate-failed\n"))
+    }
+
+    /// Records written before `gate-failed` existed said `succeeded` and listed the failed gate.
+    @Test func anOlderRecordOfAFailedGateReadsAsGateFailed() throws {
+        let s = sandbox()
+        #expect(try s.loom("run", "dags/t.yaml", "-q", "--fail-if", "model.auc < 0.5").status == 5)
+        let id = try s.lastRun().id.value
+        for file in ["experiments/\(id)/run.json", "experiments/index.jsonl"] {
+            s.write(file, (s.read(file) ?? "").replacingOccurrences(of: "gate-failed", with: "succeeded"))
+        }
+        #expect(try s.lastRun().status == .gateFailed)
+        #expect(try s.loom("runs", "--status", "gate-failed").stdout.contains(id))
+        #expect(!(try s.loom("runs", "--status", "succeeded").stdout.contains(id)))
+    }
+
     @Test func cronLineTwiceWithoutATerminal() throws {
         let s = sandbox()
         // The README's crontab line, minus cron: absolute paths, --quiet, output appended to a log.

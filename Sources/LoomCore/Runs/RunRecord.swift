@@ -79,15 +79,28 @@ public struct TaskReport: Sendable {
 /// Format, version 1 (stable JSON): `format` = "loom-run 1", `id`, `name`, `tags`, `dag` (path),
 /// `dagName`, `dagDigest`, `params` (resolved DAG params, canonical text), `paramValues` (typed),
 /// `overrides` (names given with -P), `targets`, `forced`, `jobs`, `startedAt` (ISO 8601 UTC),
-/// `duration` (s), `status` (running, succeeded, failed, interrupted, crashed), `pid`, `host`, optional
+/// `duration` (s), `status` (running, succeeded, gate-failed, failed, interrupted, crashed), `pid`, `host`, optional
 /// `sweep` (sweep id) and `gateFailures` (messages of failed metric gates),
 /// `tasks` (in topological order, see `TaskReport.json`).
 /// Run records hold what varies between runs (times, host); artifacts never do.
 public struct RunRecord: Sendable {
     /// `crashed`: the run's process died without finishing its record (SIGKILL, power loss); the
     /// next command to take the project lock marks it. `failed` with an `error` and no failed
-    /// task: the environment failed (disk full, permissions), exit code 6.
-    public enum Status: String, Sendable, CaseIterable { case running, succeeded, failed, interrupted, crashed }
+    /// task: the environment failed (disk full, permissions), exit code 6. `gate-failed`: every
+    /// task succeeded but a metric gate (`gateFailures`) failed, exit code 5. Records written
+    /// before `gate-failed` existed say `succeeded` with `gateFailures`; they read as `gate-failed`.
+    public enum Status: String, Sendable, CaseIterable {
+        case running, succeeded
+        case gateFailed = "gate-failed"
+        case failed, interrupted, crashed
+
+        /// The status a record written by any version means: older ones marked a failed gate only
+        /// by listing it.
+        static func read(_ text: String?, gateFailures: [String]) -> Status? {
+            guard let s = text.flatMap(Status.init(rawValue:)) else { return nil }
+            return s == .succeeded && !gateFailures.isEmpty ? .gateFailed : s
+        }
+    }
 
     public var id: RunID
     public var name: String?
@@ -171,7 +184,7 @@ public struct RunRecord: Sendable {
         guard j["format"]?.string == "loom-run 1", let id = j["id"]?.string, let dag = j["dag"]?.string,
               let digest = j["dagDigest"]?.string.flatMap(Digest.init(hex:)),
               let started = j["startedAt"]?.string.flatMap(RunID.parseISO),
-              let status = j["status"]?.string.flatMap(Status.init(rawValue:)) else { return nil }
+              let status = Status.read(j["status"]?.string, gateFailures: (j["gateFailures"]?.array ?? []).compactMap(\.string)) else { return nil }
         self.init(id: RunID(id), dagPath: dag, dagName: j["dagName"]?.string ?? GraphBuilder.dagName(dag), dagDigest: digest,
                   params: (j["paramValues"]?.object ?? [:]).mapValues(ParamValue.init(json:)), jobs: j["jobs"]?.int ?? 1,
                   startedAt: started, status: status, tasks: (j["tasks"]?.array ?? []).compactMap(TaskReport.init(json:)))

@@ -58,7 +58,7 @@ public struct RunSummary: Sendable {
 
     public init?(json j: JSON) {
         guard j["format"]?.string == "loom-run-summary 1", let id = j["id"]?.string, let dag = j["dag"]?.string,
-              let status = j["status"]?.string.flatMap(RunRecord.Status.init(rawValue:)) else { return nil }
+              let status = RunRecord.Status.read(j["status"]?.string, gateFailures: (j["gateFailures"]?.array ?? []).compactMap(\.string)) else { return nil }
         self.id = RunID(id)
         name = j["name"]?.string
         tags = (j["tags"]?.array ?? []).compactMap(\.string)

@@ -75,6 +75,23 @@ import Testing
         #expect(back.tasks[0].start == 0.012 && back.duration == 2.0)
         #expect(back.gateFailures == ["eval.auc < 0.8"] && back.sweep == r.sweep && back.name == "nightly")
     }
+
+    /// One word for a run whose gate failed, in the record and in its index line; records written
+    /// before the word existed (`succeeded` with `gateFailures`) read as `gate-failed` too.
+    @Test func aFailedGateIsOneStatusWord() throws {
+        var r = Self.rich()
+        r.status = .gateFailed
+        let text = String(decoding: r.encoded(pretty: false), as: UTF8.self)
+        #expect(text.contains("\"status\":\"gate-failed\""))
+        #expect(RunRecord(json: try JSON.parse(r.encoded(pretty: false)))?.status == .gateFailed)
+        #expect(RunSummary(json: RunSummary(r).json)?.status == .gateFailed)
+        r.status = .succeeded
+        #expect(RunRecord(json: try JSON.parse(r.encoded(pretty: false)))?.status == .gateFailed, "an older record")
+        #expect(RunSummary(json: RunSummary(r).json)?.status == .gateFailed, "an older index line")
+        r.gateFailures = []
+        #expect(RunRecord(json: try JSON.parse(r.encoded(pretty: false)))?.status == .succeeded)
+        #expect(RunRecord.Status.allCases.map(\.rawValue) == ["running", "succeeded", "gate-failed", "failed", "interrupted", "crashed"])
+    }
 }
 
 @Suite struct RunReportTests {
