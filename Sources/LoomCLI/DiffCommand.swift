@@ -6,7 +6,7 @@ struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare two runs: params, tasks whose key or artifact changed (and why), and every metric.",
-        discussion: "With no RUN: the last two runs (of --dag if given). With one: that run and the run of its DAG before it.")
+        discussion: "With no RUN: the last run (of --dag if given) and the run of the same DAG before it. With one: that run and the run of its DAG before it. Tasks a targeted run (loom run DAG TASK) left out are not reported as added or removed. Metric names are printed in full.")
 
     @OptionGroup var project: ProjectOptions
     @Argument(help: "Runs: ids, unique prefixes, names, 'last', 'last~N'.") var runs: [String] = []
@@ -38,9 +38,10 @@ struct Diff: ParsableCommand {
             console.out("\ntasks")
             for t in tasks {
                 var what: [String] = []
+                if t.outsideTargets { what.append("outside a targeted run") }
                 if t.keyChanged { what.append("key changed") }
                 if t.artifactChanged { what.append("output changed") } else if t.keyChanged { what.append("same output") }
-                if t.outcomeChanged { what.append("\(t.oldStatus ?? "-") -> \(t.newStatus ?? "-")") }
+                if t.outcomeChanged && !t.outsideTargets { what.append("\(t.oldStatus ?? "-") -> \(t.newStatus ?? "-")") }
                 console.out("  \(t.task): \(what.isEmpty ? "unchanged" : what.joined(separator: ", "))")
                 for r in t.reasons { console.out("      - \(r)") }
             }
@@ -50,7 +51,7 @@ struct Diff: ParsableCommand {
             console.out("\nmetrics")
             var rows = [["  METRIC", "OLD", "NEW", "CHANGE", "REL"]]
             for m in metrics {
-                rows.append(["  " + Runs.abbreviate(m.name), m.old.map(formatNumber) ?? "-", m.new.map(formatNumber) ?? "-",
+                rows.append(["  " + m.name, m.old.map(formatNumber) ?? "-", m.new.map(formatNumber) ?? "-",
                              m.absolute.map { ($0 > 0 ? "+" : "") + formatNumber($0) } ?? "-",
                              m.relative.map { String(format: "%+.1f%%", $0 * 100) } ?? "-"])
             }
@@ -71,8 +72,11 @@ struct Diff: ParsableCommand {
                 }
                 return (old, new)
             default:
-                guard records.count >= 2 else { throw CLIExit(.usage, "need at least two recorded runs to compare") }
-                return (records[records.count - 2], records[records.count - 1])
+                guard let new = records.last else { throw CLIExit(.usage, "need at least two recorded runs to compare; there are none") }
+                guard let old = records.last(where: { $0.id < new.id && $0.dagName == new.dagName }) else {
+                    throw CLIExit(.usage, "the last run, \(new.id), is the only run of \(new.dagPath); need two runs of the same DAG to compare (name them: loom diff RUN RUN)")
+                }
+                return (old, new)
             }
         } catch let e as RunQuery.Problem {
             throw CLIExit(.usage, e.description)

@@ -38,7 +38,7 @@ struct Runs: ParsableCommand {
             return
         }
         if shown.isEmpty { console.out("no runs"); return }
-        var rows = [["ID", "STATUS", "DAG", "STARTED", "TIME", "RAN", "CACHED", "FAILED"] + columns.map(Self.abbreviate) + ["NAME"]]
+        var rows = [["ID", "STATUS", "DAG", "STARTED", "TIME", "RAN", "CACHED", "FAILED"] + columns + ["NAME"]]
         for r in shown {
             let status = r.status.rawValue
             var name = r.name ?? ""
@@ -56,9 +56,6 @@ struct Runs: ParsableCommand {
     }
 
     static func shortDate(_ d: Date) -> String { UTCTime(d).short }
-
-    /// Keeps columns narrow: long names lose their middle.
-    static func abbreviate(_ s: String) -> String { s.count <= 24 ? s : String(s.prefix(11)) + "…" + String(s.suffix(12)) }
 }
 
 /// Numbers for tables (the same text as the run report's).

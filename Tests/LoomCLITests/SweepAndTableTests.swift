@@ -24,12 +24,11 @@ import Testing
         #expect(formatNumber(3) == "3")
         #expect(formatNumber(0.123456) == "0.1235")
         #expect(formatNumber(12345.678) == "12345.7")
-        #expect(Runs.abbreviate("evaluate_purchase_model.average_precision").count == 24)
     }
 
     @Test func exitCodesAreStable() {
-        #expect([ExitStatus.ok, .taskFailed, .usage, .invalid, .lockBusy, .gateFailed, .internalError, .interrupted].map(\.rawValue)
-            == [0, 1, 2, 3, 4, 5, 70, 130])
+        #expect([ExitStatus.ok, .taskFailed, .usage, .invalid, .lockBusy, .gateFailed, .environment, .noProject, .internalError, .interrupted].map(\.rawValue)
+            == [0, 1, 2, 3, 4, 5, 6, 7, 70, 130])
     }
 
     @Test func jobsTakeAJoinedValue() throws {

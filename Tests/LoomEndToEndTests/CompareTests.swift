@@ -119,6 +119,55 @@ tasks:
         #expect(diff.stdout.contains("  gate-failed\n"))
     }
 
+    /// With no RUN, `loom diff` compares the last run with the run of the *same DAG* before it (it
+    /// used to compare a run of one DAG with a run of another).
+    @Test func diffWithoutRunsComparesTheLastTwoRunsOfOneDAG() throws {
+        let s = sandbox()
+        s.write("dags/u.yaml", "tasks:\n  one: {kind: shell, cmd: 'echo 1 > $LOOM_OUT/x'}\n")
+        #expect(try s.loom("run", "t", "-q").status == 0)
+        #expect(try s.loom("run", "u", "-q").status == 0)
+        let alone = try s.loom("diff")
+        #expect(alone.status == 2)
+        #expect(alone.stderr.hasPrefix("error: the last run, \(try s.lastRun().id), is the only run of dags/u.yaml; need two runs of the same DAG"))
+        #expect(try s.loom("run", "t", "-q", "-P", "k=5").status == 0)
+        let d = try s.loom("diff")
+        #expect(d.status == 0, "\(d.stderr)")
+        #expect(d.stdout.contains("\nparams\n  k  4 -> 5\n"), "\(d.stdout)")
+        #expect(d.stdout.split(separator: "\n").prefix(2).allSatisfy { $0.contains("dags/t.yaml") })
+        #expect(try s.loom("diff", "--dag", "u").status == 2, "one run of u only")
+    }
+
+    /// A targeted run compared with a full one does not report the tasks it left out as removed.
+    @Test func aTargetedRunLeavesTheRestOutOfTheDiff() throws {
+        let s = sandbox()
+        #expect(try s.loom("run", "t", "-q").status == 0)
+        #expect(try s.loom("run", "t", "data", "-q").status == 0)
+        let d = try s.loom("diff")
+        #expect(d.stdout.hasSuffix("\nno differences\n"), "\(d.stdout)")
+        let all = try s.loom("diff", "--all")
+        #expect(all.stdout.contains("  report: outside a targeted run\n"), "\(all.stdout)")
+    }
+
+    /// Metric names are printed in full: cut at 24 characters, these two printed the same.
+    @Test func longMetricNamesArePrintedInFull() throws {
+        let s = sandbox()
+        s.write("dags/m.yaml", """
+        params: {a: 1}
+        tasks:
+          evaluate_purchase_model:
+            kind: shell
+            cmd: |
+              printf '{"average_precision_at_10": %s, "average_precision_at_20": 2}' {{params.a}} > $LOOM_OUT/metrics.json
+        """)
+        #expect(try s.loom("run", "m", "-q").status == 0)
+        #expect(try s.loom("run", "m", "-q", "-P", "a=3").status == 0)
+        let d = try s.loom("diff", "--all")
+        #expect(d.stdout.contains("  evaluate_purchase_model.average_precision_at_10  1    3    +2      +200.0%\n"), "\(d.stdout)")
+        #expect(d.stdout.contains("  evaluate_purchase_model.average_precision_at_20  2    2    0"), "\(d.stdout)")
+        let runs = try s.loom("runs", "--metrics", "evaluate_purchase_model.average_precision_at_10")
+        #expect(runs.stdout.hasPrefix("ID ") && runs.stdout.contains("  evaluate_purchase_model.average_precision_at_10  NAME\n"), "\(runs.stdout)")
+    }
+
     /// Records written before `gate-failed` existed said `succeeded` and listed the failed gate.
     @Test func anOlderRecordOfAFailedGateReadsAsGateFailed() throws {
         let s = sandbox()

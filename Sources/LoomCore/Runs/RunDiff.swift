@@ -9,12 +9,15 @@ public struct RunDiff: Sendable {
         public var reasons: [String]
         public var oldStatus: String?
         public var newStatus: String?
+        /// The task is in one run only because the other was a targeted run (`loom run DAG TASK`)
+        /// that did not need it: not a change.
+        public var outsideTargets = false
         /// Ran and cached are the same outcome (an artifact); failed and skipped are not.
         public var outcomeChanged: Bool {
             func outcome(_ s: String?) -> String? { s == "ran" || s == "cached" ? "ok" : s }
             return outcome(oldStatus) != outcome(newStatus)
         }
-        public var changed: Bool { keyChanged || artifactChanged || outcomeChanged }
+        public var changed: Bool { !outsideTargets && (keyChanged || artifactChanged || outcomeChanged) }
     }
 
     public struct MetricChange: Sendable, Equatable {
@@ -45,8 +48,20 @@ public struct RunDiff: Sendable {
         let newTasks = Dictionary(new.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var order = new.tasks.map(\.name)
         for t in old.tasks where newTasks[t.name] == nil { order.append(t.name) }
+        // A task a targeted run left out is outside it, not added or removed.
+        func outside(_ name: String) -> Bool {
+            (oldTasks[name] == nil && !old.targets.isEmpty) || (newTasks[name] == nil && !new.targets.isEmpty)
+        }
         tasks = order.map { name in
             let a = oldTasks[name], b = newTasks[name]
+            if outside(name) {
+                let targeted = a == nil ? old : new
+                var c = TaskChange(task: name, keyChanged: false, artifactChanged: false,
+                                   reasons: ["not in run \(targeted.id), which ran only \(targeted.targets.joined(separator: ", ")) and what they need"],
+                                   oldStatus: a?.status.rawValue, newStatus: b?.status.rawValue)
+                c.outsideTargets = true
+                return c
+            }
             var reasons: [String] = []
             switch (a?.manifest ?? a?.key.flatMap(manifest), b?.manifest ?? b?.key.flatMap(manifest)) {
             case let (m1?, m2?): reasons = KeyDiff.between(m1, m2).map(\.description)
@@ -58,7 +73,7 @@ public struct RunDiff: Sendable {
                               reasons: reasons, oldStatus: a?.status.rawValue, newStatus: b?.status.rawValue)
         }
         var m: [MetricChange] = []
-        for name in order {
+        for name in order where !outside(name) {
             let om = oldTasks[name]?.metrics ?? [:], nm = newTasks[name]?.metrics ?? [:]
             for k in Set(om.keys).union(nm.keys).sorted(by: JSON.byteOrder) {
                 m.append(MetricChange(name: "\(name).\(k)", old: om[k], new: nm[k]))

@@ -31,6 +31,24 @@ import Testing
         #expect(d.metrics.first { $0.name == "seg.n" }?.changed == false)
     }
 
+    /// A targeted run (`loom run DAG seg`) compared with a full one: the tasks it left out are
+    /// outside it, not added or removed, and their metrics are not changes.
+    @Test func tasksOutsideATargetedRunAreNotChanges() {
+        let full = record("1", k: 4, auc: 0.8)
+        var targeted = record("2", k: 4, auc: 0.8)
+        targeted.tasks.removeAll { $0.name == "seg" }
+        targeted.targets = ["data"]
+        for (old, new) in [(full, targeted), (targeted, full)] {
+            let d = RunDiff(old: old, new: new)
+            #expect(d.tasks.filter(\.changed).isEmpty, "\(d.tasks)")
+            #expect(d.metrics.isEmpty)
+            #expect(d.tasks.first { $0.task == "seg" }?.reasons == ["not in run 2, which ran only data and what they need"])
+        }
+        var untargeted = targeted
+        untargeted.targets = []
+        #expect(RunDiff(old: full, new: untargeted).tasks.first { $0.task == "seg" }?.reasons == ["task removed"], "a task really gone is still removed")
+    }
+
     @Test func gates() throws {
         let now = record("2", k: 5, auc: 0.78)
         let before = RunSummary(record("1", k: 4, auc: 0.8))
