@@ -26,6 +26,10 @@ struct ProjectRoot: Equatable {
     /// The start directory: the current directory, then each `-C DIR` in turn (a relative one is
     /// relative to the one before, as in git and make). It must exist and be a directory.
     static func startDirectory(_ directories: [String], current: String = FileSystem.currentDirectory) throws -> String {
+        // getcwd fails when the directory was removed under the shell (`FileSystem` then says ".").
+        guard current.hasPrefix("/") else {
+            throw CLIExit(.environment, "cannot read the current directory (was it removed?); cd to the project or give it with -C DIR")
+        }
         var dir = current
         for d in directories {
             guard !d.isEmpty else { throw CLIExit(.usage, "-C takes a directory, got an empty argument") }

@@ -179,6 +179,17 @@ tasks:
         #expect(dir.stderr.hasPrefix("error: \(s.root)/loom.yaml is a directory; expected the project file"))
     }
 
+    /// Root reads any file, so an unreadable project file needs another user.
+    @Test(.enabled(if: geteuid() == 0, "needs root to become another user"))
+    func anUnreadableProjectFileIsReportedNotSkipped() throws {
+        let s = project()
+        s.becomeUnprivileged()
+        chmod(s.root + "/loom.yaml", 0)
+        let r = try s.loom("runs")
+        #expect(r.status == 3)
+        #expect(r.stderr == "error: cannot read project file \(s.root)/loom.yaml: Permission denied\n")
+    }
+
     @Test func dashCBeforeOrAfterTheCommandTwiceAndWrong() throws {
         let s = project()
         mkdir(s.root + "/outer")
@@ -199,6 +210,23 @@ tasks:
         #expect(file.stderr == "error: cannot change to directory 'dags/t.yaml' (-C): not a directory\n")
         let kinds = try s.loom("-C", "nope", "kinds")
         #expect(kinds.status == 2)
+    }
+
+    @Test func aRemovedCurrentDirectoryIsNamed() throws {
+        let s = project()
+        mkdir(s.root + "/gone")
+        // The shell stands in gone/ and removes it, then starts loom there.
+        let line = "cd \(s.root)/gone && rmdir \(s.root)/gone && \(Sandbox.binary) runs"
+        let sh = Process()
+        sh.executableURL = URL(fileURLWithPath: "/bin/sh")
+        sh.arguments = ["-c", line]
+        let pipe = Pipe()
+        sh.standardError = pipe
+        try sh.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        sh.waitUntilExit()
+        #expect(sh.terminationStatus == 6)
+        #expect(text == "error: cannot read the current directory (was it removed?); cd to the project or give it with -C DIR\n")
     }
 
     @Test func aSymlinkIntoTheProjectFindsIt() throws {

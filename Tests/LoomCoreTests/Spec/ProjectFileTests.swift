@@ -68,6 +68,35 @@ import Testing
         #expect(rendered("{}\n") == "loom.yaml:1:1: error: the project file needs 'loom: 1' (its format version)\n{}\n^\n")
     }
 
+    /// `parse` reads the usual shape by hand (Yams costs 3 ms a command). Over random files made
+    /// of lines that YAML reads in subtly different ways (seeded, so a failure reproduces):
+    /// whatever the hand reader accepts, Yams reads as the same project file.
+    @Test func theQuickReaderAgreesWithYAML() throws {
+        let lines = ["loom: 1", "loom: 2", "loom: 0", "loom: 01", "loom: 1 # c", "loom:  1", "loom: 1#c", "loom: 1   ", "loom: 1\t",
+                     "# comment", "", "   ", "  # indented", "loom: x", "remotes: {}", " loom: 1", "---", "loom : 1", "loom:1",
+                     "é # ü", "#é", "loom: 10", "\t# tab", "loom: 1 #", "loom: -1", "loom: 1.0", "loom: 99999999999", "loom: 1\r",
+                     "...", "loom: [1]", "  loom: 1", "loom: 1 # x: y", "'loom': 1", "\u{FEFF}loom: 1", "loom: 1 \u{0}"]
+        var state: UInt64 = 14
+        func next(_ n: Int) -> Int {   // splitmix64
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+        var quick = 0
+        for _ in 0..<10000 {
+            var text = (0..<(1 + next(4))).map { _ in lines[next(lines.count)] }.joined(separator: "\n")
+            if next(2) == 0 { text += "\n" }
+            let bytes = Array(text.utf8)
+            guard let fast = ProjectFile.quick(bytes) else { continue }
+            quick += 1
+            #expect(fast == (try? ProjectFile.parseYAML(bytes, path: "loom.yaml")), "\(text.debugDescription)")
+        }
+        #expect(quick > 300, "the generator should reach the quick reader often")
+        #expect(ProjectFile.quick(Array(ProjectFile.initialText.utf8)) == ProjectFile(version: 1), "what init writes takes the quick path")
+    }
+
     @Test func bytesThatAreNotUTF8AreLocated() {
         let e = #expect(throws: DiagnosticError.self) { try ProjectFile.parse([0x6C, 0x6F, 0x6F, 0x6D, 0x3A, 0x20, 0xFF], path: "loom.yaml") }
         #expect(e?.description == "loom.yaml:1:7: the file is not valid UTF-8 here")
