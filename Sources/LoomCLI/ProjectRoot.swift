@@ -89,8 +89,13 @@ struct ProjectRoot: Equatable {
     static func readMarker(_ path: String) throws -> Bool {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR { return lstat(path, &st) == 0 ? try danglingMarker(path) : false }
-            throw DiagnosticError([Diagnostic(.error, "cannot read project file \(path): \(String(cString: strerror(errno)))")])
+            let error = errno
+            guard error == ENOENT || error == ENOTDIR else {
+                throw DiagnosticError([Diagnostic(.error, "cannot read project file \(path): \(String(cString: strerror(error)))")])
+            }
+            // Nothing there, unless a symbolic link points at nothing: that is a broken marker.
+            guard lstat(path, &st) == 0 else { return false }
+            throw DiagnosticError([Diagnostic(.error, "cannot read project file \(path): it is a symbolic link to nothing")])
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             throw DiagnosticError([Diagnostic(.error, "\(path) is a directory; expected the project file (a YAML file holding 'loom: \(ProjectFile.currentVersion)')",
@@ -102,10 +107,6 @@ struct ProjectRoot: Equatable {
         }
         _ = try ProjectFile.parse(bytes, path: path)
         return true
-    }
-
-    private static func danglingMarker(_ path: String) throws -> Bool {
-        throw DiagnosticError([Diagnostic(.error, "cannot read project file \(path): it is a symbolic link to nothing")])
     }
 
     static func isLegacyProject(_ dir: String) -> Bool {
