@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The few system calls Swift cannot make safely: starting a task in namespaces (only
@@ -36,12 +37,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // The S3 remote cache: SigV4 signing and an HTTP client (async-http-client, on SwiftNIO).
+        .target(
+            name: "LoomRemote",
+            dependencies: [
+                "LoomCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LoomAnalytics", swiftSettings: optimisedInDebug),
         .target(name: "LoomTasks", dependencies: ["LoomCore", "LoomAnalytics"], swiftSettings: v5),
         .target(
             name: "LoomCLI",
             dependencies: [
-                "LoomCore", "LoomTasks",
+                "LoomCore", "LoomTasks", "LoomRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5),
@@ -55,6 +65,7 @@ let package = Package(
         .testTarget(name: "LoomAnalyticsTests", dependencies: ["LoomAnalytics"], swiftSettings: optimisedInDebug),
         .testTarget(name: "LoomTasksTests", dependencies: ["LoomTasks", "LoomCore"], swiftSettings: v5),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomCLI"], swiftSettings: v5),
+        .testTarget(name: "LoomRemoteTests", dependencies: ["LoomRemote", "LoomCore"], swiftSettings: v5),
         .testTarget(name: "LoomEndToEndTests", dependencies: ["LoomCore"], swiftSettings: v5),
     ]
 )

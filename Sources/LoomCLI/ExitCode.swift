@@ -16,6 +16,9 @@ public enum ExitStatus: Int32, Sendable {
     case environment = 6
     /// Not inside a Loom project: no `loom.yaml` in the start directory or any above it.
     case noProject = 7
+    /// `--remote-required` (or `push`/`pull`) and the remote cache cannot be used (down,
+    /// refusing the credentials, no such bucket).
+    case remoteUnavailable = 8
     /// A bug in Loom.
     case internalError = 70
     /// Interrupted by SIGINT/SIGTERM: running tasks were stopped, the store is consistent.

@@ -22,8 +22,13 @@ struct Run: ParsableCommand {
     var failIf: [String] = []
     @Option(help: ArgumentHelp("Fail the run (exit 5) if the metric dropped by more than this since the previous successful run, e.g. 'evaluate.auc > 0.01'.", valueName: "task.metric OP value"))
     var failIfDrop: [String] = []
+    @Option(help: "Read through and write through this remote cache (default: default_remote in loom.yaml).") var remote: String?
+    @Flag(help: "Do not use a remote cache, even the default one.") var noRemote = false
+    @Flag(help: "Use the remote cache but do not upload this run's artifacts.") var noPush = false
+    @Flag(help: "Exit 8 instead of going on locally if the remote cache cannot be used.") var remoteRequired = false
 
     func validate() throws {
+        if noRemote && (remote != nil || remoteRequired) { throw ValidationError("--no-remote cannot be combined with --remote or --remote-required") }
         if let j, j < 1 { throw ValidationError("-j must be at least 1, got \(j)") }
         if let t = waitTimeout, t < 0 { throw ValidationError("--wait-timeout must be >= 0") }
         for g in failIf + failIfDrop where MetricGate(g, isDrop: false) == nil {
@@ -36,7 +41,8 @@ struct Run: ParsableCommand {
     var request: RunRequest {
         RunRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, jobs: j, force: force,
                    keepGoing: keepGoing, dryRun: dryRun, wait: wait, waitTimeout: waitTimeout, name: name, tags: tag,
-                   quiet: quiet, failIf: failIf, failIfDrop: failIfDrop)
+                   quiet: quiet, failIf: failIf, failIfDrop: failIfDrop, remote: remote, noRemote: noRemote, noPush: noPush,
+                   remoteRequired: remoteRequired)
     }
 }
 
@@ -58,6 +64,10 @@ struct RunRequest: Equatable {
     var quiet = false
     var failIf: [String] = []
     var failIfDrop: [String] = []
+    var remote: String?
+    var noRemote = false
+    var noPush = false
+    var remoteRequired = false
 
     func run() throws {
         let console = Console()
@@ -84,6 +94,10 @@ struct RunRequest: Equatable {
         try checkTaskNames(tasks, in: graph, what: "target")
         try checkTaskNames(force, in: graph, what: "--force")
         let engine = try Engine(project: project, graph: graph)
+        if !noRemote && !dryRun {
+            engine.remote = try RemoteSetup.open(location, name: remote, required: remoteRequired, console: console)
+            engine.writeThrough = !noPush
+        }
         if dryRun {
             let reports = try engine.status(targets: tasks, forced: force)
             printStatus(reports, console: console, verb: "would run")
@@ -206,7 +220,14 @@ func report(_ e: EngineEvent, console: Console) {
         console.progress("run      \(r.name)\(retry)\(why)")
     case let .finished(r):
         switch r.status {
-        case .cached: console.progress("cached   \(r.name)")
+        case .cached:
+            // Downloaded from the remote cache instead of run: say so, with why it was stale here.
+            if let i = r.reasons.firstIndex(of: "served by the remote cache") {
+                let why = r.reasons[..<i].joined(separator: "; ")
+                console.progress("cached   \(r.name)  (remote" + (why.isEmpty ? ")" : ": \(why))"))
+            } else {
+                console.progress("cached   \(r.name)")
+            }
         case .ran: console.progress("done     \(r.name)  \(Console.seconds(r.duration))")
         case .failed: console.progress("FAILED   \(r.name)  \(r.error ?? r.outcome ?? "")")
         default: break

@@ -27,8 +27,8 @@ import Testing
     }
 
     @Test func exitCodesAreStable() {
-        #expect([ExitStatus.ok, .taskFailed, .usage, .invalid, .lockBusy, .gateFailed, .environment, .noProject, .internalError, .interrupted].map(\.rawValue)
-            == [0, 1, 2, 3, 4, 5, 6, 7, 70, 130])
+        #expect([ExitStatus.ok, .taskFailed, .usage, .invalid, .lockBusy, .gateFailed, .environment, .noProject, .remoteUnavailable, .internalError, .interrupted].map(\.rawValue)
+            == [0, 1, 2, 3, 4, 5, 6, 7, 8, 70, 130])
     }
 
     @Test func jobsTakeAJoinedValue() throws {

@@ -163,13 +163,14 @@ tasks:
 
     @Test func aBrokenProjectFileIsReportedNotSkipped() throws {
         let s = project()
-        s.write("loom.yaml", "loom: 1\nremotes: {}\n")
+        s.write("loom.yaml", "loom: 1\nremote: {}\n")
         let bad = try s.loom("runs")
         #expect(bad.status == 3)
         #expect(bad.stderr == """
-        \(s.root)/loom.yaml:2:1: error: unknown key 'remotes' in the project file (known: loom)
-        remotes: {}
-        ^~~~~~~
+        \(s.root)/loom.yaml:2:1: error: unknown key 'remote' in the project file (known: loom, remotes, default_remote)
+        remote: {}
+        ^~~~~~
+        note: did you mean 'remotes'?
 
         """)
         FileSystem.removeTree(s.root + "/loom.yaml")

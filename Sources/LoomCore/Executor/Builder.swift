@@ -103,6 +103,13 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             finish(i, r, ok: true, digest: entry.artifact, done: done)
             return
         }
+        if staleness.isStale && options.pullOnly {
+            r.status = .skipped
+            r.reasons.append(remote == nil ? "no remote cache" : "not in the remote cache (loom pull runs nothing)")
+            r.manifest = nil
+            finish(i, r, ok: false, digest: nil, done: done)
+            return
+        }
         if let cached, !staleness.isStale {
             // A cache hit's manifest is the one stored with its key; the record keeps only the key.
             r.manifest = nil

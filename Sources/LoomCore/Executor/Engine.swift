@@ -17,6 +17,8 @@ public struct RunOptions: Sendable {
     public var lockTimeout: Double?
     public var command = "loom run"
     public var sweep: String?
+    /// `loom pull`: a stale task the remote cannot serve is not run (it ends skipped).
+    public var pullOnly = false
     public init() {}
 }
 
@@ -43,6 +45,8 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     public var observer: (@Sendable (EngineEvent) -> Void)?
     /// A shared cache behind the local store: consulted before a stale task runs, filled after.
     public var remote: RemoteTier?
+    /// Whether artifacts this run makes are pushed to `remote` (`--no-push` turns it off).
+    public var writeThrough = true
 
     let statCache: StatCache
     let statePath: String
@@ -154,7 +158,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         for problem in syncProblems { observer?(.warning(problem)) }
         if let remote {
             // Write through: every artifact this run made, blobs first, then its key entry.
-            if syncProblems.isEmpty {
+            if syncProblems.isEmpty && writeThrough {
                 for i in scan.included {
                     guard let r = reports[i], r.status == .ran, let key = r.key, let art = r.artifact, let m = r.manifest else { continue }
                     remote.push(ActionEntry(key: key, artifact: art, manifest: m))

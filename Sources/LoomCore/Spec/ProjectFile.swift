@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// The project file, `loom.yaml` at a project's root: it marks the root (commands run in any
@@ -7,9 +8,14 @@ import Yams
 ///
 ///     # comments anywhere
 ///     loom: 1          # required: the format version, an integer
+///     remotes:         # optional: shared caches, by name (`loom remote add` writes these)
+///       team: {url: "s3://BUCKET/PREFIX", endpoint: "http://HOST:PORT", region: eu-west-1}
+///     default_remote: team   # optional: the remote `run --remote`, `push` and `pull` use
 ///
-/// That is every key of version 1. Keys added later without changing what existing keys mean
-/// (issue 11 plans `remotes:`) keep the version; a Loom that does not know a key refuses the file
+/// A remote's `url` is required; `endpoint` (an S3-compatible server) and `region` are optional.
+/// Credentials never go here: they come from the environment (`AWS_*`, `~/.aws`).
+/// Keys added later without changing what existing keys mean keep the version (`remotes` and
+/// `default_remote` came after the first release of version 1); a Loom that does not know a key refuses the file
 /// (an unknown key is most often a typo) with "did you mean". A file of a newer version is refused
 /// with a note to upgrade Loom. The same YAML limits as DAG files apply (`YAMLLimits`).
 public struct ProjectFile: Equatable, Sendable {
@@ -17,11 +23,84 @@ public struct ProjectFile: Equatable, Sendable {
     public static let name = "loom.yaml"
     /// The newest format version this build reads and the one `loom init` writes.
     public static let currentVersion = 1
-    public static let keys = ["loom"]
+    public static let keys = ["loom", "remotes", "default_remote"]
+    public static let remoteKeys = ["url", "endpoint", "region"]
 
     public var version: Int
+    /// Remote caches by name, in the file's order.
+    public var remotes: [Remote] = []
+    public var defaultRemote: String?
 
-    public init(version: Int = ProjectFile.currentVersion) { self.version = version }
+    /// A shared cache the project names (see the format above).
+    public struct Remote: Equatable, Sendable {
+        public var name: String
+        public var url: String
+        public var endpoint: String?
+        public var region: String?
+        public init(name: String, url: String, endpoint: String? = nil, region: String? = nil) {
+            self.name = name
+            self.url = url
+            self.endpoint = endpoint
+            self.region = region
+        }
+    }
+
+    public init(version: Int = ProjectFile.currentVersion, remotes: [Remote] = [], defaultRemote: String? = nil) {
+        self.version = version
+        self.remotes = remotes
+        self.defaultRemote = defaultRemote
+    }
+
+    /// The remote named `name`, or the default one when `name` is nil.
+    public func remote(_ name: String?) -> Remote? {
+        guard let n = name ?? defaultRemote else { return nil }
+        return remotes.first { $0.name == n }
+    }
+
+    /// A remote name: letters, digits, `-`, `_`, `.`; starting with a letter or digit.
+    public static func validRemoteName(_ n: String) -> Bool {
+        guard let f = n.unicodeScalars.first, n.count <= 64, CharacterSet.alphanumerics.contains(f), f.isASCII else { return false }
+        return n.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
+    }
+
+    /// The file's text with the `remotes` and `default_remote` sections replaced by `self`'s
+    /// (written at the end, in a fixed form); every other line, comments included, is kept.
+    public func rewritingRemotes(of text: String) -> String {
+        var kept: [Substring] = []
+        var skipping = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let topLevel = !(line.first.map { $0 == " " || $0 == "\t" || $0 == "#" } ?? true)
+            if topLevel { skipping = line.hasPrefix("remotes:") || line.hasPrefix("default_remote:") }
+            if !skipping { kept.append(line) }
+        }
+        while let last = kept.last, last.trimmingCharacters(in: .whitespaces).isEmpty { kept.removeLast() }
+        var out = kept.joined(separator: "\n") + "\n"
+        if !remotes.isEmpty {
+            out += "remotes:\n"
+            for r in remotes {
+                var fields = ["url: \(Self.quoted(r.url))"]
+                if let e = r.endpoint { fields.append("endpoint: \(Self.quoted(e))") }
+                if let g = r.region { fields.append("region: \(Self.quoted(g))") }
+                out += "  \(r.name): {\(fields.joined(separator: ", "))}\n"
+            }
+        }
+        if let d = defaultRemote { out += "default_remote: \(d)\n" }
+        return out
+    }
+
+    /// A YAML double-quoted scalar.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where u.value < 0x20: out += String(format: "\\x%02X", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
 
     /// The text `loom init` writes.
     public static var initialText: String {
@@ -89,6 +168,8 @@ public struct ProjectFile: Equatable, Sendable {
                                               at: root.map(at) ?? start)])
         }
         var version: Int?
+        var file = ProjectFile()
+        var defaultAt: SourceLocation?
         for (k, v) in top {
             guard case .scalar(let key) = k else {
                 problems.append(Diagnostic(.error, "expected a key here, found a \(SpecParser.shape(k))", at: at(k)))
@@ -105,6 +186,49 @@ public struct ProjectFile: Equatable, Sendable {
                                                at: at(v), notes: ["upgrade Loom to use this project"]))
                 }
                 version = n
+            case "remotes":
+                guard case .mapping(let m) = v else {
+                    problems.append(Diagnostic(.error, "'remotes' must be a mapping from names to {url: ..., endpoint: ..., region: ...}", at: at(v)))
+                    continue
+                }
+                for (nk, nv) in m {
+                    guard case .scalar(let name) = nk, validRemoteName(name.string) else {
+                        problems.append(Diagnostic(.error, "a remote's name must be letters, digits, '-', '_' or '.'", at: at(nk)))
+                        continue
+                    }
+                    guard case .mapping(let fields) = nv else {
+                        problems.append(Diagnostic(.error, "remote '\(name.string)' must be a mapping with 'url' (and optionally 'endpoint', 'region')", at: at(nv)))
+                        continue
+                    }
+                    var r = Remote(name: name.string, url: "")
+                    for (fk, fv) in fields {
+                        guard case .scalar(let f) = fk else { problems.append(Diagnostic(.error, "expected a key here", at: at(fk))); continue }
+                        guard case .scalar(let value) = fv, !value.string.isEmpty else {
+                            problems.append(Diagnostic(.error, "'\(f.string)' of remote '\(name.string)' must be a non-empty string", at: at(fv)))
+                            continue
+                        }
+                        switch f.string {
+                        case "url": r.url = value.string
+                        case "endpoint": r.endpoint = value.string
+                        case "region": r.region = value.string
+                        default:
+                            problems.append(Diagnostic(.error, "unknown key '\(f.string)' in remote '\(name.string)' (known: \(remoteKeys.joined(separator: ", ")))",
+                                                       at: at(fk), notes: Suggestion.notes(for: f.string, in: remoteKeys)))
+                        }
+                    }
+                    if r.url.isEmpty { problems.append(Diagnostic(.error, "remote '\(name.string)' has no 'url' (s3://BUCKET/PREFIX)", at: at(nv))) }
+                    if file.remotes.contains(where: { $0.name == r.name }) {
+                        problems.append(Diagnostic(.error, "remote '\(r.name)' is named twice", at: at(nk)))
+                    }
+                    file.remotes.append(r)
+                }
+            case "default_remote":
+                guard case .scalar(let s) = v, !s.string.isEmpty else {
+                    problems.append(Diagnostic(.error, "'default_remote' must be the name of a remote", at: at(v)))
+                    continue
+                }
+                file.defaultRemote = s.string
+                defaultAt = at(v)
             default:
                 problems.append(Diagnostic(.error, "unknown key '\(key.string)' in the project file (known: \(keys.joined(separator: ", ")))", at: at(k),
                                            length: key.string.unicodeScalars.count, notes: Suggestion.notes(for: key.string, in: keys)))
@@ -113,7 +237,12 @@ public struct ProjectFile: Equatable, Sendable {
         if version == nil && problems.isEmpty {
             problems.append(Diagnostic(.error, "the project file needs 'loom: \(currentVersion)' (its format version)", at: at(root)))
         }
+        if let d = file.defaultRemote, let where_ = defaultAt, !file.remotes.contains(where: { $0.name == d }) {
+            problems.append(Diagnostic(.error, "default_remote '\(d)' is not one of the remotes", at: where_,
+                                       notes: Suggestion.notes(for: d, in: file.remotes.map(\.name))))
+        }
         if !problems.isEmpty { throw DiagnosticError(problems) }
-        return ProjectFile(version: version ?? currentVersion)
+        file.version = version ?? currentVersion
+        return file
     }
 }

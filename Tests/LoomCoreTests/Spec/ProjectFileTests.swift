@@ -40,7 +40,7 @@ import Testing
 
     @Test func anUnknownKeyIsATypoWithASuggestion() {
         #expect(rendered("loom: 1\nloon: 1\n") == """
-        loom.yaml:2:1: error: unknown key 'loon' in the project file (known: loom)
+        loom.yaml:2:1: error: unknown key 'loon' in the project file (known: loom, remotes, default_remote)
         loon: 1
         ^~~~
         note: did you mean 'loom'?
@@ -51,8 +51,10 @@ import Testing
     @Test(arguments: [
         ("", "loom.yaml:1:1: error: a project file must be a mapping with 'loom: 1'\n\n^\n"),
         ("- loom\n", "loom.yaml:1:1: error: a project file must be a mapping with 'loom: 1'\n- loom\n^\n"),
-        ("remotes: {}\n", "loom.yaml:1:1: error: unknown key 'remotes' in the project file (known: loom)\nremotes: {}\n^~~~~~~\n"),
-        ("name: x\n", "loom.yaml:1:1: error: unknown key 'name' in the project file (known: loom)\nname: x\n^~~~\n"),
+        ("remotes: {}\n", "loom.yaml:1:1: error: the project file needs 'loom: 1' (its format version)\nremotes: {}\n^\n"),
+        ("loom: 1\nremotes: []\n", "loom.yaml:2:10: error: 'remotes' must be a mapping from names to {url: ..., endpoint: ..., region: ...}\nremotes: []\n         ^\n"),
+        ("loom: 1\nremotes: {a: {url: s3://b, url: s3://c}}\n", "loom.yaml:2:15: error: duplicate key 'url' in mapping\nremotes: {a: {url: s3://b, url: s3://c}}\n              ^\n"),
+        ("name: x\n", "loom.yaml:1:1: error: unknown key 'name' in the project file (known: loom, remotes, default_remote)\nname: x\n^~~~\n"),
         ("loom: one\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: one\n      ^\n"),
         ("loom: '1'\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: '1'\n      ^\n"),
         ("loom: 0\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: 0\n      ^\n"),
