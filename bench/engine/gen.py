@@ -49,5 +49,6 @@ else:
     make.insert(0, f"all: o/t{n-1}")
     ninja.append(f"default o/t{n-1}")
 open(os.path.join(out, "dags", "bench.yaml"), "w").write("\n".join(loom) + "\n")
+open(os.path.join(out, "loom.yaml"), "w").write("loom: 1\n")   # the project file (`loom init` writes the same)
 open(os.path.join(out, "build.ninja"), "w").write("\n".join(ninja) + "\n")
 open(os.path.join(out, "Makefile"), "w").write("\n".join(make) + "\n")
