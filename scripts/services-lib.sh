@@ -68,7 +68,7 @@ apt_install() {
   mkdir -p "$LOOM_SERVICES_DIR"
   say "installing ${missing[*]} (apt-get, log: $log)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update >"$log" 2>&1 || fail "apt-get update failed" "$log"
-  apt-get install -y --no-install-recommends "${missing[@]}" >>"$log" 2>&1 \
+  apt-get update -o DPkg::Lock::Timeout=300 >"$log" 2>&1 || fail "apt-get update failed" "$log"
+  apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >>"$log" 2>&1 \
     || fail "apt-get install ${missing[*]} failed" "$log"
 }
