@@ -16,6 +16,7 @@
 # only; they are not secrets.
 set -euo pipefail
 SERVICE=s3-server
+# shellcheck source=scripts/services-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/services-lib.sh"
 
 PORT="${LOOM_S3_PORT:-8333}"
@@ -128,6 +129,10 @@ start() {
     fi
     pid_of "$PIDFILE" weed >/dev/null \
       || fail "port $PORT on 127.0.0.1 is taken by a server that refuses the test credentials (LOOM_S3_PORT picks another port): $out"
+  fi
+  if pid="$(pid_of "$PIDFILE" weed)" && ! pid_of "$PIDFILE" "-s3.port=$PORT " >/dev/null; then
+    say "weed (pid $pid) serves another port than $PORT: restarting it"
+    stop_pid "$PIDFILE" weed 15
   fi
   if ! pid="$(pid_of "$PIDFILE" weed)"; then
     write_identities

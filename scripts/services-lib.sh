@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/s3-server.sh and scripts/slurm-cluster.sh (sourced, not run).
 # Daemons are started directly (there is no systemd) and tracked by PID files; every failure
 # says what failed and shows the tail of the log that explains it.

@@ -16,6 +16,7 @@
 # The controller and node are addressed as 127.0.0.1 (ports 6817 and 6818).
 set -euo pipefail
 SERVICE=slurm-cluster
+# shellcheck source=scripts/services-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/services-lib.sh"
 
 CPUS="${LOOM_SLURM_CPUS:-2}"
@@ -194,8 +195,9 @@ stop_daemons() {
 
 start() {
   [ "$(id -u)" -eq 0 ] || fail "must run as root (it installs packages and starts munged and slurmd)"
-  command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null \
-    || apt_install slurm-wlm munge
+  if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
+    apt_install slurm-wlm munge
+  fi
   mkdir -p "$DIR"
   write_config
   if [ "$CONFIG_CHANGED" -eq 1 ] && { pid_of "$CTLD_PID" slurmctld >/dev/null || pid_of "$SLURMD_PID" slurmd >/dev/null; }; then
