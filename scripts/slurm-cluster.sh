@@ -19,6 +19,8 @@ SERVICE=slurm-cluster
 # shellcheck source=scripts/services-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/services-lib.sh"
 
+# The daemons, runuser and mungekey live in sbin, which a minimal PATH (cron, CI) may lack.
+PATH="$PATH:/usr/sbin:/sbin"
 CPUS="${LOOM_SLURM_CPUS:-2}"
 HOST="$(hostname -s)"
 DIR="$LOOM_SERVICES_DIR/slurm"
