@@ -9,10 +9,14 @@ struct Status: ParsableCommand {
     @OptionGroup var dag: DAGOptions
     @Argument(help: "Only these tasks and what they need.") var tasks: [String] = []
     @Option(help: "Treat this task as forced (repeatable).") var force: [String] = []
+    @Option(help: "Say which stale tasks this remote cache can serve (default: default_remote in loom.yaml).") var remote: String?
+    @Flag(help: "Do not ask a remote cache.") var noRemote = false
 
     func run() throws { try request.run() }
 
-    var request: StatusRequest { StatusRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, force: force) }
+    var request: StatusRequest {
+        StatusRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, force: force, remote: remote, noRemote: noRemote)
+    }
 }
 
 /// What `loom status` was asked, however the command line was read (`Status`, or `FastArguments`).
@@ -23,6 +27,8 @@ struct StatusRequest: Equatable {
     var params: [String] = []
     var tasks: [String] = []
     var force: [String] = []
+    var remote: String?
+    var noRemote = false
 
     func run() throws {
         let console = Console()
@@ -30,7 +36,15 @@ struct StatusRequest: Equatable {
         let project = location.project
         let graph = try loadGraph(location, dag: dag, params: params, console: console)
         try checkTaskNames(tasks + force, in: graph, what: "task")
-        let reports = try Engine(project: project, graph: graph).status(targets: tasks, forced: force)
+        var reports = try Engine(project: project, graph: graph).status(targets: tasks, forced: force)
+        // Which stale tasks (whose key is known: nothing they need will run first) the remote has.
+        if !noRemote, reports.contains(where: { $0.status == .stale && $0.key != nil }),
+           let tier = try RemoteSetup.open(location, name: remote, required: false, console: console) {
+            for i in reports.indices where reports[i].status == .stale {
+                guard let key = reports[i].key, (try? tier.remote.entry(key)) != nil else { continue }
+                reports[i].reasons.append("the remote cache has it: loom run downloads it instead of running it")
+            }
+        }
         printStatus(reports, console: console, verb: "stale")
     }
 }

@@ -58,6 +58,20 @@ import LoomCore
         let first = try a.loom("run", "dags/t.yaml")
         #expect(first.status == 0 && first.stdout.contains("3 ran, 0 cached"), "\(first.stdout)\(first.stderr)")
         let b = try project(prefix: prefix)
+        let status = try b.loom("status", "dags/t.yaml")
+        #expect(status.stdout == """
+        stale       gen
+                      - never run
+                      - the remote cache has it: loom run downloads it instead of running it
+        stale       sum
+                      - needs 'gen', which will run first
+                      - never run
+        stale       count
+                      - needs 'gen', which will run first
+                      - never run
+        0 up to date, 3 stale
+
+        """, "\(status.stdout)")
         let second = try b.loom("run", "dags/t.yaml")
         #expect(second.status == 0 && second.stdout.contains("0 ran, 3 cached"), "\(second.stdout)\(second.stderr)")
         #expect(second.lines.contains("cached   gen  (remote: never run)"), "\(second.stdout)")
