@@ -105,7 +105,7 @@ import Testing
 
     /// `LOOM_STATS=1` adds one line on stderr, phases in order; stdout is unchanged.
     @Test func statsLine() throws {
-        var s = Sandbox()
+        let s = Sandbox()
         s.write("dags/t.yaml", "tasks:\n  a: {kind: shell, cmd: 'echo 1 > $LOOM_OUT/o'}\n")
         #expect(try s.loom("run", "dags/t.yaml", "-q").stderr.isEmpty)
         s.environment["LOOM_STATS"] = "1"
