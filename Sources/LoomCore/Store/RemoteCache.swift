@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -119,16 +120,39 @@ public final class RemoteTier: @unchecked Sendable {   // `problem` under `lock`
         }
     }
 
-    /// Uploads an artifact (its blobs first, skipping those the remote has) and then its key
-    /// entry, so that no reader sees a key whose artifact is incomplete.
+    /// How many blobs of one artifact go up at once (network-bound: more than the cores).
+    public static let parallelUploads = 8
+
+    /// Uploads an artifact (its blobs first, `parallelUploads` at a time, skipping those the
+    /// remote has) and then its key entry, once every blob is there, so that no reader sees a key
+    /// whose artifact is incomplete.
     public func push(_ entry: ActionEntry) {
         guard unreachable == nil else { return }
-        do {
-            guard let seal = local.seal(of: entry.artifact), let listing = TreeListing.parse(seal.listing) else { return }
-            for e in listing.entries where e.kind == .file || e.kind == .executable {
-                guard let d = e.digest, try !remote.hasBlob(d) else { continue }
-                try remote.putBlob(d, from: local.location(of: entry.artifact) + "/" + e.path)
+        guard let seal = local.seal(of: entry.artifact), let listing = TreeListing.parse(seal.listing) else { return }
+        // One upload per distinct blob (two files with the same bytes are one blob).
+        var seen = Set<Digest>()
+        var blobs: [(Digest, String)] = []
+        for e in listing.entries where e.kind == .file || e.kind == .executable {
+            if let d = e.digest, seen.insert(d).inserted { blobs.append((d, local.location(of: entry.artifact) + "/" + e.path)) }
+        }
+        let firstError = Mutex<Error?>(nil)
+        let gate = DispatchSemaphore(value: Self.parallelUploads)
+        let group = DispatchGroup()
+        for (d, path) in blobs {
+            gate.wait()
+            if firstError.withLock({ $0 != nil }) { gate.signal(); break }   // no new upload after a failure
+            DispatchQueue.global().async(group: group) {
+                defer { gate.signal() }
+                do {
+                    if try !self.remote.hasBlob(d) { try self.remote.putBlob(d, from: path) }
+                } catch {
+                    firstError.withLock { if $0 == nil { $0 = error } }
+                }
             }
+        }
+        group.wait()
+        if let e = firstError.withLock({ $0 }) { failed(e); return }
+        do {
             try remote.putEntry(entry.key, RemoteEntry(artifact: entry.artifact, listing: listing, manifest: entry.manifest).encoded())
         } catch {
             failed(error)

@@ -9,6 +9,8 @@ final class MemoryRemote: RemoteCache, @unchecked Sendable {   // state under `l
     var blobs: [Digest: [UInt8]] = [:]
     var down = false
     var uploads = 0
+    /// Refuse every blob upload after this many (a server that dies in the middle of a push).
+    var failUploadsAfter = Int.max
     struct Refused: Error, CustomStringConvertible { var description: String { "connection refused" } }
     func check() throws { if down { throw Refused() } }
     func entry(_ key: CacheKey) throws -> [UInt8]? { try check(); lock.lock(); defer { lock.unlock() }; return entries[key] }
@@ -27,6 +29,7 @@ final class MemoryRemote: RemoteCache, @unchecked Sendable {   // state under `l
         try check()
         let b = try FileSystem.readBytes(path)
         lock.lock()
+        if uploads >= failUploadsAfter { lock.unlock(); throw Refused() }
         blobs[digest] = b
         uploads += 1
         lock.unlock()
@@ -122,6 +125,35 @@ final class MemoryRemote: RemoteCache, @unchecked Sendable {   // state under `l
     ])
     func hostileListingsAreRefused(text: String) {
         #expect(TreeListing.parse(text) == nil)
+    }
+
+    /// Blobs go up in parallel, each distinct blob once; the key only after all of them, and
+    /// not at all when an upload fails half way.
+    @Test func blobsGoUpInParallelAndTheKeyLast() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let store = try LocalStore(root: dir.path + "/artifacts")
+        let staging = try store.makeStaging(label: "t")
+        for k in 0..<40 { try FileSystem.writeAtomically(staging + "/f\(k)", "file \(k % 30)\n") }   // 30 distinct contents
+        let digest = try store.commit(staging: staging)
+        let m = KeyManifest(kind: "shell", kindVersion: 1, command: "x")
+        let entry = ActionEntry(key: m.key, artifact: digest, manifest: m)
+        try store.record(entry)
+
+        let failing = MemoryRemote()
+        failing.failUploadsAfter = 10
+        let tier = RemoteTier(local: store, remote: failing)
+        tier.push(entry)
+        #expect(tier.unreachable != nil)
+        #expect(failing.entries.isEmpty, "no key for an artifact whose blobs are not all there")
+        #expect(failing.blobs.count <= 10 + RemoteTier.parallelUploads)
+
+        let remote = MemoryRemote()
+        let ok = RemoteTier(local: store, remote: remote)
+        ok.push(entry)
+        #expect(ok.unreachable == nil && remote.uploads == 30 && remote.entries[entry.key] != nil)
+        ok.push(entry)
+        #expect(remote.uploads == 30, "blobs the remote has are not uploaded again")
     }
 
     @Test func listingsRoundTrip() throws {
