@@ -85,6 +85,28 @@ import LoomCore
         #expect(try b.loom("run", "dags/t.yaml").stdout.contains("0 ran, 3 cached"))
     }
 
+    /// The main DAG (built-in kinds through exec-builtin) on a fresh clone: every task served by
+    /// the remote, the same build state and the same bytes in every artifact.
+    @Test func theShopDAGOnAFreshCloneRunsNothing() throws {
+        let prefix = "e2e/" + UUID().uuidString.lowercased()
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let shop = try String(contentsOfFile: repo + "/dags/shop.yaml", encoding: .utf8)
+        let a = try project(prefix: prefix), b = try project(prefix: prefix)
+        for s in [a, b] { s.write("dags/shop.yaml", shop) }
+        let ra = try a.loom("run", "dags/shop.yaml", "-q", "-P", "customers=150")
+        #expect(ra.status == 0 && ra.stdout.contains(" 0 cached"), "\(ra.stdout)\(ra.stderr)")
+        let rb = try b.loom("run", "dags/shop.yaml", "-q", "-P", "customers=150")
+        #expect(rb.status == 0 && rb.stdout.contains(": 0 ran, "), "\(rb.stdout)\(rb.stderr)")
+        #expect(a.artifacts(dag: "shop") == b.artifacts(dag: "shop") && !a.artifacts(dag: "shop").isEmpty)
+        for (task, _) in a.artifacts(dag: "shop") {
+            let files = try FileManager.default.subpathsOfDirectory(atPath: a.root + "/artifacts/latest/shop/" + task).sorted()
+            for f in files where !FileSystem.isDirectory(a.root + "/artifacts/latest/shop/\(task)/\(f)") {
+                #expect(FileManager.default.contents(atPath: a.root + "/artifacts/latest/shop/\(task)/\(f)")
+                        == FileManager.default.contents(atPath: b.root + "/artifacts/latest/shop/\(task)/\(f)"), "\(task)/\(f)")
+            }
+        }
+    }
+
     @Test func pushAndPull() throws {
         let prefix = "e2e/" + UUID().uuidString.lowercased()
         let a = try project(prefix: prefix)
