@@ -159,6 +159,53 @@ enum S3TestServer {
         #expect(try remote.entry(key) == stored, "If-None-Match: an existing entry is never replaced")
     }
 
+    /// A server killed (SIGKILL) in the middle of a push leaves no key entry: the key goes up
+    /// only after every blob. After a restart the same push completes and the key appears.
+    @Test func aServerKilledDuringAPushLeavesNoKey() throws {
+        let env = try S3TestServer.environment.get()
+        let dir = TestDir()
+        defer { dir.remove() }
+        // A server of this test's own, on a port of its own (killing it harms no other test).
+        let port = Int.random(in: 8500..<9000)
+        func script(_ command: String) -> Int32 {
+            // system(3): the script starts weed detached; Foundation's Process waited forever here.
+            system("LOOM_S3_PORT=\(port) LOOM_S3_DIR='\(dir.path)/s3' bash '\(S3TestServer.repo)/scripts/s3-server.sh' \(command) >'\(dir.path)/script.log' 2>&1")
+        }
+        try #require(script("start") == 0, "could not start a second S3 server on port \(port): \((try? FileSystem.readText(dir.path + "/script.log")) ?? "")")
+        defer { _ = script("stop") }
+        let creds = try S3Location.credentials(environment: env)
+        let s3 = try S3Client(bucket: env["LOOM_TEST_S3_BUCKET"] ?? "loom-test", region: "us-east-1",
+                              endpoint: URL(string: "http://127.0.0.1:\(port)")!, credentials: creds, timeout: .seconds(20))
+        let remote = S3Remote(s3, prefix: "killed/\(UUID().uuidString.lowercased())")
+        let store = try LocalStore(root: dir.path + "/artifacts")
+        let staging = try store.makeStaging(label: "big")
+        // 100 files of 1 MiB, all different: 100 uploads, then the key.
+        for k in 0..<100 {
+            try FileSystem.writeAtomically(staging + "/f\(k)", [UInt8](repeating: UInt8(k % 256), count: 1 << 20) + [UInt8(k / 256)])
+        }
+        let digest = try store.commit(staging: staging)
+        let m = KeyManifest(kind: "shell", kindVersion: 1, command: "big")
+        let entry = ActionEntry(key: m.key, artifact: digest, manifest: m)
+        try store.record(entry)
+        let tier = RemoteTier(local: store, remote: remote)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { tier.push(entry); done.signal() }
+        Thread.sleep(forTimeInterval: 0.3)
+        let pid = try FileSystem.readText(dir.path + "/s3/weed.pid").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(kill(pid_t(pid) ?? 0, SIGKILL) == 0)
+        #expect(done.wait(timeout: .now() + 60) == .success, "the push gave up")
+        #expect(tier.unreachable != nil, "the push saw the server go")
+        try #require(script("start") == 0, "could not restart the second S3 server")
+        #expect(try remote.entry(entry.key) == nil, "no key entry for an artifact whose blobs may be missing")
+        // Pushed again to a live server, the artifact arrives whole and the key appears.
+        let again = RemoteTier(local: store, remote: remote)
+        again.push(entry)
+        #expect(again.unreachable == nil)
+        let other = TestDir()
+        defer { other.remove() }
+        #expect(RemoteTier(local: try LocalStore(root: other.path + "/artifacts"), remote: remote).pull(entry.key)?.artifact == digest)
+    }
+
     /// Above the multipart size a file goes up in parts and comes back whole.
     @Test func multipartUploadRoundTrip() throws {
         let remote = try S3TestServer.remote()
