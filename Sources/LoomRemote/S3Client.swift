@@ -30,6 +30,8 @@ public final class S3Client: Sendable {
     /// How long one request may take, end to end.
     let timeout: TimeAmount
     static let tries = 4
+    /// The largest answer body accepted (a 64 MiB range and its margin).
+    static let maxBody = 80 << 20
 
     public init(bucket: String, region: String, endpoint: URL?, credentials: SigV4.Credentials, timeout: TimeAmount = .seconds(120)) throws {
         self.bucket = bucket
@@ -92,7 +94,9 @@ public final class S3Client: Sendable {
                 }
                 let req = try HTTPClient.Request(url: url(key, query: query), method: method, headers: headers,
                                                  body: body.map { .bytes($0) })
-                let response = try client.execute(request: req, deadline: .now() + timeout).wait()
+                // Bounded: no answer Loom asks for is larger than a 64 MiB range.
+                let response = try client.execute(request: req, delegate: ResponseAccumulator(request: req, maxBodySize: Self.maxBody),
+                                                  deadline: .now() + timeout).futureResult.wait()
                 let bytes = response.body.map { Array($0.readableBytesView) } ?? []
                 let answer = Answer(status: Int(response.status.code), headers: response.headers, body: bytes)
                 if answer.status >= 500 && attempt < Self.tries {
@@ -104,6 +108,8 @@ public final class S3Client: Sendable {
                 return answer
             } catch let e as S3Error {
                 throw e
+            } catch is ResponseAccumulator.ResponseTooBigError {
+                throw S3Error(message: "\(method.rawValue) \(key): the server sent more than \(Self.maxBody >> 20) MiB")
             } catch {
                 last = S3Error(message: "\(method.rawValue) \(url(key, query: [])): \(error)")
                 // The pool already retried connecting for its 3 s: one more try, not three.
@@ -154,11 +160,12 @@ public final class S3Client: Sendable {
         return true
     }
 
-    /// Writes the object to a new file at `path`; false (and no file) if there is no such key.
-    public func download(_ key: String, to path: String) throws -> Bool {
-        // Objects Loom stores are read whole; a blob larger than memory is read in parts.
+    /// Writes the object to a new file at `path`; false (and no file) if there is no such key,
+    /// or its size is not `expectedSize` (when given).
+    public func download(_ key: String, to path: String, expectedSize: Int? = nil) throws -> Bool {
+        // Read in ranges of 64 MiB: a blob larger than memory is never held whole.
         let size = try contentLength(key)
-        guard let size else { return false }
+        guard let size, expectedSize == nil || size == expectedSize else { return false }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystem.fail("cannot create", path) }
         var ok = false

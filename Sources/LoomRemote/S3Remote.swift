@@ -32,7 +32,9 @@ public final class S3Remote: RemoteCache {
 
     public func hasBlob(_ digest: Digest) throws -> Bool { try s3.exists(blobKey(digest)) }
 
-    public func blob(_ digest: Digest, to path: String) throws -> Bool { try s3.download(blobKey(digest), to: path) }
+    public func blob(_ digest: Digest, size: Int64, to path: String) throws -> Bool {
+        try s3.download(blobKey(digest), to: path, expectedSize: Int(size))
+    }
 
     public func putBlob(_ digest: Digest, from path: String) throws {
         try s3.upload(blobKey(digest), from: path, sha256: digest.hex)

@@ -103,6 +103,10 @@ enum S3TestServer {
         #expect(Notices.take().contains { $0.contains("does not match its digest") })
         #expect(!storeC.contains(entry.artifact) && storeC.lookup(entry.key) == nil)
         #expect(try FileSystem.listDirectory(c.path + "/artifacts/tmp").isEmpty, "no half-built artifact left behind")
+        // Replaced by something larger than the listing says: not even downloaded.
+        try remote.s3.put(remote.blobKey(blob), [UInt8](repeating: 0x41, count: 3 << 20))
+        #expect(RemoteTier(local: storeC, remote: remote).pull(entry.key) == nil)
+        #expect(Notices.take().contains { $0.contains("missing or of another size") })
     }
 
     /// An entry whose manifest is for another key (a hostile or mixed-up bucket) is refused.
@@ -217,9 +221,11 @@ enum S3TestServer {
         try FileSystem.writeAtomically(dir.path + "/big", bytes)
         let d = try FileHasher.digest(ofFile: dir.path + "/big")
         try remote.s3.upload(remote.blobKey(d), from: dir.path + "/big", sha256: d.hex, multipartAbove: 1 << 20, partSize: 5 << 20)
-        #expect(try remote.blob(d, to: dir.path + "/back"))
+        #expect(try !remote.blob(d, size: Int64(bytes.count) - 1, to: dir.path + "/short"), "another size than the listing says")
+        #expect(!FileSystem.exists(dir.path + "/short"))
+        #expect(try remote.blob(d, size: Int64(bytes.count), to: dir.path + "/back"))
         #expect(try FileHasher.digest(ofFile: dir.path + "/back") == d)
-        #expect(try !remote.blob(Digest(of: "absent"), to: dir.path + "/none"))
+        #expect(try !remote.blob(Digest(of: "absent"), size: 1, to: dir.path + "/none"))
         #expect(!FileSystem.exists(dir.path + "/none"))
     }
 }

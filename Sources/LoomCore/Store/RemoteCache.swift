@@ -14,8 +14,10 @@ public protocol RemoteCache: AnyObject, Sendable {
     /// Stores a key's entry; called only once every blob it names is stored.
     func putEntry(_ key: CacheKey, _ bytes: [UInt8]) throws
     func hasBlob(_ digest: Digest) throws -> Bool
-    /// Writes the blob's bytes to `path` (a new file); false if the remote has no such blob.
-    func blob(_ digest: Digest, to path: String) throws -> Bool
+    /// Writes the blob's bytes to `path` (a new file); false if the remote has no such blob, or
+    /// one of another size than `size` (the listing's: a lying remote cannot make Loom download
+    /// more than the artifact holds).
+    func blob(_ digest: Digest, size: Int64, to path: String) throws -> Bool
     func putBlob(_ digest: Digest, from path: String) throws
 }
 
@@ -109,7 +111,7 @@ public final class RemoteTier: @unchecked Sendable {   // `problem` under `lock`
                 try FileSystem.makeDirectories(FileSystem.parent(of: path))
                 guard let d = e.digest else { throw RemoteDamage(what: "a file without a digest") }
                 let tmp = path + ".download"
-                guard try remote.blob(d, to: tmp) else { throw RemoteDamage(what: "blob \(d.short) missing") }
+                guard try remote.blob(d, size: e.size, to: tmp) else { throw RemoteDamage(what: "blob \(d.short) missing or of another size") }
                 guard (try? FileHasher.digest(ofFile: tmp)) == d else {
                     unlink(tmp)
                     throw RemoteDamage(what: "blob \(d.short) does not match its digest")
