@@ -169,7 +169,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         try? statCache.save()
         try RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
             .finish(&record, reports: reports, plan: plan, interrupted: interrupted, syncProblems: syncProblems,
-                    options: options, started: t0)
+                    started: t0)
     }
 
     /// Writes `report.html` beside the run record (again after gates change the record).

@@ -29,7 +29,7 @@ public struct Project: Sendable {
         let digest = Digest(of: text)
         let cache = GraphCache(storeRoot: storeRoot)
         let key = GraphCache.key(dagDigest: digest, root: root, overrides: overrides, registry: registry)
-        if var cached = cache.load(key, root: root) {
+        if var cached = cache.load(key) {
             cached.dagPath = shown
             return cached
         }

@@ -36,7 +36,7 @@ public struct GraphCache {
         return Digest(of: e.bytes)
     }
 
-    public func load(_ key: Digest, root: String) -> TaskGraph? {
+    public func load(_ key: Digest) -> TaskGraph? {
         guard let bytes = CacheFile.read("\(directory)/\(key.hex).bin", format: Self.format, what: "parsed DAG cache"),
               var g = Self.decode(bytes) else { return nil }
         g.cacheKey = key

@@ -14,7 +14,7 @@ struct RunRecorder {
 
     /// Fills `record` from the tasks' reports and writes everything; returns the record.
     func finish(_ record: inout RunRecord, reports: [TaskReport?], plan: Plan, interrupted: Bool, syncProblems: [String],
-                options: RunOptions, started t0: UInt64) throws {
+                started t0: UInt64) throws {
         let inc = scan.included
         var newState = scan.state
         var stateChanged = false
