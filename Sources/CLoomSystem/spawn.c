@@ -356,3 +356,7 @@ int loom_build_id(unsigned char *out, int capacity) {
     dl_iterate_phdr(find_build_id, &s);
     return s.found;
 }
+
+int loom_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}

@@ -26,10 +26,15 @@ struct Run: ParsableCommand {
     @Flag(help: "Do not use a remote cache, even the default one.") var noRemote = false
     @Flag(help: "Use the remote cache but do not upload this run's artifacts.") var noPush = false
     @Flag(help: "Exit 8 instead of going on locally if the remote cache cannot be used.") var remoteRequired = false
+    @Option(help: "Where tasks run: local or slurm (default: executor in loom.yaml, else local). With slurm, -j is the jobs in flight (default 32).")
+    var executor: String?
 
     func validate() throws {
         if noRemote && (remote != nil || remoteRequired) { throw ValidationError("--no-remote cannot be combined with --remote or --remote-required") }
         if let j, j < 1 { throw ValidationError("-j must be at least 1, got \(j)") }
+        if let e = executor, !ProjectFile.executors.contains(e) {
+            throw ValidationError("--executor must be one of \(ProjectFile.executors.joined(separator: ", ")), got '\(e)'")
+        }
         if let t = waitTimeout, t < 0 { throw ValidationError("--wait-timeout must be >= 0") }
         for g in failIf + failIfDrop where MetricGate(g, isDrop: false) == nil {
             throw ValidationError("cannot read gate '\(g)': expected 'task.metric OP number' with OP one of < <= > >= == !=")
@@ -42,7 +47,7 @@ struct Run: ParsableCommand {
         RunRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, jobs: j, force: force,
                    keepGoing: keepGoing, dryRun: dryRun, wait: wait, waitTimeout: waitTimeout, name: name, tags: tag,
                    quiet: quiet, failIf: failIf, failIfDrop: failIfDrop, remote: remote, noRemote: noRemote, noPush: noPush,
-                   remoteRequired: remoteRequired)
+                   remoteRequired: remoteRequired, executor: executor)
     }
 }
 
@@ -68,6 +73,7 @@ struct RunRequest: Equatable {
     var noRemote = false
     var noPush = false
     var remoteRequired = false
+    var executor: String?
 
     func run() throws {
         let console = Console()
@@ -93,7 +99,8 @@ struct RunRequest: Equatable {
         let graph = try loadGraph(location, dag: dag, params: overrides.map { "\($0.name)=\($0.value)" }, console: console)
         try checkTaskNames(tasks, in: graph, what: "target")
         try checkTaskNames(force, in: graph, what: "--force")
-        let engine = try Engine(project: project, graph: graph)
+        let (runner, defaultJobs) = try makeRunner(location)
+        let engine = try Engine(project: project, graph: graph, runner: runner)
         if !noRemote && !dryRun {
             engine.remote = try RemoteSetup.open(location, name: remote, required: remoteRequired, console: console)
             engine.writeThrough = !noPush
@@ -104,7 +111,7 @@ struct RunRequest: Equatable {
             return .ok
         }
         var options = RunOptions()
-        options.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        options.jobs = jobs ?? defaultJobs
         options.keepGoing = keepGoing
         options.targets = tasks
         options.forced = force
@@ -140,6 +147,17 @@ struct RunRequest: Equatable {
             }
         }
         return finish(record, project: project, console: console)
+    }
+
+    /// The runner `--executor` (or `executor:` in loom.yaml) names, and the default -j for it.
+    private func makeRunner(_ location: ProjectRoot) throws -> (TaskRunner, Int) {
+        let file = executor == "local" ? ProjectFile() : try RemoteSetup.projectFile(location.root)
+        guard (executor ?? file.executor) == "slurm" else { return (ProcessRunner(), ProcessInfo.processInfo.activeProcessorCount) }
+        var s = SlurmSettings(loom: file.slurm.loom ?? selfExecutable(), directory: location.project.storeRoot + "/slurm")
+        s.partition = file.slurm.partition
+        s.account = file.slurm.account
+        s.options = file.slurm.options
+        return (SlurmRunner(settings: s), 32)
     }
 
     private func finish(_ r: RunRecord, project: Project, console: Console) -> ExitStatus {

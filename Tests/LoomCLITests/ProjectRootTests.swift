@@ -86,7 +86,7 @@ import Testing
         let bad = Tree()
         bad.file("loom.yaml", "loom: 1\ntasks: {}\n")
         let m = #expect(throws: DiagnosticError.self) { try ProjectRoot.find(from: bad.path) }
-        #expect(m?.description == "\(bad.path)/loom.yaml:2:1: unknown key 'tasks' in the project file (known: loom, remotes, default_remote)")
+        #expect(m?.description == "\(bad.path)/loom.yaml:2:1: unknown key 'tasks' in the project file (known: loom, remotes, default_remote, executor, slurm)")
     }
 
     @Test func directoriesFoldLikeGitAndMake() throws {

@@ -167,7 +167,7 @@ tasks:
         let bad = try s.loom("runs")
         #expect(bad.status == 3)
         #expect(bad.stderr == """
-        \(s.root)/loom.yaml:2:1: error: unknown key 'remote' in the project file (known: loom, remotes, default_remote)
+        \(s.root)/loom.yaml:2:1: error: unknown key 'remote' in the project file (known: loom, remotes, default_remote, executor, slurm)
         remote: {}
         ^~~~~~
         note: did you mean 'remotes'?

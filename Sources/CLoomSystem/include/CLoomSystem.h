@@ -42,5 +42,8 @@ void loom_spawn_release(void *stack);
 /// The GNU build ID of the running executable (up to `capacity` bytes), or 0 if it has none.
 int loom_build_id(unsigned char *out, int capacity);
 
+/// pipe2(fds, O_CLOEXEC): a pipe whose ends no concurrently spawned child inherits.
+int loom_pipe_cloexec(int fds[2]);
+
 
 #endif

@@ -51,7 +51,13 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         baseEnvironment = ProcessInfo.processInfo.environment
         var mask = [Bool](repeating: false, count: scan.graph.nodes.count)
         for i in scan.included { mask[i] = true }
-        scheduler = Scheduler(plan: Plan(needs: scan.graph.nodes.map(\.needs), included: mask), jobs: options.jobs, keepGoing: options.keepGoing)
+        // A local runner counts cpus as tokens of -j and memory against the machine's; a cluster
+        // enforces them itself.
+        let demands = runner.memoryBudget.map { _ in
+            scan.graph.nodes.map { Scheduler.Demand(tokens: $0.resources.cpus ?? 1, memory: $0.resources.memoryBytes ?? 0) }
+        }
+        scheduler = Scheduler(plan: Plan(needs: scan.graph.nodes.map(\.needs), included: mask), jobs: options.jobs, keepGoing: options.keepGoing,
+                              demands: demands, memoryBudget: runner.memoryBudget ?? .max)
         digests = Array(repeating: nil, count: scan.graph.nodes.count)
         reports = Array(repeating: nil, count: scan.graph.nodes.count)
     }
@@ -141,7 +147,10 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             if !logDirectoryMade { try project.runs.makeLogDirectory(runID); logDirectoryMade = true }
             work = try store.makeStaging(label: n.id.name)
             job = try makeJob(n, attempt: number, work: work, logPath: logPath)
-            if number > 1 { appendLog(logPath, "\n--- loom: attempt \(number) of \(n.retries + 1) ---\n") }
+            if number > 1 {
+                let of = number <= n.retries + 1 ? "of \(n.retries + 1)" : "(the one before was lost to the cluster)"
+                appendLog(logPath, "\n--- loom: attempt \(number) \(of) ---\n")
+            }
         } catch {
             r.status = .failed
             r.error = "\(error)"
@@ -201,7 +210,9 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         scheduler.async {
             self.running[i] = nil
             var r = ended
-            if number <= n.retries && !self.interrupted && outcome != .cancelled {
+            var lost = false
+            if case .lost = outcome { lost = true }
+            if (number <= n.retries || (lost && number <= n.retries + Self.lostRetries)) && !self.interrupted && outcome != .cancelled {
                 // Back off 1 s, 2 s, 4 s ... (at most 30 s) before the next attempt.
                 let delay = min(30, pow(2, Double(number - 1)))
                 self.scheduler.async(after: delay) { self.attempt(i, number + 1, ended, manifest: m, done: done) }
@@ -212,6 +223,10 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             self.finish(i, r, ok: false, digest: nil, done: done)
         }
     }
+
+    /// Attempts lost to the cluster (node failure, preemption) are retried this many times beyond
+    /// the task's own `retries`: the task did not fail.
+    static let lostRetries = 2
 
     /// On the queue.
     private func finish(_ i: Int, _ r: TaskReport, ok: Bool, digest: Digest?, done: @Sendable (Bool) -> Void) {
@@ -246,9 +261,11 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             try FileSystem.writeAtomically(work + ".job.json", invocation.json.encoded(pretty: true))
             arguments = options.builtinLauncher + [work + ".job.json"]
         }
-        return Job(task: n.id, attempt: attempt, arguments: arguments, environment: env,
-                   workingDirectory: project.root, logPath: logPath, timeout: n.timeout, resources: n.resources,
-                   fence: Fence(readOnly: project.storeRoot, writable: out))
+        var job = Job(task: n.id, attempt: attempt, arguments: arguments, environment: env,
+                      workingDirectory: project.root, logPath: logPath, timeout: n.timeout, resources: n.resources,
+                      fence: Fence(readOnly: project.storeRoot, writable: out))
+        job.dag = graph.dagName
+        return job
     }
 
     /// Checks declared outputs, moves the output into the store, then queues the key entry.

@@ -41,6 +41,9 @@ public struct Plan: Sendable {
 
     public var hasReady: Bool { !ready.isEmpty }
 
+    /// The task `takeReady` would take next.
+    public var nextReady: Int? { ready.last }
+
     /// Records how a started task ended. A failure skips everything downstream of it.
     public mutating func finish(_ i: Int, succeeded: Bool) {
         precondition(started[i] && outcomes[i] == nil, "Plan.finish: task \(i) was not running")

@@ -42,6 +42,12 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {   // mutable
         }
     }
 
+    /// The machine's memory: tasks' `resources.memory` requests share it.
+    public var memoryBudget: Int64? {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && size > 0 ? Int64(pages) * Int64(size) : nil
+    }
+
     /// The isolation in force for the next job.
     public var isolation: Isolation { lock.lock(); defer { lock.unlock() }; return level }
     /// Why isolation is weaker than asked, if it is (for one warning per run).

@@ -1,9 +1,24 @@
 import Foundation
 
-/// The single owner of concurrency: a serial queue owns the `Plan`, at most `jobs` tasks run at
-/// once, and completions are posted back to the queue. What "running a task" means (a cache hit,
-/// a process, a remote job) is the `start` closure's business.
+/// The single owner of concurrency: a serial queue owns the `Plan`, at most `jobs` tokens are
+/// in use at once, and completions are posted back to the queue. What "running a task" means (a
+/// cache hit, a process, a remote job) is the `start` closure's business.
+///
+/// A task takes one token, or its `Demand` when one is given (the local runner: `resources.cpus`
+/// tokens of `-j`, and `resources.memory` out of a memory budget). Demands are clamped to what
+/// there is (a task asking for 8 cpus under `-j 2` takes both), and tasks start in plan order: a
+/// task that does not fit waits for running ones to finish, and none behind it overtakes it, so
+/// a large task is never starved by a stream of small ones.
 public final class Scheduler: @unchecked Sendable {   // every var is touched only on `queue`
+    /// What a task takes while it runs.
+    public struct Demand: Equatable, Sendable {
+        public var tokens: Int
+        public var memory: Int64
+        public init(tokens: Int, memory: Int64) {
+            self.tokens = tokens
+            self.memory = memory
+        }
+    }
     /// Called on the scheduler's queue for each task taken from the plan; must call `done` exactly
     /// once, from any thread, with whether the task succeeded. It should not block for long.
     public typealias Start = @Sendable (_ task: Int, _ done: @escaping @Sendable (Bool) -> Void) -> Void
@@ -13,16 +28,29 @@ public final class Scheduler: @unchecked Sendable {   // every var is touched on
     private let jobs: Int
     private let keepGoing: Bool
     private var running = 0
+    private var tokensInUse = 0
+    private var memoryInUse: Int64 = 0
+    private let demands: [Demand]?
+    private let memoryBudget: Int64
+    private var taken: [Int: Demand] = [:]
     private var stopping = false
     private var start: Start?
     private let finished = DispatchSemaphore(value: 0)
     /// The most tasks that were running at the same moment (for tests and `-v`).
     public private(set) var peakRunning = 0
 
-    public init(plan: Plan, jobs: Int, keepGoing: Bool) {
+    public init(plan: Plan, jobs: Int, keepGoing: Bool, demands: [Demand]? = nil, memoryBudget: Int64 = .max) {
         self.plan = plan
         self.jobs = max(1, jobs)
         self.keepGoing = keepGoing
+        self.demands = demands
+        self.memoryBudget = max(0, memoryBudget)
+    }
+
+    /// Task `i`'s demand, clamped to what there is.
+    private func demand(_ i: Int) -> Demand {
+        guard let d = demands?[i] else { return Demand(tokens: 1, memory: 0) }
+        return Demand(tokens: min(max(1, d.tokens), jobs), memory: min(max(0, d.memory), memoryBudget))
     }
 
     /// Runs the plan to the end and returns it with every outcome. Blocks the calling thread.
@@ -63,8 +91,14 @@ public final class Scheduler: @unchecked Sendable {   // every var is touched on
     }
 
     private func pump() {
-        while !stopping && running < jobs, let i = plan.takeReady() {
+        while !stopping, let next = plan.nextReady {
+            let d = demand(next)
+            guard tokensInUse + d.tokens <= jobs, memoryInUse + d.memory <= memoryBudget || running == 0 else { break }
+            let i = plan.takeReady()!
             running += 1
+            tokensInUse += d.tokens
+            memoryInUse += d.memory
+            if demands != nil { taken[i] = d }
             peakRunning = max(peakRunning, running)
             let call = Call()
             start?(i) { ok in
@@ -95,6 +129,9 @@ public final class Scheduler: @unchecked Sendable {   // every var is touched on
 
     private func record(_ i: Int, _ ok: Bool) {
         running -= 1
+        let d = demands == nil ? Demand(tokens: 1, memory: 0) : taken.removeValue(forKey: i)!
+        tokensInUse -= d.tokens
+        memoryInUse -= d.memory
         plan.finish(i, succeeded: ok)
         if !ok && !keepGoing && !stopping {
             stopping = true

@@ -13,9 +13,11 @@ public struct Job: Sendable {
     /// What the task must not change: a runner that can enforce it makes `readOnly` (the store)
     /// read-only for the job's processes, except `writable` (its output directory).
     public var fence: Fence?
-    /// What the task asked for (cpus, memory, time): a cluster runner requests it; the local
-    /// runner does not enforce it.
+    /// What the task asked for (cpus, memory, time, where): a cluster runner requests it; on
+    /// this machine the scheduler shares `-j` and the memory by it (see `memoryBudget`).
     public var resources: Resources
+    /// The DAG's name (for a cluster job's name).
+    public var dag: String = ""
 
     public init(task: TaskID, attempt: Int, arguments: [String], environment: [String: String],
                 workingDirectory: String, logPath: String, timeout: Double?, resources: Resources = Resources(), fence: Fence? = nil) {
@@ -32,11 +34,16 @@ public struct Job: Sendable {
 }
 
 /// A task's resource request (`resources:` in the DAG). Not part of the cache key: a task's
-/// output must not depend on how many cores or how much memory it was given.
+/// output must not depend on how many cores or how much memory it was given, nor on where it ran.
 public struct Resources: Equatable, Sendable {
     public var cpus: Int?
     public var memoryBytes: Int64?
     public var seconds: Double?
+    /// Slurm only: the partition and account to submit to, and further `sbatch` options
+    /// (`--qos=high`, `--gres=gpu:1`), each one argument.
+    public var partition: String?
+    public var account: String?
+    public var sbatch: [String] = []
     public init(cpus: Int? = nil, memoryBytes: Int64? = nil, seconds: Double? = nil) {
         self.cpus = cpus
         self.memoryBytes = memoryBytes
@@ -62,6 +69,11 @@ public enum JobOutcome: Equatable, Sendable, CustomStringConvertible {
     case timedOut(Double)
     case cancelled
     case couldNotStart(String)
+    /// Stopped by the cluster for what the task did (its time limit, its memory): final.
+    case killed(String)
+    /// Lost to the cluster itself (node failure, preemption, a job Slurm forgot): the task is
+    /// not to blame, so the attempt is retried (`Builder.lostRetries` beyond the task's own).
+    case lost(String)
 
     public var description: String {
         switch self {
@@ -71,6 +83,8 @@ public enum JobOutcome: Equatable, Sendable, CustomStringConvertible {
         case .timedOut(let t): return "timed out after \(JSON.format(t))s"
         case .cancelled: return "cancelled"
         case .couldNotStart(let m): return "could not start: \(m)"
+        case .killed(let m): return m
+        case .lost(let m): return m
         }
     }
 }
@@ -85,8 +99,13 @@ public protocol TaskRunner: AnyObject, Sendable {
     func start(_ job: Job, onExit: @escaping @Sendable (JobOutcome) -> Void) -> RunningJob
     /// Why jobs are fenced off less than `Job.fence` asks, if they are (one warning per run).
     var isolationNote: String? { get }
+    /// A runner on this machine returns the memory its jobs share: the scheduler then counts a
+    /// task's `resources.cpus` as tokens of `-j` and its `resources.memory` against this budget.
+    /// Nil (a cluster): every job is one of `-j`, and the cluster enforces the request.
+    var memoryBudget: Int64? { get }
 }
 
 extension TaskRunner {
     public var isolationNote: String? { nil }
+    public var memoryBudget: Int64? { nil }
 }

@@ -9,11 +9,11 @@ import Foundation
 /// stats each one once anyway, and reports one that is gone. The file is a
 /// `CacheFile`: written for one Loom build only (a new build parses DAGs afresh, which also covers
 /// defaults computed in code) and checksummed (a damaged one is reported and rebuilt).
-/// Format "loom-graph 4" (4: resolved built-in params, shell commands rendered by quoting
-/// context, CacheFile envelope): `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
+/// Format "loom-graph 5" (4: resolved built-in params, shell commands rendered by quoting
+/// context, CacheFile envelope; 5: Slurm resources): `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
 /// binary because decoding a thousand-task graph from JSON took most of a no-op run's budget).
 public struct GraphCache {
-    public static let format = "loom-graph 4"
+    public static let format = "loom-graph 5"
     let directory: String
 
     public init(storeRoot: String) { directory = storeRoot + "/graphs" }
@@ -85,6 +85,9 @@ public struct GraphCache {
             w.optional(n.resources.cpus) { $0.int($1) }
             w.optional(n.resources.memoryBytes) { $0.int(Int($1)) }
             w.optional(n.resources.seconds) { $0.double($1) }
+            w.optional(n.resources.partition) { $0.string($1) }
+            w.optional(n.resources.account) { $0.string($1) }
+            w.strings(n.resources.sbatch)
         }
         return w.bytes
     }
@@ -104,11 +107,16 @@ public struct GraphCache {
             guard let command = r.optional({ $0.string() }), let rendered = r.optional({ $0.string() }), let env = r.stringMap(),
                   let files = r.strings(), let outputs = r.strings(), let timeout = r.optional({ $0.double() }), let retries = r.int(),
                   let file = r.string(), let line = r.int(), let col = r.int(),
-                  let cpus = r.optional({ $0.int() }), let memory = r.optional({ $0.int() }), let seconds = r.optional({ $0.double() }) else { return nil }
+                  let cpus = r.optional({ $0.int() }), let memory = r.optional({ $0.int() }), let seconds = r.optional({ $0.double() }),
+                  let partition = r.optional({ $0.string() }), let account = r.optional({ $0.string() }), let sbatch = r.strings() else { return nil }
+            var resources = Resources(cpus: cpus, memoryBytes: memory.map(Int64.init), seconds: seconds)
+            resources.partition = partition
+            resources.account = account
+            resources.sbatch = sbatch
             nodes.append(TaskNode(id: TaskID(id), index: i, kind: kind, kindVersion: kv, params: p, needs: needs,
                                   command: command, renderedCommand: rendered, env: env, files: files, outputs: outputs,
                                   timeout: timeout, retries: retries, location: SourceLocation(file: file, line: line, column: col),
-                                  resources: Resources(cpus: cpus, memoryBytes: memory.map(Int64.init), seconds: seconds)))
+                                  resources: resources))
         }
         guard r.atEnd else { return nil }
         var dependents = [[Int]](repeating: [], count: nodes.count)

@@ -11,11 +11,17 @@ import Yams
 ///     remotes:         # optional: shared caches, by name (`loom remote add` writes these)
 ///       team: {url: "s3://BUCKET/PREFIX", endpoint: "http://HOST:PORT", region: eu-west-1}
 ///     default_remote: team   # optional: the remote `run --remote`, `push` and `pull` use
+///     executor: slurm  # optional: where `loom run` runs tasks: local (the default) or slurm
+///     slurm:           # optional: how jobs are submitted with --executor slurm
+///       partition: batch           # optional
+///       account: team-a            # optional
+///       options: ["--qos=normal"]  # optional: more sbatch options for every job
+///       loom: /opt/loom/bin/loom   # optional: the loom binary as the nodes see it
 ///
 /// A remote's `url` is required; `endpoint` (an S3-compatible server) and `region` are optional.
 /// Credentials never go here: they come from the environment (`AWS_*`, `~/.aws`).
-/// Keys added later without changing what existing keys mean keep the version (`remotes` and
-/// `default_remote` came after the first release of version 1); a Loom that does not know a key refuses the file
+/// Keys added later without changing what existing keys mean keep the version (`remotes`,
+/// `default_remote`, `executor` and `slurm` came after the first release of version 1); a Loom that does not know a key refuses the file
 /// (an unknown key is most often a typo) with "did you mean". A file of a newer version is refused
 /// with a note to upgrade Loom. The same YAML limits as DAG files apply (`YAMLLimits`).
 public struct ProjectFile: Equatable, Sendable {
@@ -23,13 +29,27 @@ public struct ProjectFile: Equatable, Sendable {
     public static let name = "loom.yaml"
     /// The newest format version this build reads and the one `loom init` writes.
     public static let currentVersion = 1
-    public static let keys = ["loom", "remotes", "default_remote"]
+    public static let keys = ["loom", "remotes", "default_remote", "executor", "slurm"]
+    public static let slurmKeys = ["partition", "account", "options", "loom"]
+    public static let executors = ["local", "slurm"]
     public static let remoteKeys = ["url", "endpoint", "region"]
 
     public var version: Int
     /// Remote caches by name, in the file's order.
     public var remotes: [Remote] = []
     public var defaultRemote: String?
+    /// `local` or `slurm` (nil: local).
+    public var executor: String?
+    public var slurm = Slurm()
+
+    /// Settings for the Slurm executor (see the format above).
+    public struct Slurm: Equatable, Sendable {
+        public var partition: String?
+        public var account: String?
+        public var options: [String] = []
+        public var loom: String?
+        public init() {}
+    }
 
     /// A shared cache the project names (see the format above).
     public struct Remote: Equatable, Sendable {
@@ -229,6 +249,47 @@ public struct ProjectFile: Equatable, Sendable {
                 }
                 file.defaultRemote = s.string
                 defaultAt = at(v)
+            case "executor":
+                guard case .scalar(let e) = v, executors.contains(e.string) else {
+                    problems.append(Diagnostic(.error, "'executor' must be one of \(executors.joined(separator: ", "))", at: at(v),
+                                               notes: { if case .scalar(let e) = v { return Suggestion.notes(for: e.string, in: executors) }; return [] }()))
+                    continue
+                }
+                file.executor = e.string
+            case "slurm":
+                guard case .mapping(let m) = v else {
+                    problems.append(Diagnostic(.error, "'slurm' must be a mapping with any of \(slurmKeys.joined(separator: ", "))", at: at(v)))
+                    continue
+                }
+                for (fk, fv) in m {
+                    guard case .scalar(let f) = fk else { problems.append(Diagnostic(.error, "expected a key here", at: at(fk))); continue }
+                    switch f.string {
+                    case "partition", "account":
+                        guard case .scalar(let n) = fv, SlurmOptions.validName(n.string) else {
+                            problems.append(Diagnostic(.error, "slurm '\(f.string)' must be a name (letters, digits, '-', '_', '.')", at: at(fv)))
+                            continue
+                        }
+                        if f.string == "partition" { file.slurm.partition = n.string } else { file.slurm.account = n.string }
+                    case "loom":
+                        guard case .scalar(let n) = fv, n.string.hasPrefix("/") else {
+                            problems.append(Diagnostic(.error, "slurm 'loom' must be the absolute path of the loom binary on the nodes", at: at(fv)))
+                            continue
+                        }
+                        file.slurm.loom = n.string
+                    case "options":
+                        guard case .sequence(let items) = fv else {
+                            problems.append(Diagnostic(.error, "slurm 'options' must be a list of sbatch options like [\"--qos=high\"]", at: at(fv)))
+                            continue
+                        }
+                        for item in items {
+                            guard case .scalar(let o) = item else { problems.append(Diagnostic(.error, "an sbatch option must be a string", at: at(item))); continue }
+                            if let p = SlurmOptions.problem(o.string) { problems.append(Diagnostic(.error, p, at: at(item))) } else { file.slurm.options.append(o.string) }
+                        }
+                    default:
+                        problems.append(Diagnostic(.error, "unknown key '\(f.string)' in 'slurm' (known: \(slurmKeys.joined(separator: ", ")))",
+                                                   at: at(fk), notes: Suggestion.notes(for: f.string, in: slurmKeys)))
+                    }
+                }
             default:
                 problems.append(Diagnostic(.error, "unknown key '\(key.string)' in the project file (known: \(keys.joined(separator: ", ")))", at: at(k),
                                            length: key.string.unicodeScalars.count, notes: Suggestion.notes(for: key.string, in: keys)))

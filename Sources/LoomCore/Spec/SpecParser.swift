@@ -225,11 +225,28 @@ public struct SpecParser {
                     error("'memory' must be a size like 512M or 4G (K, M, G, T: powers of 1024), or a number of bytes", v)
                 }
             case "time": r.seconds = duration(v, what: "'time'")?.value
-            default: error("unknown key '\(key)' in 'resources'", k, notes: Suggestion.notes(for: key, in: ["cpus", "memory", "time"]))
+            case "partition", "account":
+                guard case .scalar(let s) = v, SlurmOptions.validName(s.string) else {
+                    error("'\(key)' must be a Slurm \(key) name (letters, digits, '-', '_', '.')", v)
+                    continue
+                }
+                if key == "partition" { r.partition = s.string } else { r.account = s.string }
+            case "sbatch":
+                guard case .sequence(let items) = v else {
+                    error("'sbatch' must be a list of sbatch options like [\"--qos=high\", \"--gres=gpu:1\"]", v)
+                    continue
+                }
+                for item in items {
+                    guard case .scalar(let s) = item else { error("an sbatch option must be a string like \"--qos=high\"", item); continue }
+                    if let problem = SlurmOptions.problem(s.string) { error(problem, item) } else { r.sbatch.append(s.string) }
+                }
+            default: error("unknown key '\(key)' in 'resources'", k, notes: Suggestion.notes(for: key, in: Self.resourceKeys))
             }
         }
         return r
     }
+
+    static let resourceKeys = ["cpus", "memory", "time", "partition", "account", "sbatch"]
 
     /// More CPUs than any one machine a scheduler hands out has is a typo.
     static let maxCPUs = 4096

@@ -15,6 +15,7 @@ import Glibc
 ///   artifacts/latest/<dag>/<task>     symbolic link to the task's latest artifact
 ///   artifacts/inputs/<dag>/<task>/    each task's $LOOM_IN: links to its needs' artifacts (`InputLinks`)
 ///   artifacts/tmp/                    staging directories; leftovers are crash debris, safe to delete
+///   artifacts/slurm/                  Slurm job scripts, node job files and outcomes while jobs run (`SlurmRunner`)
 ///   artifacts/statcache, artifacts/lock
 ///
 /// Commit order makes a crash harmless: files are hard-linked into blobs, the staging directory

@@ -38,9 +38,19 @@ import Testing
         """)
     }
 
+    @Test func executorAndSlurmSettingsAreRead() throws {
+        let f = try ProjectFile.parse(Array("loom: 1\nexecutor: slurm\nslurm:\n  partition: batch\n  account: t.a\n  options: [\"--qos=high\"]\n  loom: /opt/loom\n".utf8), path: "loom.yaml")
+        var want = ProjectFile.Slurm()
+        want.partition = "batch"
+        want.account = "t.a"
+        want.options = ["--qos=high"]
+        want.loom = "/opt/loom"
+        #expect(f.executor == "slurm" && f.slurm == want)
+    }
+
     @Test func anUnknownKeyIsATypoWithASuggestion() {
         #expect(rendered("loom: 1\nloon: 1\n") == """
-        loom.yaml:2:1: error: unknown key 'loon' in the project file (known: loom, remotes, default_remote)
+        loom.yaml:2:1: error: unknown key 'loon' in the project file (known: loom, remotes, default_remote, executor, slurm)
         loon: 1
         ^~~~
         note: did you mean 'loom'?
@@ -54,12 +64,17 @@ import Testing
         ("remotes: {}\n", "loom.yaml:1:1: error: the project file needs 'loom: 1' (its format version)\nremotes: {}\n^\n"),
         ("loom: 1\nremotes: []\n", "loom.yaml:2:10: error: 'remotes' must be a mapping from names to {url: ..., endpoint: ..., region: ...}\nremotes: []\n         ^\n"),
         ("loom: 1\nremotes: {a: {url: s3://b, url: s3://c}}\n", "loom.yaml:2:15: error: duplicate key 'url' in mapping\nremotes: {a: {url: s3://b, url: s3://c}}\n              ^\n"),
-        ("name: x\n", "loom.yaml:1:1: error: unknown key 'name' in the project file (known: loom, remotes, default_remote)\nname: x\n^~~~\n"),
+        ("name: x\n", "loom.yaml:1:1: error: unknown key 'name' in the project file (known: loom, remotes, default_remote, executor, slurm)\nname: x\n^~~~\n"),
         ("loom: one\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: one\n      ^\n"),
         ("loom: '1'\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: '1'\n      ^\n"),
         ("loom: 0\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: 0\n      ^\n"),
         ("loom: [1]\n", "loom.yaml:1:7: error: 'loom' must be the format version, a whole number such as 1\nloom: [1]\n      ^\n"),
         ("loom: 1\nloom: 1\n", "loom.yaml:1:1: error: duplicate key 'loom' in mapping\nloom: 1\n^\n"),
+        ("loom: 1\nexecutor: slurrm\n", "loom.yaml:2:11: error: 'executor' must be one of local, slurm\nexecutor: slurrm\n          ^\nnote: did you mean 'slurm'?\n"),
+        ("loom: 1\nslurm: {partition: 'a b'}\n", "loom.yaml:2:20: error: slurm 'partition' must be a name (letters, digits, '-', '_', '.')\nslurm: {partition: 'a b'}\n                   ^\n"),
+        ("loom: 1\nslurm: {options: [--chdir=/]}\n", "loom.yaml:2:19: error: sbatch option '--chdir' is set by Loom (Loom runs the job in the project directory)\nslurm: {options: [--chdir=/]}\n                  ^\n"),
+        ("loom: 1\nslurm: {loom: bin/loom}\n", "loom.yaml:2:15: error: slurm 'loom' must be the absolute path of the loom binary on the nodes\nslurm: {loom: bin/loom}\n              ^\n"),
+        ("loom: 1\nslurm: {queue: x}\n", "loom.yaml:2:9: error: unknown key 'queue' in 'slurm' (known: partition, account, options, loom)\nslurm: {queue: x}\n        ^\n"),
         ("loom: [1\n", "loom.yaml:2:1: error: invalid YAML: did not find expected ',' or ']'\n\n^\nnote: while parsing a flow sequence at line 1, column 7\n"),
     ])
     func malformedFilesSayWhatIsExpected(_ text: String, _ expected: String) {

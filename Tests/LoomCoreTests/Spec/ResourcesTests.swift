@@ -71,6 +71,61 @@ import Testing
         #expect(runner.seen.value == ["a": Resources(cpus: 2, seconds: 1800), "b": Resources()])
     }
 
+    /// Slurm's own keys: partition, account and further sbatch options, kept by the graph cache.
+    @Test func slurmResourcesAreParsedAndKept() throws {
+        let g = try #require(build("""
+        tasks:
+          a: {kind: shell, cmd: x, resources: {partition: gpu-long, account: team.a, sbatch: ["--qos=high", "--gres=gpu:1"]}}
+        """).success)
+        var want = Resources()
+        want.partition = "gpu-long"
+        want.account = "team.a"
+        want.sbatch = ["--qos=high", "--gres=gpu:1"]
+        #expect(g.nodes[0].resources == want)
+        let back = try #require(GraphCache.decode(GraphCache.encode(g)))
+        #expect(back.nodes[0].resources == want)
+    }
+
+    /// Options Loom sets itself, short options, and names with shell or control characters are
+    /// refused where they are written.
+    @Test func hostileSlurmResourcesAreLocatedErrors() {
+        #expect(build("""
+        tasks:
+          a: {kind: shell, cmd: x, resources: {sbatch: ["--output=/etc/passwd", "-p"]}}
+          b: {kind: shell, cmd: x, resources: {sbatch: ["--wrap=rm -rf /", "--mem=1G"]}}
+          c: {kind: shell, cmd: x, resources: {sbatch: [3, "--qos=x\\ny"]}}
+          d: {kind: shell, cmd: x, resources: {partition: "a;b", account: [x], sbatch: "--qos=high"}}
+        """).failure == """
+        dags/t.yaml:2:49: error: sbatch option '--output' is set by Loom (Loom writes the job's output to the task's log)
+          a: {kind: shell, cmd: x, resources: {sbatch: ["--output=/etc/passwd", "-p"]}}
+                                                        ^~~~~~~~~~~~~~~~~~~~~~
+        dags/t.yaml:2:73: error: an sbatch option must be a long option like "--qos=high" (got "-p")
+          a: {kind: shell, cmd: x, resources: {sbatch: ["--output=/etc/passwd", "-p"]}}
+                                                                                ^~~~
+        dags/t.yaml:3:49: error: sbatch option '--wrap' is set by Loom (Loom writes the job's script)
+          b: {kind: shell, cmd: x, resources: {sbatch: ["--wrap=rm -rf /", "--mem=1G"]}}
+                                                        ^~~~~~~~~~~~~~~~~
+        dags/t.yaml:3:68: error: sbatch option '--mem' is set by Loom (use resources.memory)
+          b: {kind: shell, cmd: x, resources: {sbatch: ["--wrap=rm -rf /", "--mem=1G"]}}
+                                                                           ^~~~~~~~~~
+        dags/t.yaml:4:49: error: an sbatch option must be a long option like "--qos=high" (got "3")
+          c: {kind: shell, cmd: x, resources: {sbatch: [3, "--qos=x\\ny"]}}
+                                                        ^
+        dags/t.yaml:4:52: error: an sbatch option must not contain control characters
+          c: {kind: shell, cmd: x, resources: {sbatch: [3, "--qos=x\\ny"]}}
+                                                           ^
+        dags/t.yaml:5:51: error: 'partition' must be a Slurm partition name (letters, digits, '-', '_', '.')
+          d: {kind: shell, cmd: x, resources: {partition: "a;b", account: [x], sbatch: "--qos=high"}}
+                                                          ^~~~~
+        dags/t.yaml:5:67: error: 'account' must be a Slurm account name (letters, digits, '-', '_', '.')
+          d: {kind: shell, cmd: x, resources: {partition: "a;b", account: [x], sbatch: "--qos=high"}}
+                                                                          ^
+        dags/t.yaml:5:80: error: 'sbatch' must be a list of sbatch options like ["--qos=high", "--gres=gpu:1"]
+          d: {kind: shell, cmd: x, resources: {partition: "a;b", account: [x], sbatch: "--qos=high"}}
+                                                                                       ^~~~~~~~~~~~
+        """ + "\n")
+    }
+
     @Test func sizes() {
         #expect(SpecParser.bytes(.string("4G")) == 4 << 30)
         #expect(SpecParser.bytes(.string("4GB")) == 4 << 30)
