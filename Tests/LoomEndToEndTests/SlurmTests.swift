@@ -102,6 +102,39 @@ import LoomCore
                 "\(out.stderr)")
     }
 
+    /// A node failure is not the task's fault: the job is submitted again (the task has no
+    /// retries of its own) and the run succeeds, with the loss in the log and the attempts.
+    @Test func aNodeFailureIsRetried() throws {
+        let s = try sandbox()
+        let name = "nf\(UInt32.random(in: 0...UInt32.max))"
+        s.write("dags/\(name).yaml", "tasks:\n  a: {kind: shell, cmd: 'sleep 3; echo done > $LOOM_OUT/x'}\n")
+        let (p, out, err) = try s.start(["run", "dags/\(name).yaml", "--executor", "slurm"])
+        var seen = false
+        for _ in 0..<100 where !seen {
+            usleep(100_000)
+            seen = Self.queued("loom:\(name):a").contains { $0.hasSuffix("|RUNNING") }
+        }
+        #expect(seen, "the job never showed as RUNNING in squeue")
+        // The node goes down under the job (Slurm marks the job NODE_FAIL); slurmd is alive, so it
+        // registers again at once and ReturnToService=2 brings the node back.
+        let node = try Command.run(["hostname", "-s"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try Command.run(["scontrol", "update", "nodename=\(node)", "state=down", "reason=loom-test"])
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        var idle = false
+        for _ in 0..<100 where !idle {
+            idle = (try? Command.run(["sinfo", "--noheader", "--format=%T"]).output.hasPrefix("idle")) ?? false
+            if !idle { _ = try? Command.run(["scontrol", "update", "nodename=\(node)", "state=resume"]); usleep(100_000) }
+        }
+        let text = String(decoding: o, as: UTF8.self) + String(decoding: e, as: UTF8.self)
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("run      a attempt 2"), "\(text)")
+        #expect(s.read("artifacts/latest/\(name)/a/x") == "done\n")
+        let run = try s.lastRun()
+        #expect(run.tasks.first?.attempts == 2)
+        #expect(s.read("experiments/\(run.id.value)/logs/a.log")?.contains("--- loom: attempt 2 (the one before was lost to the cluster) ---") == true)
+    }
+
     /// Ctrl-C while a job runs: loom cancels it (scancel), exits 130, and leaves no job queued and
     /// nothing half-written in the store.
     @Test func ctrlCLeavesNoJobInTheQueue() throws {
