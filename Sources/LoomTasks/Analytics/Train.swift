@@ -87,7 +87,7 @@ public enum Train: TaskKind {
         }
         if p.c != nil {
             if p.model != "logistic" { out.append(ParamProblem(param: "C", "param 'C' is for model: logistic (gbdt takes l2)")) }
-            if p.l2 != nil { out.append(ParamProblem(param: "C", "give either 'C' or 'l2', not both (C = 1/(2 n l2))")) }
+            if p.l2 != nil && p.model == "logistic" { out.append(ParamProblem(param: "C", "give either 'C' or 'l2', not both (C = 1/(2 n l2))")) }
         }
         do { try boostingConfig(p).validate() } catch { out.append(ParamProblem(param: nil, "\(error)")) }
         out += ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["label", "score"])

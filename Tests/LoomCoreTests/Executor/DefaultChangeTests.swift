@@ -55,9 +55,9 @@ import Testing
         #expect(try engine(dir, registryWithMode(default: "plain"), runner: RecordingRunner()).status().map(\.reasons) == [[]])
         // Another value enters the key.
         dir.write("dags/t.yaml", "tasks:\n  c: {kind: count, params: {mode: fancy}}\n")
-        #expect(try engine(dir, registryWithMode(default: "plain"), runner: RecordingRunner()).status().map(\.reasons) == [["param 'mode' added"]])
+        #expect(try engine(dir, registryWithMode(default: "plain"), runner: RecordingRunner()).status().map(\.reasons) == [["param 'mode' added (\"fancy\")"]])
         // A default changed later no longer matches the legacy value: the param is keyed again.
         dir.write("dags/t.yaml", "tasks:\n  c: {kind: count}\n")
-        #expect(try engine(dir, registryWithMode(default: "fancy"), runner: RecordingRunner()).status().map(\.reasons) == [["param 'mode' added"]])
+        #expect(try engine(dir, registryWithMode(default: "fancy"), runner: RecordingRunner()).status().map(\.reasons) == [["param 'mode' added (\"fancy\")"]])
     }
 }
