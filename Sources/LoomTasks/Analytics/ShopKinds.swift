@@ -91,7 +91,7 @@ public enum IngestEvents: TaskKind {
         ParamSpec.optionalInput,
         ParamSpec("user", .string, .required, "column with the user id"),
         ParamSpec("session", .string, .required, "column with the session id"),
-        ParamSpec("event_type", .string, .required, "column with the event type (view, cart, remove_from_cart, purchase)"),
+        ParamSpec("event_type", .string, .required, "column with the event type (any vocabulary: clean and session_features take the type names as params; the shop's are view, cart, remove_from_cart, purchase)"),
         ParamSpec("time", .string, .required, "column with the event time"),
         ParamSpec("price", .string, .unset("none"), "column with the price"),
         ParamSpec("product", .string, .unset("none"), "column with the product id"),
