@@ -111,6 +111,7 @@ public enum SessionFeatures {
         // Events of a session in time order (ties keep input order).
         let order = (0..<events.rowCount).sorted { (sessions[$0], times[$0], $0) < (sessions[$1], times[$1], $1) }
         var cols: [String: [Double]] = [:]
+        let tallied = config.typeCounts != .none
         var perType = PerTypeColumns(types: typed.count, positions: config.typePositions)
         var outUsers: [String] = [], outSessions: [String] = []
         var modes = [[String]](repeating: [], count: categorical.count)
@@ -123,7 +124,7 @@ public enum SessionFeatures {
             var first = Double.nan, last = Double.nan
             var prods = Set<String>(), cats = Set<String>()
             var counts = [[String: Int]](repeating: [:], count: categorical.count)
-            var session = perType.startSession(vocabulary.names.count)
+            var session = perType.startSession(tallied ? vocabulary.names.count : 0)
             let user = users[order[i]]
             while i < order.count, sessions[order[i]] == s {
                 let e = order[i]
@@ -135,7 +136,7 @@ public enum SessionFeatures {
                 last = times[e]
                 prods.insert(products[e]); cats.insert(categories[e])
                 for (c, values) in categorical.enumerated() where !values[e].isEmpty { counts[c][values[e], default: 0] += 1 }
-                session.add(t)
+                if tallied { session.add(t) }
                 if role.view[t] { views += 1 }
                 if role.cart[t] { carts += 1 }
                 if role.remove[t] { removes += 1 }
@@ -153,7 +154,7 @@ public enum SessionFeatures {
                 "mean_price": priced > 0 ? priceSum / priced : 0, "label": isLabelled,
             ]
             for (k, v) in row { cols[k, default: []].append(v) }
-            perType.append(session, typed.codes)
+            if tallied { perType.append(session, typed.codes) }
             for c in counts.indices { modes[c].append(mode(counts[c])) }
             outUsers.append(user)
             outSessions.append(s)
@@ -185,7 +186,7 @@ public enum SessionFeatures {
 
     /// The types that get their own columns: their names (in column order) and codes (nil for a
     /// listed type the table does not have, with `absentTypes` `.zero`).
-    static func typedColumns(_ v: EventVocabulary, _ config: Config) throws -> (names: [String], codes: [Int?], count: Int) {
+    private static func typedColumns(_ v: EventVocabulary, _ config: Config) throws -> (names: [String], codes: [Int?], count: Int) {
         switch config.typeCounts {
         case .none: return ([], [], 0)
         case .all:
@@ -235,7 +236,7 @@ public enum SessionFeatures {
 
 /// The event types of a table as small integers, in order of first appearance (codes are only
 /// internal; no output depends on this order).
-struct EventVocabulary {
+private struct EventVocabulary {
     var names: [String] = []
     var code: [String: Int] = [:]
     var codes: [Int]
@@ -254,7 +255,7 @@ struct EventVocabulary {
 }
 
 /// Per type code: whether its events count as views, carts, removes, and carry a price.
-struct Roles {
+private struct Roles {
     var view, cart, remove, price: [Bool]
 
     init(_ v: EventVocabulary, _ c: SessionFeatures.Config) {
@@ -264,7 +265,7 @@ struct Roles {
 }
 
 /// The per-type columns, filled one session at a time.
-struct PerTypeColumns {
+private struct PerTypeColumns {
     var counts: [[Double]], first: [[Double]], last: [[Double]]
     var distinct: [Double] = []
     let positions: Bool
