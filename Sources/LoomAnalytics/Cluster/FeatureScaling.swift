@@ -1,7 +1,8 @@
 import Foundation
 
 /// Column scaling before clustering: an optional log1p per column (for skewed, non-negative features
-/// such as spend or counts), then standardisation to mean 0 and population standard deviation 1.
+/// such as spend or counts), then standardisation to mean 0 and population standard deviation 1
+/// (or, for a column left unscaled, mean 0 and standard deviation 1 recorded: values as they are).
 /// `invert` maps centres back to the original units, for reporting.
 public struct FeatureScaling: Codable, Equatable, Sendable {
     /// Whether column j is transformed by log1p before standardising.
@@ -23,25 +24,30 @@ public struct FeatureScaling: Codable, Equatable, Sendable {
     /// Throws `.tooFewRows` for a matrix without rows, `.invalidParameter` for a column index out of
     /// range, and `.invalidInput` for a non-finite value or a log1p column value <= -1 (naming the column
     /// index and row).
-    public static func fit(_ x: Matrix, log1pColumns: [Int] = []) throws -> FeatureScaling {
+    /// `unscaledColumns` are left unstandardised (mean 0 and std 1 recorded), after their log1p if any.
+    public static func fit(_ x: Matrix, log1pColumns: [Int] = [], unscaledColumns: [Int] = []) throws -> FeatureScaling {
         guard x.rows >= 1 else { throw AnalyticsError.tooFewRows(what: "feature scaling input", rows: x.rows, needed: 1) }
-        var flags = [Bool](repeating: false, count: x.columns)
-        for j in log1pColumns {
-            guard j >= 0, j < x.columns else {
-                throw AnalyticsError.invalidParameter(name: "log1pColumns", value: "\(j)", expected: "column indices in 0..<\(x.columns)")
+        func flags(_ columns: [Int], _ name: String) throws -> [Bool] {
+            var flags = [Bool](repeating: false, count: x.columns)
+            for j in columns {
+                guard j >= 0, j < x.columns else {
+                    throw AnalyticsError.invalidParameter(name: name, value: "\(j)", expected: "column indices in 0..<\(x.columns)")
+                }
+                flags[j] = true
             }
-            flags[j] = true
+            return flags
         }
-        let logged = try transform(x, log1p: flags)
-        var means = [Double](repeating: 0, count: x.columns), stds = means
-        for j in 0..<x.columns {
+        let logFlags = try flags(log1pColumns, "log1pColumns"), unscaled = try flags(unscaledColumns, "unscaledColumns")
+        let logged = try transform(x, log1p: logFlags)
+        var means = [Double](repeating: 0, count: x.columns), stds = [Double](repeating: 1, count: x.columns)
+        for j in 0..<x.columns where !unscaled[j] {
             let column = logged.column(j)
             let mean = column.reduce(0, +) / Double(x.rows)
             let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.rows)
             means[j] = mean
             stds[j] = variance > 0 ? variance.squareRoot() : 1
         }
-        return FeatureScaling(log1p: flags, means: means, stds: stds)
+        return FeatureScaling(log1p: logFlags, means: means, stds: stds)
     }
 
     /// Applies the fitted scaling. Throws like `fit` for bad values; a column count different from the

@@ -54,14 +54,14 @@ public enum KMeans {
     }
 
     /// Fits one model per k in `ks` and picks the k with the highest silhouette score (ties to the
-    /// smaller k). The silhouette is exact up to `Silhouette.defaultSampleSize` rows and otherwise
-    /// computed on a seeded sample of that many rows (seeded by `config.seed`). `config.k` is ignored.
+    /// smaller k). The silhouette is exact up to `silhouetteSampleSize` rows and otherwise computed on
+    /// a seeded sample of that many rows (seeded by `config.seed`). `config.k` is ignored.
     ///
     /// Throws what `fit` throws, `.invalidParameter` for ks outside 2...rows - 1 (the silhouette needs
     /// at least two clusters and one cluster with two points), and `.invalidInput` when a fit leaves
     /// fewer than two non-empty clusters in the scored rows (for example when all rows are identical).
     public static func select(
-        _ x: Matrix, ks: ClosedRange<Int>, config: Config
+        _ x: Matrix, ks: ClosedRange<Int>, config: Config, silhouetteSampleSize: Int = Silhouette.defaultSampleSize
     ) throws -> (chosen: KMeansModel, scores: [(k: Int, inertia: Double, silhouette: Double)]) {
         try validate(x)
         guard ks.lowerBound >= 2, ks.upperBound <= x.rows - 1 else {
@@ -75,7 +75,7 @@ public enum KMeans {
             var c = config
             c.k = k
             let model = try fit(x, config: c)
-            let s = try Silhouette.score(x, labels: model.predict(x), seed: config.seed)
+            let s = try Silhouette.score(x, labels: model.predict(x), sampleSize: silhouetteSampleSize, seed: config.seed)
             scores.append((k, model.inertia, s))
             if chosen.map({ s > $0.silhouette }) ?? true { chosen = (model, s) }
         }

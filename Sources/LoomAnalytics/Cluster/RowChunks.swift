@@ -16,7 +16,7 @@ enum RowChunks {
         if chunks <= 1 {
             for c in 0..<chunks { body(c, (c * size)..<min(rows, (c + 1) * size)) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in body(c, (c * size)..<min(rows, (c + 1) * size)) }
+            Parallel.perform(iterations: chunks) { c in body(c, (c * size)..<min(rows, (c + 1) * size)) }
         }
     }
 }

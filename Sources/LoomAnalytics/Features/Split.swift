@@ -11,8 +11,8 @@ public struct TrainTestSplit: Codable, Equatable, Sendable {
     }
 }
 
-/// Deterministic train/test splits: by a column that already says which side a row is on, or by
-/// group (for example user) so that all rows of a group land on the same side.
+/// Deterministic train/test splits: by a column that already says which side a row is on, by
+/// group (for example user) so that all rows of a group land on the same side, or by row order.
 public enum Split {
     /// Split by a text column whose values are `trainValue` or `testValue`.
     /// - Throws: `AnalyticsError.missingColumn` / `.wrongColumnType` for the column,
@@ -77,6 +77,29 @@ public enum Split {
         for (i, g) in groups.enumerated() {
             if testGroups.contains(g) { split.test.append(i) } else { split.train.append(i) }
         }
+        try checkBothSides(split)
+        return split
+    }
+
+    /// Split by row order, for time-ordered data: the first `trainRows` rows train and the rest test,
+    /// or without `trainRows` the last ceil(testFraction * rows) rows test (the product lowered by
+    /// 1e-9 first, as in `byGroup`).
+    /// - Throws: `.invalidParameter` for trainRows outside 1..<rows or testFraction outside (0, 1),
+    ///   `.tooFewRows` if a side would be empty.
+    public static func byOrder(rows: Int, trainRows: Int? = nil, testFraction: Double = 0.2) throws -> TrainTestSplit {
+        let n: Int
+        if let trainRows {
+            guard trainRows >= 1, trainRows < rows else {
+                throw AnalyticsError.invalidParameter(name: "train_rows", value: "\(trainRows)", expected: "from 1 to \(rows - 1) (fewer than the \(rows) rows)")
+            }
+            n = trainRows
+        } else {
+            guard testFraction > 0, testFraction < 1 else {
+                throw AnalyticsError.invalidParameter(name: "testFraction", value: "\(testFraction)", expected: "a number in (0, 1)")
+            }
+            n = rows - Int((testFraction * Double(rows) - 1e-9).rounded(.up))
+        }
+        let split = TrainTestSplit(train: Array(0..<max(0, n)), test: Array(max(0, n)..<max(0, rows)))
         try checkBothSides(split)
         return split
     }

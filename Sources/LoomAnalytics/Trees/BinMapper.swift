@@ -49,7 +49,7 @@ struct BinMapper: Equatable, Sendable {
         var t = [[Double]](repeating: [], count: x.columns)
         t.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
-            DispatchQueue.concurrentPerform(iterations: x.columns) { j in
+            Parallel.perform(iterations: x.columns) { j in
                 let column = rows.map { x.values[$0 * x.columns + j] }
                 out[j] = thresholds(of: column, maxBins: maxBins)
             }
@@ -132,7 +132,7 @@ struct BinMapper: Equatable, Sendable {
         bins.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
             x.values.withUnsafeBufferPointer { v in
-                DispatchQueue.concurrentPerform(iterations: m) { j in     // one column per task
+                Parallel.perform(iterations: m) { j in     // one column per task
                     // Thresholds padded with +infinity to 255 entries, so that a branch-free binary search of
                     // fixed depth (8 halvings of 256) counts the thresholds below x.
                     var padded = [Double](repeating: .infinity, count: 256)

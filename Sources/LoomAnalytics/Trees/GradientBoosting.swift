@@ -142,7 +142,7 @@ public enum GradientBoosting {
             scores.withUnsafeBufferPointer { sp in
                 gradients.withUnsafeMutableBufferPointer { gp in
                     chunkLoss.withUnsafeMutableBufferPointer { lp in
-                        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                        Parallel.perform(iterations: chunks) { c in
                             // Loss = -sum of log q, q = the probability given to the observed label. The q are
                             // multiplied up and the log taken only when the product gets small (one log per
                             // ~hundreds of rows instead of one per row); q below 2^-500 (a score beyond ~350)

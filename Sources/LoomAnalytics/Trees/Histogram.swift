@@ -57,7 +57,7 @@ struct Histogram: Equatable, Sendable {
             // A pure copy, so splitting it into chunks cannot change any result.
             let chunks = parallel ? (count + gatherChunk - 1) / gatherChunk : 1
             let size = parallel ? gatherChunk : count
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            Parallel.perform(iterations: chunks) { c in
                 for k in (c * size)..<min(count, (c + 1) * size) { ordered[k] = gradients[Int(indices[k])] }
             }
             g = UnsafeBufferPointer(rebasing: ordered[0..<count])
@@ -77,7 +77,7 @@ struct Histogram: Equatable, Sendable {
                         into: (outBase + f * Self.stride, second ? outBase + (f + 1) * Self.stride : nil))
                 }
                 if parallel {
-                    DispatchQueue.concurrentPerform(iterations: pairs, execute: run)
+                    Parallel.perform(iterations: pairs, run)
                 } else {
                     for p in 0..<pairs { run(p) }
                 }

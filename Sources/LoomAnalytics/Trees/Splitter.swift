@@ -58,7 +58,7 @@ struct Splitter: Sendable {
         var perFeature = [SplitCandidate?](repeating: nil, count: nodes.count * features)
         perFeature.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
-            DispatchQueue.concurrentPerform(iterations: nodes.count * features) { task in
+            Parallel.perform(iterations: nodes.count * features) { task in
                 let (n, f) = task.quotientAndRemainder(dividingBy: features)
                 nodes[n].histogram.bins.withUnsafeBufferPointer { all in
                     let hist = UnsafeBufferPointer(rebasing: all[(f * Histogram.stride)..<((f + 1) * Histogram.stride)])

@@ -188,7 +188,7 @@ final class TreeGrower {
                         var lefts = [Int](repeating: 0, count: chunks)
                         lefts.withUnsafeMutableBufferPointer { l in
                             let counts = l
-                            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                            Parallel.perform(iterations: chunks) { c in
                                 var n = 0
                                 for k in (start + c * size)..<min(end, start + (c + 1) * size) {
                                     n &+= goesLeft[Int(column[Int(idx[k])])]
@@ -204,7 +204,7 @@ final class TreeGrower {
                             l += lefts[c]
                             r += min(end, start + (c + 1) * size) - (start + c * size) - lefts[c]
                         }
-                        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                        Parallel.perform(iterations: chunks) { c in
                             var w = leftAt[c], v = rightAt[c]
                             for k in (start + c * size)..<min(end, start + (c + 1) * size) {
                                 let i = idx[k]

@@ -8,8 +8,9 @@
 /// `outputs` (declared output paths), each sorted by name in byte order, then `command` if any.
 /// Paths are relative to the project root: nothing unique to one run or machine enters a key.
 /// Schema 2: a built-in task's `params` are every declared param with its default applied (unset
-/// ones `null`, floats declared as floats), not only those written; its `files` include the
-/// project files its params name. (Schema 1 keyed params as written.)
+/// ones `null`, floats declared as floats), not only those written, except a param added later
+/// while it holds its `ParamSpec.legacy` value (so adding it left existing keys alone); its `files`
+/// include the project files its params name. (Schema 1 keyed params as written.)
 public struct KeyManifest: Equatable, Sendable {
     public static let schemaVersion = 2
 

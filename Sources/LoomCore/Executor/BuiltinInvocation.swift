@@ -3,7 +3,8 @@ import Foundation
 /// What `loom exec-builtin JOBFILE` runs: one built-in kind with its params, in a child process.
 ///
 /// Job file format, version 1 (JSON): `{"format": "loom-builtin-job 1", "kind", "params",
-/// "inputs": [[name, path], ...], "output", "root", "files": [...]}`.
+/// "inputs": [[name, path], ...], "output", "root", "files": [...]}`, and `"cpus"` (the task's
+/// `resources: cpus`) when the task asks for a number of cores; a file without it means every core.
 public struct BuiltinInvocation: Sendable {
     public var kind: String
     public var params: [String: ParamValue]
@@ -11,9 +12,10 @@ public struct BuiltinInvocation: Sendable {
     public var output: String
     public var root: String
     public var files: [String]
+    public var cpus: Int?
 
     public var json: JSON {
-        .object([
+        var o: [String: JSON] = [
             "format": .string("loom-builtin-job 1"),
             "kind": .string(kind),
             "params": .object(params.mapValues(\.json)),
@@ -21,10 +23,14 @@ public struct BuiltinInvocation: Sendable {
             "output": .string(output),
             "root": .string(root),
             "files": .array(files.map { .string($0) }),
-        ])
+        ]
+        if let cpus { o["cpus"] = .int(cpus) }
+        return .object(o)
     }
 
-    public init(kind: String, params: [String: ParamValue], inputs: [(name: String, path: String)], output: String, root: String, files: [String]) {
+    public init(kind: String, params: [String: ParamValue], inputs: [(name: String, path: String)], output: String, root: String, files: [String],
+                cpus: Int? = nil) {
+        self.cpus = cpus
         self.kind = kind
         self.params = params
         self.inputs = inputs
@@ -46,12 +52,13 @@ public struct BuiltinInvocation: Sendable {
         output = out
         self.root = root
         files = (j["files"]?.array ?? []).compactMap(\.string)
+        cpus = j["cpus"]?.int
     }
 
     /// Runs the kind; errors are the kind's failures (to be printed into the log).
     public func run(registry: KindRegistry) throws {
         guard let d = registry[kind] else { throw KindError("unknown kind '\(kind)'") }
-        let context = TaskContext(inputs: inputs, output: output, projectRoot: root, files: files) { line in
+        let context = TaskContext(inputs: inputs, output: output, projectRoot: root, files: files, cpus: cpus) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         try d.run(params, context)

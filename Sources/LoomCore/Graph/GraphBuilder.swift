@@ -146,11 +146,12 @@ public struct GraphBuilder {
                 diagnostics.append(.error("'env' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: e.name))
             }
             if let d = descriptor, diagnostics.count == before {
-                // The key holds every declared param with its default applied.
+                // The key holds every declared param with its default applied (but those at a
+                // legacy value, see `ParamSpec.legacy`).
                 switch d.resolve(params) {
                 case .problems(let problems): report(problems, t)
                 case .values(let resolved):
-                    params = resolved
+                    params = d.keyed(resolved)
                     report(d.check(resolved), t)
                     projectFiles = self.projectFiles(d, resolved, t)
                 }

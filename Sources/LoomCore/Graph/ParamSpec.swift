@@ -1,7 +1,9 @@
 /// One param of a built-in kind, declared once: its name, type, default, documentation and
 /// checks. Decoding, `loom kinds`, `docs/kinds.md` and the cache key all come from this value:
 /// `resolve` turns the params as written into the full map with every default applied, and that
-/// map is what a task's key holds, so changing a default changes the key.
+/// map is what a task's key holds, so changing a default changes the key. A param added to a kind
+/// later can declare a `legacy` value: while it holds that value (and that value is its default),
+/// the key leaves it out, so tasks written before the param existed keep their keys.
 public struct ParamSpec: Sendable {
     public enum ValueType: Sendable, Equatable {
         case string, int, float, bool
@@ -86,9 +88,16 @@ public struct ParamSpec: Sendable {
     public var projectFile: ProjectFile?
     /// A further check of one non-null value (a calendar date); returns what is wrong.
     public var check: (@Sendable (ParamValue) -> String?)?
+    /// For a param added to a kind after tasks of it were keyed: the value (`null` for unset) under
+    /// which the kind does exactly what it did before the param existed. While the param resolves to
+    /// it, and it is also the default, `KindDescriptor.keyed` leaves the param out of the key, so
+    /// existing tasks keep their keys and cached artifacts. It is declared apart from the default on
+    /// purpose: a later change of the default no longer matches it, and the param enters every key.
+    public var legacy: ParamValue?
 
     public init(_ name: String, _ type: ValueType, _ default: Default = .required, _ doc: String, bounds: Bounds? = nil,
-                choices: [String] = [], projectFile: ProjectFile? = nil, check: (@Sendable (ParamValue) -> String?)? = nil) {
+                choices: [String] = [], projectFile: ProjectFile? = nil, legacy: ParamValue? = nil,
+                check: (@Sendable (ParamValue) -> String?)? = nil) {
         self.name = name
         self.type = type
         self.default = `default`
@@ -97,7 +106,18 @@ public struct ParamSpec: Sendable {
         self.choices = choices
         self.projectFile = projectFile
         self.check = check
+        self.legacy = legacy.map { Self.normalised($0, type) ?? $0 }
         if case .value(let v) = `default` { self.default = .value(Self.normalised(v, type) ?? v) }
+    }
+
+    /// Whether the key leaves out this param when it resolves to `value` (see `legacy`).
+    public func isLeftOutOfKey(_ value: ParamValue) -> Bool {
+        guard let legacy, value == legacy else { return false }
+        switch self.default {
+        case .value(let d): return d == legacy
+        case .unset: return legacy == .null
+        case .required, .computed: return false
+        }
     }
 
     public var isRequired: Bool { if case .required = self.default { return true } else { return false } }
@@ -132,6 +152,7 @@ public struct ParamSpec: Sendable {
         case .always: parts.append("project file")
         case .unlessSet(let p): parts.append("project file unless " + p)
         }
+        if let legacy { parts.append("legacy " + legacy.canonical) }
         return parts.joined(separator: "|")
     }
 

@@ -29,12 +29,17 @@ public struct TaskContext: Sendable {
     public var files: [String]
     /// Writes a line to the task's log.
     public var log: @Sendable (String) -> Void
+    /// The task's `resources: cpus`: how many threads its numeric code may use (nil: every core).
+    /// Never part of the key: kinds give the same bytes for any thread count.
+    public var cpus: Int?
 
-    public init(inputs: [(name: String, path: String)], output: String, projectRoot: String, files: [String], log: @escaping @Sendable (String) -> Void) {
+    public init(inputs: [(name: String, path: String)], output: String, projectRoot: String, files: [String], cpus: Int? = nil,
+                log: @escaping @Sendable (String) -> Void) {
         self.inputs = inputs
         self.output = output
         self.projectRoot = projectRoot
         self.files = files
+        self.cpus = cpus
         self.log = log
     }
 
@@ -126,9 +131,17 @@ public struct KindDescriptor: Sendable {
     public var check: @Sendable ([String: ParamValue]) -> [ParamProblem]
     public var run: @Sendable ([String: ParamValue], TaskContext) throws -> Void
 
-    /// The params as written -> the full map the key holds (see `ParamSpec.resolve`).
+    /// The params as written -> every declared param resolved (see `ParamSpec.resolve`).
     public func resolve(_ values: [String: ParamValue]) -> ParamSpec.Resolved {
         ParamSpec.resolve(values, params, kind: name)
+    }
+
+    /// The resolved params the key holds: all but those at their `legacy` value. What it leaves out
+    /// is resolved again to the same value when the task runs (a legacy value is the default).
+    public func keyed(_ resolved: [String: ParamValue]) -> [String: ParamValue] {
+        var out = resolved
+        for s in params where out[s.name].map(s.isLeftOutOfKey) == true { out[s.name] = nil }
+        return out
     }
 }
 

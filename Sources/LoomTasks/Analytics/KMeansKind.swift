@@ -2,7 +2,8 @@ import Foundation
 import LoomAnalytics
 import LoomCore
 
-/// `kmeans`: customer segmentation on chosen columns (optional log1p, then standardisation),
+/// `kmeans`: customer segmentation on chosen columns (per column: as is, log1p, standardised, or
+/// log1p then standardised; by default standardised),
 /// k-means++ with restarts; a fixed k, or the best silhouette over k_min..k_max.
 /// Writes segments.csv (ids + segment), centres.csv (original units, with sizes), model.json.
 public enum KMeansKind: TaskKind {
@@ -17,12 +18,27 @@ public enum KMeansKind: TaskKind {
         public var kMax: Int?
         public var nInit: Int
         public var seed: Int
-        enum CodingKeys: String, CodingKey { case input, file, columns, log1p, ids, k, kMin = "k_min", kMax = "k_max", nInit = "n_init", seed }
+        public var transforms: [String: String]
+        public var silhouetteSample: Int
+        enum CodingKeys: String, CodingKey {
+            case input, file, columns, log1p, ids, k, kMin = "k_min", kMax = "k_max", nInit = "n_init", seed, transforms, silhouetteSample = "silhouette_sample"
+        }
+    }
+
+    /// What `transforms` may say of a column.
+    enum Transform: String, CaseIterable {
+        case none, log1p, standardise
+        case log1pStandardise = "log1p_standardise"
+    }
+
+    /// Each column's transform: `transforms`, else log1p_standardise for a `log1p` column, else standardise.
+    static func transform(of column: String, _ p: Params) -> Transform {
+        p.transforms[column].flatMap(Transform.init(rawValue:)) ?? (p.log1p.contains(column) ? .log1pStandardise : .standardise)
     }
 
     public static let name = "kmeans"
     public static let version = 1
-    public static let summary = "Segments rows by k-means (k-means++, restarts, Lloyd) on COLUMNS (log1p and standardised); a fixed k or the best silhouette in k_min..k_max -> segments.csv, centres.csv, model.json."
+    public static let summary = "Segments rows by k-means (k-means++, restarts, Lloyd) on COLUMNS (each as is, log1p and/or standardised); a fixed k or the best silhouette in k_min..k_max -> segments.csv, centres.csv, model.json."
     public static let params = [
         ParamSpec.soleInput("the needed task with the table"),
         ParamSpec("file", .string, "customers.csv", "the table in INPUT"),
@@ -34,12 +50,27 @@ public enum KMeansKind: TaskKind {
         ParamSpec("k_max", .int, .unset("none"), "largest k to try", bounds: .atLeast(2)),
         ParamSpec("n_init", .int, 10, "restarts (the lowest inertia wins)", bounds: .atLeast(1)),
         ParamSpec("seed", .int, 0, "random seed"),
+        ParamSpec("transforms", .map, .value(.map([:])),
+                  "per column: none (as is), log1p, standardise, or log1p_standardise, e.g. {recency: none}; unlisted columns: log1p_standardise if in log1p, else standardise",
+                  legacy: .map([:])),
+        ParamSpec("silhouette_sample", .int, .value(.int(Silhouette.defaultSampleSize)),
+                  "rows the silhouette is computed on (a seeded sample when there are more; the exact score costs rows^2)", bounds: .atLeast(2),
+                  legacy: .int(Silhouette.defaultSampleSize)),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
         var out: [ParamProblem] = []
         if p.columns.isEmpty { out.append(ParamProblem(param: "columns", "param 'columns' must name at least one column")) }
         for c in p.log1p where !p.columns.contains(c) { out.append(ParamProblem(param: "log1p", "log1p column '\(c)' is not in 'columns'")) }
+        let choices = Transform.allCases.map(\.rawValue)
+        for c in p.transforms.keys.sorted() {
+            if !p.columns.contains(c) { out.append(ParamProblem(param: "transforms", "param 'transforms' names '\(c)', which is not in 'columns' (\(p.columns.joined(separator: ", ")))")) }
+            if p.log1p.contains(c) { out.append(ParamProblem(param: "transforms", "column '\(c)' is in both 'log1p' and 'transforms'; give its transform in one place")) }
+            if let t = p.transforms[c], Transform(rawValue: t) == nil {
+                out.append(ParamProblem(param: "transforms", "param 'transforms' gives '\(c)' the transform '\(t)'; expected one of \(choices.joined(separator: ", "))",
+                                        notes: Suggestion.notes(for: t, in: choices)))
+            }
+        }
         switch (p.k, p.kMin, p.kMax) {
         case (_?, nil, nil): break
         case (nil, let lo?, let hi?): if hi < lo { out.append(ParamProblem(param: "k_min", "need k_min <= k_max, got \(lo)..\(hi)")) }
@@ -63,13 +94,19 @@ public enum KMeansKind: TaskKind {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
         let t = try ArtifactFiles.table(context, input: input, file: p.file)
         let raw = try t.matrix(p.columns)
-        let scaling = try FeatureScaling.fit(raw, log1pColumns: p.log1p.compactMap { p.columns.firstIndex(of: $0) })
+        let transforms = p.columns.map { transform(of: $0, p) }
+        let scaling = try FeatureScaling.fit(raw, log1pColumns: transforms.indices.filter { [.log1p, .log1pStandardise].contains(transforms[$0]) },
+                                             unscaledColumns: transforms.indices.filter { [.none, .log1p].contains(transforms[$0]) })
         let x = try scaling.apply(raw)
+        try Parallel.limited(to: context.cpus) { try fitAndWrite(p, t, x: x, scaling: scaling, context: context) }
+    }
+
+    static func fitAndWrite(_ p: Params, _ t: Table, x: Matrix, scaling: FeatureScaling, context: TaskContext) throws {
         var config = KMeans.Config(k: p.k ?? 2, nInit: p.nInit, seed: UInt64(bitPattern: Int64(p.seed)))
         let model: KMeansModel
         var candidates: [Output.Candidate]?
         if let lo = p.kMin, let hi = p.kMax {
-            let (chosen, scores) = try KMeans.select(x, ks: lo...hi, config: config)
+            let (chosen, scores) = try KMeans.select(x, ks: lo...hi, config: config, silhouetteSampleSize: p.silhouetteSample)
             model = chosen
             candidates = scores.map { Output.Candidate(k: $0.k, inertia: $0.inertia, silhouette: $0.silhouette) }
         } else {
@@ -77,7 +114,7 @@ public enum KMeansKind: TaskKind {
             model = try KMeans.fit(x, config: config)
         }
         let labels = model.predict(x)
-        let silhouette = model.centres.count > 1 ? (try? Silhouette.score(x, labels: labels, seed: config.seed)) ?? .nan : .nan
+        let silhouette = model.centres.count > 1 ? (try? Silhouette.score(x, labels: labels, sampleSize: p.silhouetteSample, seed: config.seed)) ?? .nan : .nan
         var segments = Table()
         for id in p.ids { segments.append(id, .text(try t.texts(id))) }
         segments.append("segment", .number(labels.map(Double.init)))

@@ -18,7 +18,7 @@ public enum ReportKind: TaskKind {
     }
 
     public static let name = "report"
-    public static let version = 2
+    public static let version = 3   // 3: a Cleaning section per clean input (rows dropped per reason)
     public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves and segments, as inline SVG."
     public static let params = [
         ParamSpec("title", .string, "Loom report", "the page title"),
@@ -32,8 +32,9 @@ public enum ReportKind: TaskKind {
         }
         let metrics = context.inputs.map { (name: $0.name, values: Engine.readMetrics($0.path)) }
         page.section("Headline metrics", headline(metrics))
-        for input in context.inputs {
+        for (input, m) in zip(context.inputs, metrics) {
             let dir = input.path
+            if let cleaning = cleaning(m.values) { page.section("Cleaning (\(input.name))", cleaning) }
             if FileSystem.exists(dir + "/events.csv"), let t = try? CSV.read(dir + "/events.csv", types: ["session": .text, "event_type": .text]),
                t["event_type"] != nil, t["session"] != nil {
                 page.section("Funnel (\(input.name))", try funnel(t))
@@ -120,6 +121,17 @@ public enum ReportKind: TaskKind {
     }
 
     /// Sessions that reached each step: view -> cart -> purchase, with conversion from the previous step.
+    /// Rows dropped per reason by a `clean` task (metrics rows_in, rows_out, dropped.REASON), in the
+    /// order `Clean` applies its rules; nil for an input that is not one.
+    static func cleaning(_ m: [String: Double]) -> String? {
+        guard let rowsIn = m["rows_in"], let rowsOut = m["rows_out"], m.keys.contains(where: { $0.hasPrefix("dropped.") }) else { return nil }
+        func share(_ n: Double) -> String { rowsIn > 0 ? String(format: "%.2f%%", 100 * n / rowsIn) : "-" }
+        let reasons = Clean.reasons.map { ($0, m["dropped." + $0.replacingOccurrences(of: " ", with: "_")] ?? 0) }
+        let rows = [["rows in", SVGChart.number(rowsIn), ""]] + reasons.map { [$0.0, SVGChart.number($0.1), share($0.1)] }
+            + [["rows out", SVGChart.number(rowsOut), share(rowsOut)]]
+        return HTMLReport.table(header: ["rows", "count", "share of rows in"], rows: rows)
+    }
+
     static func funnel(_ t: Table) throws -> String {
         let sessions = try t.texts("session"), types = try t.texts("event_type")
         var reached: [String: Set<String>] = ["view": [], "cart": [], "purchase": []]

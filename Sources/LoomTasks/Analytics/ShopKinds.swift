@@ -91,7 +91,7 @@ public enum IngestEvents: TaskKind {
         ParamSpec.optionalInput,
         ParamSpec("user", .string, .required, "column with the user id"),
         ParamSpec("session", .string, .required, "column with the session id"),
-        ParamSpec("event_type", .string, .required, "column with the event type (view, cart, remove_from_cart, purchase)"),
+        ParamSpec("event_type", .string, .required, "column with the event type (any vocabulary: clean and session_features take the type names as params; the shop's are view, cart, remove_from_cart, purchase)"),
         ParamSpec("time", .string, .required, "column with the event time"),
         ParamSpec("price", .string, .unset("none"), "column with the price"),
         ParamSpec("product", .string, .unset("none"), "column with the product id"),
@@ -125,27 +125,38 @@ public enum IngestEvents: TaskKind {
     }
 }
 
-/// `session_features`: events -> one row per session (features before the first purchase, label).
+/// `session_features`: events -> one row per session (features before the first label event, label).
 public enum SessionFeaturesKind: TaskKind {
     public struct Params: Decodable, Sendable {
         public var input: String?
         public var file: String
         public var config: SessionFeatures.Config
+        /// The types as written in `event_types` (nil when unset).
+        public var eventTypes: [String]?
         public init(from d: Decoder) throws {
             let c = try d.container(keyedBy: AnyKey.self)
+            func value<T: Decodable>(_ k: String) throws -> T { try c.decode(T.self, forKey: AnyKey(k)) }
             input = try c.decodeIfPresent(String.self, forKey: AnyKey("input"))
-            file = try c.decode(String.self, forKey: AnyKey("file"))
+            file = try value("file")
+            eventTypes = try c.decodeIfPresent([String].self, forKey: AnyKey("event_types"))
+            let all: Bool = try value("all_event_types")
             config = SessionFeatures.Config(
-                categorical: try c.decode([String].self, forKey: AnyKey("categorical")),
-                topLevels: try c.decode(Int.self, forKey: AnyKey("top_levels")),
-                levels: try c.decode([String: [String]].self, forKey: AnyKey("levels")),
-                topLevelOnly: try c.decode([String].self, forKey: AnyKey("top_level_only")))
+                categorical: try value("categorical"), topLevels: try value("top_levels"), levels: try value("levels"),
+                topLevelOnly: try value("top_level_only"), labelEvent: try value("label_event"), viewEvents: try value("view_events"),
+                cartEvents: try value("cart_events"), removeEvents: try value("remove_events"), priceEvents: try value("price_events"),
+                typeCounts: all ? .all : eventTypes.map { .listed($0) } ?? .none, typePositions: try value("type_positions"),
+                absentTypes: SessionFeatures.AbsentTypes(rawValue: try value("absent_types")) ?? .fail)
         }
     }
 
     public static let name = "session_features"
     public static let version = 2
-    public static let summary = "Per session, from events before its first purchase: views, carts, removes, evening, log mean viewed price, hour, duration, distinct products and categories, min/max/mean viewed price, one-hot categorical columns; label = contains a purchase -> sessions.csv."
+    public static let summary = "Per session, from events before its first label event (purchase): views, carts, removes, evening, log mean price, hour, duration, distinct products and categories, min/max/mean price, optional counts (and positions) of every event type, one-hot categorical columns; label = contains the label event -> sessions.csv."
+    /// Params added after version 2 declare as `legacy` the value that keeps version 2's behaviour,
+    /// so the shop's tasks keep their keys (the golden digest test holds the bytes).
+    static func types(_ name: String, _ value: String, _ doc: String) -> ParamSpec {
+        ParamSpec(name, .strings, .value(.list([.string(value)])), doc, legacy: .list([.string(value)]))
+    }
     public static let params = [
         ParamSpec.soleInput("the needed task with the events"),
         ParamSpec("file", .string, "events.csv", "the canonical event table in INPUT"),
@@ -153,21 +164,67 @@ public enum SessionFeaturesKind: TaskKind {
         ParamSpec("top_levels", .int, 10, "levels per categorical column when not given: the values most sessions have", bounds: .atLeast(1)),
         ParamSpec("levels", .map, .value(.map([:])), "given levels per column, e.g. {brand: [acme, globex]}: use the training data's levels when scoring new data with predict"),
         ParamSpec("top_level_only", .strings, .value(.list([])), "categorical columns cut at the first '.' (category_code electronics.smartphone -> electronics)"),
+        ParamSpec("label_event", .string, "purchase", "the event type that labels a session; features use only the events before its first one", legacy: .string("purchase")),
+        types("view_events", "view", "event types counted in 'views'"),
+        types("cart_events", "cart", "event types counted in 'carts'"),
+        types("remove_events", "remove_from_cart", "event types counted in 'removes'"),
+        types("price_events", "view", "event types whose prices make log_mean_price, min_price, max_price and mean_price"),
+        ParamSpec("all_event_types", .bool, false, "add count.TYPE for every event type in the table but label_event (in byte order of the names), and distinct_types",
+                  legacy: .bool(false)),
+        ParamSpec("event_types", .strings, .unset("none"), "add count.TYPE for these types, in this order (scoring data gets the training columns), and distinct_types",
+                  legacy: .null),
+        ParamSpec("type_positions", .bool, false, "with per-type counts: also first.TYPE and last.TYPE, the 1-based position of a type's first and last event in the session (0: none)",
+                  legacy: .bool(false)),
+        ParamSpec("absent_types", .string, "fail", "a type of event_types that no event has: fail (a misspelt name), or zero (write zeros: a scoring batch without it)",
+                  choices: SessionFeatures.AbsentTypes.allCases.map(\.rawValue), legacy: .string("fail")),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
         var out: [ParamProblem] = []
-        for k in p.config.levels.keys.sorted() where !p.config.categorical.contains(k) {
-            out.append(ParamProblem(param: "levels", "param 'levels' names '\(k)', which is not in 'categorical' (\(p.config.categorical.joined(separator: ", ")))"))
+        let c = p.config
+        for k in c.levels.keys.sorted() where !c.categorical.contains(k) {
+            out.append(ParamProblem(param: "levels", "param 'levels' names '\(k)', which is not in 'categorical' (\(c.categorical.joined(separator: ", ")))"))
         }
-        for k in p.config.topLevelOnly where !p.config.categorical.contains(k) {
-            out.append(ParamProblem(param: "top_level_only", "param 'top_level_only' names '\(k)', which is not in 'categorical' (\(p.config.categorical.joined(separator: ", ")))"))
+        for k in c.topLevelOnly where !c.categorical.contains(k) {
+            out.append(ParamProblem(param: "top_level_only", "param 'top_level_only' names '\(k)', which is not in 'categorical' (\(c.categorical.joined(separator: ", ")))"))
         }
         // Columns NAME=LEVEL: a repeated name, or one with '=' (a=b with level c and a with level
         // b=c), would give two columns of one name.
-        out += ArtifactFiles.columnNameProblems(p.config.categorical, param: "categorical", file: "sessions.csv", written: [])
-        for name in p.config.categorical where name.contains("=") {
+        out += ArtifactFiles.columnNameProblems(c.categorical, param: "categorical", file: "sessions.csv", written: [])
+        for name in c.categorical where name.contains("=") {
             out.append(ParamProblem(param: "categorical", "param 'categorical' names '\(name)': a name with '=' would make one-hot column names ambiguous"))
+        }
+        out += eventTypeProblems(p)
+        return out
+    }
+
+    /// The event-type params: non-empty, each type once, never the label event (features stop before it).
+    static func eventTypeProblems(_ p: Params) -> [ParamProblem] {
+        var out: [ParamProblem] = []
+        let c = p.config
+        if c.labelEvent.isEmpty { out.append(ParamProblem(param: "label_event", "param 'label_event' must name an event type, got ''")) }
+        let lists: [(String, [String]?)] = [("view_events", c.viewEvents), ("cart_events", c.cartEvents), ("remove_events", c.removeEvents),
+                                             ("price_events", c.priceEvents), ("event_types", p.eventTypes)]
+        for (name, list) in lists {
+            guard let list else { continue }
+            if list.isEmpty {
+                let unset = name == "event_types" ? " (leave it unset for no per-type columns)" : " (a type no event has counts nothing)"
+                out.append(ParamProblem(param: name, "param '\(name)' must name at least one event type, got []\(unset)"))
+            }
+            var seen = Set<String>()
+            for t in list {
+                if t.isEmpty { out.append(ParamProblem(param: name, "param '\(name)' names an empty event type")) }
+                if !seen.insert(t).inserted { out.append(ParamProblem(param: name, "param '\(name)' names '\(t)' twice")) }
+                if t == c.labelEvent && !c.labelEvent.isEmpty {
+                    out.append(ParamProblem(param: name, "param '\(name)' names '\(t)', the label event (label_event): features use only the events before it, so it never counts"))
+                }
+            }
+        }
+        if p.eventTypes != nil && c.typeCounts == .all {
+            out.append(ParamProblem(param: "event_types", "give either 'event_types' (these types) or 'all_event_types: true' (every type), not both"))
+        }
+        if c.typePositions && c.typeCounts == .none {
+            out.append(ParamProblem(param: "type_positions", "param 'type_positions' needs per-type columns: set 'event_types' or 'all_event_types: true'"))
         }
         return out
     }
@@ -178,7 +235,13 @@ public enum SessionFeaturesKind: TaskKind {
                                                "product": .text, "category": .text, "brand": .text]
         for c in p.config.categorical { types[c] = .text }
         let events = try ArtifactFiles.table(context, input: input, file: p.file, types: types)
-        let t = try SessionFeatures.compute(events, config: p.config)
+        if !(try events.texts("event_type")).contains(p.config.labelEvent) {
+            context.log("warning: no event has the label event type '\(p.config.labelEvent)' (param 'label_event'): every label is 0")
+        }
+        let t: Table
+        do { t = try SessionFeatures.compute(events, config: p.config) } catch let AnalyticsError.invalidParameter(param, value, expected) where param == "event_types" {
+            throw KindError("param '\(param)' names \(value), which no event in \(input)/\(p.file) has: expected \(expected)")
+        }
         try ArtifactFiles.write(t, context, "sessions.csv")
         let labels = try t.numbers("label")
         try ArtifactFiles.writeMetrics(["sessions": Double(t.rowCount), "conversion_rate": labels.reduce(0, +) / Double(max(1, labels.count)),
@@ -196,24 +259,54 @@ struct AnyKey: CodingKey {
 }
 
 /// `clean`: the canonical event table without duplicates and impossible values -> events.csv,
-/// with rows in, rows out and rows dropped per reason in the metrics.
+/// with rows in, rows out and rows dropped per reason in the metrics (and the report).
 public enum CleanKind: TaskKind {
     public struct Params: Decodable, Sendable {
         public var input: String?
         public var file: String
         public var start: String?
         public var end: String?
+        public var rules: Clean.Rules
+        public init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: AnyKey.self)
+            func value<T: Decodable>(_ k: String) throws -> T { try c.decode(T.self, forKey: AnyKey(k)) }
+            input = try c.decodeIfPresent(String.self, forKey: AnyKey("input"))
+            file = try value("file")
+            start = try c.decodeIfPresent(String.self, forKey: AnyKey("start"))
+            end = try c.decodeIfPresent(String.self, forKey: AnyKey("end"))
+            rules = Clean.Rules(duplicateColumns: try value("duplicate_columns"), purchaseEvent: try value("purchase_event"),
+                                purchaseNeedsPrice: try value("purchase_needs_price"), dropNegativePrices: try value("drop_negative_prices"))
+        }
     }
 
     public static let name = "clean"
     public static let version = 1
-    public static let summary = "Drops duplicate events, events without ids, negative prices, purchases without a price and events outside [start, end] -> events.csv; counts per reason in the metrics."
+    public static let summary = "Drops events without ids, events outside [start, end], negative prices, purchases without a price and duplicates (each rule a param) -> events.csv; counts per reason in the metrics and the report."
+    /// Params added after version 1 declare as `legacy` the value that keeps version 1's rules, so
+    /// existing tasks keep their keys (the golden digest test holds the bytes).
+    static let defaultDuplicateColumns = ParamValue.list(Clean.Rules.defaultDuplicateColumns.map(ParamValue.string))
     public static let params = [
         ParamSpec.soleInput("the needed task with the canonical events"),
         ParamSpec("file", .string, "events.csv", "the event table in INPUT"),
         ParamSpec.date("start", .unset("none"), "drop events before this day"),
         ParamSpec.date("end", .unset("none"), "drop events after this day (inclusive last day)"),
+        ParamSpec("duplicate_columns", .strings, .value(defaultDuplicateColumns),
+                  "events equal in all these columns are duplicates (the first is kept); e.g. [user, session, event_type, time] for a log without products",
+                  legacy: defaultDuplicateColumns),
+        ParamSpec("purchase_event", .string, "purchase", "the event type that is a purchase", legacy: .string("purchase")),
+        ParamSpec("purchase_needs_price", .bool, true, "drop a purchase without a positive price (false for a log without prices)", legacy: .bool(true)),
+        ParamSpec("drop_negative_prices", .bool, true, "drop events with a negative price", legacy: .bool(true)),
     ]
+
+    public static func validate(_ p: Params) -> [ParamProblem] {
+        var out: [ParamProblem] = []
+        if p.rules.duplicateColumns.isEmpty {
+            out.append(ParamProblem(param: "duplicate_columns", "param 'duplicate_columns' must name at least one column of the event table, got []"))
+        }
+        out += ArtifactFiles.columnNameProblems(p.rules.duplicateColumns, param: "duplicate_columns", file: "events.csv", written: [])
+        if p.rules.purchaseEvent.isEmpty { out.append(ParamProblem(param: "purchase_event", "param 'purchase_event' must name an event type, got ''")) }
+        return out
+    }
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
@@ -223,10 +316,18 @@ public enum CleanKind: TaskKind {
                                              otherColumns: .text)   // ingest's extra columns pass through as written
         let start = try p.start.map { Double(try ArtifactFiles.day($0, param: "start")) * 86400 }
         let end = try p.end.map { Double(try ArtifactFiles.day($0, param: "end") + 1) * 86400 }
-        let (out, s) = try Clean.events(events, start: start, end: end)
+        let (out, s): (Table, Clean.Summary)
+        do { (out, s) = try Clean.events(events, start: start, end: end, rules: p.rules) } catch let AnalyticsError.invalidParameter(param, value, expected) {
+            throw KindError("param '\(param)' names \(value): expected \(expected)")
+        }
         try ArtifactFiles.write(out, context, "events.csv")
         var metrics: [String: Double] = ["rows_in": Double(s.rowsIn), "rows_out": Double(s.rowsOut)]
         for r in Clean.reasons { metrics["dropped." + r.replacingOccurrences(of: " ", with: "_")] = Double(s.dropped[r] ?? 0) }
+        for r in Clean.reasons where (s.dropped[r] ?? 0) > 0 { context.log("dropped \(s.dropped[r] ?? 0) of \(s.rowsIn) rows: \(r)") }
+        let purchases = try events.texts("event_type").filter { $0 == p.rules.purchaseEvent }.count
+        if purchases > 0 && s.dropped["purchase without price"] == purchases {
+            context.log("warning: every purchase ('\(p.rules.purchaseEvent)', \(purchases) rows) was dropped for lacking a price; a log without prices needs purchase_needs_price: false")
+        }
         try ArtifactFiles.writeMetrics(metrics, context)
     }
 }

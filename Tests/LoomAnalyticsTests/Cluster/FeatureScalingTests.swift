@@ -44,4 +44,14 @@ import Testing
         }
         #expect(throws: AnalyticsError.self) { try FeatureScaling.fit(x, log1pColumns: [3]) }
     }
+
+    /// An unscaled column keeps its values (after its log1p, if any): mean 0 and std 1 recorded.
+    @Test func unscaledColumnsKeepTheirValues() throws {
+        let x = Matrix(rowArrays: [[1, 0], [3, 1], [5, 3]])
+        let s = try FeatureScaling.fit(x, log1pColumns: [1], unscaledColumns: [0, 1])
+        #expect(s.means == [0, 0] && s.stds == [1, 1])
+        #expect(try s.apply(x).values == [1, 0, 3, Foundation.log1p(1), 5, Foundation.log1p(3)])
+        // expm1(log1p(v)) is v to a rounding or two.
+        #expect(zip(s.invert(try s.apply(x)).values, [1, 0, 3, 1, 5, 3]).allSatisfy { abs($0 - $1) < 1e-14 })
+    }
 }

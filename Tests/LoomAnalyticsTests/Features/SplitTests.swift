@@ -56,4 +56,16 @@ import Testing
             try Split.byGroup(["a", "a"], testFraction: 0.5, seed: 1)
         }
     }
+
+    @Test func byOrderTakesTheFirstRowsForTraining() throws {
+        #expect(try Split.byOrder(rows: 5, trainRows: 3) == TrainTestSplit(train: [0, 1, 2], test: [3, 4]))
+        // ceil(0.25 * 10) = 3 test rows; 0.3 * 10 = 3.0000000000000004 is 3 as well.
+        #expect(try Split.byOrder(rows: 10, testFraction: 0.25).test == [7, 8, 9])
+        #expect(try Split.byOrder(rows: 10, testFraction: 0.3).test == [7, 8, 9])
+        for bad in [0, 5, 6] {
+            #expect(throws: AnalyticsError.invalidParameter(name: "train_rows", value: "\(bad)", expected: "from 1 to 4 (fewer than the 5 rows)")) {
+                try Split.byOrder(rows: 5, trainRows: bad)
+            }
+        }
+    }
 }
