@@ -143,6 +143,12 @@ public final class S3Client: Sendable {
         return a.body
     }
 
+    /// Deletes the object (S3 answers 204 whether or not it existed).
+    public func delete(_ key: String) throws {
+        let a = try request(.DELETE, key)
+        guard a.status == 204 || a.status == 200 || a.status == 404 else { throw Self.failure(.DELETE, key, a) }
+    }
+
     public func exists(_ key: String) throws -> Bool {
         let a = try request(.HEAD, key)
         if a.status == 404 { return false }

@@ -39,6 +39,16 @@ public final class S3Remote: RemoteCache {
     public func putBlob(_ digest: Digest, from path: String) throws {
         try s3.upload(blobKey(digest), from: path, sha256: digest.hex)
     }
+
+    /// `<prefix>/jobs/<name>`: a cluster job's outcome and log, deleted once read.
+    func jobKey(_ name: String) throws -> String {
+        guard Self.validJobObjectName(name) else { throw S3Error(message: "not a job object name: \(name)", status: nil) }
+        return "\(prefix)jobs/\(name)"
+    }
+
+    public func putJobObject(_ name: String, _ bytes: [UInt8]) throws { try s3.put(jobKey(name), bytes) }
+    public func jobObject(_ name: String) throws -> [UInt8]? { try s3.get(jobKey(name)) }
+    public func deleteJobObject(_ name: String) throws { try s3.delete(jobKey(name)) }
 }
 
 /// Where a remote is and who may use it: `s3://BUCKET/PREFIX`, an endpoint for S3-compatible

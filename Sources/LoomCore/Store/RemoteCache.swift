@@ -19,6 +19,20 @@ public protocol RemoteCache: AnyObject, Sendable {
     /// more than the artifact holds).
     func blob(_ digest: Digest, size: Int64, to path: String) throws -> Bool
     func putBlob(_ digest: Digest, from path: String) throws
+    /// Small objects a cluster job without a shared file system hands back to the submitting
+    /// Loom (its outcome and log), by a name `RemoteCache.validJobObjectName` accepts.
+    func putJobObject(_ name: String, _ bytes: [UInt8]) throws
+    func jobObject(_ name: String) throws -> [UInt8]?
+    func deleteJobObject(_ name: String) throws
+}
+
+extension RemoteCache {
+    /// Letters, digits, `.`, `-`, `_`; at most 128 characters (never a path).
+    public static func validJobObjectName(_ n: String) -> Bool {
+        !n.isEmpty && n.count <= 128 && !n.hasPrefix(".") && n.unicodeScalars.allSatisfy {
+            $0.isASCII && (("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+        }
+    }
 }
 
 /// What the remote holds for a key: the artifact's digest, its listing (from which the artifact

@@ -25,6 +25,10 @@ final class MemoryRemote: RemoteCache, @unchecked Sendable {   // state under `l
         try FileSystem.writeNew(path, b)
         return true
     }
+    var objects: [String: [UInt8]] = [:]
+    func putJobObject(_ name: String, _ bytes: [UInt8]) throws { try check(); lock.lock(); objects[name] = bytes; lock.unlock() }
+    func jobObject(_ name: String) throws -> [UInt8]? { try check(); lock.lock(); defer { lock.unlock() }; return objects[name] }
+    func deleteJobObject(_ name: String) throws { try check(); lock.lock(); objects[name] = nil; lock.unlock() }
     func putBlob(_ digest: Digest, from path: String) throws {
         try check()
         let b = try FileSystem.readBytes(path)
