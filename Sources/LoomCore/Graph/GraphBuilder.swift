@@ -150,7 +150,7 @@ public struct GraphBuilder {
                 switch d.resolve(params) {
                 case .problems(let problems): report(problems, t)
                 case .values(let resolved):
-                    params = resolved
+                    params = d.keyed(resolved)
                     report(d.check(resolved), t)
                     projectFiles = self.projectFiles(d, resolved, t)
                 }

@@ -86,10 +86,17 @@ public struct ParamSpec: Sendable {
     public var projectFile: ProjectFile?
     /// A further check of one non-null value (a calendar date); returns what is wrong.
     public var check: (@Sendable (ParamValue) -> String?)?
+    /// A param added to an existing kind whose default makes the kind do exactly what it did
+    /// before the param existed: while at that default it is left out of the key (`keyed`), so
+    /// tasks that do not use it keep their keys and cached artifacts. Such a default must never
+    /// change; a new default is a new param or a version bump.
+    public var keyedOnlyWhenSet: Bool
 
     public init(_ name: String, _ type: ValueType, _ default: Default = .required, _ doc: String, bounds: Bounds? = nil,
-                choices: [String] = [], projectFile: ProjectFile? = nil, check: (@Sendable (ParamValue) -> String?)? = nil) {
+                choices: [String] = [], projectFile: ProjectFile? = nil, keyedOnlyWhenSet: Bool = false,
+                check: (@Sendable (ParamValue) -> String?)? = nil) {
         self.name = name
+        self.keyedOnlyWhenSet = keyedOnlyWhenSet
         self.type = type
         self.default = `default`
         self.doc = doc
@@ -132,6 +139,7 @@ public struct ParamSpec: Sendable {
         case .always: parts.append("project file")
         case .unlessSet(let p): parts.append("project file unless " + p)
         }
+        if keyedOnlyWhenSet { parts.append("keyed only when set") }
         return parts.joined(separator: "|")
     }
 
@@ -209,6 +217,23 @@ public struct ParamSpec: Sendable {
             out[s.name] = Self.normalised(v, s.type) ?? v
         }
         return .values(out)
+    }
+
+    /// The resolved params as the key holds them: without the `keyedOnlyWhenSet` params that are
+    /// at their defaults. (The kind still sees them: it resolves the key's params again when it
+    /// runs, which puts the defaults back.)
+    public static func keyed(_ resolved: [String: ParamValue], _ specs: [ParamSpec]) -> [String: ParamValue] {
+        var out = resolved
+        for s in specs where s.keyedOnlyWhenSet {
+            let atDefault: Bool
+            switch s.default {
+            case .value(let v): atDefault = resolved[s.name] == v
+            case .unset: atDefault = resolved[s.name] == .null
+            case .required, .computed: atDefault = false
+            }
+            if atDefault { out[s.name] = nil }
+        }
+        return out
     }
 
     /// The outcome of `resolve`.

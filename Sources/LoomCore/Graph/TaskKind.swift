@@ -130,6 +130,11 @@ public struct KindDescriptor: Sendable {
     public func resolve(_ values: [String: ParamValue]) -> ParamSpec.Resolved {
         ParamSpec.resolve(values, params, kind: name)
     }
+
+    /// Resolved params -> the params of the key (see `ParamSpec.keyedOnlyWhenSet`).
+    public func keyed(_ resolved: [String: ParamValue]) -> [String: ParamValue] {
+        ParamSpec.keyed(resolved, params)
+    }
 }
 
 /// The built-in kinds by name. `shell` is not one of them: the engine runs it itself.
