@@ -17,6 +17,7 @@ public enum BuiltinKinds {
         ReportKind.descriptor,
         Evaluate.descriptor,
         KMeansKind.descriptor,
+        ABTestKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }
