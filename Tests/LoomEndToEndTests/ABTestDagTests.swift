@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import LoomCore
+
+@Suite struct ABTestDagTests {
+    /// Rows of a CSV without quoted fields (abtest.csv's names and tests have none), by column name.
+    func rows(_ text: String) -> [[String: String]] {
+        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = lines.first else { return [] }
+        return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+    }
+
+    /// dags/abtest.yaml on its generated experiment: every estimated difference is within 4
+    /// standard errors of the true one in truth.json (the standard error read off the row's
+    /// interval). An unbiased estimator misses by that much with probability 6e-5 per row, so the
+    /// bound checks the whole chain (generator, reading, tests, CUPED) rather than the luck of
+    /// one seed; a biased CUPED or a mixed-up variant is off by far more.
+    @Test func estimatesRecoverTheGeneratedEffects() throws {
+        let s = Sandbox()
+        s.write("dags/abtest.yaml", try String(contentsOfFile: AnalyticsTests.repo + "/dags/abtest.yaml", encoding: .utf8))
+        let r = try s.loom("run", "dags/abtest.yaml", "-q")
+        #expect(r.status == 0, "\(r.stderr)")
+        let truthText = try #require(s.read("artifacts/latest/abtest/generate/truth.json"))
+        let truth = try #require(try JSONSerialization.jsonObject(with: Data(truthText.utf8)) as? [String: Any])
+        let experiment = try #require(truth["experiment"] as? [String: Any])
+        let variants = try #require(experiment["variants"] as? [[String: Any]])
+        let config = try #require(experiment["config"] as? [String: Any])
+        let rates = try #require(config["purchaseRate"] as? [Double])
+        var trueDiff: [String: Double] = [:]
+        for (k, v) in variants.enumerated() {
+            let name = try #require(v["name"] as? String)
+            trueDiff["converted " + name] = v["conversionDiff"] as? Double
+            trueDiff["spend " + name] = v["spendDiff"] as? Double
+            trueDiff["purchases " + name] = rates[k] - rates[0]
+        }
+        let table = rows(try #require(s.read("artifacts/latest/abtest/abtest/abtest.csv")))
+        #expect(table.map { "\($0["metric"]!) \($0["variant"]!) \($0["test"]!)" } == [
+            "converted a two_proportion_z", "converted b two_proportion_z", "purchases a cuped_welch_t", "purchases b cuped_welch_t",
+            "spend a cuped_welch_t", "spend b cuped_welch_t",
+        ])
+        for row in table {
+            let key = row["metric"]! + " " + row["variant"]!
+            let diff = try #require(Double(row["diff"]!)), low = try #require(Double(row["diff_ci_low"]!)), high = try #require(Double(row["diff_ci_high"]!))
+            let se = (high - low) / (2 * 1.96)
+            let truth = try #require(trueDiff[key])
+            #expect(abs(diff - truth) < 4 * se, "\(key): estimated \(diff) [\(low), \(high)], truth \(truth)")
+        }
+        // 'a' raises conversion by 1.7 points, which 30,000 users detect; 'b' changes none.
+        let converted = table.filter { $0["metric"] == "converted" }
+        #expect(Double(converted[0]["p_value_holm"]!)! < 0.05)
+        let metrics = try #require(try s.lastRun().tasks.first { $0.name == "abtest" }?.metrics)
+        #expect(metrics["srm.mismatch"] == 0 && metrics["units"] == 30000)
+        let report = try #require(s.read("artifacts/latest/abtest/report/report.html"))
+        #expect(report.contains("<h2>A/B test (abtest)</h2>") && report.contains("Relative lift against the control"))
+        // Run again: nothing runs. A broken split: the sample-ratio check flags it.
+        #expect(try s.loom("run", "dags/abtest.yaml").stdout.contains(": 0 ran, "))
+        let broken = try s.loom("run", "dags/abtest.yaml", "-q", "-P", "assigned_split=[0.52, 0.24, 0.24]")
+        #expect(broken.status == 0, "\(broken.stderr)")
+        #expect(try s.lastRun().tasks.first { $0.name == "abtest" }?.metrics["srm.mismatch"] == 1)
+        #expect(s.read("artifacts/latest/abtest/report/report.html")?.contains("<strong>mismatch</strong>") == true)
+    }
+}
