@@ -18,6 +18,7 @@ public enum BuiltinKinds {
         Evaluate.descriptor,
         KMeansKind.descriptor,
         ABTestKind.descriptor,
+        FunnelKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

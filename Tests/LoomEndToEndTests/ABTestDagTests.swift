@@ -60,3 +60,25 @@ import LoomCore
         #expect(s.read("artifacts/latest/abtest/report/report.html")?.contains("<strong>mismatch</strong>") == true)
     }
 }
+
+@Suite struct FunnelDagTests {
+    /// dags/funnel.yaml at a small size: every generated session starts with views, so the
+    /// funnel's first step holds all of them (truth.json's purchase + browse sessions), and with
+    /// steps [view, purchase] exactly the purchase sessions reach the end.
+    @Test func countsMatchTheGeneratedSessions() throws {
+        let s = Sandbox()
+        s.write("dags/funnel.yaml", try String(contentsOfFile: AnalyticsTests.repo + "/dags/funnel.yaml", encoding: .utf8))
+        let r = try s.loom("run", "dags/funnel.yaml", "-q", "-P", "customers=200")
+        #expect(r.status == 0, "\(r.stderr)")
+        let truthText = try #require(s.read("artifacts/latest/funnel/generate/truth.json"))
+        let truth = try #require(try JSONSerialization.jsonObject(with: Data(truthText.utf8)) as? [String: Any])
+        let purchases = try #require(truth["purchaseSessions"] as? Int), browses = try #require(truth["browseSessions"] as? Int)
+        let m = try #require(try s.lastRun().tasks.first { $0.name == "funnel" }?.metrics)
+        #expect(m["units"] == Double(purchases + browses) && m["reached.view"] == Double(purchases + browses))
+        #expect((m["reached.purchase"] ?? 0) > 0 && (m["reached.purchase"] ?? 0) <= Double(purchases))
+        let report = try #require(s.read("artifacts/latest/funnel/report/report.html"))
+        #expect(report.contains("<h2>Funnel analysis (funnel)</h2>") && report.contains("Conversion from view by day_of_week"))
+        #expect(try s.loom("run", "dags/funnel.yaml", "-q", "-P", "customers=200", "-P", "steps=[view, purchase]").status == 0)
+        #expect(try s.lastRun().tasks.first { $0.name == "funnel" }?.metrics["reached.purchase"] == Double(purchases))
+    }
+}

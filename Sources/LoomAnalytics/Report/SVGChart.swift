@@ -10,7 +10,7 @@ public enum SVGChart {
         public init(name: String, points: [(Double, Double)]) { self.name = name; self.points = points }
     }
 
-    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
     static let width = 460.0, height = 300.0, left = 56.0, right = 16.0, top = 30.0, bottom = 44.0
 
     /// A line chart; `diagonal` draws y = x (ROC, calibration).

@@ -58,6 +58,13 @@ public enum ReportKind: TaskKind {
                let t = try? CSV.read(dir + "/abtest.csv", types: ["metric": .text, "variant": .text, "test": .text, "covariate": .text]) {
                 page.section("A/B test (\(input.name))", try abtest(t, summary))
             }
+            // As for abtest: funnel.json's format marks a funnel artifact.
+            if FileSystem.exists(dir + "/funnel.csv"), FileSystem.exists(dir + "/funnel.json"),
+               let summary = try? ArtifactFiles.readJSON(FunnelKind.Summary.self, dir + "/funnel.json"), summary.format == "loom-funnel 1",
+               let t = try? CSV.read(dir + "/funnel.csv", types: ["breakdown": .text, "level": .text, "step": .text]) {
+                let abandonment = try? CSV.read(dir + "/abandonment.csv", types: ["breakdown": .text, "level": .text])
+                page.section("Funnel analysis (\(input.name))", try funnelAnalysis(t, abandonment, summary))
+            }
             if FileSystem.exists(dir + "/predictions.csv"), let t = try? CSV.read(dir + "/predictions.csv", types: ["customer": .text]) {
                 if t["clv"] != nil { page.section("Customer lifetime value (\(input.name))", try clvCharts(t)) }
             }
@@ -168,6 +175,49 @@ public enum ReportKind: TaskKind {
         html += SVGChart.intervals(title: "Relative lift against the control (\(level)% CI)", xLabel: "relative lift",
                                    labels: (0..<t.rowCount).map { "\(metric[$0]): \(variant[$0])" }, estimates: lift, lows: lLow, highs: lHigh)
         return html
+    }
+
+    /// A funnel task's result: units per step overall, then per breakdown the conversion from the
+    /// first step of each level (the largest levels, as many as the palette has colours), and cart
+    /// abandonment with the time between steps in tables.
+    static func funnelAnalysis(_ t: Table, _ abandonment: Table?, _ s: FunnelKind.Summary) throws -> String {
+        let breakdown = try t.texts("breakdown"), level = try t.texts("level"), step = try t.texts("step")
+        let units = try t.numbers("units"), fromFirst = try t.numbers("conversion_from_first"), fromPrevious = try t.numbers("conversion_from_previous")
+        let median = try t.numbers("median_seconds_from_previous"), p90 = try t.numbers("p90_seconds_from_previous")
+        func pct(_ x: Double) -> String { x.isFinite ? String(format: "%.1f%%", 100 * x) : "-" }
+        let all = (0..<t.rowCount).filter { breakdown[$0] == "all" }
+        let labels = all.map { i in all.first == i ? step[i] : "\(step[i]) (\(pct(fromPrevious[i])))" }
+        var html = SVGChart.bars(title: "\(s.unit.capitalized)s reaching each step", yLabel: "\(s.unit)s", labels: labels,
+                                 series: [("\(s.unit)s", all.map { units[$0] })])
+        html += HTMLReport.table(header: ["step", "\(s.unit)s", "from previous", "from first", "median time from previous", "p90 time from previous"],
+                                 rows: all.map { i in [step[i], SVGChart.number(units[i]), pct(fromPrevious[i]), pct(fromFirst[i]),
+                                                       duration(median[i]), duration(p90[i])] })
+        for b in s.by {
+            let rows = (0..<t.rowCount).filter { breakdown[$0] == b }
+            var levels: [String] = []
+            for i in rows where !levels.contains(level[i]) { levels.append(level[i]) }
+            let shown = Array(levels.prefix(SVGChart.palette.count))
+            // The first step is 1 for every level: draw the later ones.
+            let later = s.steps.count > 1 ? Array(s.steps.dropFirst()) : s.steps
+            let series = shown.map { l in (name: l, values: later.map { st in rows.first { level[$0] == l && step[$0] == st }.map { fromFirst[$0] } ?? .nan }) }
+            html += SVGChart.bars(title: "Conversion from \(s.steps.first ?? "") by \(b)" + (levels.count > shown.count ? " (largest \(shown.count) of \(levels.count))" : ""),
+                                  yLabel: "share of the first step", labels: later, series: series)
+        }
+        if let a = abandonment, let rate = a["abandonment_rate"]?.numbers, let carts = a["units_with_cart"]?.numbers,
+           let ab = a["breakdown"]?.texts, let lv = a["level"]?.texts {
+            html += HTMLReport.table(header: ["breakdown", "level", "\(s.unit)s with a cart", "cart abandonment"],
+                                     rows: (0..<a.rowCount).map { [ab[$0], lv[$0], SVGChart.number(carts[$0]), pct(rate[$0])] })
+        }
+        return html
+    }
+
+    /// Seconds as the report shows a duration: 45 s, 3.2 min, 1.5 h, 2.0 d.
+    static func duration(_ s: Double) -> String {
+        guard s.isFinite else { return "-" }
+        if s < 60 { return String(format: "%.0f s", s) }
+        if s < 3600 { return String(format: "%.1f min", s / 60) }
+        if s < 86400 { return String(format: "%.1f h", s / 3600) }
+        return String(format: "%.1f d", s / 86400)
     }
 
     static func clvCharts(_ t: Table) throws -> String {
