@@ -82,3 +82,28 @@ import LoomCore
         #expect(try s.lastRun().tasks.first { $0.name == "funnel" }?.metrics["reached.purchase"] == Double(purchases))
     }
 }
+
+@Suite struct ABTestBadInputTests {
+    /// With the real binary: a bad param fails the DAG's load (exit 3) naming the task, the param
+    /// and the bound; a bad cell fails the task (exit 1) naming the file, line and column.
+    @Test func badParamsAndBadCells() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", #"""
+        params: {alpha: 0.05, last: "4"}
+        tasks:
+          data:
+            kind: shell
+            cmd: printf 'variant,m\ncontrol,1\ncontrol,2\nnew,3\nnew,%s\n' "{{params.last}}" > $LOOM_OUT/experiment.csv
+          ab: {kind: abtest, needs: [data], params: {metrics: [m], control: control, alpha: "{{params.alpha}}"}}
+        """#)
+        let bad = try s.loom("run", "dags/t.yaml", "-P", "alpha=1.5")
+        #expect(bad.status == 3)
+        #expect(bad.stderr.contains("param 'alpha' must be strictly between 0 and 1, got 1.5"), "\(bad.stderr)")
+        let cell = try s.loom("run", "dags/t.yaml", "-P", "last=lots")
+        #expect(cell.status == 1)
+        #expect(cell.stderr.contains("data/experiment.csv:5:5: error: field 'm': expected a finite number (metric 'm'), found 'lots'"), "\(cell.stderr)")
+        let ok = try s.loom("run", "dags/t.yaml", "-q")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(s.read("artifacts/latest/t/ab/abtest.csv")?.hasPrefix("metric,variant,n,control_n,value,control_value,diff,") == true)
+    }
+}
