@@ -94,49 +94,57 @@ public enum ABTest {
         let sampleRatio = try self.sampleRatio(variants, counts: variants.map { rowsOf[$0, default: []].count }, config: c, file: file)
         var rows: [Row] = [], omnibus: [Omnibus] = []
         for m in data.metrics {
-            var values = m.values, reduction = 0.0
-            let binary = m.covariate == nil && values.allSatisfy { $0 == 0 || $0 == 1 }
-            if let cov = m.covariate {
-                guard let cuped = CUPED.fit(metric: values, covariate: cov.values) else {
-                    throw AnalyticsError.invalidInput(what: "\(file): covariate '\(cov.name)' of metric '\(m.name)' has the same value in every row",
-                                                      expected: "a pre-period value that varies (CUPED regresses the metric on it)")
-                }
-                values = cuped.adjust(metric: values, covariate: cov.values)
-                reduction = cuped.varianceReduction
-            }
-            let groups = variants.map { v in rowsOf[v, default: []].map { values[$0] } }
-            for k in 1..<variants.count {
-                let cmp: Comparison?
-                if binary {
-                    cmp = TwoProportionTest.compare(successes: Int(groups[k].reduce(0, +)), n: groups[k].count,
-                                                    controlSuccesses: Int(groups[0].reduce(0, +)), controlN: groups[0].count, alpha: c.alpha)
-                } else {
-                    cmp = WelchTest.compare(GroupSummary(groups[k]), control: GroupSummary(groups[0]), alpha: c.alpha,
-                                            test: m.covariate == nil ? "welch_t" : "cuped_welch_t")
-                }
-                guard let cmp else {
-                    throw AnalyticsError.invalidInput(
-                        what: "\(file): metric '\(m.name)' has zero variance in both variant '\(variants[k])' (every value \(CSV.format(groups[k][0]))) and control '\(c.control)' (every value \(CSV.format(groups[0][0])))",
-                        expected: "values that vary within at least one of the two variants")
-                }
-                let se = cmp.diffStandardError
-                rows.append(Row(metric: m.name, variant: variants[k], n: cmp.n, controlN: cmp.controlN, value: cmp.value, controlValue: cmp.controlValue,
-                                diff: cmp.diff, diffLow: cmp.diffLow, diffHigh: cmp.diffHigh, lift: RelativeLift.delta(cmp, alpha: c.alpha),
-                                statistic: cmp.statistic, df: cmp.df, pValue: cmp.pValue, pValueHolm: cmp.pValue, test: cmp.test,
-                                power: Power.achieved(effect: cmp.diff, standardError: se, alpha: c.alpha),
-                                minimumDetectableEffect: Power.minimumDetectableEffect(standardError: se, alpha: c.alpha, power: c.power),
-                                covariate: m.covariate?.name, varianceReduction: reduction))
-            }
-            if binary && variants.count > 2, let test = ChiSquareTest.independence(groups.map { g in
-                let ones = g.reduce(0, +)
-                return [ones, Double(g.count) - ones]
-            }) {
-                omnibus.append(Omnibus(metric: m.name, test: test))
-            }
+            let (metricRows, test) = try compare(m, variants: variants, rowsOf: rowsOf, config: c, file: file)
+            rows += metricRows
+            if let test { omnibus.append(Omnibus(metric: m.name, test: test)) }
         }
         let holm = HolmAdjustment.adjust(rows.map(\.pValue))
         for i in rows.indices { rows[i].pValueHolm = holm[i] }
         return Result(variants: variants, rows: rows, sampleRatio: sampleRatio, omnibus: omnibus)
+    }
+
+    /// One metric: each treatment against the control (Holm-adjusted later, over all metrics),
+    /// and for a proportion over more than two variants the omnibus chi-squared test.
+    static func compare(_ m: Metric, variants: [String], rowsOf: [String: [Int]], config c: Config, file: String) throws -> ([Row], ChiSquareTest.Outcome?) {
+        var values = m.values, reduction = 0.0
+        let binary = m.covariate == nil && values.allSatisfy { $0 == 0 || $0 == 1 }
+        if let cov = m.covariate {
+            guard let cuped = CUPED.fit(metric: values, covariate: cov.values) else {
+                throw AnalyticsError.invalidInput(what: "\(file): covariate '\(cov.name)' of metric '\(m.name)' has the same value in every row",
+                                                  expected: "a pre-period value that varies (CUPED regresses the metric on it)")
+            }
+            values = cuped.adjust(metric: values, covariate: cov.values)
+            reduction = cuped.varianceReduction
+        }
+        let groups = variants.map { v in rowsOf[v, default: []].map { values[$0] } }
+        var rows: [Row] = []
+        for k in 1..<variants.count {
+            let cmp: Comparison?
+            if binary {
+                cmp = TwoProportionTest.compare(successes: Int(groups[k].reduce(0, +)), n: groups[k].count,
+                                                controlSuccesses: Int(groups[0].reduce(0, +)), controlN: groups[0].count, alpha: c.alpha)
+            } else {
+                cmp = WelchTest.compare(GroupSummary(groups[k]), control: GroupSummary(groups[0]), alpha: c.alpha,
+                                        test: m.covariate == nil ? "welch_t" : "cuped_welch_t")
+            }
+            guard let cmp else {
+                throw AnalyticsError.invalidInput(
+                    what: "\(file): metric '\(m.name)' has zero variance in both variant '\(variants[k])' (every value \(CSV.format(groups[k][0]))) and control '\(c.control)' (every value \(CSV.format(groups[0][0])))",
+                    expected: "values that vary within at least one of the two variants")
+            }
+            let se = cmp.diffStandardError
+            rows.append(Row(metric: m.name, variant: variants[k], n: cmp.n, controlN: cmp.controlN, value: cmp.value, controlValue: cmp.controlValue,
+                            diff: cmp.diff, diffLow: cmp.diffLow, diffHigh: cmp.diffHigh, lift: RelativeLift.delta(cmp, alpha: c.alpha),
+                            statistic: cmp.statistic, df: cmp.df, pValue: cmp.pValue, pValueHolm: cmp.pValue, test: cmp.test,
+                            power: Power.achieved(effect: cmp.diff, standardError: se, alpha: c.alpha),
+                            minimumDetectableEffect: Power.minimumDetectableEffect(standardError: se, alpha: c.alpha, power: c.power),
+                            covariate: m.covariate?.name, varianceReduction: reduction))
+        }
+        guard binary && variants.count > 2 else { return (rows, nil) }
+        return (rows, ChiSquareTest.independence(groups.map { g in
+            let ones = g.reduce(0, +)
+            return [ones, Double(g.count) - ones]
+        }))
     }
 
     /// The distinct variants, control first, then the others by name.

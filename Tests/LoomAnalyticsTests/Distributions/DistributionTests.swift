@@ -30,6 +30,13 @@ import Testing
         close(StudentT(df: 1).quantile(0.995), 63.656741162871526)         // stats.t.ppf(0.995, 1)
         close(StudentT(df: 2000).quantile(0.975), 1.9611508260994377, 1e-9)   // stats.t.ppf(0.975, 2000)
         close(StudentT(df: 7.25).quantile(0.025), -2.3481948491053717)     // stats.t.ppf(0.025, 7.25)
+        // Welch's df can be as large as the experiment: lgamma near 5e5 costs ~1e-10 of the tail.
+        close(StudentT(df: 1e6).twoSidedTail(3), 0.0026998625414218, 1e-8)            // 2 * stats.t.sf(3, 1e6)
+        close(StudentT(df: 1e6).quantile(0.975), 1.959966356814107, 1e-9)            // stats.t.ppf(0.975, 1e6)
+        close(StudentT(df: 123456.7).twoSidedTail(2.5), 0.012420617364739773, 1e-9)  // 2 * stats.t.sf(2.5, 123456.7)
+        // And as small as one group's n - 1 allows, or below 1 with very unequal variances.
+        close(StudentT(df: 0.5).quantile(0.995), 4113.964588804174, 1e-9)           // stats.t.ppf(0.995, 0.5)
+        close(StudentT(df: 3).twoSidedTail(40), 3.4380680789158506e-05)              // 2 * stats.t.sf(40, 3)
         // Hand: t with 1 df is Cauchy, P(T <= 1) = 1/2 + atan(1)/pi = 3/4; with 2 df,
         // P(T <= t) = 1/2 + t / (2 sqrt(2 + t^2)), so P(T <= 2) = 1/2 + 1/sqrt(6).
         close(StudentT(df: 1).cdf(1), 0.75)
@@ -49,6 +56,7 @@ import Testing
         close(ChiSquared(df: 3).survival(10.2), 0.01694037352253388)    // stats.chi2.sf(10.2, 3)
         close(ChiSquared(df: 200).survival(250), 0.009379131668826098, 1e-9)   // stats.chi2.sf(250, 200)
         close(ChiSquared(df: 4).survival(0.5), 0.9735009788392561)      // stats.chi2.sf(0.5, 4)
+        close(ChiSquared(df: 4900).survival(5000), 0.1562274137489366, 1e-9)   // stats.chi2.sf(5000, 4900)
         // Hand: with 2 df the survival is exp(-x/2).
         close(ChiSquared(df: 2).survival(3), exp(-1.5))
     }
