@@ -18,8 +18,13 @@ import LoomCore
     @Test func estimatesRecoverTheGeneratedEffects() throws {
         let s = Sandbox()
         s.write("dags/abtest.yaml", try String(contentsOfFile: AnalyticsTests.repo + "/dags/abtest.yaml", encoding: .utf8))
-        let r = try s.loom("run", "dags/abtest.yaml", "-q")
+        let r = try s.loom("run", "dags/abtest.yaml", "-q", "-j", "2")
         #expect(r.status == 0, "\(r.stderr)")
+        // The same bytes with one task at a time.
+        let serial = Sandbox()
+        serial.write("dags/abtest.yaml", try String(contentsOfFile: AnalyticsTests.repo + "/dags/abtest.yaml", encoding: .utf8))
+        #expect(try serial.loom("run", "dags/abtest.yaml", "-q", "-j", "1").status == 0)
+        #expect(serial.artifacts(dag: "abtest") == s.artifacts(dag: "abtest") && s.artifacts(dag: "abtest").count == 3)
         let truthText = try #require(s.read("artifacts/latest/abtest/generate/truth.json"))
         let truth = try #require(try JSONSerialization.jsonObject(with: Data(truthText.utf8)) as? [String: Any])
         let experiment = try #require(truth["experiment"] as? [String: Any])
