@@ -61,6 +61,17 @@ import Testing
         #expect(abs(row.diff - raw) < 1e-12)
     }
 
+    /// A control with no conversions: the difference and its test stand (the pooled rate is not
+    /// 0), the relative lift is undefined and left out (empty in abtest.csv), never NaN.
+    @Test func aControlOfZeroHasNoRelativeLift() throws {
+        let t = ExperimentTable(variants: Array(repeating: "control", count: 50) + Array(repeating: "b", count: 50),
+                                metrics: [ABTest.Metric(name: "m", values: Array(repeating: 0, count: 50) + (0..<50).map { $0 < 5 ? 1 : 0 })])
+        let rows = try ABTest.analyse(t, config: ABTest.Config(control: "control"), file: "t.csv").rows
+        let row = try #require(rows.first)
+        #expect(row.lift == nil && row.diff == 0.1 && row.pValue > 0 && row.pValue < 0.05)
+        #expect([row.diffLow, row.diffHigh, row.statistic, row.power, row.minimumDetectableEffect].allSatisfy { $0.isFinite })
+    }
+
     func fails(_ t: ExperimentTable, _ expected: String, config c: ABTest.Config = ABTest.Config(control: "control"),
                sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         #expect(throws: (any Error).self, sourceLocation: sourceLocation) {
