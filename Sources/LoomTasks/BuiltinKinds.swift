@@ -17,6 +17,8 @@ public enum BuiltinKinds {
         ReportKind.descriptor,
         Evaluate.descriptor,
         KMeansKind.descriptor,
+        ABTestKind.descriptor,
+        FunnelKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

@@ -15,6 +15,8 @@ import Testing
 @Suite struct GoldenDigestTests {
     // Taken on main before params were declared with ParamSpec, and unchanged by it.
     static let golden: [String: (version: Int, digest: String)] = [
+        "funnel": (1, "8dfef38d68f51a991b47cfe17dd8b4c29643531db248871e07d7f0ba19cf7427"),
+        "abtest": (1, "64ac33034dce4a154ddbfd657e7f2ccae4f3c75361cdfda3322a07bd0096351a"),
         "clean": (1, "2393fdc2f4ea471d5f17e9397e831198f3dec79428bd7bdbaf5ad13e635c3387"),
         "clv": (1, "9068284dc04e848caa578a9afcab4620ba75ac9b51d64af37219b6213358989c"),
         "concat": (1, "bbd3d211149e59919a0f18c986654e12c2627f24c8a50882ed5455cec80da42c"),
@@ -50,12 +52,18 @@ import Testing
                                              "time_format": .string("yyyymmdd")])
         try s.run("picked", "sample", ["input": .string("generate"), "file": .string("events.csv"), "n": .int(25), "seed": .int(2), "header": .bool(true)],
                   needs: ["generate"])
+        try s.artifact("experiment", file: "experiment.csv", "variant,clicked,amount,pre\n" + (0..<30).map { i in
+            "\(["control", "b", "a"][i % 3]),\(i % 4 == 0 ? 1 : 0),\(Double(i % 5) * 1.5 + Double(i % 3) + Double(i % 7) * 0.25),\(i % 5)"
+        }.joined(separator: "\n") + "\n")
+        try s.run("ab", "abtest", ["metrics": .list([.string("clicked"), .string("amount")]), "covariates": .map(["amount": .string("pre")])],
+                  needs: ["experiment"])
+        try s.run("steps", "funnel", ["by": .list([.string("brand"), .string("day_of_week")]), "top_levels": .int(3)], needs: ["clean"])
         try s.artifact("one", file: "x.txt", "one\n")
         try s.artifact("two", file: "x.txt", "two\n")
         try s.run("joined", "concat", ["file": .string("x.txt")], needs: ["one", "two"])
         let taskOfKind = ["generate": "generate", "ingest_events": "events", "clean": "clean", "session_features": "sessions", "train": "model",
                           "predict": "scored", "evaluate": "evaluation", "customer_features": "customers", "clv": "lifetime", "kmeans": "segments",
-                          "report": "report", "ingest": "transactions", "sample": "picked", "concat": "joined"]
+                          "report": "report", "ingest": "transactions", "sample": "picked", "concat": "joined", "abtest": "ab", "funnel": "steps"]
         return try taskOfKind.mapValues { task in
             try TreeListing.scan(s.root + "/" + task) { a, _, _, _ in try FileHasher.digest(ofFile: a) }.digest.hex
         }

@@ -10,7 +10,7 @@ public enum SVGChart {
         public init(name: String, points: [(Double, Double)]) { self.name = name; self.points = points }
     }
 
-    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
     static let width = 460.0, height = 300.0, left = 56.0, right = 16.0, top = 30.0, bottom = 44.0
 
     /// A line chart; `diagonal` draws y = x (ROC, calibration).
@@ -54,6 +54,38 @@ public enum SVGChart {
             s += "<text x=\"\(f(gx + group * 0.4))\" y=\"\(f(height - bottom + 14))\" text-anchor=\"middle\" font-size=\"10\">\(esc(String(label.prefix(20))))</text>"
         }
         return s + legend(series.count > 1 ? series.map(\.name) : []) + "</svg>"
+    }
+
+    /// Estimates with intervals, one row each (a forest plot), against a dashed line at 0: for
+    /// relative lifts and their confidence intervals. Rows whose numbers are not finite are drawn
+    /// as their label alone.
+    public static func intervals(title: String, xLabel: String, labels: [String], estimates: [Double], lows: [Double], highs: [Double]) -> String {
+        let rows = labels.indices.filter { $0 < estimates.count && $0 < lows.count && $0 < highs.count }
+        let drawn = rows.filter { estimates[$0].isFinite && lows[$0].isFinite && highs[$0].isFinite }
+        guard !drawn.isEmpty else { return empty(title) }
+        let xs = axis(min(0, drawn.map { lows[$0] }.min()!), max(0, drawn.map { highs[$0] }.max()!))
+        let labelW = 150.0, rowH = 24.0
+        let h = top + Double(rows.count) * rowH + bottom
+        let sx = { (x: Double) in labelW + (x - xs.lo) / (xs.hi - xs.lo) * (width - labelW - right) }
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(h))\" font-family=\"sans-serif\" font-size=\"11\">"
+        s += "<text x=\"\(f(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
+        let axisY = h - bottom + 6
+        s += "<line x1=\"\(f(labelW))\" y1=\"\(f(axisY))\" x2=\"\(f(width - right))\" y2=\"\(f(axisY))\" stroke=\"#333\"/>"
+        for v in xs.ticks {
+            s += "<text x=\"\(f(sx(v)))\" y=\"\(f(axisY + 14))\" text-anchor=\"middle\">\(number(v))</text>"
+        }
+        s += "<line x1=\"\(f(sx(0)))\" y1=\"\(f(top))\" x2=\"\(f(sx(0)))\" y2=\"\(f(axisY))\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>"
+        s += "<text x=\"\(f((labelW + width - right) / 2))\" y=\"\(f(h - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>"
+        for (k, i) in rows.enumerated() {
+            let y = top + (Double(k) + 0.5) * rowH
+            s += "<text x=\"\(f(labelW - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(esc(String(labels[i].prefix(26))))</text>"
+            guard estimates[i].isFinite && lows[i].isFinite && highs[i].isFinite else { continue }
+            // Intervals that exclude 0 in colour, the others in grey.
+            let colour = lows[i] > 0 || highs[i] < 0 ? palette[0] : "#999"
+            s += "<line x1=\"\(f(sx(lows[i])))\" y1=\"\(f(y))\" x2=\"\(f(sx(highs[i])))\" y2=\"\(f(y))\" stroke=\"\(colour)\" stroke-width=\"2\"/>"
+            s += "<circle cx=\"\(f(sx(estimates[i])))\" cy=\"\(f(y))\" r=\"4\" fill=\"\(colour)\"><title>\(esc(labels[i])): \(number(estimates[i])) [\(number(lows[i])), \(number(highs[i]))]</title></circle>"
+        }
+        return s + "</svg>"
     }
 
     /// A histogram of `values` in `bins` equal-width bins (non-finite values skipped).

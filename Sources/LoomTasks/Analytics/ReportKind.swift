@@ -4,7 +4,11 @@ import LoomCore
 
 /// `report`: one self-contained HTML page (inline SVG, no network) from whatever its needed tasks
 /// produced: headline metrics of every input, the funnel of an event log, CLV distribution and
-/// predicted vs actual holdout transactions by frequency, classifier curves, segment sizes.
+/// predicted vs actual holdout transactions by frequency, classifier curves, segment sizes, and
+/// the results of an `abtest` task (its table, sample-ratio check and a chart of relative lifts).
+/// (The A/B section came without a version bump: it appears only for an abtest.json of format
+/// "loom-abtest 1", which no artifact held before the section existed, so every input the kind
+/// read before still gives the same bytes.)
 public enum ReportKind: TaskKind {
     public struct Params: Decodable, Sendable {
         public var title: String
@@ -19,7 +23,7 @@ public enum ReportKind: TaskKind {
 
     public static let name = "report"
     public static let version = 3   // 3: a Cleaning section per clean input (rows dropped per reason)
-    public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves and segments, as inline SVG."
+    public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves, segments and A/B tests (with lift intervals), as inline SVG."
     public static let params = [
         ParamSpec("title", .string, "Loom report", "the page title"),
         ParamSpec("notes", .map, .value(.map([:])), "name -> text shown under the title (e.g. the DAG params: seed: \"{{params.seed}}\")"),
@@ -48,6 +52,19 @@ public enum ReportKind: TaskKind {
             if FileSystem.exists(dir + "/evaluation.json"),
                let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, dir + "/evaluation.json"), e.type == "classifier" {
                 page.section("Classifier: \(input.name)", classifierCharts(e))
+            }
+            // abtest.json's format marks an abtest artifact: an abtest.csv of another origin is not drawn.
+            if FileSystem.exists(dir + "/abtest.csv"), FileSystem.exists(dir + "/abtest.json"),
+               let summary = try? ArtifactFiles.readJSON(ABTestKind.Summary.self, dir + "/abtest.json"), summary.format == "loom-abtest 1",
+               let t = try? CSV.read(dir + "/abtest.csv", types: ["metric": .text, "variant": .text, "test": .text, "covariate": .text]) {
+                page.section("A/B test (\(input.name))", try abtest(t, summary))
+            }
+            // As for abtest: funnel.json's format marks a funnel artifact.
+            if FileSystem.exists(dir + "/funnel.csv"), FileSystem.exists(dir + "/funnel.json"),
+               let summary = try? ArtifactFiles.readJSON(FunnelKind.Summary.self, dir + "/funnel.json"), summary.format == "loom-funnel 1",
+               let t = try? CSV.read(dir + "/funnel.csv", types: ["breakdown": .text, "level": .text, "step": .text]) {
+                let abandonment = try? CSV.read(dir + "/abandonment.csv", types: ["breakdown": .text, "level": .text])
+                page.section("Funnel analysis (\(input.name))", try funnelAnalysis(t, abandonment, summary))
             }
             if FileSystem.exists(dir + "/predictions.csv"), let t = try? CSV.read(dir + "/predictions.csv", types: ["customer": .text]) {
                 if t["clv"] != nil { page.section("Customer lifetime value (\(input.name))", try clvCharts(t)) }
@@ -140,6 +157,79 @@ public enum ReportKind: TaskKind {
         let counts = steps.map { Double(reached[$0]!.count) }
         let labels = steps.enumerated().map { i, s in i == 0 || counts[i - 1] == 0 ? s : "\(s) (\(String(format: "%.1f", 100 * counts[i] / counts[i - 1]))%)" }
         return SVGChart.bars(title: "Sessions reaching each step", yLabel: "sessions", labels: labels, series: [("sessions", counts)])
+    }
+
+    /// The sample-ratio check, the rows of abtest.csv, and each metric's relative lifts with their intervals.
+    static func abtest(_ t: Table, _ s: ABTestKind.Summary) throws -> String {
+        func n(_ x: Double) -> String { SVGChart.number(x) }
+        func pct(_ x: Double) -> String { x.isFinite ? String(format: "%+.2f%%", 100 * x) : "-" }
+        let r = s.sampleRatio
+        let counts = r.variants.indices.map { i in "\(r.variants[i]) \(r.observed[i]) (designed \(String(format: "%.1f", 100 * r.expectedShares[i]))%)" }
+        var html = "<p>Units: \(counts.joined(separator: ", ")). Sample-ratio check: chi-squared \(n(r.chi2)), p = \(n(r.pValue))"
+            + (r.mismatch ? ": <strong>mismatch</strong>, the split is not the designed one and every comparison below is suspect.</p>" : ": no mismatch.</p>")
+        let metric = try t.texts("metric"), variant = try t.texts("variant"), test = try t.texts("test")
+        let value = try t.numbers("value"), control = try t.numbers("control_value"), diff = try t.numbers("diff")
+        let dLow = try t.numbers("diff_ci_low"), dHigh = try t.numbers("diff_ci_high")
+        let lift = try t.numbers("relative_lift"), lLow = try t.numbers("lift_ci_low"), lHigh = try t.numbers("lift_ci_high")
+        let p = try t.numbers("p_value"), holm = try t.numbers("p_value_holm"), power = try t.numbers("power"), mde = try t.numbers("mde")
+        let level = String(format: "%g", 100 * (1 - s.alpha))
+        var rows: [[String]] = []
+        for i in 0..<t.rowCount {
+            let difference = "\(n(diff[i])) [\(n(dLow[i])), \(n(dHigh[i]))]"
+            let relative = "\(pct(lift[i])) [\(pct(lLow[i])), \(pct(lHigh[i]))]"
+            let adjusted = n(holm[i]) + (holm[i] < s.alpha ? " *" : "")
+            rows.append([metric[i], variant[i], n(control[i]), n(value[i]), difference, relative, n(p[i]), adjusted, n(power[i]), n(mde[i]), test[i]])
+        }
+        html += HTMLReport.table(header: ["metric", "variant", "control", "variant value", "difference [\(level)% CI]", "relative lift [\(level)% CI]",
+                                          "p", "Holm p", "power", "MDE", "test"], rows: rows)
+        html += "<p>* significant at alpha = \(n(s.alpha)) after Holm's adjustment over all \(t.rowCount) comparisons.</p>"
+        for o in s.omnibus { html += "<p>\(SVGChart.esc(o.metric)) across all variants: chi-squared \(n(o.chi2)) on \(o.df) df, p = \(n(o.pValue)).</p>" }
+        html += SVGChart.intervals(title: "Relative lift against the control (\(level)% CI)", xLabel: "relative lift",
+                                   labels: (0..<t.rowCount).map { "\(metric[$0]): \(variant[$0])" }, estimates: lift, lows: lLow, highs: lHigh)
+        return html
+    }
+
+    /// A funnel task's result: units per step overall, then per breakdown the conversion from the
+    /// first step of each level (the largest levels, as many as the palette has colours), and cart
+    /// abandonment with the time between steps in tables.
+    static func funnelAnalysis(_ t: Table, _ abandonment: Table?, _ s: FunnelKind.Summary) throws -> String {
+        let breakdown = try t.texts("breakdown"), level = try t.texts("level"), step = try t.texts("step")
+        let units = try t.numbers("units"), fromFirst = try t.numbers("conversion_from_first"), fromPrevious = try t.numbers("conversion_from_previous")
+        let median = try t.numbers("median_seconds_from_previous"), p90 = try t.numbers("p90_seconds_from_previous")
+        func pct(_ x: Double) -> String { x.isFinite ? String(format: "%.1f%%", 100 * x) : "-" }
+        let all = (0..<t.rowCount).filter { breakdown[$0] == "all" }
+        let labels = all.map { i in all.first == i ? step[i] : "\(step[i]) (\(pct(fromPrevious[i])))" }
+        var html = SVGChart.bars(title: "\(s.unit.capitalized)s reaching each step", yLabel: "\(s.unit)s", labels: labels,
+                                 series: [("\(s.unit)s", all.map { units[$0] })])
+        html += HTMLReport.table(header: ["step", "\(s.unit)s", "from previous", "from first", "median time from previous", "p90 time from previous"],
+                                 rows: all.map { i in [step[i], SVGChart.number(units[i]), pct(fromPrevious[i]), pct(fromFirst[i]),
+                                                       duration(median[i]), duration(p90[i])] })
+        for b in s.by {
+            let rows = (0..<t.rowCount).filter { breakdown[$0] == b }
+            var levels: [String] = []
+            for i in rows where !levels.contains(level[i]) { levels.append(level[i]) }
+            let shown = Array(levels.prefix(SVGChart.palette.count))
+            // The first step is 1 for every level: draw the later ones.
+            let later = s.steps.count > 1 ? Array(s.steps.dropFirst()) : s.steps
+            let series = shown.map { l in (name: l, values: later.map { st in rows.first { level[$0] == l && step[$0] == st }.map { fromFirst[$0] } ?? .nan }) }
+            html += SVGChart.bars(title: "Conversion from \(s.steps.first ?? "") by \(b)" + (levels.count > shown.count ? " (largest \(shown.count) of \(levels.count))" : ""),
+                                  yLabel: "share of the first step", labels: later, series: series)
+        }
+        if let a = abandonment, let rate = a["abandonment_rate"]?.numbers, let carts = a["units_with_cart"]?.numbers,
+           let ab = a["breakdown"]?.texts, let lv = a["level"]?.texts {
+            html += HTMLReport.table(header: ["breakdown", "level", "\(s.unit)s with a cart", "cart abandonment"],
+                                     rows: (0..<a.rowCount).map { [ab[$0], lv[$0], SVGChart.number(carts[$0]), pct(rate[$0])] })
+        }
+        return html
+    }
+
+    /// Seconds as the report shows a duration: 45 s, 3.2 min, 1.5 h, 2.0 d.
+    static func duration(_ s: Double) -> String {
+        guard s.isFinite else { return "-" }
+        if s < 60 { return String(format: "%.0f s", s) }
+        if s < 3600 { return String(format: "%.1f min", s / 60) }
+        if s < 86400 { return String(format: "%.1f h", s / 3600) }
+        return String(format: "%.1f d", s / 86400)
     }
 
     static func clvCharts(_ t: Table) throws -> String {

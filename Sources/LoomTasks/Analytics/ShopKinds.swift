@@ -22,7 +22,23 @@ public enum Generate: TaskKind {
             }
             g.coefficients = try value("coefficients")
             config = g
+            let users: Int = try value("experiment_users")
+            if users > 0 {
+                var e = ExperimentGenerator.Config()
+                e.seed = g.seed
+                e.users = users
+                e.variants = try value("experiment_variants")
+                e.split = try value("experiment_split")
+                e.assignedSplit = try c.decodeIfPresent([Double].self, forKey: AnyKey("experiment_assigned_split"))
+                e.purchaseRate = try value("experiment_purchase_rate")
+                e.orderValue = try value("experiment_order_value")
+                e.rateShape = try value("experiment_rate_shape")
+                e.prePeriods = try value("experiment_pre_periods")
+                experiment = e
+            }
         }
+        /// Nil when `experiment_users` is 0.
+        public var experiment: ExperimentGenerator.Config?
     }
 
     public static let name = "generate"
@@ -49,11 +65,34 @@ public enum Generate: TaskKind {
             ParamSpec("browse_rate", .float, f(g.browseRate), "non-purchasing sessions per week while alive"),
             ParamSpec("coefficients", .floats, .value(.list(g.coefficients.map(ParamValue.float))),
                       "session conversion: intercept, views, carts, removes, evening, log mean viewed price"),
+        ] + experimentParams
+    }()
+
+    /// The experiment's params (see `ExperimentGenerator`), added after the kind's first release:
+    /// each declares its first default as its `legacy` value (a literal, so that changing the
+    /// default in `ExperimentGenerator.Config` puts the param back into every key), so that tasks
+    /// without an experiment keep their keys and artifacts.
+    static let experimentParams: [ParamSpec] = {
+        let e = ExperimentGenerator.Config()
+        func floats(_ x: [Double]) -> ParamSpec.Default { .value(.list(x.map(ParamValue.float))) }
+        return [
+            ParamSpec("experiment_users", .int, 0, "users of a randomised experiment written to experiment.csv (one row each: user, variant, converted, purchases, spend, pre_purchases, pre_spend), with its truth under 'experiment' in truth.json; 0: none", bounds: .atLeast(0), legacy: .int(0)),
+            ParamSpec("experiment_variants", .strings, .value(.list(e.variants.map(ParamValue.string))), "the variants, control first", legacy: .list([.string("control"), .string("treatment")])),
+            ParamSpec("experiment_split", .floats, floats(e.split), "designed share of users per variant", legacy: .list([.float(0.5), .float(0.5)])),
+            ParamSpec("experiment_assigned_split", .floats, .unset("the designed split"), "the shares users are really assigned with: a broken split, for the sample-ratio check to find", legacy: .null),
+            ParamSpec("experiment_purchase_rate", .floats, floats(e.purchaseRate), "mean purchases per user during the experiment, per variant (the effect on conversion and spend)", legacy: .list([.float(0.3), .float(0.33)])),
+            ParamSpec("experiment_order_value", .floats, floats(e.orderValue), "mean order value per variant", legacy: .list([.float(40), .float(42)])),
+            ParamSpec("experiment_rate_shape", .float, .value(.float(e.rateShape)), "Gamma shape of users' purchase rates (smaller: users differ more, and CUPED gains more)", bounds: .above(0), legacy: .float(0.5)),
+            ParamSpec("experiment_pre_periods", .float, .value(.float(e.prePeriods)), "length of the pre-period (pre_purchases, pre_spend) in experiment periods", bounds: .above(0), legacy: .float(4)),
         ]
     }()
 
     public static func validate(_ p: Params) -> [ParamProblem] {
-        do { _ = try ShopGenerator(p.config); return [] } catch let e as AnalyticsError {
+        do {
+            _ = try ShopGenerator(p.config)
+            if let e = p.experiment { _ = try ExperimentGenerator(e) }
+            return []
+        } catch let e as AnalyticsError {
             if case let .invalidParameter(name, _, _) = e { return [ParamProblem(param: name, e.description)] }
             return [ParamProblem(param: nil, e.description)]
         } catch { return [ParamProblem(param: nil, "\(error)")] }
@@ -62,9 +101,31 @@ public enum Generate: TaskKind {
     public static func run(_ p: Params, context: TaskContext) throws {
         let (log, truth) = try ShopGenerator(p.config).generate()
         try ArtifactFiles.write(log, context, "events.csv")
-        try ArtifactFiles.writeJSON(truth, context, "truth.json")
-        try ArtifactFiles.writeMetrics(["events": Double(truth.events), "purchase_sessions": Double(truth.purchaseSessions),
-                                        "browse_sessions": Double(truth.browseSessions), "customers_alive_at_end": Double(truth.customersAliveAtEnd)], context)
+        var metrics = ["events": Double(truth.events), "purchase_sessions": Double(truth.purchaseSessions),
+                       "browse_sessions": Double(truth.browseSessions), "customers_alive_at_end": Double(truth.customersAliveAtEnd)]
+        var experiment: ExperimentGenerator.Truth?
+        if let e = p.experiment {
+            let (table, t) = try ExperimentGenerator(e).generate()
+            try ArtifactFiles.write(table, context, "experiment.csv")
+            experiment = t
+            for v in t.variants { metrics["experiment.users." + v.name] = Double(v.users) }
+        }
+        try ArtifactFiles.writeJSON(TruthFile(shop: truth, experiment: experiment), context, "truth.json")
+        try ArtifactFiles.writeMetrics(metrics, context)
+    }
+
+    /// truth.json: the shop's truth (`ShopGenerator.Truth`) and, with an experiment, its truth
+    /// under `experiment` (`ExperimentGenerator.Truth`); without one the bytes are the shop's alone.
+    struct TruthFile: Encodable {
+        var shop: ShopGenerator.Truth
+        var experiment: ExperimentGenerator.Truth?
+        func encode(to encoder: Encoder) throws {
+            try shop.encode(to: encoder)
+            if let experiment {
+                var c = encoder.container(keyedBy: AnyKey.self)
+                try c.encode(experiment, forKey: AnyKey("experiment"))
+            }
+        }
     }
 }
 

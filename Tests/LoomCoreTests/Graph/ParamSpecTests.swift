@@ -68,3 +68,34 @@ private let specs = [
         #expect(ParamSpec("f", .string, .required, "x", projectFile: .always).signature != ParamSpec("f", .string, .required, "x").signature)
     }
 }
+
+/// A param added to an existing kind (with a `legacy` value equal to its default) stays out of the
+/// key while at it, so tasks that do not use it keep the keys they had before it existed.
+@Suite struct LegacyParamKeyTests {
+    let specs = [
+        ParamSpec("n", .int, 10, "rows"),
+        ParamSpec("extra_rows", .int, 0, "added later", legacy: .int(0)),
+        ParamSpec("extra_names", .strings, .unset("none"), "added later", legacy: .null),
+    ]
+
+    func keyed(_ values: [String: ParamValue]) -> [String: ParamValue]? {
+        guard case .values(let v) = ParamSpec.resolve(values, specs, kind: "k") else { return nil }
+        return v.filter { k, value in !(specs.first { $0.name == k }?.isLeftOutOfKey(value) ?? false) }
+    }
+
+    @Test func atTheirDefaultsTheyAreLeftOut() {
+        #expect(keyed([:]) == ["n": .int(10)])
+        #expect(keyed(["extra_rows": .int(0), "extra_names": .null]) == ["n": .int(10)])
+    }
+
+    @Test func setTheyAreKeyed() {
+        #expect(keyed(["extra_rows": .int(5)]) == ["n": .int(10), "extra_rows": .int(5)])
+        #expect(keyed(["extra_names": .list([.string("a")])]) == ["n": .int(10), "extra_names": .list([.string("a")])])
+    }
+
+    /// The key's params resolve back to the full map the kind decodes.
+    @Test func theKeysParamsResolveToTheFullMap() throws {
+        let k = try #require(keyed([:]))
+        #expect(ParamSpec.resolve(k, specs, kind: "k") == .values(["n": .int(10), "extra_rows": .int(0), "extra_names": .null]))
+    }
+}
