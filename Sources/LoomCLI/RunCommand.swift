@@ -99,10 +99,11 @@ struct RunRequest: Equatable {
         let graph = try loadGraph(location, dag: dag, params: overrides.map { "\($0.name)=\($0.value)" }, console: console)
         try checkTaskNames(tasks, in: graph, what: "target")
         try checkTaskNames(force, in: graph, what: "--force")
-        let (runner, defaultJobs) = try makeRunner(location)
+        let tier = !noRemote && !dryRun ? try RemoteSetup.open(location, name: remote, required: remoteRequired, console: console) : nil
+        let (runner, defaultJobs) = dryRun ? (ProcessRunner(), 1) : try makeRunner(location, remote: tier)
         let engine = try Engine(project: project, graph: graph, runner: runner)
-        if !noRemote && !dryRun {
-            engine.remote = try RemoteSetup.open(location, name: remote, required: remoteRequired, console: console)
+        if let tier {
+            engine.remote = tier
             engine.writeThrough = !noPush
         }
         if dryRun {
@@ -150,13 +151,23 @@ struct RunRequest: Equatable {
     }
 
     /// The runner `--executor` (or `executor:` in loom.yaml) names, and the default -j for it.
-    private func makeRunner(_ location: ProjectRoot) throws -> (TaskRunner, Int) {
+    /// Without a shared file system (`slurm.shared_fs: false`), tasks travel through `remote`.
+    private func makeRunner(_ location: ProjectRoot, remote tier: RemoteTier?) throws -> (TaskRunner, Int) {
         let file = executor == "local" ? ProjectFile() : try RemoteSetup.projectFile(location.root)
         guard (executor ?? file.executor) == "slurm" else { return (ProcessRunner(), ProcessInfo.processInfo.activeProcessorCount) }
         var s = SlurmSettings(loom: file.slurm.loom ?? selfExecutable(), directory: location.project.storeRoot + "/slurm")
         s.partition = file.slurm.partition
         s.account = file.slurm.account
         s.options = file.slurm.options
+        if !file.slurm.sharedFS {
+            guard let tier, let r = file.remote(remote) else {
+                throw CLIExit(.usage, "slurm.shared_fs is false in \(ProjectFile.name): jobs need a remote cache to fetch inputs from and push outputs to "
+                              + "(add one with 'loom remote add', and do not pass --no-remote)")
+            }
+            s.remote = tier
+            s.remoteLocation = PortableTask.RemoteLocation(url: r.url, endpoint: r.endpoint, region: r.region)
+            s.nodeDirectory = file.slurm.nodeDirectory ?? "/tmp"
+        }
         return (SlurmRunner(settings: s), 32)
     }
 

@@ -73,6 +73,60 @@ import LoomCore
         #expect(again.status == 0 && again.stdout.contains("0 ran, 5 cached"), "\(again.stdout)")
     }
 
+    /// Without a shared file system (`slurm.shared_fs: false`) each job works in a directory of
+    /// its own outside the project (node_dir), fetches its inputs and declared files from the S3
+    /// remote, and pushes its output there; the artifacts equal a local run's byte for byte, the
+    /// task logs (and a failure's tail) come back, and nothing is left in node_dir but Slurm's own
+    /// job output.
+    @Test func withoutASharedFileSystemTasksTravelThroughTheRemote() throws {
+        let s = try sandbox()
+        let env = try #require(RemoteTests.server.env, "the S3 server did not start: \(RemoteTests.server.log)")
+        s.environment = env
+        let add = try s.loom("remote", "add", "team", "s3://\(env["LOOM_TEST_S3_BUCKET"] ?? "loom-test")/nofs/\(UUID().uuidString.lowercased())",
+                             "--endpoint", env["AWS_ENDPOINT_URL"]!)
+        #expect(add.status == 0, "\(add.stderr)")
+        let node = NSTemporaryDirectory() + "loom-node-dir-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: node, withIntermediateDirectories: true)
+        defer { FileSystem.removeTree(node) }
+        s.write("loom.yaml", (s.read("loom.yaml") ?? "") + "slurm: {shared_fs: false, node_dir: \(node)}\n")
+        let demo = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path + "/dags/demo.yaml", encoding: .utf8)
+        s.write("dags/demo.yaml", demo)
+        s.write("data/words.txt", "alpha\nbeta\n")
+        s.write("dags/t.yaml", """
+        tasks:
+          words: {kind: shell, files: [data/words.txt], cmd: 'sort -r data/words.txt > $LOOM_OUT/w; echo "read $(wc -l < data/words.txt) words"'}
+          bad: {kind: shell, needs: [words], cmd: 'cat $LOOM_IN/words/w; echo oops >&2; exit 3'}
+        """)
+        let a = try s.loom("run", "dags/demo.yaml", "--executor", "slurm")
+        #expect(a.status == 0 && a.stdout.contains("5 ran"), "\(a.stdout)\(a.stderr)")
+        let local = Sandbox()
+        local.write("dags/demo.yaml", demo)
+        #expect(try local.loom("run", "dags/demo.yaml").status == 0)
+        #expect(!s.artifacts(dag: "demo").isEmpty && s.artifacts(dag: "demo") == local.artifacts(dag: "demo"))
+        let run = try s.lastRun()
+        #expect(s.read("experiments/\(run.id.value)/logs/joined.log")?.contains("concat: 2 files") == true)
+
+        let b = try s.loom("run", "dags/t.yaml", "--executor", "slurm")
+        #expect(b.status == 1, "\(b.stdout)\(b.stderr)")
+        #expect(s.read("artifacts/latest/t/words/w") == "beta\nalpha\n")
+        #expect(b.stderr.contains("error: task 'bad' (kind shell) failed: exit status 3"), "\(b.stderr)")
+        #expect(b.stderr.contains("  | beta\n  | alpha\n  | oops"), "\(b.stderr)")
+        let second = try s.lastRun()
+        #expect(s.read("experiments/\(second.id.value)/logs/words.log") == "read 2 words\n")
+        let left = try FileSystem.listDirectory(node)
+        #expect(!left.isEmpty && left.allSatisfy { $0.hasPrefix("loom-") && $0.hasSuffix(".out") }, "\(left)")
+    }
+
+    /// Without a remote, `shared_fs: false` is a usage error before anything is submitted.
+    @Test func withoutASharedFileSystemARemoteIsRequired() throws {
+        let s = try sandbox()
+        s.write("loom.yaml", "loom: 1\nslurm: {shared_fs: false}\n")
+        s.write("dags/t.yaml", "tasks:\n  a: {kind: shell, cmd: 'true'}\n")
+        let out = try s.loom("run", "dags/t.yaml", "--executor", "slurm")
+        #expect(out.status == 2 && out.stderr.contains("slurm.shared_fs is false in loom.yaml: jobs need a remote cache"), "\(out.stderr)")
+    }
+
     /// A failing job: exit 1, its status and log tail; a task over its own timeout is stopped on
     /// the node and reported as timed out; the other task still runs (--keep-going).
     @Test func aFailingJobGivesExit1WithItsLogTail() throws {

@@ -146,7 +146,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         do {
             if !logDirectoryMade { try project.runs.makeLogDirectory(runID); logDirectoryMade = true }
             work = try store.makeStaging(label: n.id.name)
-            job = try makeJob(n, attempt: number, work: work, logPath: logPath)
+            job = try makeJob(n, attempt: number, work: work, logPath: logPath, manifest: m)
             if number > 1 {
                 let of = number <= n.retries + 1 ? "of \(n.retries + 1)" : "(the one before was lost to the cluster)"
                 appendLog(logPath, "\n--- loom: attempt \(number) \(of) ---\n")
@@ -236,7 +236,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         done(ok)
     }
 
-    private func makeJob(_ n: TaskNode, attempt: Int, work: String, logPath: String) throws -> Job {
+    private func makeJob(_ n: TaskNode, attempt: Int, work: String, logPath: String, manifest m: KeyManifest) throws -> Job {
         // The staging directory itself is $LOOM_OUT; inputs and the job file sit beside it.
         // $LOOM_IN is the task's own directory of links, kept between runs: a rerun replaces only
         // the links whose artifact changed (a join of 1,000 tasks made 1,000 new links per run).
@@ -266,7 +266,29 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
                       workingDirectory: project.root, logPath: logPath, timeout: n.timeout, resources: n.resources,
                       fence: Fence(readOnly: project.storeRoot, writable: out))
         job.dag = graph.dagName
+        if runner.wantsPortableTasks { job.portable = try portable(n, manifest: m) }
         return job
+    }
+
+    /// Task `n` for a node that sees none of this machine's files: its inputs by key and artifact,
+    /// its declared files by digest and size (files only: a declared directory cannot travel).
+    private func portable(_ n: TaskNode, manifest m: KeyManifest) throws -> PortableTask {
+        var inputs: [PortableTask.Input] = []
+        for j in n.needs {
+            guard let key = reports[j]?.key, let d = digests[j] else { throw InternalError("input '\(graph.nodes[j].id.name)' has no key") }
+            inputs.append(PortableTask.Input(name: graph.nodes[j].id.name, key: key, artifact: d))
+        }
+        var files: [PortableTask.File] = []
+        for (path, digest) in m.files.sorted(by: { $0.key < $1.key }) {
+            var st = stat()
+            guard stat(project.root + "/" + path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+                throw KindError("declared file '\(path)' is not a regular file: without a shared file system only files travel to the nodes (declare the files inside a directory)")
+            }
+            files.append(PortableTask.File(path: path, digest: digest, size: Int64(st.st_size)))
+        }
+        let shell = n.kind == KindRegistry.shell
+        return PortableTask(task: n.id.name, manifest: m, inputs: inputs, files: files, command: shell ? (n.renderedCommand ?? "") : nil,
+                            env: shell ? n.env : [:], params: shell ? [:] : n.params)
     }
 
     /// Checks declared outputs, moves the output into the store, then queues the key entry.

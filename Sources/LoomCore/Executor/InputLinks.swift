@@ -7,8 +7,8 @@ import Glibc
 /// between runs and updated in place: a link is replaced (new link, then rename over the old one)
 /// only when its artifact changed, and links of needs that are gone are removed. Tasks see it
 /// read-only (it is inside the store).
-enum InputLinks {
-    static func update(_ dir: String, _ links: [(name: String, path: String)]) throws {
+public enum InputLinks {
+    public static func update(_ dir: String, _ links: [(name: String, path: String)]) throws {
         try FileSystem.makeDirectories(dir)
         let wanted = Set(links.map(\.name))
         for name in (try? FileSystem.listDirectory(dir)) ?? [] where !wanted.contains(name) { FileSystem.removeTree(dir + "/" + name) }

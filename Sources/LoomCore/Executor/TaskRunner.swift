@@ -18,6 +18,9 @@ public struct Job: Sendable {
     public var resources: Resources
     /// The DAG's name (for a cluster job's name).
     public var dag: String = ""
+    /// The task without this machine's paths, for a runner whose nodes share no file system
+    /// (only when the runner asks for it: `wantsPortableTasks`).
+    public var portable: PortableTask?
 
     public init(task: TaskID, attempt: Int, arguments: [String], environment: [String: String],
                 workingDirectory: String, logPath: String, timeout: Double?, resources: Resources = Resources(), fence: Fence? = nil) {
@@ -103,9 +106,12 @@ public protocol TaskRunner: AnyObject, Sendable {
     /// task's `resources.cpus` as tokens of `-j` and its `resources.memory` against this budget.
     /// Nil (a cluster): every job is one of `-j`, and the cluster enforces the request.
     var memoryBudget: Int64? { get }
+    /// Whether jobs must carry `Job.portable` (the runner's nodes do not see this machine's files).
+    var wantsPortableTasks: Bool { get }
 }
 
 extension TaskRunner {
     public var isolationNote: String? { nil }
     public var memoryBudget: Int64? { nil }
+    public var wantsPortableTasks: Bool { false }
 }

@@ -17,6 +17,9 @@ import Yams
 ///       account: team-a            # optional
 ///       options: ["--qos=normal"]  # optional: more sbatch options for every job
 ///       loom: /opt/loom/bin/loom   # optional: the loom binary as the nodes see it
+///       shared_fs: false           # optional (default true): the nodes do not see the project;
+///                                  # tasks travel through the remote cache (needs a remote)
+///       node_dir: /scratch         # optional (default /tmp): where jobs work on the nodes then
 ///
 /// A remote's `url` is required; `endpoint` (an S3-compatible server) and `region` are optional.
 /// Credentials never go here: they come from the environment (`AWS_*`, `~/.aws`).
@@ -30,7 +33,7 @@ public struct ProjectFile: Equatable, Sendable {
     /// The newest format version this build reads and the one `loom init` writes.
     public static let currentVersion = 1
     public static let keys = ["loom", "remotes", "default_remote", "executor", "slurm"]
-    public static let slurmKeys = ["partition", "account", "options", "loom"]
+    public static let slurmKeys = ["partition", "account", "options", "loom", "shared_fs", "node_dir"]
     public static let executors = ["local", "slurm"]
     public static let remoteKeys = ["url", "endpoint", "region"]
 
@@ -48,6 +51,8 @@ public struct ProjectFile: Equatable, Sendable {
         public var account: String?
         public var options: [String] = []
         public var loom: String?
+        public var sharedFS = true
+        public var nodeDirectory: String?
         public init() {}
     }
 
@@ -276,6 +281,18 @@ public struct ProjectFile: Equatable, Sendable {
                             continue
                         }
                         file.slurm.loom = n.string
+                    case "node_dir":
+                        guard case .scalar(let n) = fv, n.string.hasPrefix("/") else {
+                            problems.append(Diagnostic(.error, "slurm 'node_dir' must be an absolute path on the nodes", at: at(fv)))
+                            continue
+                        }
+                        file.slurm.nodeDirectory = n.string
+                    case "shared_fs":
+                        guard case .scalar(let n) = fv, n.style == .plain, ["true", "false"].contains(n.string) else {
+                            problems.append(Diagnostic(.error, "slurm 'shared_fs' must be true or false", at: at(fv)))
+                            continue
+                        }
+                        file.slurm.sharedFS = n.string == "true"
                     case "options":
                         guard case .sequence(let items) = fv else {
                             problems.append(Diagnostic(.error, "slurm 'options' must be a list of sbatch options like [\"--qos=high\"]", at: at(fv)))

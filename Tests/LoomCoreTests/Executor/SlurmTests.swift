@@ -84,6 +84,30 @@ import Testing
         }
     }
 
+    /// The node task of remote mode: round trip, and a file that names inputs or files its key
+    /// does not, or paths that leave the node's directory, is refused.
+    @Test func portableTasksRoundTripAndRefuseWhatTheirKeyDoesNotName() throws {
+        let a = Digest(of: "a"), f = Digest(of: "f")
+        let m = KeyManifest(kind: "shell", kindVersion: 1, inputs: ["up": a], files: ["data/x.csv": f], command: "cat data/x.csv")
+        var t = PortableTask(task: "t", manifest: m, inputs: [.init(name: "up", key: CacheKey(Digest(of: "k")), artifact: a)],
+                             files: [.init(path: "data/x.csv", digest: f, size: 12)], command: "cat data/x.csv", env: ["LC_ALL": "C"], params: [:])
+        t.name = "abc-1"
+        t.remote = .init(url: "s3://b/p", endpoint: "http://127.0.0.1:8333", region: nil)
+        t.workDirectory = "/scratch"
+        t.timeout = 5
+        let text = t.json.encoded()
+        #expect(PortableTask(json: try JSON.parse(Array(text.utf8))) == t)
+        func mutated(_ from: String, _ to: String) throws -> PortableTask? {
+            #expect(text.contains(from), "\(from)")
+            return PortableTask(json: try JSON.parse(Array(text.replacingOccurrences(of: from, with: to).utf8)))
+        }
+        #expect(try mutated(#""name":"up""#, #""name":"other""#) == nil)          // an input the key does not name
+        #expect(try mutated(#""path":"data/x.csv""#, #""path":"../x.csv""#) == nil)  // a file outside the directory
+        #expect(try mutated(#""digest":"\#(f.hex)""#, #""digest":"\#(a.hex)""#) == nil)  // another file's bytes
+        #expect(try mutated(#""work_dir":"/scratch""#, #""work_dir":"scratch""#) == nil)
+        #expect(try mutated(#""format":"loom-node-task 1""#, #""format":"loom-node-task 2""#) == nil)
+    }
+
     @Test func commandCapturesBothStreamsAndTheStatus() throws {
         let r = try Command.run(["/bin/sh", "-c", "echo out; echo err >&2; head -c 100000 /dev/zero | tr '\\0' x; exit 4"])
         #expect(r.status == 4 && r.output.hasPrefix("out\n") && r.output.count == 100_004 && r.errors == "err\n")

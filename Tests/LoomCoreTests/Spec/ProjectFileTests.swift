@@ -74,7 +74,9 @@ import Testing
         ("loom: 1\nslurm: {partition: 'a b'}\n", "loom.yaml:2:20: error: slurm 'partition' must be a name (letters, digits, '-', '_', '.')\nslurm: {partition: 'a b'}\n                   ^\n"),
         ("loom: 1\nslurm: {options: [--chdir=/]}\n", "loom.yaml:2:19: error: sbatch option '--chdir' is set by Loom (Loom runs the job in the project directory)\nslurm: {options: [--chdir=/]}\n                  ^\n"),
         ("loom: 1\nslurm: {loom: bin/loom}\n", "loom.yaml:2:15: error: slurm 'loom' must be the absolute path of the loom binary on the nodes\nslurm: {loom: bin/loom}\n              ^\n"),
-        ("loom: 1\nslurm: {queue: x}\n", "loom.yaml:2:9: error: unknown key 'queue' in 'slurm' (known: partition, account, options, loom)\nslurm: {queue: x}\n        ^\n"),
+        ("loom: 1\nslurm: {shared_fs: no}\n", "loom.yaml:2:20: error: slurm 'shared_fs' must be true or false\nslurm: {shared_fs: no}\n                   ^\n"),
+        ("loom: 1\nslurm: {node_dir: scratch}\n", "loom.yaml:2:19: error: slurm 'node_dir' must be an absolute path on the nodes\nslurm: {node_dir: scratch}\n                  ^\n"),
+        ("loom: 1\nslurm: {queue: x}\n", "loom.yaml:2:9: error: unknown key 'queue' in 'slurm' (known: partition, account, options, loom, shared_fs, node_dir)\nslurm: {queue: x}\n        ^\n"),
         ("loom: [1\n", "loom.yaml:2:1: error: invalid YAML: did not find expected ',' or ']'\n\n^\nnote: while parsing a flow sequence at line 1, column 7\n"),
     ])
     func malformedFilesSayWhatIsExpected(_ text: String, _ expected: String) {

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Where and how the Slurm runner submits (`slurm:` in `loom.yaml`, and the run's options).
-public struct SlurmSettings: Equatable, Sendable {
+public struct SlurmSettings: Sendable {
     public var partition: String?
     public var account: String?
     /// `sbatch` options for every job (each checked by `SlurmOptions.problem`).
@@ -18,6 +18,11 @@ public struct SlurmSettings: Equatable, Sendable {
     /// a long run; a short one notices a finished job within a quarter of a second).
     public var minPoll = 0.25
     public var maxPoll = 5.0
+    /// Without a shared file system: the remote cache the nodes fetch inputs from and push
+    /// outputs to, where the nodes find it, and the directory on the nodes to work in.
+    public var remote: RemoteTier?
+    public var remoteLocation: PortableTask.RemoteLocation?
+    public var nodeDirectory = "/tmp"
 
     public init(loom: String, directory: String) {
         self.loom = loom
@@ -55,6 +60,7 @@ public final class SlurmRunner: TaskRunner, @unchecked Sendable {   // mutable s
     }
 
     public var isolationNote: String? { lock.lock(); defer { lock.unlock() }; return note }
+    public var wantsPortableTasks: Bool { settings.remote != nil }
 
     public func start(_ job: Job, onExit: @escaping @Sendable (JobOutcome) -> Void) -> RunningJob {
         let handle = SlurmJob(runner: self, onExit: onExit)
@@ -64,8 +70,12 @@ public final class SlurmRunner: TaskRunner, @unchecked Sendable {   // mutable s
 
     /// The sbatch command line for `job` whose script is `script`.
     func sbatchArguments(_ job: Job, script: String) -> [String] {
+        // Without a shared file system the job starts in the nodes' directory and its own output
+        // stays there (the task's log comes back through the remote).
+        let (output, chdir) = settings.remote == nil ? (job.logPath, job.workingDirectory)
+            : (settings.nodeDirectory + "/loom-%j.out", settings.nodeDirectory)
         var a = ["sbatch", "--parsable", "--no-requeue", "--export=ALL", "--open-mode=append",
-                 "--job-name=loom:\(job.dag):\(job.task.name)", "--output=\(job.logPath)", "--chdir=\(job.workingDirectory)"]
+                 "--job-name=loom:\(job.dag):\(job.task.name)", "--output=\(output)", "--chdir=\(chdir)"]
         let r = job.resources
         if let c = r.cpus { a.append("--cpus-per-task=\(c)") }
         if let m = r.memoryBytes { a.append("--mem=\((m + (1 << 20) - 1) >> 20)M") }
@@ -85,13 +95,20 @@ public final class SlurmRunner: TaskRunner, @unchecked Sendable {   // mutable s
         handle.files = [base + ".sh", base + ".job.json", base + ".outcome"]
         handle.timeLimit = job.resources.seconds ?? job.timeout.map { $0 + 60 }
         handle.logPath = job.logPath
-        let spec = NodeJob(arguments: job.arguments, workingDirectory: job.workingDirectory, logPath: job.logPath,
-                           outcomePath: base + ".outcome", timeout: job.timeout, fence: job.fence)
-        let script = "#!/bin/sh\n# Loom task '\(job.task.name)', attempt \(job.attempt)\nexec \(shellQuote(settings.loom)) exec-job \(shellQuote(base + ".job.json"))\n"
+        var script = "#!/bin/sh\n# Loom task '\(job.task.name)', attempt \(job.attempt)\n"
         let result: Command.Result
         do {
             try FileSystem.makeDirectories(settings.directory)
-            try FileSystem.writeAtomically(base + ".job.json", spec.json.encoded(pretty: true))
+            if settings.remote != nil {
+                // The job file travels inside the script (Slurm copies it to the node).
+                let task = try prepareRemote(job, handle)
+                script += "exec \(shellQuote(settings.loom)) exec-job - <<'LOOM_NODE_TASK'\n\(task.json.encoded())\nLOOM_NODE_TASK\n"
+            } else {
+                let spec = NodeJob(arguments: job.arguments, workingDirectory: job.workingDirectory, logPath: job.logPath,
+                                   outcomePath: base + ".outcome", timeout: job.timeout, fence: job.fence)
+                try FileSystem.writeAtomically(base + ".job.json", spec.json.encoded(pretty: true))
+                script += "exec \(shellQuote(settings.loom)) exec-job \(shellQuote(base + ".job.json"))\n"
+            }
             try FileSystem.writeAtomically(base + ".sh", script)
             var env = job.environment
             if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
@@ -116,6 +133,65 @@ public final class SlurmRunner: TaskRunner, @unchecked Sendable {   // mutable s
             let t = Thread { self.poll() }
             t.stackSize = 1 << 18
             t.start()
+        }
+    }
+
+    /// Remote mode, before submitting: the task's inputs and declared files are put in the
+    /// remote (what it has is skipped), and the node's job file is made.
+    private func prepareRemote(_ job: Job, _ handle: SlurmJob) throws -> PortableTask {
+        guard var task = job.portable, let tier = settings.remote, let location = settings.remoteLocation else {
+            throw InternalError("a job without its portable task, or no remote")
+        }
+        for input in task.inputs {
+            // An input run on a node this run is in the remote already (its key entry here may
+            // still be queued in the group commit); one from an earlier run is in the local store.
+            if let bytes = try tier.remote.entry(input.key), RemoteEntry.decode(bytes, key: input.key)?.artifact == input.artifact { continue }
+            guard let entry = tier.local.lookup(input.key), entry.artifact == input.artifact else {
+                throw InternalError("input '\(input.name)' is neither in the remote cache nor in the local store's keys")
+            }
+            tier.push(entry)
+        }
+        for f in task.files where try !tier.remote.hasBlob(f.digest) {
+            try tier.remote.putBlob(f.digest, from: job.workingDirectory + "/" + f.path)
+        }
+        if let problem = tier.unreachable { throw InternalError(problem) }
+        task.name = (0..<4).map { _ in String(UInt32.random(in: 0...UInt32.max), radix: 16) }.joined(separator: "-")
+        task.remote = location
+        task.workDirectory = settings.nodeDirectory
+        task.timeout = job.timeout
+        handle.objectName = task.name
+        handle.staging = job.environment["LOOM_OUT"] ?? ""
+        handle.key = task.manifest.key
+        return task
+    }
+
+    /// Remote mode, after the job ended: its outcome and log from the remote, and on success the
+    /// artifact it pushed, rebuilt (checked) in the task's output directory for the engine to
+    /// commit. Runs on a worker, not the poller.
+    private func collect(_ handle: SlurmJob, id: String, tier: RemoteTier) -> JobOutcome {
+        let name = handle.objectName
+        defer {
+            try? tier.remote.deleteJobObject(name + ".outcome")
+            try? tier.remote.deleteJobObject(name + ".log")
+        }
+        do {
+            if let log = try tier.remote.jobObject(name + ".log") {
+                let fd = open(handle.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+                if fd >= 0 { _ = log.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }; close(fd) }
+            }
+            guard let bytes = try tier.remote.jobObject(name + ".outcome"), let j = try? JSON.parse(bytes), let o = NodeOutcome(json: j) else {
+                return .couldNotStart("Slurm job \(id) ended without reporting to the remote cache; is '\(settings.loom)' reachable on the node, "
+                                      + "and the remote with the job's environment? (node_dir \(settings.nodeDirectory) must exist on the node; see loom-\(id).out there)")
+            }
+            if let n = o.note { warnOnce(n) }
+            guard o.outcome == .succeeded else { return o.outcome }
+            guard let key = handle.key, let entryBytes = try tier.remote.entry(key), let e = RemoteEntry.decode(entryBytes, key: key) else {
+                return .couldNotStart("Slurm job \(id) succeeded but the remote cache has no artifact for its key")
+            }
+            try tier.materialize(e.listing, into: handle.staging)
+            return .succeeded
+        } catch {
+            return .couldNotStart("Slurm job \(id): cannot fetch its result from the remote cache: \(error)")
         }
     }
 
@@ -167,6 +243,14 @@ public final class SlurmRunner: TaskRunner, @unchecked Sendable {   // mutable s
                     switch s.phase {
                     case .active:
                         if handle.observe(s.state) { changed = true }
+                    case .ended where settings.remote != nil:
+                        let tier = settings.remote!
+                        lock.lock()
+                        active[id] = nil
+                        lock.unlock()
+                        changed = true
+                        DispatchQueue.global().async { handle.finish(self.collect(handle, id: id, tier: tier)) }
+                        continue
                     case .ended:
                         if let o = NodeOutcome.read(handle.files[2]) {
                             if let n = o.note { warnOnce(n) }
@@ -188,7 +272,7 @@ public final class SlurmRunner: TaskRunner, @unchecked Sendable {   // mutable s
                 } else {
                     // Not listed: Slurm has forgotten it (older than MinJobAge) or not shown it yet.
                     missing[id, default: 0] += 1
-                    if let o = NodeOutcome.read(handle.files[2]) {
+                    if settings.remote == nil, let o = NodeOutcome.read(handle.files[2]) {
                         outcome = o.outcome
                     } else if missing[id]! >= 3 {
                         outcome = handle.cancelRequested ? .cancelled : .lost("lost: Slurm job \(id) disappeared without an outcome")
@@ -232,6 +316,10 @@ final class SlurmJob: RunningJob, @unchecked Sendable {   // see above
     var files: [String] = []
     var timeLimit: Double?
     var logPath = ""
+    /// Remote mode: the job objects' name, the task's output directory here, its key.
+    var objectName = ""
+    var staging = ""
+    var key: CacheKey?
 
     init(runner: SlurmRunner, onExit: @escaping @Sendable (JobOutcome) -> Void) {
         self.runner = runner
