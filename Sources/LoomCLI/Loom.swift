@@ -40,6 +40,14 @@ public enum LoomMain {
                 }
                 return ExitStatus.ok.rawValue
             }
+            if let word = arguments.first, !word.hasPrefix("-"), word != "help" {
+                let names = Loom.configuration.subcommands.compactMap { $0.configuration.commandName }
+                if !names.contains(word) {
+                    let shown = names.filter { n in !["exec-builtin", "exec-job"].contains(n) }
+                    let hint = Suggestion.closest(to: word, in: shown).map { " (did you mean '\($0)'?)" } ?? ""
+                    throw CLIExit(.usage, "unknown command '\(word)'\(hint); commands: \(shown.joined(separator: ", "))")
+                }
+            }
             var command = try Loom.parseAsRoot(arguments)
             try command.run()
             return ExitStatus.ok.rawValue

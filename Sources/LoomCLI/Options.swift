@@ -24,11 +24,15 @@ struct DAGOptions: ParsableArguments {
 
     func overrides() throws -> [(name: String, value: String)] { try Self.overrides(params) }
 
+    /// Checks every -P (its form and its sweep) so that a mistake is reported with the command's
+    /// own usage, before anything is read.
+    func validate() throws { _ = try Sweep.points(try overrides()) }
+
     /// `-P name=value` texts as (name, value) pairs.
     static func overrides(_ params: [String]) throws -> [(name: String, value: String)] {
         try params.map { p in
             guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
-                throw ValidationError("-P takes name=value, got '\(p)'")
+                throw ValidationError("-P takes name=value (e.g. -P n=5), got '\(p)'")
             }
             return (String(p[..<eq]), String(p[p.index(after: eq)...]))
         }

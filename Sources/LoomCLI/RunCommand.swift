@@ -204,7 +204,8 @@ enum Sweep {
         for o in overrides {
             let isStructured = o.value.hasPrefix("[") || o.value.hasPrefix("{") || o.value.hasPrefix("\"") || o.value.hasPrefix("'")
             let values = isStructured || !o.value.contains(",") ? [o.value] : o.value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            if values.contains(where: \.isEmpty) { throw ValidationError("-P \(o.name)=\(o.value): empty value in sweep") }
+            if o.value.isEmpty { throw ValidationError("-P \(o.name)= has no value: write -P \(o.name)=VALUE (an empty string: -P '\(o.name)=\"\"')") }
+            if values.contains(where: \.isEmpty) { throw ValidationError("-P \(o.name)=\(o.value): an empty value in the sweep (values are separated by single commas)") }
             grid = grid.flatMap { prefix in values.map { prefix + [(o.name, $0)] } }
         }
         return grid

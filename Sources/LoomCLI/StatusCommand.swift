@@ -63,6 +63,11 @@ struct PathCommand: ParsableCommand {
         let name = GraphBuilder.dagName(project.display(location.dagFile(dag) ?? dag))
         let state = BuildState.load(BuildState.path(storeRoot: project.storeRoot, dag: name))
         guard let r = state.tasks[task] else {
+            // A DAG still on disk says whether the task exists at all (a typo) or was never built.
+            if location.dagFile(dag) != nil, let graph = try? loadGraph(location, dag: dag, params: [], console: Console()), graph.index(of: task) == nil {
+                let hint = Suggestion.closest(to: task, in: graph.nodes.map(\.id.name)).map { " (did you mean '\($0)'?)" } ?? ""
+                throw CLIExit(.invalid, "no task named '\(task)' in \(project.display(dag))\(hint)")
+            }
             let hint = Suggestion.closest(to: task, in: state.tasks.keys.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
             throw CLIExit(.invalid, "task '\(task)' of \(project.display(dag)) has never been built\(hint)")
         }

@@ -78,6 +78,37 @@ import Testing
         #expect(missing.stderr.hasPrefix("error: cannot read DAG file dags/none.yaml:"))
     }
 
+    /// Typos are errors with a suggestion, never passed through or answered with the wrong text.
+    @Test func typosAreErrors() throws {
+        // A misspelled placeholder would reach the shell as literal text.
+        try check("params: {n: 3}\ntasks:\n  a: {kind: shell, cmd: 'echo {{param.n}} {{.State}}'}\n", """
+        dags/t.yaml:3:31: error: '{{param.n}}' is not a placeholder: placeholders are written {{params.NAME}}
+          a: {kind: shell, cmd: 'echo {{param.n}} {{.State}}'}
+                                      ^~~~~~~~~~~
+        note: did you mean '{{params.n}}'?
+        error: 1 error in dags/t.yaml; nothing ran
+
+        """)
+        let s = Sandbox()
+        s.write("dags/t.yaml", "params: {n: 3}\ntasks:\n  squares: {kind: shell, cmd: 'echo {{params.n}} > $LOOM_OUT/x'}\n")
+        let command = try s.loom("stauts")
+        #expect(command.status == 2 && command.stderr.hasPrefix("error: unknown command 'stauts' (did you mean 'status'?); commands: init, run, status,"), "\(command.stderr)")
+        for (p, message) in [("n", "-P takes name=value (e.g. -P n=5), got 'n'"), ("n=", "-P n= has no value: write -P n=VALUE (an empty string: -P 'n=\"\"')"),
+                             ("n=1,,2", "-P n=1,,2: an empty value in the sweep (values are separated by single commas)")] {
+            for verb in ["run", "status"] {
+                let r = try s.loom(verb, "dags/t.yaml", "-P", p)
+                #expect(r.status == 2 && r.stderr.hasPrefix("Error: \(message)\nUsage: loom \(verb) "), "\(verb) -P \(p): \(r.stderr)")
+            }
+        }
+        #expect(try s.loom("run", "dags/t.yaml").status == 0)
+        let path = try s.loom("path", "dags/t.yaml", "squraes")
+        #expect(path.status == 3 && path.stderr == "error: no task named 'squraes' in dags/t.yaml (did you mean 'squares'?)\n", "\(path.stderr)")
+        // A Go template's {{.State}} and other {{...}} stay literal text.
+        s.write("dags/g.yaml", "tasks:\n  g: {kind: shell, cmd: 'echo \"{{.State}} {{item.x}}\" > $LOOM_OUT/x'}\n")
+        #expect(try s.loom("run", "dags/g.yaml").status == 0)
+        #expect(s.read("artifacts/latest/g/g/x") == "{{.State}} {{item.x}}\n")
+    }
+
     @Test func declaredFilesMustExist() throws {
         try check("tasks:\n  a: {kind: shell, cmd: x, files: [data/in.csv]}\n", """
         dags/t.yaml:2:36: error: declared file 'data/in.csv' of task 'a' does not exist

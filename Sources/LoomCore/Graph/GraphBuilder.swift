@@ -194,6 +194,11 @@ public struct GraphBuilder {
     }
 
     mutating func checkReferences<T>(_ s: String, at loc: Located<T>, known: [String]) {
+        for r in Interpolation.lookalikes(s) {
+            let written = String(String.UnicodeScalarView(Array(s.unicodeScalars)[r.offset..<(r.offset + r.length)]))
+            diagnostics.append(Diagnostic(.error, "'\(written)' is not a placeholder: placeholders are written {{params.NAME}}", at: location(of: r, in: s, at: loc),
+                                          length: r.length, notes: ["did you mean '{{params.\(r.name)}}'?"]))
+        }
         for r in Interpolation.references(s) where !known.contains(r.name) {
             diagnostics.append(Diagnostic(.error, "unknown param '\(r.name)' in '{{params.\(r.name)}}'", at: location(of: r, in: s, at: loc), length: r.length,
                                           notes: Suggestion.notes(for: r.name, in: known)))

@@ -34,6 +34,32 @@ public enum Interpolation {
         return out
     }
 
+    /// Placeholders that look like a misspelled `{{params.NAME}}` (`{{param.n}}`, `{{Params.n}}`,
+    /// `{{parms.n}}`: a word within two edits of `params`, a dot, a name), which would otherwise pass
+    /// into the command as literal text. Other `{{...}}` (a Go template's `{{.State}}`, `{{item.x}}`)
+    /// stay literal. `name` is the NAME part.
+    public static func lookalikes(_ s: String) -> [Reference] {
+        let u = Array(s.unicodeScalars)
+        var out: [Reference] = []
+        var i = 0
+        while i + 1 < u.count {
+            if u[i] == "{", u[i + 1] == "{", let close = findClose(u, from: i + 2) {
+                let inner = String(String.UnicodeScalarView(u[(i + 2)..<close])).trimmingSpaces
+                if let dot = inner.firstIndex(of: "."), dot != inner.startIndex {
+                    let head = String(inner[..<dot]), tail = inner[inner.index(after: dot)...]
+                    if head != "params", isName(tail), head.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) }),
+                       Suggestion.distance(head.lowercased(), "params") <= 2 {
+                        out.append(Reference(name: String(tail), offset: i, length: close + 2 - i))
+                    }
+                }
+                i = close + 2
+                continue
+            }
+            i += 1
+        }
+        return out
+    }
+
     public static func references(_ s: String) -> [Reference] {
         pieces(s).compactMap { if case .reference(let r) = $0 { return r } else { return nil } }
     }
