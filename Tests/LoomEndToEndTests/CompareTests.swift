@@ -217,6 +217,27 @@ tasks:
         #expect(try s.loom("run", "dags/t.yaml", "-q", "-P", "k=2").stdout.contains("2 ran, 1 cached"))
     }
 
+    /// `gc --dry-run` frees on paper exactly what `gc` then frees: a file held twice by one
+    /// artifact, the same bytes in two removed artifacts, and a blob no artifact names any more.
+    @Test func gcDryRunPredictsWhatGcFrees() throws {
+        let s = sandbox()
+        s.write("dags/g.yaml", """
+        params: {c: a}
+        tasks:
+          twice: {kind: shell, cmd: 'head -c 100000 /dev/zero | tr "\\\\0" {{params.c}} > $LOOM_OUT/x; cp $LOOM_OUT/x $LOOM_OUT/y'}
+          same: {kind: shell, cmd: 'head -c 100000 /dev/zero | tr "\\\\0" {{params.c}} > $LOOM_OUT/z; head -c 5000 /dev/zero > $LOOM_OUT/own'}
+        """)
+        for c in ["a", "b", "c"] { #expect(try s.loom("run", "dags/g.yaml", "-q", "-P", "c=\(c)").status == 0) }
+        // A blob whose artifact is already gone (a crash between the two steps of a removal).
+        s.write("artifacts/blobs/00/" + String(repeating: "0", count: 64), String(repeating: "q", count: 7000))
+        let dry = try s.loom("gc", "--keep-last", "1", "--dry-run")
+        let real = try s.loom("gc", "--keep-last", "1")
+        #expect(dry.status == 0 && real.status == 0)
+        #expect(dry.stdout.contains("would free ") && real.stdout.contains("freed "), "\(dry.stdout)\(real.stdout)")
+        let d = dry.stdout.components(separatedBy: "would free ").last, r = real.stdout.components(separatedBy: "freed ").last
+        #expect(d != nil && d == r, "dry run: \(dry.stdout) real: \(real.stdout)")
+    }
+
     @Test func gcKeepsWhatTheDAGAsWrittenWouldReuse() throws {
         let s = sandbox()
         #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)              // k = 4, the DAG's default

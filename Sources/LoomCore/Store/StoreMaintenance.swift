@@ -82,12 +82,20 @@ public struct StoreMaintenance {
     public func collect(keep: Set<Digest>, dryRun: Bool) -> GCReport {
         var r = GCReport()
         var removed = Set<Digest>()
+        // A dry run frees what the real one would: a blob goes when every name it has but its
+        // own is in a removed artifact (two removed artifacts may share it; one artifact may hold
+        // it twice), and blobs no artifact names any more go too. Counted by inode.
+        var names: [BlobInode: (links: Int, size: Int64, removed: Int)] = [:]
         for name in (try? FileSystem.listDirectory(store.root + "/trees")) ?? [] {
             guard let d = Digest(hex: name) else { continue }
             if keep.contains(d) { r.artifactsKept += 1; continue }
             removed.insert(d)
             r.artifactsRemoved += 1
-            if dryRun { r.bytesFreed += uniqueBytes(d) } else { FileSystem.removeTree(store.location(of: d)) }
+            if dryRun { countNames(d, into: &names) } else { FileSystem.removeTree(store.location(of: d)) }
+        }
+        if dryRun {
+            for (_, n) in names where n.links - n.removed <= 1 { r.bytesFreed += n.size }
+            forEachBlob { _, st in if st.st_nlink <= 1 { r.bytesFreed += Int64(st.st_size) } }
         }
         for (path, entry) in keyEntries() where entry.map({ removed.contains($0.artifact) }) ?? true {
             r.keysRemoved += 1
@@ -95,32 +103,41 @@ public struct StoreMaintenance {
         }
         if !dryRun {
             // A blob with one link is referenced by no artifact any more.
-            let blobs = store.root + "/blobs"
-            for shard in (try? FileSystem.listDirectory(blobs)) ?? [] {
-                for name in (try? FileSystem.listDirectory(blobs + "/" + shard)) ?? [] {
-                    let p = blobs + "/" + shard + "/" + name
-                    var st = stat()
-                    if lstat(p, &st) == 0, st.st_nlink <= 1 {
-                        r.blobsRemoved += 1
-                        r.bytesFreed += Int64(st.st_size)
-                        unlink(p)
-                    }
+            forEachBlob { p, st in
+                if st.st_nlink <= 1 {
+                    r.blobsRemoved += 1
+                    r.bytesFreed += Int64(st.st_size)
+                    unlink(p)
                 }
             }
         }
         return r
     }
 
-    /// Bytes of an artifact's files that no other artifact shares (what deleting it would free).
-    func uniqueBytes(_ d: Digest) -> Int64 {
-        var total: Int64 = 0
-        _ = try? TreeListing.scan(store.location(of: d)) { abs, _, _, size in
+    struct BlobInode: Hashable { var device: UInt64; var inode: UInt64 }
+
+    /// Counts the names artifact `d` gives to each blob inode.
+    func countNames(_ d: Digest, into names: inout [BlobInode: (links: Int, size: Int64, removed: Int)]) {
+        _ = try? TreeListing.scan(store.location(of: d)) { abs, _, _, _ in
             var st = stat()
-            // Links: the blob plus this artifact's name; more means another artifact shares it.
-            if lstat(abs, &st) == 0, st.st_nlink <= 2 { total += size }
+            if lstat(abs, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+                let k = BlobInode(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                names[k, default: (Int(st.st_nlink), Int64(st.st_size), 0)].removed += 1
+            }
             return Digest(bytes: Array(repeating: 0, count: 32))
         }
-        return total
+    }
+
+    /// Every blob with its `lstat`.
+    func forEachBlob(_ body: (String, stat) -> Void) {
+        let blobs = store.root + "/blobs"
+        for shard in (try? FileSystem.listDirectory(blobs)) ?? [] {
+            for name in (try? FileSystem.listDirectory(blobs + "/" + shard)) ?? [] {
+                let p = blobs + "/" + shard + "/" + name
+                var st = stat()
+                if lstat(p, &st) == 0 { body(p, st) }
+            }
+        }
     }
 
     /// Total bytes of an artifact's files (shared files counted in full).
