@@ -2,7 +2,8 @@ import Foundation
 import LoomCore
 
 /// All terminal output goes through here: one lock, so lines from parallel tasks never interleave.
-/// On a TTY lines are plain; without one (cron, CI) each progress line starts with a UTC timestamp.
+/// On a TTY lines are plain; without one (cron, CI) each line of a run (progress, warnings,
+/// failures, the summary) starts with a UTC timestamp; other commands' output never does.
 public final class Console: @unchecked Sendable {
     private let lock = NSLock()
     public let isTTY: Bool
@@ -51,6 +52,14 @@ public final class Console: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let line = isTTY ? s() : "\(Self.timestamp()) \(s())"
         write(line.hasSuffix("\n") ? line : line + "\n")
+    }
+
+    /// A line of a run's own story that is printed even with --quiet (its summary, a task's
+    /// failure with its log tail, a warning): like progress lines, every line of it starts with
+    /// the UTC timestamp without a TTY, so a nightly log's last line is dated too.
+    public func runLine(_ s: String, error: Bool) {
+        let text = isTTY ? s : s.split(separator: "\n", omittingEmptySubsequences: false).map { "\(Self.timestamp()) \($0)" }.joined(separator: "\n")
+        if error { err(text) } else { out(text) }
     }
 
     static func timestamp() -> String { UTCTime(Date()).isoSeconds }

@@ -181,12 +181,12 @@ struct RunRequest: Equatable {
                 let lines = Console.tail(project.runs.directory(r.id) + "/" + log, 10)
                 if !lines.isEmpty { msg += "\n" + lines.map { "  | " + $0 }.joined(separator: "\n") }
             }
-            console.err(msg)
+            console.runLine(msg, error: true)
         }
-        for g in r.gateFailures { console.err("error: \(g)") }
+        for g in r.gateFailures { console.runLine("error: \(g)", error: true) }
         let summary = "loom: \(r.status.rawValue): \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, "
             + "\(r.count(.skipped)) skipped in \(Console.seconds(r.duration)) (run \(r.id.value))"
-        if r.status == .succeeded { console.out(summary) } else { console.err(summary) }
+        console.runLine(summary, error: r.status != .succeeded)
         switch r.status {
         case .interrupted: return .interrupted
         case .failed: return .taskFailed
@@ -263,7 +263,7 @@ func report(_ e: EngineEvent, console: Console) {
         default: break
         }
     case let .warning(w):
-        console.err("warning: \(w)")
+        console.runLine("warning: \(w)", error: true)
     }
 }
 

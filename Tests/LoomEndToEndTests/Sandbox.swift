@@ -10,11 +10,12 @@ final class Sandbox: @unchecked Sendable {
         var stdout: String
         var stderr: String
         /// Progress lines without their timestamps (output is not a TTY in tests).
-        var lines: [String] {
-            stdout.split(separator: "\n").map { l in
-                let s = String(l)
-                return s.count > 21 && s.dropFirst(20).hasPrefix(" ") && s.hasPrefix("20") ? String(s.dropFirst(21)) : s
-            }
+        var lines: [String] { stdout.split(separator: "\n").map { Output.untimed(String($0)) } }
+        /// stderr with the timestamps of a run's lines taken off.
+        var errors: String { stderr.split(separator: "\n", omittingEmptySubsequences: false).map { Output.untimed(String($0)) }.joined(separator: "\n") }
+
+        static func untimed(_ s: String) -> String {
+            s.count > 21 && s.dropFirst(20).hasPrefix(" ") && s.hasPrefix("20") && s.dropFirst(19).hasPrefix("Z") ? String(s.dropFirst(21)) : s
         }
     }
 
