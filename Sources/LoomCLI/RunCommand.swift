@@ -128,7 +128,7 @@ struct RunRequest: Equatable {
             report(event, console: console)
             progress.update(event)
         }
-        defer { console.status("") }
+        defer { progress.stop(); console.status("") }
         var record: RunRecord
         do {
             record = try engine.run(options)
@@ -212,32 +212,73 @@ enum Sweep {
     }
 }
 
-/// The live line on a TTY: how many tasks are done and which are running.
-final class LiveProgress: @unchecked Sendable {
+/// The live line on a TTY: how many tasks are done and which are running, each with its elapsed
+/// time (`[3/10] running: train 1m05s, clv 12s`), redrawn every second while any runs so that a
+/// long task never looks frozen.
+final class LiveProgress: @unchecked Sendable {   // all vars under `lock`
     private let lock = NSLock()
     private let total: Int
     private let console: Console
     private var done = 0
-    private var running: [String] = []
+    private var running: [(name: String, since: UInt64)] = []
+    private var timer: DispatchSourceTimer?
 
     init(total: Int, console: Console) {
         self.total = total
         self.console = console
     }
 
+    deinit { timer?.cancel() }
+
     func update(_ e: EngineEvent) {
         guard console.showsStatus else { return }
         lock.lock()
+        let now = DispatchTime.now().uptimeNanoseconds
         switch e {
-        case let .started(r, _): if !running.contains(r.name) { running.append(r.name) }
+        case let .started(r, _): if !running.contains(where: { $0.name == r.name }) { running.append((r.name, now)) }
         case let .finished(r):
-            running.removeAll { $0 == r.name }
+            running.removeAll { $0.name == r.name }
             done += 1
         case .warning: break
         }
-        let line = "[\(done)/\(total)]" + (running.isEmpty ? "" : " running: " + running.joined(separator: ", "))
+        if timer == nil && !running.isEmpty {
+            let t = DispatchSource.makeTimerSource(queue: .global())
+            t.schedule(deadline: .now() + 1, repeating: 1)
+            t.setEventHandler { [weak self] in self?.redraw() }
+            t.resume()
+            timer = t
+        }
+        let line = Self.line(done: done, total: total, running: running, now: now)
         lock.unlock()
         console.status(line)
+    }
+
+    /// Stops the redraws (before the line is cleared for good).
+    func stop() {
+        lock.lock()
+        timer?.cancel()
+        timer = nil
+        running = []
+        lock.unlock()
+    }
+
+    /// Under the lock, so that no redraw lands after `stop` (lock order: this one, then the console's).
+    private func redraw() {
+        lock.lock(); defer { lock.unlock() }
+        guard timer != nil, !running.isEmpty else { return }
+        console.status(Self.line(done: done, total: total, running: running, now: DispatchTime.now().uptimeNanoseconds))
+    }
+
+    static func line(done: Int, total: Int, running: [(name: String, since: UInt64)], now: UInt64) -> String {
+        "[\(done)/\(total)]" + (running.isEmpty ? "" : " running: " + running.map { "\($0.name) \(elapsed(Double(now - $0.since) / 1e9))" }.joined(separator: ", "))
+    }
+
+    /// `7s`, `1m05s`, `2h03m`.
+    static func elapsed(_ seconds: Double) -> String {
+        let s = Int(seconds)
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m" + (s % 60 < 10 ? "0" : "") + "\(s % 60)s" }
+        return "\(s / 3600)h" + ((s % 3600) / 60 < 10 ? "0" : "") + "\((s % 3600) / 60)m"
     }
 }
 

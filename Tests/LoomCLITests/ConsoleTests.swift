@@ -20,3 +20,14 @@ import Testing
         #expect(Console.tail(path + ".missing", 10) == [])
     }
 }
+
+/// The live line's text: each running task with its elapsed time.
+@Suite struct LiveProgressLineTests {
+    @Test func runningTasksShowTheirElapsedTime() {
+        let s: UInt64 = 1_000_000_000
+        #expect(LiveProgress.line(done: 3, total: 10, running: [("train", 0), ("clv", 53 * s)], now: 65 * s) == "[3/10] running: train 1m05s, clv 12s")
+        #expect(LiveProgress.line(done: 10, total: 10, running: [], now: 0) == "[10/10]")
+        #expect(LiveProgress.elapsed(0.4) == "0s" && LiveProgress.elapsed(59.9) == "59s" && LiveProgress.elapsed(600) == "10m00s")
+        #expect(LiveProgress.elapsed(7380) == "2h03m")
+    }
+}
