@@ -153,8 +153,9 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     /// The run's provenance: git state read from `.git` (dirtiness is asked later, see
     /// `DirtyCheck`), and the DAG's text stored (once per digest) beside the run records.
     private func provenance(_ options: RunOptions, git: GitState.Repository?) -> Provenance {
-        var p = Provenance(loomVersion: options.loomVersion, loomBuild: options.loomBuild, user: Provenance.currentUser(),
-                           git: git.map { GitState.read($0) })
+        let state = git.map { GitState.read($0) }
+        Stats.mark("git")
+        var p = Provenance(loomVersion: options.loomVersion, loomBuild: options.loomBuild, user: Provenance.currentUser(), git: state)
         if let text = graph.dagText {   // the text `dagDigest` was computed from, in the same load
             // A copy that cannot be written is not a reason to fail the run: the record says so by its absence.
             p.dagText = try? DAGTextStore(runsRoot: project.runsRoot).store(text, digest: graph.dagDigest)

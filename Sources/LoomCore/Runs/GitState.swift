@@ -46,8 +46,8 @@ public struct GitState: Sendable, Equatable {
                 let dotGit = dir + "/.git"
                 if FileSystem.isDirectory(dotGit) { return Repository(workTree: dir, gitDir: dotGit) }
                 if FileSystem.exists(dotGit) {
-                    guard let text = try? FileSystem.readText(dotGit), text.hasPrefix("gitdir:") else { return nil }
-                    let path = text.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespacesAndNewlines)
+                    guard let text = line(dotGit), text.hasPrefix("gitdir:") else { return nil }
+                    let path = trimmed(String(text.dropFirst("gitdir:".count)))
                     return Repository(workTree: dir, gitDir: FileSystem.absolute(path, base: dir))
                 }
                 if dir.isEmpty || dir == "/" { return nil }
@@ -58,7 +58,7 @@ public struct GitState: Sendable, Equatable {
         init(workTree: String, gitDir: String) {
             self.workTree = workTree
             self.gitDir = gitDir
-            let common = (try? FileSystem.readText(gitDir + "/commondir"))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let common = line(gitDir + "/commondir")
             commonDir = common.map { FileSystem.absolute($0, base: gitDir) } ?? gitDir
         }
     }
@@ -71,21 +71,20 @@ public struct GitState: Sendable, Equatable {
     }
 
     static func read(_ repo: Repository) -> GitState {
-        guard let head = try? FileSystem.readText(repo.gitDir + "/HEAD") else {
+        guard var text = line(repo.gitDir + "/HEAD") else {
             return GitState(commitNote: "HEAD unreadable: no file \(repo.gitDir)/HEAD")
         }
-        var text = head.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.hasPrefix("ref:") else {
             return isObjectName(text) ? GitState(commit: text) : GitState(commitNote: "HEAD unreadable: '\(text.prefix(80))'")
         }
-        var ref = text.dropFirst(4).trimmingCharacters(in: .whitespaces)
+        var ref = trimmed(String(text.dropFirst(4)))
         let branch = ref.hasPrefix("refs/heads/") ? String(ref.dropFirst("refs/heads/".count)) : nil
         // A symbolic ref may point at another; five levels is more than git itself makes.
         for _ in 0..<5 {
             guard let value = resolve(ref, in: repo) else { return GitState(branch: branch, commitNote: "no commits yet") }
             text = value
             guard text.hasPrefix("ref:") else { break }
-            ref = text.dropFirst(4).trimmingCharacters(in: .whitespaces)
+            ref = trimmed(String(text.dropFirst(4)))
         }
         guard isObjectName(text) else { return GitState(branch: branch, commitNote: "\(ref) unreadable: '\(text.prefix(80))'") }
         return GitState(commit: text, branch: branch)
@@ -96,17 +95,28 @@ public struct GitState: Sendable, Equatable {
         // A ref name never climbs out of the git directory.
         guard !ref.split(separator: "/").contains(".."), !ref.hasPrefix("/") else { return nil }
         for dir in [repo.gitDir, repo.commonDir] {
-            if let text = try? FileSystem.readText(dir + "/" + ref) {
-                let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                if !value.isEmpty { return value }
-            }
+            if let value = line(dir + "/" + ref), !value.isEmpty { return value }
         }
         guard let packed = try? FileSystem.readText(repo.commonDir + "/packed-refs") else { return nil }
         for line in packed.split(separator: "\n") where !line.hasPrefix("#") && !line.hasPrefix("^") {
             let parts = line.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[1].trimmingCharacters(in: .whitespaces) == ref { return String(parts[0]) }
+            if parts.count == 2, trimmed(String(parts[1])) == ref { return String(parts[0]) }
         }
         return nil
+    }
+
+    /// A small file's text without surrounding ASCII white space; nil if it cannot be read.
+    static func line(_ path: String) -> String? { (try? FileSystem.readBytes(path)).map { trimmed(String(decoding: $0, as: UTF8.self)) } }
+
+    /// `s` without leading and trailing ASCII white space (by bytes: Foundation's character sets
+    /// cost more than the reads they would follow on a no-op run).
+    static func trimmed(_ s: String) -> String {
+        let u = Array(s.utf8)
+        func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        var lo = 0, hi = u.count
+        while lo < hi && space(u[lo]) { lo += 1 }
+        while hi > lo && space(u[hi - 1]) { hi -= 1 }
+        return lo == 0 && hi == u.count ? s : String(decoding: u[lo..<hi], as: UTF8.self)
     }
 
     /// 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
