@@ -7,7 +7,8 @@ import Glibc
 /// `logs/<task>.log` (the directory made when the first task of the run starts); plus `index.jsonl`, one `RunSummary` line per finished run (appended under
 /// the project lock; a later line for the same id replaces an earlier one), so that listing and
 /// comparing a thousand runs reads one file instead of a thousand. Runs missing from the index
-/// (crashed, or recorded before the index existed) are read from their `run.json`.
+/// (crashed, or recorded before the index existed) are read from their `run.json`. `dags/` holds
+/// the DAG texts runs read, by digest (`DAGTextStore`); its name is not a run id.
 public struct RunStore: Sendable {
     public let root: String
 
