@@ -84,6 +84,23 @@ import LoomCore
         #expect(rerun.stderr.contains("ran with uncommitted changes"))
     }
 
+    /// A repository but no git executable, and a damaged HEAD: the run goes on, the record says why.
+    @Test func noGitExecutableAndADamagedHead() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", "tasks:\n  a: {kind: shell, cmd: '/bin/echo 1 > $LOOM_OUT/o'}\n")
+        let commit = String(repeating: "5e", count: 20)
+        s.write(".git/HEAD", "ref: refs/heads/trunk\n")
+        s.write(".git/refs/heads/trunk", commit + "\n")
+        s.environment["PATH"] = "/nonexistent"
+        let r = try s.loom("run", "t", "-q")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try s.lastRun().provenance?.git == GitState(commit: commit, branch: "trunk", dirty: nil, dirtyNote: "git is not installed (no git on PATH)"))
+        s.write(".git/HEAD", "garbage\n")
+        #expect(try s.loom("run", "t", "-q", "--force", "a").status == 0)
+        #expect(try s.lastRun().provenance?.git == GitState(dirty: nil, commitNote: "HEAD unreadable: 'garbage'", dirtyNote: "git is not installed (no git on PATH)"))
+        #expect(try s.loom("show").stdout.contains("\ncommit none (HEAD unreadable: 'garbage') (dirty unknown: git is not installed (no git on PATH))\n"))
+    }
+
     @Test func rerunRepeatsParamsAndTargetsAndWarnsOfChanges() throws {
         let s = sandbox()
         #expect(try s.loom("run", "t", "model", "-P", "k=5", "-q", "--name", "five").status == 0)

@@ -23,6 +23,9 @@ public struct GitState: Sendable, Equatable {
     /// Why `dirty` is nil (`not checked: no task ran`, `git is not installed`, ...).
     public var dirtyNote: String?
 
+    /// The branch, `detached HEAD` for a commit without one, nil when neither is known.
+    public var branchText: String? { branch ?? (commit != nil ? "detached HEAD" : nil) }
+
     public init(commit: String? = nil, branch: String? = nil, dirty: Bool? = nil, commitNote: String? = nil, dirtyNote: String? = nil) {
         self.commit = commit
         self.branch = branch

@@ -69,7 +69,7 @@ public struct Provenance: Sendable, Equatable {
         var out: [(String, String)] = []
         if let g = git {
             var c = g.commit.map { String($0.prefix(12)) } ?? "none (\(g.commitNote ?? "unknown"))"
-            var notes = [g.branch ?? "detached HEAD"]
+            var notes = [g.branchText].compactMap { $0 }
             switch g.dirty {
             case true?: notes.append("dirty")
             case false?: notes.append("clean")

@@ -116,7 +116,7 @@ public struct RunDiff: Sendable {
             return [
                 ("dag", "\(r.dagPath) \(r.dagDigest.short)"),
                 ("commit", gitField(g?.commit, g?.commitNote)),
-                ("branch", gitField(g.map { $0.branch ?? "detached HEAD" }, nil)),
+                ("branch", gitField(g?.branchText, nil)),
                 ("dirty", gitField(g?.dirty.map { $0 ? "yes" : "no" }, g?.dirtyNote, missing: "unknown")),
                 ("loom", unknown ?? p!.loomVersion),
                 ("loom build", unknown ?? p!.loomBuild ?? "none"),
