@@ -157,6 +157,11 @@ struct RunRequest: Equatable {
             if previous == nil && gates.contains(where: \.isDrop) {
                 console.err("warning: no earlier successful run of \(graph.dagPath) with the same params: --fail-if-drop had nothing to compare with")
             }
+            if let previous {
+                for g in gates where g.isDrop && previous.metric(g.metric) == nil {
+                    console.err("warning: gate '\(g.text)': run \(previous.id), the yardstick, has no metric '\(g.metric)': nothing to compare with")
+                }
+            }
             record.gateFailures = gates.compactMap { $0.check(record, previous: previous) }
             if !record.gateFailures.isEmpty {
                 record.status = .gateFailed

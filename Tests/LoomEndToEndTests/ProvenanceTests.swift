@@ -163,10 +163,13 @@ import LoomCore
         let baseline = try s.loom("run", "t", "-q", "--fail-if-drop", "model.auc > 0.1", "--baseline", "nope")
         #expect(baseline.status == 2 && baseline.stderr == "error: --baseline: no run matches 'nope'\n")
         #expect(runs() == 1, "no run started")
+        let first = try #require(RunStore(root: s.root + "/experiments").ids().first).value
         // A metric nothing close to which was recorded: checked after the run, said before it.
         let new = try s.loom("run", "t", "-q", "--fail-if", "report.f1 < 0.1")
         #expect(new.status == 5)
         #expect(new.stderr.contains("warning: gate 'report.f1 < 0.1': no earlier run of dags/t.yaml recorded metric 'report.f1' (recorded: auc, rows); it is checked after the run"))
+        let noMetric = try s.loom("run", "t", "-q", "--fail-if-drop", "report.f1 > 0.1")
+        #expect(noMetric.status == 5 && noMetric.stderr.contains("warning: gate 'report.f1 > 0.1': run \(first), the yardstick, has no metric 'report.f1': nothing to compare with"), "\(noMetric.stderr)")
         // Same params: the last successful run is the yardstick.
         let same = try s.loom("run", "t", "-q", "--force", "model", "--fail-if-drop", "model.auc > 0.1")
         #expect(same.status == 0 && !same.stderr.contains("warning"), "\(same.stderr)")
