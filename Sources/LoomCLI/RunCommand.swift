@@ -108,7 +108,7 @@ struct RunRequest: Equatable {
         try checkTaskNames(force, in: graph, what: "--force")
         let gates = failIf.compactMap { MetricGate($0, isDrop: false) } + failIfDrop.compactMap { MetricGate($0, isDrop: true) }
         let history = gates.isEmpty ? [] : RunQuery(store: project.runs).all().filter { $0.dagName == graph.dagName }
-        let baselineRun = try GateCheck.baseline(baseline, graph: graph, history: history, query: RunQuery(store: project.runs))
+        let baselineRun = try GateCheck.baseline(baseline, graph: graph, query: RunQuery(store: project.runs))
         if !gates.isEmpty {
             let check = GateCheck(graph: graph, targets: tasks, history: history)
             for w in try check.problems(gates) { console.err("warning: \(w)") }
@@ -153,7 +153,8 @@ struct RunRequest: Equatable {
             return .lockBusy
         }
         if !gates.isEmpty && record.status == .succeeded {
-            let previous = baselineRun ?? GateCheck.lastComparable(record, in: history)
+            // Read again: a run that waited for the lock comes after the one it waited for.
+            let previous = baselineRun ?? GateCheck.lastComparable(record, in: RunQuery(store: project.runs).all())
             if previous == nil && gates.contains(where: \.isDrop) {
                 console.err("warning: no earlier successful run of \(graph.dagPath) with the same params: --fail-if-drop had nothing to compare with")
             }

@@ -6,7 +6,11 @@ struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs", abstract: "List recorded runs, newest first; --exp for an experiment table (params beside metrics).",
         discussion: """
-            Filters combine: --dag, --name, --tag (repeatable: runs with every tag), --sweep, --status, --since.             Runs given -P values (sweep points among them) show them in a PARAMS column. --exp shows a column per             param (--params, or every param whose value differs among the listed runs) and per metric (--metrics,             or every metric whose value differs), as `dvc exp show` does. --sort-by orders by a metric (task.metric)             or a param; runs without it come last. --json prints typed param values and metrics.
+            Filters combine: --dag, --name, --tag (repeatable: runs with every tag), --sweep, --status, --since. \
+            Runs given -P values (sweep points among them) show them in a PARAMS column. --exp shows a column per \
+            param (--params, or every param whose value differs among the listed runs) and per metric (--metrics, \
+            or every metric whose value differs), as `dvc exp show` does. --sort-by orders by a metric (task.metric) \
+            or a param; runs without it come last. --json prints typed param values and metrics.
             """)
 
     @OptionGroup var project: ProjectOptions

@@ -66,7 +66,7 @@ public struct GateCheck {
     }
 
     /// The run `--baseline REF` names, which must be a run of the same DAG; nil without one.
-    public static func baseline(_ ref: String?, graph: TaskGraph, history: [RunSummary], query: RunQuery) throws -> RunSummary? {
+    public static func baseline(_ ref: String?, graph: TaskGraph, query: RunQuery) throws -> RunSummary? {
         guard let ref else { return nil }
         let run: RunSummary
         do { run = try query.resolve(ref, in: query.all()) } catch RunQuery.Problem.none { throw Problem.noBaseline(ref) }
