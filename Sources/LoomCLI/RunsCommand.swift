@@ -10,7 +10,8 @@ struct Runs: ParsableCommand {
             Runs given -P values (sweep points among them) show them in a PARAMS column. --exp shows a column per \
             param (--params, or every param whose value differs among the listed runs) and per metric (--metrics, \
             or every metric whose value differs), as `dvc exp show` does. --sort-by orders by a metric (task.metric) \
-            or a param; runs without it come last. --json prints typed param values and metrics.
+            or a param; runs without it come last. With --exp, a COMMIT column names the git commit of runs that \
+            recorded one. --json prints typed param values and metrics.
             """)
 
     @OptionGroup var project: ProjectOptions
@@ -103,7 +104,10 @@ struct RunTable {
     var rows: [[String]] {
         // A run given -P values (a sweep point, say) shows them, unless its params have columns.
         let showOverrides = paramColumns.isEmpty && runs.contains { !$0.overrides.isEmpty }
+        // The experiment table names the commit each run ran at, as dvc's names each experiment's.
+        let showCommit = experiment && runs.contains { $0.commit != nil }
         var header = experiment ? ["ID", "STATUS", "DAG", "STARTED"] : ["ID", "STATUS", "DAG", "STARTED", "TIME", "RAN", "CACHED", "FAILED"]
+        if showCommit { header.append("COMMIT") }
         if showOverrides { header.append("PARAMS") }
         var rows = [header + paramColumns + metricColumns + ["NAME"]]
         for r in runs {
@@ -113,6 +117,7 @@ struct RunTable {
             if !experiment {
                 row += [Console.seconds(r.duration), String(r.count(.ran)), String(r.count(.cached)), String(r.count(.failed))]
             }
+            if showCommit { row.append(r.commit.map { String($0.prefix(8)) } ?? "-") }
             if showOverrides {
                 row.append(r.overrides.sorted(by: JSON.byteOrder).map { "\($0)=\(r.paramValues[$0]?.plainText ?? "?")" }.joined(separator: " "))
             }

@@ -60,5 +60,9 @@ import LoomCore
         #expect(t.paramColumns == ["k"] && t.metricColumns == ["m.auc"])
         #expect(t.rows[0] == ["ID", "STATUS", "DAG", "STARTED", "k", "m.auc", "NAME"])
         #expect(RunTable(runs: [runs[0]], params: nil, metrics: nil, experiment: true).paramColumns == ["k", "n"], "one run: every param")
+        var committed = runs
+        committed[1].commit = String(repeating: "a1", count: 20)
+        let rows = RunTable(runs: committed, params: nil, metrics: nil, experiment: true).rows
+        #expect(rows.map { $0[4] } == ["COMMIT", "-", "a1a1a1a1"])
     }
 }
