@@ -19,6 +19,12 @@ public final class Console: @unchecked Sendable {
         write(s.hasSuffix("\n") ? s : s + "\n")
     }
 
+    /// Bytes as they are (a log's text), under the same lock.
+    public func raw(_ bytes: [UInt8]) {
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
     /// Must hold the lock. Clears the live line, writes, redraws it.
     private func write(_ text: String) {
         let clear = isTTY && !statusLine.isEmpty ? "\r\u{1B}[K" : ""

@@ -5,8 +5,8 @@ import LoomCore
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Compare two runs: params, tasks whose key or artifact changed (and why), and every metric.",
-        discussion: "With no RUN: the last run (of --dag if given) and the run of the same DAG before it. With one: that run and the run of its DAG before it. Tasks a targeted run (loom run DAG TASK) left out are not reported as added or removed. Metric names are printed in full.")
+        abstract: "Compare two runs: provenance, params, tasks whose key or artifact changed (and why), and every metric.",
+        discussion: "With no RUN: the last run (of --dag if given) and the run of the same DAG before it. With one: that run and the run of its DAG before it. Tasks a targeted run (loom run DAG TASK) left out are not reported as added or removed. Metric names are printed in full. Provenance lists what differs among the DAG (digest, and the texts' line diff when both are stored), git commit, branch and dirtiness, Loom version and build, user and host; a changed shell command is shown as a line diff.")
 
     @OptionGroup var project: ProjectOptions
     @Argument(help: "Runs: ids, unique prefixes, names, 'last', 'last~N'.") var runs: [String] = []
@@ -24,11 +24,22 @@ struct Diff: ParsableCommand {
         let (oldSummary, newSummary) = try pick(query)
         let old = try query.store.load(oldSummary.id), new = try query.store.load(newSummary.id)
         let store = FileSystem.isDirectory(project.storeRoot + "/keys") ? try? LocalStore(root: project.storeRoot) : nil
-        let d = RunDiff(old: old, new: new) { store?.lookup($0)?.manifest }
+        let texts = DAGTextStore(runsRoot: project.runsRoot)
+        let d = RunDiff(old: old, new: new, manifest: { store?.lookup($0)?.manifest }, dagText: texts.text(for:))
         let console = Console()
         if json { console.out(d.json.encoded(pretty: true)); return }
         console.out("old \(old.id)\(old.name.map { " (\($0))" } ?? "")  \(old.dagPath)  \(old.status.rawValue)")
         console.out("new \(new.id)\(new.name.map { " (\($0))" } ?? "")  \(new.dagPath)  \(new.status.rawValue)")
+        if !d.provenance.isEmpty {
+            console.out("\nprovenance")
+            for line in Table.render(d.provenance.map { ["  " + $0.field, $0.old + " -> " + $0.new] }) { console.out(line) }
+            if !d.dagText.isEmpty {
+                let shown = all ? d.dagText : Array(d.dagText.prefix(Self.dagLines))
+                console.out("  dag text:")
+                for l in shown { console.out(l.isEmpty ? "" : "    " + l) }
+                if shown.count < d.dagText.count { console.out("    ... \(d.dagText.count - shown.count) more lines (--all shows them)") }
+            }
+        }
         if !d.params.isEmpty {
             console.out("\nparams")
             for line in Table.render(d.params.map { ["  " + $0.name, ($0.old?.canonical ?? "-") + " -> " + ($0.new?.canonical ?? "-")] }) { console.out(line) }
@@ -44,6 +55,7 @@ struct Diff: ParsableCommand {
                 if t.outcomeChanged && !t.outsideTargets { what.append("\(t.oldStatus ?? "-") -> \(t.newStatus ?? "-")") }
                 console.out("  \(t.task): \(what.isEmpty ? "unchanged" : what.joined(separator: ", "))")
                 for r in t.reasons { console.out("      - \(r)") }
+                for l in t.commandDiff { console.out(l.isEmpty ? "" : "        " + l) }
             }
         }
         let metrics = d.metrics.filter { all || $0.changed }
@@ -57,8 +69,11 @@ struct Diff: ParsableCommand {
             }
             for line in Table.render(rows) { console.out(line) }
         }
-        if d.params.isEmpty && tasks.isEmpty && metrics.isEmpty { console.out("\nno differences") }
+        if d.provenance.isEmpty && d.params.isEmpty && tasks.isEmpty && metrics.isEmpty { console.out("\nno differences") }
     }
+
+    /// Lines of the DAG text diff shown without --all.
+    static let dagLines = 40
 
     private func pick(_ query: RunQuery) throws -> (RunSummary, RunSummary) {
         do {

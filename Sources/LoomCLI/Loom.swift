@@ -7,7 +7,7 @@ struct Loom: ParsableCommand {
         commandName: "loom",
         abstract: "A reproducible DAG runner: content-addressed artifacts, stale-only reruns with reasons, parallel tasks.",
         discussion: "Every command acts on the project found by walking up from the current directory (or -C DIR, before or after the command's name) to loom.yaml.\n\nExit codes: 0 ok, 1 a task failed, 2 usage, 3 invalid DAG, data or project file, 4 project lock busy, 5 a metric gate failed, 6 environment failure (disk full, permissions), 7 not inside a Loom project, 8 remote cache unavailable (--remote-required, push, pull), 70 internal error, 130 interrupted.",
-        subcommands: [Init.self, Run.self, Status.self, Runs.self, Show.self, Diff.self, PathCommand.self, DagCommand.self, Verify.self, GC.self, DU.self, Kinds.self, ExecBuiltin.self, ExecJob.self, RemoteCommand.self, Push.self, Pull.self])
+        subcommands: [Init.self, Run.self, Rerun.self, Status.self, Runs.self, Show.self, Diff.self, Logs.self, PathCommand.self, Ls.self, DagCommand.self, Verify.self, GC.self, DU.self, Kinds.self, ExecBuiltin.self, ExecJob.self, RemoteCommand.self, Push.self, Pull.self])
 
     @OptionGroup var project: ProjectOptions
     @Flag(help: "Print the version and build (the executable's GNU build ID) and exit.") var version = false
@@ -67,6 +67,15 @@ public enum LoomMain {
             // Reading and writing Loom's own files failed: the machine, not the DAG.
             console.err("error: \(e)")
             return ExitStatus.environment.rawValue
+        } catch let e as GateCheck.Problem {
+            console.err("error: \(e)")
+            return ExitStatus.usage.rawValue
+        } catch let e as RunQuery.Problem {
+            console.err("error: \(e)")
+            return ExitStatus.usage.rawValue
+        } catch let e as RunStore.Damaged {
+            console.err("error: \(e)")
+            return ExitStatus.invalid.rawValue
         } catch let e as TreeListing.Problem {
             console.err("error: \(e)")
             return ExitStatus.invalid.rawValue

@@ -20,8 +20,10 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only errors and a one-line summary.") var quiet = false
     @Option(help: ArgumentHelp("Fail the run (exit 5) if this holds afterwards, e.g. 'evaluate.auc < 0.80' (repeatable).", valueName: "task.metric OP value"))
     var failIf: [String] = []
-    @Option(help: ArgumentHelp("Fail the run (exit 5) if the metric dropped by more than this since the previous successful run, e.g. 'evaluate.auc > 0.01'.", valueName: "task.metric OP value"))
+    @Option(help: ArgumentHelp("Fail the run (exit 5) if the metric dropped by more than this since the last successful run of the DAG with the same params (or --baseline), e.g. 'evaluate.auc > 0.01'.", valueName: "task.metric OP value"))
     var failIfDrop: [String] = []
+    @Option(help: ArgumentHelp("With --fail-if-drop: compare with this run (an id, a unique prefix, a name, 'last~N') instead of the last successful run of the DAG with the same params.", valueName: "run"))
+    var baseline: String?
     @Option(help: "Read through and write through this remote cache (default: default_remote in loom.yaml).") var remote: String?
     @Flag(help: "Do not use a remote cache, even the default one.") var noRemote = false
     @Flag(help: "Use the remote cache but do not upload this run's artifacts.") var noPush = false
@@ -36,6 +38,7 @@ struct Run: ParsableCommand {
             throw ValidationError("--executor must be one of \(ProjectFile.executors.joined(separator: ", ")), got '\(e)'")
         }
         if let t = waitTimeout, t < 0 { throw ValidationError("--wait-timeout must be >= 0") }
+        if baseline != nil && failIfDrop.isEmpty { throw ValidationError("--baseline is the run --fail-if-drop compares with; give --fail-if-drop too") }
         for g in failIf + failIfDrop where MetricGate(g, isDrop: false) == nil {
             throw ValidationError("cannot read gate '\(g)': expected 'task.metric OP number' with OP one of < <= > >= == !=")
         }
@@ -46,7 +49,7 @@ struct Run: ParsableCommand {
     var request: RunRequest {
         RunRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, jobs: j, force: force,
                    keepGoing: keepGoing, dryRun: dryRun, wait: wait, waitTimeout: waitTimeout, name: name, tags: tag,
-                   quiet: quiet, failIf: failIf, failIfDrop: failIfDrop, remote: remote, noRemote: noRemote, noPush: noPush,
+                   quiet: quiet, failIf: failIf, failIfDrop: failIfDrop, baseline: baseline, remote: remote, noRemote: noRemote, noPush: noPush,
                    remoteRequired: remoteRequired, executor: executor)
     }
 }
@@ -69,18 +72,22 @@ struct RunRequest: Equatable {
     var quiet = false
     var failIf: [String] = []
     var failIfDrop: [String] = []
+    var baseline: String?
     var remote: String?
     var noRemote = false
     var noPush = false
     var remoteRequired = false
     var executor: String?
+    /// `loom rerun`: the run repeated (recorded as `rerunOf`); its -P values are single values,
+    /// never a sweep (a past string param may hold a comma).
+    var rerunOf: String?
 
     func run() throws {
         let console = Console()
         console.quiet = quiet
         let location = try ProjectRoot.locate(directories)
         let project = location.project
-        let points = try Sweep.points(try DAGOptions.overrides(params))
+        let points = rerunOf != nil ? [try DAGOptions.overrides(params)] : try Sweep.points(try DAGOptions.overrides(params))
         let sweepID = points.count > 1 ? RunID.new(at: Date()).value : nil
         var worst = ExitStatus.ok
         for (n, overrides) in points.enumerated() {
@@ -99,6 +106,13 @@ struct RunRequest: Equatable {
         let graph = try loadGraph(location, dag: dag, params: overrides.map { "\($0.name)=\($0.value)" }, console: console)
         try checkTaskNames(tasks, in: graph, what: "target")
         try checkTaskNames(force, in: graph, what: "--force")
+        let gates = failIf.compactMap { MetricGate($0, isDrop: false) } + failIfDrop.compactMap { MetricGate($0, isDrop: true) }
+        let history = gates.isEmpty ? [] : RunQuery(store: project.runs).all().filter { $0.dagName == graph.dagName }
+        let baselineRun = try GateCheck.baseline(baseline, graph: graph, query: RunQuery(store: project.runs))
+        if !gates.isEmpty {
+            let check = GateCheck(graph: graph, targets: tasks, history: history)
+            for w in try check.problems(gates) { console.runLine("warning: \(w)", error: true) }
+        }
         let tier = !noRemote && !dryRun ? try RemoteSetup.open(location, name: remote, required: remoteRequired, console: console) : nil
         let (runner, defaultJobs) = dryRun ? (ProcessRunner(), 1) : try makeRunner(location, remote: tier)
         let engine = try Engine(project: project, graph: graph, runner: runner)
@@ -123,6 +137,9 @@ struct RunRequest: Equatable {
         options.lockTimeout = waitTimeout
         options.command = CommandLine.arguments.joined(separator: " ")
         options.sweep = sweep
+        options.loomVersion = LoomVersion.number
+        options.loomBuild = LoomVersion.buildID
+        options.rerunOf = rerunOf
         let progress = LiveProgress(total: tasks.isEmpty ? graph.nodes.count : graph.closure(of: tasks.compactMap(graph.index(of:))).count, console: console)
         engine.observer = { event in
             report(event, console: console)
@@ -136,10 +153,17 @@ struct RunRequest: Equatable {
             console.err("error: \(busy.description)")
             return .lockBusy
         }
-        let gates = failIf.compactMap { MetricGate($0, isDrop: false) } + failIfDrop.compactMap { MetricGate($0, isDrop: true) }
         if !gates.isEmpty && record.status == .succeeded {
-            let previous = RunQuery(store: project.runs).all(dag: graph.dagPath)
-                .last { $0.id != record.id && $0.status == .succeeded && $0.gateFailures.isEmpty }
+            // Read again: a run that waited for the lock comes after the one it waited for.
+            let previous = baselineRun ?? GateCheck.lastComparable(record, in: RunQuery(store: project.runs).all())
+            if previous == nil && gates.contains(where: \.isDrop) {
+                console.err("warning: no earlier successful run of \(graph.dagPath) with the same params: --fail-if-drop had nothing to compare with")
+            }
+            if let previous {
+                for g in gates where g.isDrop && previous.metric(g.metric) == nil {
+                    console.err("warning: gate '\(g.text)': run \(previous.id), the yardstick, has no metric '\(g.metric)': nothing to compare with")
+                }
+            }
             record.gateFailures = gates.compactMap { $0.check(record, previous: previous) }
             if !record.gateFailures.isEmpty {
                 record.status = .gateFailed

@@ -11,11 +11,13 @@ struct Status: ParsableCommand {
     @Option(help: "Treat this task as forced (repeatable).") var force: [String] = []
     @Option(help: "Say which stale tasks this remote cache can serve (default: default_remote in loom.yaml).") var remote: String?
     @Flag(help: "Do not ask a remote cache.") var noRemote = false
+    @Flag(help: "Print JSON: [{name, kind, status, reasons, key}] (status up-to-date or stale).") var json = false
 
     func run() throws { try request.run() }
 
     var request: StatusRequest {
-        StatusRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, force: force, remote: remote, noRemote: noRemote)
+        StatusRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, force: force, remote: remote, noRemote: noRemote,
+                      json: json)
     }
 }
 
@@ -29,6 +31,7 @@ struct StatusRequest: Equatable {
     var force: [String] = []
     var remote: String?
     var noRemote = false
+    var json = false
 
     func run() throws {
         let console = Console()
@@ -45,6 +48,13 @@ struct StatusRequest: Equatable {
                 reports[i].reasons.append("the remote cache has it: loom run downloads it instead of running it")
             }
         }
+        if json {
+            console.out(JSON.array(reports.map { r in
+                .object(["name": .string(r.name), "kind": .string(r.kind), "status": .string(r.status.rawValue),
+                         "reasons": .array(r.reasons.map { .string($0) }), "key": r.key.map { .string($0.digest.hex) } ?? .null])
+            }).encoded(pretty: true))
+            return
+        }
         printStatus(reports, console: console, verb: "stale")
     }
 }
@@ -57,7 +67,12 @@ struct PathCommand: ParsableCommand {
     @Argument(help: "The task.") var task: String
 
     func run() throws {
-        let location = try self.project.locate()
+        Console().out(try Self.artifact(project: project, dag: dag, task: task))
+    }
+
+    /// The directory of the task's latest artifact (exit 3 if it was never built).
+    static func artifact(project options: ProjectOptions, dag: String, task: String) throws -> String {
+        let location = try options.locate()
         let project = location.project
         // A DAG that is not (or no longer) on disk is still named by its file name.
         let name = GraphBuilder.dagName(project.display(location.dagFile(dag) ?? dag))
@@ -71,7 +86,7 @@ struct PathCommand: ParsableCommand {
             let hint = Suggestion.closest(to: task, in: state.tasks.keys.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
             throw CLIExit(.invalid, "task '\(task)' of \(project.display(dag)) has never been built\(hint)")
         }
-        Console().out(project.storeRoot + "/trees/" + r.artifact.hex)
+        return project.storeRoot + "/trees/" + r.artifact.hex
     }
 }
 
@@ -80,10 +95,28 @@ struct Kinds: ParsableCommand {
 
     @OptionGroup var project: ProjectOptions
     @Flag(help: "Print Markdown (the text of docs/kinds.md).") var markdown = false
+    @Flag(help: "Print JSON: [{name, version, summary, params: [{name, type, required, default, doc}]}].") var json = false
+
+    func validate() throws {
+        if markdown && json { throw ValidationError("give one of --markdown and --json") }
+    }
 
     func run() throws {
         _ = try ProjectRoot.startDirectory(project.directory)   // no project needed; a bad -C is still an error
-        Console().out(markdown ? Self.markdown() : Self.text())
+        Console().out(json ? Self.json().encoded(pretty: true) : markdown ? Self.markdown() : Self.text())
+    }
+
+    /// Every kind, shell first, with its params as `loom kinds` prints them.
+    static func json() -> JSON {
+        let shell = JSON.object(["name": .string(KindRegistry.shell), "version": .int(KindRegistry.shellVersion),
+                                 "summary": .string("Runs 'cmd' with /bin/sh -c in the project root."), "params": .array([])])
+        return .array([shell] + sorted.map { d in
+            .object(["name": .string(d.name), "version": .int(d.version), "summary": .string(d.summary),
+                     "params": .array(d.params.map { p in
+                         .object(["name": .string(p.name), "type": .string(p.typeText), "required": .bool(p.isRequired),
+                                  "default": p.isRequired ? .null : .string(p.defaultText), "doc": .string(p.doc)])
+                     })])
+        })
     }
 
     static var sorted: [KindDescriptor] { LoomTasks.BuiltinKinds.all.sorted { $0.name < $1.name } }

@@ -113,25 +113,37 @@ extension GC {
 struct DU: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "du", abstract: "Store size, by DAG and task (latest builds).")
     @OptionGroup var project: ProjectOptions
+    @Flag(help: "Print JSON: {dags: [{dag, tasks: [{task, bytes, artifact}], bytes}], artifacts, blobBytes}.") var json = false
 
     func run() throws {
         let console = Console()
         let project = try self.project.project
-        guard FileSystem.isDirectory(project.storeRoot + "/trees") else { console.out("the store is empty"); return }
+        guard FileSystem.isDirectory(project.storeRoot + "/trees") else {
+            console.out(json ? JSON.object(["dags": .array([]), "artifacts": .int(0), "blobBytes": .int(0)]).encoded(pretty: true) : "the store is empty")
+            return
+        }
         let m = StoreMaintenance(store: try LocalStore(root: project.storeRoot))
         var rows = [["DAG", "TASK", "SIZE", "ARTIFACT"]]
+        var dags: [JSON] = []
         for (dag, state) in m.states() {
             var total: Int64 = 0
+            var tasks: [JSON] = []
             for task in state.tasks.keys.sorted() {
                 let d = state.tasks[task]!.artifact
                 let size = m.size(of: d)
                 total += size
                 rows.append([dag, task, bytes(size), d.short])
+                tasks.append(.object(["task": .string(task), "bytes": .int(Int(size)), "artifact": .string(d.hex)]))
             }
             rows.append([dag, "(total)", bytes(total), ""])
+            dags.append(.object(["dag": .string(dag), "tasks": .array(tasks), "bytes": .int(Int(total))]))
+        }
+        let trees = ((try? FileSystem.listDirectory(project.storeRoot + "/trees")) ?? []).count
+        if json {
+            console.out(JSON.object(["dags": .array(dags), "artifacts": .int(trees), "blobBytes": .int(Int(m.blobBytes()))]).encoded(pretty: true))
+            return
         }
         for line in Table.render(rows) { console.out(line) }
-        let trees = ((try? FileSystem.listDirectory(project.storeRoot + "/trees")) ?? []).count
         console.out("store: \(trees) artifacts, \(bytes(m.blobBytes())) on disk (identical files stored once)")
     }
 }
@@ -142,11 +154,22 @@ struct DagCommand: ParsableCommand {
     @OptionGroup var dag: DAGOptions
     @Flag(help: "Graphviz dot.") var dot = false
     @Flag(help: "Mermaid flowchart.") var mermaid = false
+    @Flag(help: "JSON: {dag, name, digest, params, tasks: [{name, kind, needs}]} (tasks in run order).") var json = false
+
+    func validate() throws {
+        if [dot, mermaid, json].filter({ $0 }).count > 1 { throw ValidationError("give at most one of --dot, --mermaid, --json") }
+    }
 
     func run() throws {
         let console = Console()
         let graph = try loadGraph(try project.locate(), dag, console: console)
-        if dot {
+        if json {
+            let tasks = graph.nodes.map { n in
+                JSON.object(["name": .string(n.id.name), "kind": .string(n.kind), "needs": .array(n.needs.map { .string(graph.nodes[$0].id.name) })])
+            }
+            console.out(JSON.object(["dag": .string(graph.dagPath), "name": .string(graph.dagName), "digest": .string(graph.dagDigest.hex),
+                                     "params": .object(graph.params.mapValues(\.json)), "tasks": .array(tasks)]).encoded(pretty: true))
+        } else if dot {
             var out = "digraph \"\(graph.dagName)\" {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n"
             for n in graph.nodes { out += "  \"\(n.id.name)\" [label=\"\(n.id.name)\\n\(n.kind)\"];\n" }
             for n in graph.nodes { for j in n.needs { out += "  \"\(graph.nodes[j].id.name)\" -> \"\(n.id.name)\";\n" } }

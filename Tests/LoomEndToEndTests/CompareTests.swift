@@ -75,8 +75,13 @@ tasks:
         let low = try s.loom("run", "dags/t.yaml", "-q", "--fail-if", "model.auc < 0.5")
         #expect(low.status == 5)
         #expect(low.stderr.contains("error: gate 'model.auc < 0.5' failed: model.auc = 0.375"))
-        // k=2: auc 0.25, a drop of 0.125 from the last successful run without a failed gate.
-        let drop = try s.loom("run", "dags/t.yaml", "-q", "-P", "k=2", "--fail-if-drop", "model.auc > 0.1")
+        // k=2: auc 0.25, a drop of 0.125 from the first run (k=4) named as the baseline; without
+        // one, no earlier run has k=2, so there is nothing to compare with.
+        let first = try #require(RunStore(root: s.root + "/experiments").ids().first).value
+        let adHoc = try s.loom("run", "dags/t.yaml", "-q", "-P", "k=2", "--fail-if-drop", "model.auc > 0.1")
+        #expect(adHoc.status == 0, "another run's params are not a yardstick")
+        #expect(adHoc.stderr.contains("warning: no earlier successful run of dags/t.yaml with the same params: --fail-if-drop had nothing to compare with"))
+        let drop = try s.loom("run", "dags/t.yaml", "-q", "-P", "k=2", "--fail-if-drop", "model.auc > 0.1", "--baseline", first)
         #expect(drop.status == 5)
         #expect(drop.stderr.contains("model.auc dropped by 0.125 (0.375 -> 0.25"))
         #expect(try s.lastRun().gateFailures.count == 1)

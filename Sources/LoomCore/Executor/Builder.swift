@@ -144,7 +144,11 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         let job: Job
         let inputs = n.needs.map { (graph.nodes[$0].id.name, digests[$0], scan.memo?.entries[$0]?.seal) }
         do {
-            if !logDirectoryMade { try project.runs.makeLogDirectory(runID); logDirectoryMade = true }
+            if !logDirectoryMade {
+                options.beforeFirstTask?()
+                try project.runs.makeLogDirectory(runID)
+                logDirectoryMade = true
+            }
             work = try store.makeStaging(label: n.id.name)
             job = try makeJob(n, attempt: number, work: work, logPath: logPath, manifest: m)
             if number > 1 {

@@ -19,6 +19,14 @@ public struct RunOptions: Sendable {
     public var sweep: String?
     /// `loom pull`: a stale task the remote cannot serve is not run (it ends skipped).
     public var pullOnly = false
+    /// The Loom that runs, for the record's provenance (the CLI knows its version and build).
+    public var loomVersion = "unknown"
+    public var loomBuild: String?
+    /// `loom rerun`: the run repeated.
+    public var rerunOf: String?
+    /// Called once, on the scheduler's queue, before the first task of the run starts (not for
+    /// cache hits): the engine asks git whether the tree is dirty then.
+    public var beforeFirstTask: (@Sendable () -> Void)?
     public init() {}
 }
 
@@ -114,6 +122,9 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         record.overrides = graph.overridden
         record.targets = options.targets
         record.forced = options.forced
+        record.rerunOf = options.rerunOf
+        let git = GitState.Repository.find(from: project.root)
+        record.provenance = provenance(options, git: git)
         projectLock.note(run: record.id.value)
         do { try project.runs.create(record) } catch {
             throw EnvironmentFailure(message: "\(error)", run: nil)
@@ -121,8 +132,11 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         Stats.mark("record")
         // From here on, a failure of the machine (disk full, permissions) finishes the record as
         // failed with the error before it reaches the command line (exit 6).
+        var options = options
+        let dirty = git.map { DirtyCheck(workTree: $0.workTree) }
+        if let dirty { options.beforeFirstTask = { dirty.run() } }
         do {
-            try build(&record, scan: scan, options: options, started: t0)
+            try build(&record, scan: scan, options: options, dirty: dirty, started: t0)
             return record
         } catch {
             record.status = .failed
@@ -136,7 +150,21 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         }
     }
 
-    private func build(_ record: inout RunRecord, scan: DependencyScan, options: RunOptions, started t0: UInt64) throws {
+    /// The run's provenance: git state read from `.git` (dirtiness is asked later, see
+    /// `DirtyCheck`), and the DAG's text stored (once per digest) beside the run records.
+    private func provenance(_ options: RunOptions, git: GitState.Repository?) -> Provenance {
+        let state = git.map { GitState.read($0) }
+        Stats.mark("git")
+        var p = Provenance(loomVersion: options.loomVersion, loomBuild: options.loomBuild, user: Provenance.currentUser(), git: state)
+        if let text = graph.dagText {   // the text `dagDigest` was computed from, in the same load
+            // A copy that cannot be written is not a reason to fail the run: the record says so by its absence.
+            p.dagText = try? DAGTextStore(runsRoot: project.runsRoot).store(text, digest: graph.dagDigest)
+        }
+        Stats.mark("provenance")
+        return p
+    }
+
+    private func build(_ record: inout RunRecord, scan: DependencyScan, options: RunOptions, dirty: DirtyCheck?, started t0: UInt64) throws {
         let keys = GroupCommit(store: store)
         let builder = Builder(scan: scan, project: project, store: store, runner: runner, keys: keys, remote: remote,
                               options: options, runID: record.id, observer: observer, t0: t0)
@@ -149,6 +177,11 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         let plan = builder.run()
         removeSignalHandlers(signals)
         Stats.mark("tasks")
+        if let dirty, var p = record.provenance, var g = p.git {
+            (g.dirty, g.dirtyNote) = dirty.outcome
+            p.git = g
+            record.provenance = p
+        }
         let (reports, interrupted) = builder.scheduler.sync { (builder.reports, builder.interrupted) }
         if let note = runner.isolationNote, plan.outcomes.contains(where: { $0 != .skipped }) { observer?(.warning(note)) }
         // Every key entry is on disk before the state that trusts it. If the store could not be

@@ -31,12 +31,14 @@ public struct Project: Sendable {
         let key = GraphCache.key(dagDigest: digest, root: root, overrides: overrides, registry: registry)
         if var cached = cache.load(key) {
             cached.dagPath = shown
+            cached.dagText = text
             return cached
         }
         let spec = try SpecParser.parse(text, path: shown)
         var builder = GraphBuilder(registry: registry, projectRoot: root)
         var graph = try builder.build(spec, digest: digest, overrides: overrides)
         graph.cacheKey = key
+        graph.dagText = text
         // Cache it for the next load (the first run of a project creates the store here).
         if (try? FileSystem.makeDirectories(storeRoot)) != nil { cache.save(graph, key: key) }
         return graph

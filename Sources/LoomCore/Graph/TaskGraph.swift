@@ -48,6 +48,9 @@ public struct TaskGraph: Sendable {
     /// The `GraphCache` key this graph was made from (DAG text, root, overrides, kinds), when it
     /// was loaded from a DAG file: the graph's identity for `NoopMemo`.
     public var cacheKey: Digest? = nil
+    /// The DAG file's text (whose digest is `dagDigest`), when loaded from a file; not part of the
+    /// graph cache (the loader has the text anyway). Kept for the run record's stored copy.
+    public var dagText: String? = nil
 
     public func index(of name: String) -> Int? { nodes.firstIndex { $0.id.name == name } }
 

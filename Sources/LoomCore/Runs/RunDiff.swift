@@ -9,6 +9,9 @@ public struct RunDiff: Sendable {
         public var reasons: [String]
         public var oldStatus: String?
         public var newStatus: String?
+        /// When the command changed (shell tasks): the old and new command, line by line
+        /// (`LineDiff` hunks).
+        public var commandDiff: [String] = []
         /// The task is in one run only because the other was a targeted run (`loom run DAG TASK`)
         /// that did not need it: not a change.
         public var outsideTargets = false
@@ -30,17 +33,31 @@ public struct RunDiff: Sendable {
         public var changed: Bool { old != new }
     }
 
+    /// A provenance field that differs (`commit`, `dirty`, `loom`, `dag`, ...), as text.
+    public struct ProvenanceChange: Sendable, Equatable { public var field: String; public var old: String; public var new: String }
+
     public var old: RunRecord
     public var new: RunRecord
+    public var provenance: [ProvenanceChange]
+    /// The DAG texts' line diff (hunks) when the digests differ and both texts are stored.
+    public var dagText: [String]
     public var params: [ParamChange]
     public var tasks: [TaskChange]
     public var metrics: [MetricChange]
 
     /// - Parameter manifest: finds a key's manifest when a record does not hold it (cache hits
     ///   keep only their key; the manifest is in the action cache).
-    public init(old: RunRecord, new: RunRecord, manifest: (CacheKey) -> KeyManifest? = { _ in nil }) {
+    /// - Parameter dagText: finds a DAG text by digest (`DAGTextStore.text(for:)`).
+    public init(old: RunRecord, new: RunRecord, manifest: (CacheKey) -> KeyManifest? = { _ in nil },
+                dagText: (Digest) -> String? = { _ in nil }) {
         self.old = old
         self.new = new
+        provenance = Self.provenanceChanges(old, new)
+        if old.dagDigest != new.dagDigest, let a = dagText(old.dagDigest), let b = dagText(new.dagDigest) {
+            self.dagText = LineDiff.hunks(a, b)
+        } else {
+            self.dagText = []
+        }
         params = Set(old.params.keys).union(new.params.keys).sorted(by: JSON.byteOrder).compactMap { k in
             old.params[k] == new.params[k] ? nil : ParamChange(name: k, old: old.params[k], new: new.params[k])
         }
@@ -63,14 +80,19 @@ public struct RunDiff: Sendable {
                 return c
             }
             var reasons: [String] = []
+            var commandDiff: [String] = []
             switch (a?.manifest ?? a?.key.flatMap(manifest), b?.manifest ?? b?.key.flatMap(manifest)) {
-            case let (m1?, m2?): reasons = KeyDiff.between(m1, m2).map(\.description)
+            case let (m1?, m2?):
+                reasons = KeyDiff.between(m1, m2).map(\.description)
+                if m1.command != m2.command { commandDiff = LineDiff.hunks(m1.command ?? "", m2.command ?? "") }
             case (nil, _?): reasons = a == nil ? ["task added"] : []
             case (_?, nil): reasons = b == nil ? ["task removed"] : []
             default: break
             }
-            return TaskChange(task: name, keyChanged: a?.key != b?.key, artifactChanged: a?.artifact != b?.artifact,
-                              reasons: reasons, oldStatus: a?.status.rawValue, newStatus: b?.status.rawValue)
+            var c = TaskChange(task: name, keyChanged: a?.key != b?.key, artifactChanged: a?.artifact != b?.artifact,
+                               reasons: reasons, oldStatus: a?.status.rawValue, newStatus: b?.status.rawValue)
+            c.commandDiff = commandDiff
+            return c
         }
         var m: [MetricChange] = []
         for name in order where !outside(name) {
@@ -82,15 +104,40 @@ public struct RunDiff: Sendable {
         metrics = m
     }
 
+    /// The provenance fields that differ, in a fixed order. A record of format 1 has none: its
+    /// fields read as `unknown`.
+    static func provenanceChanges(_ a: RunRecord, _ b: RunRecord) -> [ProvenanceChange] {
+        func fields(_ r: RunRecord) -> [(String, String)] {
+            let p = r.provenance, g = p?.git
+            let unknown = p == nil ? "unknown (recorded before provenance)" : nil
+            func gitField(_ v: String?, _ note: String?, missing: String = "none") -> String {
+                unknown ?? (g == nil ? "none (not in a git repository)" : v ?? "\(missing) (\(note ?? "unknown"))")
+            }
+            return [
+                ("dag", "\(r.dagPath) \(r.dagDigest.short)"),
+                ("commit", gitField(g?.commit, g?.commitNote)),
+                ("branch", gitField(g?.branchText, nil)),
+                ("dirty", gitField(g?.dirty.map { $0 ? "yes" : "no" }, g?.dirtyNote, missing: "unknown")),
+                ("loom", unknown ?? p!.loomVersion),
+                ("loom build", unknown ?? p!.loomBuild ?? "none"),
+                ("user", unknown ?? p!.user),
+                ("host", r.host),
+            ]
+        }
+        return zip(fields(a), fields(b)).compactMap { x, y in x.1 == y.1 ? nil : ProvenanceChange(field: x.0, old: x.1, new: y.1) }
+    }
+
     public var json: JSON {
         func num(_ d: Double?) -> JSON { d.map { .number($0) } ?? .null }
         return .object([
             "old": .string(old.id.value), "new": .string(new.id.value),
+            "provenance": .array(provenance.map { .object(["field": .string($0.field), "old": .string($0.old), "new": .string($0.new)]) }),
+            "dagText": .array(dagText.map { .string($0) }),
             "params": .array(params.map { .object(["name": .string($0.name), "old": $0.old?.json ?? .null, "new": $0.new?.json ?? .null]) }),
             "tasks": .array(tasks.filter(\.changed).map {
                 .object(["task": .string($0.task), "keyChanged": .bool($0.keyChanged), "artifactChanged": .bool($0.artifactChanged),
                          "reasons": .array($0.reasons.map { .string($0) }), "oldStatus": $0.oldStatus.map(JSON.string) ?? .null,
-                         "newStatus": $0.newStatus.map(JSON.string) ?? .null])
+                         "newStatus": $0.newStatus.map(JSON.string) ?? .null, "commandDiff": .array($0.commandDiff.map { .string($0) })])
             }),
             "metrics": .array(metrics.map {
                 .object(["name": .string($0.name), "old": num($0.old), "new": num($0.new), "absolute": num($0.absolute), "relative": num($0.relative)])

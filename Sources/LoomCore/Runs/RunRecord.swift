@@ -76,12 +76,13 @@ public struct TaskReport: Sendable {
 
 /// The record of one `loom run`, kept as `experiments/<run-id>/run.json`.
 ///
-/// Format, version 1 (stable JSON): `format` = "loom-run 1", `id`, `name`, `tags`, `dag` (path),
+/// Format, version 2 (stable JSON): `format` = "loom-run 2", `id`, `name`, `tags`, `dag` (path),
 /// `dagName`, `dagDigest`, `params` (resolved DAG params, canonical text), `paramValues` (typed),
 /// `overrides` (names given with -P), `targets`, `forced`, `jobs`, `startedAt` (ISO 8601 UTC),
 /// `duration` (s), `status` (running, succeeded, gate-failed, failed, interrupted, crashed), `pid`, `host`, optional
-/// `sweep` (sweep id) and `gateFailures` (messages of failed metric gates),
-/// `tasks` (in topological order, see `TaskReport.json`).
+/// `sweep` (sweep id), `gateFailures` (messages of failed metric gates) and `rerunOf` (the run
+/// `loom rerun` repeated), `provenance` (see `Provenance`), `tasks` (in topological order, see
+/// `TaskReport.json`). Version 1 is version 2 without `provenance` and `rerunOf`; both are read.
 /// Run records hold what varies between runs (times, host); artifacts never do.
 public struct RunRecord: Sendable {
     /// `crashed`: the run's process died without finishing its record (SIGKILL, power loss); the
@@ -125,6 +126,10 @@ public struct RunRecord: Sendable {
     public var gateFailures: [String] = []
     /// Why the run itself (not a task) failed or crashed: the environment (disk full, ...).
     public var error: String?
+    /// Where the run came from (nil in records of format 1).
+    public var provenance: Provenance?
+    /// The run `loom rerun` repeated.
+    public var rerunOf: String?
 
     public init(id: RunID, dagPath: String, dagName: String, dagDigest: Digest, params: [String: ParamValue], jobs: Int,
                 startedAt: Date, status: Status, tasks: [TaskReport]) {
@@ -152,7 +157,7 @@ public struct RunRecord: Sendable {
         if let duration { w.field("duration", number: (duration * 1000).rounded() / 1000) }
         if let error { w.field("error", error) }
         w.field("forced", strings: forced)
-        w.field("format", "loom-run 1")
+        w.field("format", "loom-run 2")
         if !gateFailures.isEmpty { w.field("gateFailures", strings: gateFailures) }
         w.field("host", host)
         w.field("id", id.value)
@@ -164,6 +169,8 @@ public struct RunRecord: Sendable {
         w.key("params")
         w.value(.object(params.mapValues { .string($0.canonical) }))
         w.field("pid", Int(pid))
+        if let provenance { w.key("provenance"); provenance.write(&w) }
+        if let rerunOf { w.field("rerunOf", rerunOf) }
         w.field("startedAt", RunID.iso(startedAt))
         w.field("status", status.rawValue)
         if let sweep { w.field("sweep", sweep) }
@@ -181,7 +188,7 @@ public struct RunRecord: Sendable {
     }
 
     public init?(json j: JSON) {
-        guard j["format"]?.string == "loom-run 1", let id = j["id"]?.string, let dag = j["dag"]?.string,
+        guard let format = j["format"]?.string, format == "loom-run 1" || format == "loom-run 2", let id = j["id"]?.string, let dag = j["dag"]?.string,
               let digest = j["dagDigest"]?.string.flatMap(Digest.init(hex:)),
               let started = j["startedAt"]?.string.flatMap(RunID.parseISO),
               let status = Status.read(j["status"]?.string, gateFailures: (j["gateFailures"]?.array ?? []).compactMap(\.string)) else { return nil }
@@ -199,6 +206,8 @@ public struct RunRecord: Sendable {
         duration = j["duration"]?.double
         pid = Int32(j["pid"]?.int ?? 0)
         host = j["host"]?.string ?? ""
+        provenance = j["provenance"].flatMap(Provenance.init(json:))
+        rerunOf = j["rerunOf"]?.string
     }
 
     public func count(_ s: TaskStatus) -> Int {

@@ -2,7 +2,8 @@ import Foundation
 
 /// `experiments/<run>/report.html`: one self-contained page (inline SVG and CSS, no script, no
 /// network) with the DAG coloured by status, a timeline of task starts and ends (which shows the
-/// parallelism), durations, cache hits, reasons, metrics and links to the logs.
+/// parallelism), durations, cache hits, reasons, metrics and links to the logs; under the title,
+/// the run's provenance (commit, Loom, user, host).
 public enum RunReport {
     public static let maxDrawnTasks = 300
 
@@ -22,6 +23,9 @@ public enum RunReport {
         """
         if !r.params.isEmpty {
             h += "<p>params: " + r.params.keys.sorted().map { "<code>\(esc($0))=\(esc(r.params[$0]!.canonical))</code>" }.joined(separator: " ") + "</p>"
+        }
+        if let p = r.provenance {
+            h += "<p class=\"muted\">" + (p.lines.map { "\(esc($0.field)) \(esc($0.value))" } + ["host \(esc(r.host))"]).joined(separator: " · ") + "</p>"
         }
         for g in r.gateFailures { h += "<p style=\"color:#e53935\">\(esc(g))</p>" }
         // Past a few hundred tasks a drawing is unreadable (and slow to write on every no-op run).

@@ -7,7 +7,8 @@ import Glibc
 /// `logs/<task>.log` (the directory made when the first task of the run starts); plus `index.jsonl`, one `RunSummary` line per finished run (appended under
 /// the project lock; a later line for the same id replaces an earlier one), so that listing and
 /// comparing a thousand runs reads one file instead of a thousand. Runs missing from the index
-/// (crashed, or recorded before the index existed) are read from their `run.json`.
+/// (crashed, or recorded before the index existed) are read from their `run.json`. `dags/` holds
+/// the DAG texts runs read, by digest (`DAGTextStore`); its name is not a run id.
 public struct RunStore: Sendable {
     public let root: String
 
@@ -75,10 +76,23 @@ public struct RunStore: Sendable {
         ((try? FileSystem.listDirectory(root)) ?? []).filter { $0.count >= 22 && $0.first?.isNumber == true }.map(RunID.init).sorted()
     }
 
+    /// A run record that cannot be read: the file is missing, not JSON, or not a record of a
+    /// format this Loom knows (a user error with the path, not a bug: files get damaged).
+    public struct Damaged: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var problem: String
+        public var description: String { "cannot read run record \(path): \(problem)" }
+    }
+
     public func load(_ id: RunID) throws -> RunRecord {
         let path = directory(id) + "/run.json"
-        guard let r = RunRecord(json: try JSON.parse(FileSystem.readBytes(path))) else {
-            throw InternalError("\(path) is not a loom run record")
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readBytes(path) } catch { throw Damaged(path: path, problem: "\(error)") }
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch { throw Damaged(path: path, problem: "not JSON (\(error))") }
+        guard let r = RunRecord(json: json) else {
+            let format = json["format"]?.string.map { "'\($0)'" } ?? "none"
+            throw Damaged(path: path, problem: "not a loom run record of a known format (format \(format); this loom reads loom-run 1 and 2)")
         }
         return r
     }

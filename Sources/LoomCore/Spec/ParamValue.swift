@@ -93,6 +93,12 @@ public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Reads `canonical` text back (it is YAML flow syntax: strings JSON-quoted, `{k: v}` maps).
+    public init?(canonical text: String) {
+        guard YAMLLimits.check(text, path: "params") == nil, let node = try? Yams.compose(yaml: text) else { return nil }
+        self = Self.from(node)
+    }
+
     /// A plain (unquoted) YAML scalar's value: null, bool, int, float, or else a string.
     /// Only YAML 1.2 core-schema spellings count (`yes`/`no` stay strings).
     public static func inferred(_ s: String) -> ParamValue {
