@@ -67,8 +67,8 @@ struct Ls: ParsableCommand {
         discussion: "The artifact is the one `loom path DAG TASK` prints. Exit 3 if the task was never built.")
 
     @OptionGroup var project: ProjectOptions
-    @Argument(help: "The DAG: a file or a name (demo is dags/demo.yaml), found as for loom run.") var dag: String
-    @Argument(help: "The task.") var task: String
+    @Argument(help: "The DAG: a file or a name (demo is dags/demo.yaml), found as for loom run.", completion: Completion.dagFiles) var dag: String
+    @Argument(help: "The task.", completion: Completion.taskNames) var task: String
     @Flag(help: "Print JSON: [{path, size}].") var json = false
 
     func run() throws {

@@ -16,7 +16,8 @@ struct ProjectOptions: ParsableArguments {
 }
 
 struct DAGOptions: ParsableArguments {
-    @Argument(help: "The DAG: a file, looked for from where loom started, then the project root, then its dags/; or a name (demo is dags/demo.yaml).")
+    @Argument(help: "The DAG: a file, looked for from where loom started, then the project root, then its dags/; or a name (demo is dags/demo.yaml).",
+              completion: Completion.dagFiles)
     var dag: String
 
     @Option(name: .customShort("P"), help: ArgumentHelp("Override a DAG param: -P name=value (typed like its default; lists as [a, b]).", valueName: "name=value"))

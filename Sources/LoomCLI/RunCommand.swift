@@ -8,7 +8,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var project: ProjectOptions
     @OptionGroup var dag: DAGOptions
-    @Argument(help: "Run only these tasks and what they need.") var tasks: [String] = []
+    @Argument(help: "Run only these tasks and what they need.", completion: Completion.taskNames) var tasks: [String] = []
     @Option(name: .customShort("j", allowingJoined: true), help: "Tasks to run at once (default: the number of cores); -j 4 or -j4.") var j: Int?
     @Option(help: "Rerun this task even if it is up to date (repeatable).") var force: [String] = []
     @Flag(help: "After a failure, keep running everything not downstream of it.") var keepGoing = false

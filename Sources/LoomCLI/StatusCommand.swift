@@ -7,7 +7,7 @@ struct Status: ParsableCommand {
 
     @OptionGroup var project: ProjectOptions
     @OptionGroup var dag: DAGOptions
-    @Argument(help: "Only these tasks and what they need.") var tasks: [String] = []
+    @Argument(help: "Only these tasks and what they need.", completion: Completion.taskNames) var tasks: [String] = []
     @Option(help: "Treat this task as forced (repeatable).") var force: [String] = []
     @Option(help: "Say which stale tasks this remote cache can serve (default: default_remote in loom.yaml).") var remote: String?
     @Flag(help: "Do not ask a remote cache.") var noRemote = false
@@ -63,8 +63,8 @@ struct PathCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "path", abstract: "Print the directory of a task's latest artifact.")
 
     @OptionGroup var project: ProjectOptions
-    @Argument(help: "The DAG: a file or a name (demo is dags/demo.yaml), found as for loom run.") var dag: String
-    @Argument(help: "The task.") var task: String
+    @Argument(help: "The DAG: a file or a name (demo is dags/demo.yaml), found as for loom run.", completion: Completion.dagFiles) var dag: String
+    @Argument(help: "The task.", completion: Completion.taskNames) var task: String
 
     func run() throws {
         Console().out(try Self.artifact(project: project, dag: dag, task: task))

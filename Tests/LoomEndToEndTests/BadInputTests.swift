@@ -159,3 +159,30 @@ import Testing
         #expect(r.stderr.contains("error:"))
     }
 }
+
+/// Shell completion: the generated bash script completes the task names of the DAG on the line.
+@Suite struct CompletionTests {
+    @Test func bashCompletesTaskNamesOfTheDAG() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", "tasks:\n  alpha: {kind: shell, cmd: 'true'}\n  beta: {kind: shell, cmd: 'true', needs: [alpha]}\n")
+        let bin = Sandbox.binary
+        let script = """
+        source <('\(bin)' --generate-completion-script bash)
+        COMP_WORDS=('\(bin)' run dags/t.yaml ''); COMP_CWORD=3; COMP_LINE="'\(bin)' run dags/t.yaml "; COMP_POINT=${#COMP_LINE}
+        _loom; printf '%s\\n' "${COMPREPLY[@]}"
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", script]
+        p.currentDirectoryURL = URL(fileURLWithPath: s.root)
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(text == "alpha\nbeta\n", "\(text)")
+        for shell in ["bash", "zsh", "fish"] {
+            #expect(try s.loom("--generate-completion-script", shell).stdout.contains("loom"), "\(shell)")
+        }
+    }
+}
