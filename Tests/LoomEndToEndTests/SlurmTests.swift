@@ -29,6 +29,16 @@ import LoomCore
         return r.output.split(separator: "\n").map(String.init).filter { $0.split(separator: "|").dropFirst().first?.hasPrefix(prefix) == true }
     }
 
+    /// Whether the job named `job` shows as RUNNING in squeue within 30 s (a loaded machine can
+    /// take 10 s and more to start a job).
+    static func waitUntilRunning(_ job: String) -> Bool {
+        for _ in 0..<300 {
+            usleep(100_000)
+            if queued(job).contains(where: { $0.hasSuffix("|RUNNING") }) { return true }
+        }
+        return false
+    }
+
     /// Independent tasks are concurrent jobs: their running times overlap, and each saw Slurm's
     /// environment (SLURM_JOB_ID).
     @Test func independentTasksRunAsConcurrentJobs() throws {
@@ -163,12 +173,7 @@ import LoomCore
         let name = "nf\(UInt32.random(in: 0...UInt32.max))"
         s.write("dags/\(name).yaml", "tasks:\n  a: {kind: shell, cmd: 'sleep 3; echo done > $LOOM_OUT/x'}\n")
         let (p, out, err) = try s.start(["run", "dags/\(name).yaml", "--executor", "slurm"])
-        var seen = false
-        for _ in 0..<100 where !seen {
-            usleep(100_000)
-            seen = Self.queued("loom:\(name):a").contains { $0.hasSuffix("|RUNNING") }
-        }
-        #expect(seen, "the job never showed as RUNNING in squeue")
+        #expect(Self.waitUntilRunning("loom:\(name):a"), "the job never showed as RUNNING in squeue")
         // The node goes down under the job (Slurm marks the job NODE_FAIL); slurmd is alive, so it
         // registers again at once and ReturnToService=2 brings the node back.
         let node = try Command.run(["hostname", "-s"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -197,12 +202,7 @@ import LoomCore
         let name = "t\(UInt32.random(in: 0...UInt32.max))"
         s.write("dags/\(name).yaml", "tasks:\n  long: {kind: shell, cmd: 'sleep 120; touch $LOOM_OUT/x'}\n")
         let (p, out, err) = try s.start(["run", "dags/\(name).yaml", "--executor", "slurm"])
-        var seen = false
-        for _ in 0..<100 where !seen {
-            usleep(100_000)
-            seen = Self.queued("loom:\(name):long").contains { $0.hasSuffix("|RUNNING") }
-        }
-        #expect(seen, "the job never showed as RUNNING in squeue")
+        #expect(Self.waitUntilRunning("loom:\(name):long"), "the job never showed as RUNNING in squeue")
         kill(p.processIdentifier, SIGINT)
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
