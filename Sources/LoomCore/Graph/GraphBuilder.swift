@@ -208,13 +208,20 @@ public struct GraphBuilder {
         return at
     }
 
-    /// Problems of a built-in task's params, each pointing at the offending param, else at the
-    /// task's `params:` key, else at its name.
+    /// Problems of a built-in task's params, each pointing at the offending place inside the
+    /// param's text, else at the param, else at the task's `params:` key, else at its name.
     mutating func report(_ problems: [ParamProblem], _ t: TaskSpec) {
         for problem in problems {
             let entry = t.params.first { $0.name.value == problem.param }
-            let location = entry?.name.location ?? t.keyLocations["params"] ?? t.name.location
-            let length = entry?.name.length ?? (t.keyLocations["params"] != nil ? 6 : t.name.length)
+            var location = entry?.name.location ?? t.keyLocations["params"] ?? t.name.location
+            var length = entry?.name.length ?? (t.keyLocations["params"] != nil ? 6 : t.name.length)
+            // Inside the param's text when the problem knows where and the text is as written
+            // (a placeholder's value would shift every position after it).
+            if let place = problem.place, let entry, case .string(let written) = entry.value.value, !written.contains("{{"),
+               let at = entry.layout?.location(line: place.line, column: place.column) {
+                location = at
+                length = place.length
+            }
             diagnostics.append(Diagnostic(.error, "task '\(t.name.value)': \(problem.message)", at: location, length: length, notes: problem.notes))
         }
     }

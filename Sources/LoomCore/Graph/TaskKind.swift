@@ -5,10 +5,20 @@ public struct ParamProblem: Error, Sendable, Equatable {
     public var param: String?
     public var message: String
     public var notes: [String]
-    public init(param: String?, _ message: String, notes: [String] = []) {
+    /// Where inside the param's text the problem is (a query's syntax error), when it is known.
+    public var place: Place?
+
+    /// A 1-based line and column (in characters) of a param's text, and how many columns to underline.
+    public struct Place: Sendable, Equatable {
+        public var line, column, length: Int
+        public init(line: Int, column: Int, length: Int = 1) { self.line = line; self.column = column; self.length = length }
+    }
+
+    public init(param: String?, _ message: String, notes: [String] = [], at place: Place? = nil) {
         self.param = param
         self.message = message
         self.notes = notes
+        self.place = place
     }
 }
 
