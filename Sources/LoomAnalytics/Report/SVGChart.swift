@@ -89,7 +89,8 @@ public enum SVGChart {
     }
 
     /// A heatmap: one row per label, one column per column label, each cell shaded from white
-    /// (`low`) to the palette's blue (`high`) and printed with `text`; NaN cells are left blank
+    /// (`low`) to the palette's blue (`high`, values above it as dark) and printed with `text`
+    /// when wide enough (else in its tooltip); NaN cells are left blank
     /// (a cohort matrix's unobserved corner).
     public static func heatmap(title: String, rowLabels: [String], columnLabels: [String], values: [[Double]], low: Double = 0, high: Double = 1,
                                text: (Double) -> String) -> String {
@@ -111,7 +112,10 @@ public enum SVGChart {
                 let rgb = [(255.0, 31.0), (255.0, 119.0), (255.0, 180.0)].map { Int(($0.0 + t * ($0.1 - $0.0)).rounded()) }
                 let x = labelW + Double(j) * cellW
                 s += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cellW - 1))\" height=\"\(f(cellH - 1))\" fill=\"rgb(\(rgb[0]),\(rgb[1]),\(rgb[2]))\"><title>\(esc(label)), \(esc(columnLabels[j])): \(esc(text(v)))</title></rect>"
-                s += "<text x=\"\(f(x + cellW / 2))\" y=\"\(f(y + 14))\" text-anchor=\"middle\" fill=\"\(t > 0.55 ? "#fff" : "#222")\">\(esc(text(v)))</text>"
+                // Narrow cells (a year of weeks) keep their value in the tooltip only: it would overlap the next cell.
+                if cellW >= 34 {
+                    s += "<text x=\"\(f(x + cellW / 2))\" y=\"\(f(y + 14))\" text-anchor=\"middle\" fill=\"\(t > 0.55 ? "#fff" : "#222")\">\(esc(text(v)))</text>"
+                }
             }
         }
         return s + "</svg>"

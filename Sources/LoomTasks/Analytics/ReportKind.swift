@@ -191,8 +191,11 @@ public enum ReportKind: TaskKind {
         }
         let columns = (0..<periods).map { "\($0)" }
         let what = s.start == "first_purchase" ? "first purchase" : "first event"
-        var html = "<p>Users by the \(s.period) of their \(what); active means \(s.activity == "any" ? "any event" : "a purchase") in the \(s.period) \(s.period == "week" ? "(weeks start on Monday)" : ""). Rows: cohort (users); columns: \(s.period)s since. The last column of each row may cover part of a \(s.period) (see complete in cohort.csv).</p>"
-        html += SVGChart.heatmap(title: "Retention by cohort (share of the cohort active)", rowLabels: labels, columnLabels: columns, values: r) {
+        var html = "<p>Users by the \(s.period) of their \(what); active means \(s.activity == "any" ? "any event" : "a purchase") in the \(s.period)\(s.period == "week" ? " (weeks start on Monday)" : ""). Rows: cohort (users); columns: \(s.period)s since. The last column of each row may cover part of a \(s.period) (see complete in cohort.csv).</p>"
+        // Period 0 is 100% by construction with purchase cohorts: the shades span the later periods, so that they differ.
+        let later = r.flatMap { $0.dropFirst() }.filter(\.isFinite).max() ?? 1
+        html += SVGChart.heatmap(title: "Retention by cohort (share of the cohort active)", rowLabels: labels, columnLabels: columns, values: r,
+                                 high: later > 0 ? later : 1) {
             String(format: "%.0f%%", 100 * $0)
         }
         let top = v.flatMap { $0 }.filter(\.isFinite).max() ?? 1
