@@ -89,10 +89,15 @@ struct SQLText {
     /// whatever SQLite's version and plan: `ORDER BY x` becomes `ORDER BY x, 1, 2, ..., n`, and a
     /// query without a top-level ORDER BY gets `ORDER BY 1, ..., n`, placed before a top-level
     /// LIMIT (which then picks the same rows every time). Ordinals refer to the result columns in
-    /// simple and compound selects alike.
+    /// simple and compound selects alike; a bare VALUES is wrapped in a SELECT to be ordered.
     func totallyOrdered(columns n: Int) -> String {
         guard n > 0 else { return String(decoding: bytes, as: UTF8.self) }
         let ordinals = (1...n).map(String.init).joined(separator: ", ")
+        // A bare VALUES takes no ORDER BY: it is ordered as a subquery (its columns keep their names).
+        if tokens.first?.kind == .word, tokens.first?.text == "VALUES" {
+            let end = statementEnd
+            return "SELECT * FROM (" + String(decoding: bytes[..<end], as: UTF8.self) + ") ORDER BY \(ordinals) " + String(decoding: bytes[end...], as: UTF8.self)
+        }
         let orderBy = topLevel("ORDER", "BY")
         // The LIMIT that ends the statement (a LIMIT before ORDER BY would be a syntax error).
         let limit = tokens.indices.first { k in tokens[k].kind == .word && tokens[k].depth == 0 && tokens[k].text == "LIMIT" && k > (orderBy ?? -1) }

@@ -41,6 +41,8 @@ import Testing
         #expect(try result(s, "sum") == "customer,total,n\na,12,2\nb,5,1\nc,,1\n")
         try s.run("limit", "sql", ["query": .string("SELECT customer, id FROM orders LIMIT 2")], needs: ["orders"])
         #expect(try result(s, "limit") == "customer,id\na,2\na,3\n")
+        try s.run("values", "sql", ["query": .string("VALUES (2, 'b'), (1, 'a')")])
+        #expect(try result(s, "values") == "column1,column2\n1,a\n2,b\n")
     }
 
     @Test func totallyOrderedText() {
@@ -51,6 +53,7 @@ import Testing
         #expect(SQLText(nested).totallyOrdered(columns: 1)
                 == "SELECT x FROM (SELECT a AS x FROM t ORDER BY a LIMIT 2) /* ORDER BY */ WHERE x <> 'ORDER BY' ORDER BY 1  -- limit")
         #expect(SQLText("WITH c AS (SELECT 1 AS v) SELECT v FROM c LIMIT 5").totallyOrdered(columns: 1) == "WITH c AS (SELECT 1 AS v) SELECT v FROM c  ORDER BY 1 LIMIT 5")
+        #expect(SQLText("VALUES (2, 'b'), (1, 'a');").totallyOrdered(columns: 2) == "SELECT * FROM (VALUES (2, 'b'), (1, 'a')) ORDER BY 1, 2 ;")
         #expect(SQLText("SELECT \"order\" FROM t").topLevel("ORDER", "BY") == nil)
         #expect(SQLText("SELECT 1;\n;").hasSecondStatement == false && SQLText("SELECT 1; DROP TABLE t").hasSecondStatement)
         let t = SQLText("SELECT a,\n  é FROM t")
