@@ -124,6 +124,14 @@ import Testing
             try s.run("q", "sql", ["query": .string("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1000) SELECT x FROM c"),
                                    "max_rows": .int(10)])
         }
+        // Column names SQLite cannot tell apart, and names that need quoting.
+        try s.artifact("cased", file: "t.csv", "Price,price\n1,2\n")
+        expectFailure(["cannot load cased/t.csv as table 'cased'", "duplicate column name", "SQLite's column names ignore case"]) {
+            try s.run("q", "sql", ["query": .string("SELECT 1 AS one")], needs: ["cased"])
+        }
+        try s.artifact("odd-name", file: "t.csv", "a\"b,sp ace\n1,x\n")
+        try s.run("odd", "sql", ["query": .string("SELECT \"a\"\"b\" + 1 AS n, \"sp ace\" AS \"the, text\" FROM \"odd-name\"")], needs: ["odd-name"])
+        #expect(try result(s, "odd") == "n,\"the, text\"\n2,x\n")
         expectFailure(["param 'types' declares column 'nope' of table 'features'"]) {
             try s.run("q", "sql", ["query": .string("SELECT 1 AS one"), "types": .map(["features": .map(["nope": .string("text")])])], needs: ["features"])
         }
