@@ -67,6 +67,33 @@ import LoomCore
     }
 }
 
+extension SQLDagTests {
+    /// An unknown column is found when the task runs, and reported at its place in the DAG file,
+    /// also when the graph comes from the graph cache (the second run).
+    @Test func runtimeErrorPointsIntoTheDag() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", """
+        tasks:
+          data:
+            kind: shell
+            cmd: printf 'customer,frequency\\nc1,2\\n' > $LOOM_OUT/customers.csv
+          q:
+            kind: sql
+            needs: [data]
+            params:
+              query: |
+                SELECT customer,
+                       frequncy + 1 AS n
+                FROM data
+        """)
+        for _ in 0..<2 {
+            let r = try s.loom("run", "dags/t.yaml", "-q")
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("  | sql: dags/t.yaml:11:16: error: no such column: frequncy\n  |            frequncy + 1 AS n\n  |            ^\n"), "\(r.stderr)")
+        }
+    }
+}
+
 @Suite struct CohortDagTests {
     /// dags/cohort.yaml at a small size, with a `sql` task that computes the same matrix another
     /// way (SQLite's calendar, GROUP BY): every non-empty cell of cohort.csv must match it

@@ -167,11 +167,20 @@ public struct GraphBuilder {
             return p
         }
         guard diagnostics.count == before else { return nil }
-        return TaskNode(id: TaskID(name), index: index, kind: kind.value,
+        var layouts: [String: TextLayout] = [:]
+        if descriptor != nil {
+            for p in t.params {
+                guard let layout = p.layout, case .string(let written) = p.value.value, !written.contains("{{") else { continue }
+                layouts[p.name.value] = layout
+            }
+        }
+        var node = TaskNode(id: TaskID(name), index: index, kind: kind.value,
                         kindVersion: isShell ? KindRegistry.shellVersion : descriptor?.version ?? 0,
                         params: params, needs: needs, command: command, renderedCommand: rendered, env: env,
                         files: files, outputs: outputs, timeout: t.timeout?.value, retries: t.retries?.value ?? 0,
                         location: t.name.location, resources: t.resources)
+        node.layouts = layouts
+        return node
     }
 
     func isTaskName(_ s: String) -> Bool {

@@ -42,6 +42,8 @@ public struct TaskContext: Sendable {
     /// The task's `resources: cpus`: how many threads its numeric code may use (nil: every core).
     /// Never part of the key: kinds give the same bytes for any thread count.
     public var cpus: Int?
+    /// Where string params' texts stand in the DAG (see `TaskNode.layouts`), for errors inside them.
+    public var layouts: [String: TextLayout] = [:]
 
     public init(inputs: [(name: String, path: String)], output: String, projectRoot: String, files: [String], cpus: Int? = nil,
                 log: @escaping @Sendable (String) -> Void) {

@@ -28,6 +28,9 @@ import LoomCore
 /// - `sql.json`: `format` ("loom-sql 1"), `query`, `tables` (`name`, `source`, `rows`,
 ///   `columns` with their types), `rows`, `columns` (what the report reads).
 /// - metrics: `rows`, `columns`, `tables`.
+///
+/// Errors point into the query: at load time (`validate`) through `ParamProblem.place`, at run time
+/// through the query's `TextLayout` in the DAG (`TaskContext.layouts`), as `file:line:col`.
 public enum SQLKind: TaskKind {
     public struct Params: Decodable, Sendable {
         public var query: String
@@ -116,23 +119,27 @@ public enum SQLKind: TaskKind {
             loaded.append(Summary.Table(name: s.name, source: s.source, rows: rows.count, columns: columns.map { [$0.name, $0.type.rawValue] }))
             context.log("table \(s.name): \(s.display), \(rows.count) rows, columns \(columns.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", "))")
         }
-        let result = try query(p, db: db, tables: sources.map(\.name))
+        let result = try query(p, db: db, tables: sources.map(\.name), layout: context.layouts["query"])
         try check(result.names)
         try ArtifactFiles.write(Table(zip(result.names, result.columns.map { Column.text($0) }).map { ($0, $1) }), context, "result.csv")
         try ArtifactFiles.writeJSON(Summary(query: p.query, tables: loaded, rows: result.rowCount, columns: result.names), context, "sql.json")
         try ArtifactFiles.writeMetrics(["rows": Double(result.rowCount), "columns": Double(result.names.count), "tables": Double(loaded.count)], context)
     }
 
-    /// Compiles the query as written (so that errors point into the text the user wrote), then
+    /// Compiles the query as written (so that errors point into the text the user wrote: at
+    /// `file:line:col` in the DAG when `layout` places it there, else at `query:line:col`), then
     /// runs it totally ordered.
-    static func query(_ p: Params, db: SQLDatabase, tables: [String]) throws -> SQLDatabase.Result {
+    static func query(_ p: Params, db: SQLDatabase, tables: [String], layout: TextLayout? = nil) throws -> SQLDatabase.Result {
         let text = SQLText(p.query)
         do {
             let n = try db.compile(p.query)
             return try db.run(text.totallyOrdered(columns: n), maxRows: p.maxRows)
         } catch let e as SQLError {
             var message = "query"
-            if let o = e.offset { let at = text.position(ofByte: o); message += ":\(at.line):\(at.column)" }
+            if let o = e.offset {
+                let at = text.position(ofByte: o)
+                message = layout?.location(line: at.line, column: at.column).map(\.description) ?? "query:\(at.line):\(at.column)"
+            }
             message += ": error: \(e.message)"
             if let o = e.offset { message += "\n" + text.excerpt(atByte: o) }
             if e.message.hasPrefix("no such table: ") {
