@@ -19,6 +19,8 @@ public enum BuiltinKinds {
         KMeansKind.descriptor,
         ABTestKind.descriptor,
         FunnelKind.descriptor,
+        SQLKind.descriptor,
+        CohortKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

@@ -31,6 +31,8 @@ import Testing
         "sample": (1, "5ad894ed9190af582d5851249b27c0d747b267c4722c454f48b13bd0be89c87b"),
         "session_features": (2, "5df59399f1e17c44dd6297bcdb78bcf831097d1a97b28b677292c3dcc1b1f1d1"),
         "train": (1, "17ef36fdc77bbf452247bf6bc0d48d54e2d572c00e570b62705c87d5ec2e2f36"),
+        "cohort": (1, "b9a4aa3d06f0d99a430196aa3b8c921a714903e84bd7ad1f6016e08b1298d1c7"),
+        "sql": (1, "3883ce393067d7b896883a0ee76eeca7dbb76474f552aeaffa3701b2d5e812a9"),
     ]
 
     /// Runs one task of every built-in kind, as a small shop pipeline; returns kind -> artifact digest.
@@ -58,12 +60,16 @@ import Testing
         try s.run("ab", "abtest", ["metrics": .list([.string("clicked"), .string("amount")]), "covariates": .map(["amount": .string("pre")])],
                   needs: ["experiment"])
         try s.run("steps", "funnel", ["by": .list([.string("brand"), .string("day_of_week")]), "top_levels": .int(3)], needs: ["clean"])
+        try s.run("cohorts", "cohort", ["period": .string("week")], needs: ["clean"])
+        try s.run("query", "sql", ["query": .string("SELECT customer, frequency + 1 AS purchases, monetary / 2 AS half FROM customers WHERE frequency > 0")],
+                  needs: ["customers"])
         try s.artifact("one", file: "x.txt", "one\n")
         try s.artifact("two", file: "x.txt", "two\n")
         try s.run("joined", "concat", ["file": .string("x.txt")], needs: ["one", "two"])
         let taskOfKind = ["generate": "generate", "ingest_events": "events", "clean": "clean", "session_features": "sessions", "train": "model",
                           "predict": "scored", "evaluate": "evaluation", "customer_features": "customers", "clv": "lifetime", "kmeans": "segments",
-                          "report": "report", "ingest": "transactions", "sample": "picked", "concat": "joined", "abtest": "ab", "funnel": "steps"]
+                          "report": "report", "ingest": "transactions", "sample": "picked", "concat": "joined", "abtest": "ab", "funnel": "steps",
+                          "cohort": "cohorts", "sql": "query"]
         return try taskOfKind.mapValues { task in
             try TreeListing.scan(s.root + "/" + task) { a, _, _, _ in try FileHasher.digest(ofFile: a) }.digest.hex
         }

@@ -19,11 +19,11 @@ final class KindSandbox {
 
     /// Runs `kind` as task `name` with `params`, reading the artifacts of `needs`.
     @discardableResult
-    func run(_ name: String, _ kind: String, _ params: [String: ParamValue], needs: [String] = []) throws -> String {
+    func run(_ name: String, _ kind: String, _ params: [String: ParamValue], needs: [String] = [], files: [String] = []) throws -> String {
         let out = root + "/" + name
         FileSystem.removeTree(out)
         try FileSystem.makeDirectories(out)
-        let context = TaskContext(inputs: needs.map { ($0, artifacts[$0] ?? root + "/" + $0) }, output: out, projectRoot: root, files: [], log: { _ in })
+        let context = TaskContext(inputs: needs.map { ($0, artifacts[$0] ?? root + "/" + $0) }, output: out, projectRoot: root, files: files, log: { _ in })
         guard let d = BuiltinKinds.registry[kind] else { throw KindError("no kind \(kind)") }
         try d.run(params, context)
         artifacts[name] = out

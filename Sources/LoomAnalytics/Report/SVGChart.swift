@@ -88,6 +88,39 @@ public enum SVGChart {
         return s + "</svg>"
     }
 
+    /// A heatmap: one row per label, one column per column label, each cell shaded from white
+    /// (`low`) to the palette's blue (`high`, values above it as dark) and printed with `text`
+    /// when wide enough (else in its tooltip); NaN cells are left blank
+    /// (a cohort matrix's unobserved corner).
+    public static func heatmap(title: String, rowLabels: [String], columnLabels: [String], values: [[Double]], low: Double = 0, high: Double = 1,
+                               text: (Double) -> String) -> String {
+        guard !rowLabels.isEmpty, !columnLabels.isEmpty else { return empty(title) }
+        let labelW = 90.0, cellH = 20.0, cellW = max(26.0, min(48.0, (width * 1.6 - labelW - right) / Double(columnLabels.count)))
+        let w = labelW + cellW * Double(columnLabels.count) + right, h = top + 16 + cellH * Double(rowLabels.count) + 8
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-family=\"sans-serif\" font-size=\"10\">"
+        s += "<text x=\"\(f(w / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
+        for (j, label) in columnLabels.enumerated() {
+            s += "<text x=\"\(f(labelW + (Double(j) + 0.5) * cellW))\" y=\"\(f(top + 10))\" text-anchor=\"middle\">\(esc(label))</text>"
+        }
+        let span = high > low ? high - low : 1
+        for (i, label) in rowLabels.enumerated() {
+            let y = top + 16 + Double(i) * cellH
+            s += "<text x=\"\(f(labelW - 6))\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(esc(String(label.prefix(16))))</text>"
+            for j in columnLabels.indices where i < values.count && j < values[i].count && values[i][j].isFinite {
+                let v = values[i][j], t = min(1, max(0, (v - low) / span))
+                // White to #1f77b4 (31, 119, 180); dark cells get white text.
+                let rgb = [(255.0, 31.0), (255.0, 119.0), (255.0, 180.0)].map { Int(($0.0 + t * ($0.1 - $0.0)).rounded()) }
+                let x = labelW + Double(j) * cellW
+                s += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cellW - 1))\" height=\"\(f(cellH - 1))\" fill=\"rgb(\(rgb[0]),\(rgb[1]),\(rgb[2]))\"><title>\(esc(label)), \(esc(columnLabels[j])): \(esc(text(v)))</title></rect>"
+                // Narrow cells (a year of weeks) keep their value in the tooltip only: it would overlap the next cell.
+                if cellW >= 34 {
+                    s += "<text x=\"\(f(x + cellW / 2))\" y=\"\(f(y + 14))\" text-anchor=\"middle\" fill=\"\(t > 0.55 ? "#fff" : "#222")\">\(esc(text(v)))</text>"
+                }
+            }
+        }
+        return s + "</svg>"
+    }
+
     /// A histogram of `values` in `bins` equal-width bins (non-finite values skipped).
     public static func histogram(title: String, xLabel: String, values: [Double], bins: Int = 20) -> String {
         let v = values.filter(\.isFinite)

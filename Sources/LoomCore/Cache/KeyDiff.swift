@@ -19,7 +19,16 @@ public enum KeyDiff: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .kindChanged(o, n): return "kind changed \(o) -> \(n)"
         case let .kindVersionChanged(k, o, n): return "kind \(k) version \(o) -> \(n)"
-        case let .paramChanged(name, o, n): return "param '\(name)' changed \(o.canonical) -> \(n.canonical)"
+        case let .paramChanged(name, o, n):
+            // A multi-line text (a SQL query) shows its first changed line, not both whole texts.
+            if case .string(let a) = o, case .string(let b) = n, a.contains("\n") || b.contains("\n") {
+                let la = a.split(separator: "\n", omittingEmptySubsequences: false), lb = b.split(separator: "\n", omittingEmptySubsequences: false)
+                if let k = (0..<max(la.count, lb.count)).first(where: { k in (k < la.count ? la[k] : nil) != (k < lb.count ? lb[k] : nil) }) {
+                    func line(_ l: [Substring]) -> String { k < l.count ? ParamValue.string(String(l[k])).canonical : "(none)" }
+                    return "param '\(name)' changed at line \(k + 1): \(line(la)) -> \(line(lb))"
+                }
+            }
+            return "param '\(name)' changed \(o.canonical) -> \(n.canonical)"
         case let .paramAdded(name, v): return "param '\(name)' added (\(v.canonical))"
         case let .paramRemoved(name, o): return "param '\(name)' removed (was \(o.canonical))"
         case let .inputChanged(name): return "input '\(name)' changed"

@@ -261,8 +261,9 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             arguments = ["/bin/sh", "-c", n.renderedCommand ?? ""]
         } else {
             guard !options.builtinLauncher.isEmpty else { throw InternalError("no launcher for built-in kinds") }
-            let invocation = BuiltinInvocation(kind: n.kind, params: n.params, inputs: inputs, output: out, root: project.root, files: n.files,
+            var invocation = BuiltinInvocation(kind: n.kind, params: n.params, inputs: inputs, output: out, root: project.root, files: n.files,
                                                cpus: n.resources.cpus)
+            invocation.layouts = n.layouts
             try FileSystem.writeAtomically(work + ".job.json", invocation.json.encoded(pretty: true))
             arguments = options.builtinLauncher + [work + ".job.json"]
         }

@@ -167,11 +167,20 @@ public struct GraphBuilder {
             return p
         }
         guard diagnostics.count == before else { return nil }
-        return TaskNode(id: TaskID(name), index: index, kind: kind.value,
+        var layouts: [String: TextLayout] = [:]
+        if descriptor != nil {
+            for p in t.params {
+                guard let layout = p.layout, case .string(let written) = p.value.value, !written.contains("{{") else { continue }
+                layouts[p.name.value] = layout
+            }
+        }
+        var node = TaskNode(id: TaskID(name), index: index, kind: kind.value,
                         kindVersion: isShell ? KindRegistry.shellVersion : descriptor?.version ?? 0,
                         params: params, needs: needs, command: command, renderedCommand: rendered, env: env,
                         files: files, outputs: outputs, timeout: t.timeout?.value, retries: t.retries?.value ?? 0,
                         location: t.name.location, resources: t.resources)
+        node.layouts = layouts
+        return node
     }
 
     func isTaskName(_ s: String) -> Bool {
@@ -213,13 +222,20 @@ public struct GraphBuilder {
         return at
     }
 
-    /// Problems of a built-in task's params, each pointing at the offending param, else at the
-    /// task's `params:` key, else at its name.
+    /// Problems of a built-in task's params, each pointing at the offending place inside the
+    /// param's text, else at the param, else at the task's `params:` key, else at its name.
     mutating func report(_ problems: [ParamProblem], _ t: TaskSpec) {
         for problem in problems {
             let entry = t.params.first { $0.name.value == problem.param }
-            let location = entry?.name.location ?? t.keyLocations["params"] ?? t.name.location
-            let length = entry?.name.length ?? (t.keyLocations["params"] != nil ? 6 : t.name.length)
+            var location = entry?.name.location ?? t.keyLocations["params"] ?? t.name.location
+            var length = entry?.name.length ?? (t.keyLocations["params"] != nil ? 6 : t.name.length)
+            // Inside the param's text when the problem knows where and the text is as written
+            // (a placeholder's value would shift every position after it).
+            if let place = problem.place, let entry, case .string(let written) = entry.value.value, !written.contains("{{"),
+               let at = entry.layout?.location(line: place.line, column: place.column) {
+                location = at
+                length = place.length
+            }
             diagnostics.append(Diagnostic(.error, "task '\(t.name.value)': \(problem.message)", at: location, length: length, notes: problem.notes))
         }
     }

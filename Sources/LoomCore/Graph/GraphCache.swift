@@ -9,11 +9,11 @@ import Foundation
 /// stats each one once anyway, and reports one that is gone. The file is a
 /// `CacheFile`: written for one Loom build only (a new build parses DAGs afresh, which also covers
 /// defaults computed in code) and checksummed (a damaged one is reported and rebuilt).
-/// Format "loom-graph 5" (4: resolved built-in params, shell commands rendered by quoting
-/// context, CacheFile envelope; 5: Slurm resources): `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
+/// Format "loom-graph 6" (4: resolved built-in params, shell commands rendered by quoting
+/// context, CacheFile envelope; 5: Slurm resources; 6: param text layouts): `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
 /// binary because decoding a thousand-task graph from JSON took most of a no-op run's budget).
 public struct GraphCache {
-    public static let format = "loom-graph 5"
+    public static let format = "loom-graph 6"
     let directory: String
 
     public init(storeRoot: String) { directory = storeRoot + "/graphs" }
@@ -88,6 +88,14 @@ public struct GraphCache {
             w.optional(n.resources.partition) { $0.string($1) }
             w.optional(n.resources.account) { $0.string($1) }
             w.strings(n.resources.sbatch)
+            w.int(n.layouts.count)
+            for k in n.layouts.keys.sorted(by: JSON.byteOrder) {
+                w.string(k)
+                switch n.layouts[k]! {
+                case .line(let at): w.byte(0); w.string(at.file); w.int(at.line); w.int(at.column)
+                case .block(let file, let first, let indent): w.byte(1); w.string(file); w.int(first); w.int(indent)
+                }
+            }
         }
         return w.bytes
     }
@@ -108,15 +116,27 @@ public struct GraphCache {
                   let files = r.strings(), let outputs = r.strings(), let timeout = r.optional({ $0.double() }), let retries = r.int(),
                   let file = r.string(), let line = r.int(), let col = r.int(),
                   let cpus = r.optional({ $0.int() }), let memory = r.optional({ $0.int() }), let seconds = r.optional({ $0.double() }),
-                  let partition = r.optional({ $0.string() }), let account = r.optional({ $0.string() }), let sbatch = r.strings() else { return nil }
+                  let partition = r.optional({ $0.string() }), let account = r.optional({ $0.string() }), let sbatch = r.strings(),
+                  let nLayouts = r.count() else { return nil }
+            var layouts: [String: TextLayout] = [:]
+            for _ in 0..<nLayouts {
+                guard let k = r.string(), let tag = r.byte(), let f = r.string(), let a = r.int(), let b = r.int() else { return nil }
+                switch tag {
+                case 0: layouts[k] = .line(SourceLocation(file: f, line: a, column: b))
+                case 1: layouts[k] = .block(file: f, firstLine: a, indent: b)
+                default: return nil
+                }
+            }
             var resources = Resources(cpus: cpus, memoryBytes: memory.map(Int64.init), seconds: seconds)
             resources.partition = partition
             resources.account = account
             resources.sbatch = sbatch
-            nodes.append(TaskNode(id: TaskID(id), index: i, kind: kind, kindVersion: kv, params: p, needs: needs,
-                                  command: command, renderedCommand: rendered, env: env, files: files, outputs: outputs,
-                                  timeout: timeout, retries: retries, location: SourceLocation(file: file, line: line, column: col),
-                                  resources: resources))
+            var node = TaskNode(id: TaskID(id), index: i, kind: kind, kindVersion: kv, params: p, needs: needs,
+                                command: command, renderedCommand: rendered, env: env, files: files, outputs: outputs,
+                                timeout: timeout, retries: retries, location: SourceLocation(file: file, line: line, column: col),
+                                resources: resources)
+            node.layouts = layouts
+            nodes.append(node)
         }
         guard r.atEnd else { return nil }
         var dependents = [[Int]](repeating: [], count: nodes.count)

@@ -31,6 +31,10 @@ public struct TaskNode: Sendable {
     public var location: SourceLocation
     /// What the task asks of the machine (`resources:`), for the runner; not keyed.
     public var resources = Resources()
+    /// Where the text of each string param written without placeholders stands in the DAG, so
+    /// that a built-in kind's error inside it (a query's unknown column) names its file:line:col;
+    /// not keyed (moving a task in its file changes nothing it computes).
+    public var layouts: [String: TextLayout] = [:]
 }
 
 /// A validated DAG: tasks in a deterministic topological order (ready tasks taken in file order).

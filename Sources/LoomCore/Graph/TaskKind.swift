@@ -5,10 +5,20 @@ public struct ParamProblem: Error, Sendable, Equatable {
     public var param: String?
     public var message: String
     public var notes: [String]
-    public init(param: String?, _ message: String, notes: [String] = []) {
+    /// Where inside the param's text the problem is (a query's syntax error), when it is known.
+    public var place: Place?
+
+    /// A 1-based line and column (in characters) of a param's text, and how many columns to underline.
+    public struct Place: Sendable, Equatable {
+        public var line, column, length: Int
+        public init(line: Int, column: Int, length: Int = 1) { self.line = line; self.column = column; self.length = length }
+    }
+
+    public init(param: String?, _ message: String, notes: [String] = [], at place: Place? = nil) {
         self.param = param
         self.message = message
         self.notes = notes
+        self.place = place
     }
 }
 
@@ -32,6 +42,8 @@ public struct TaskContext: Sendable {
     /// The task's `resources: cpus`: how many threads its numeric code may use (nil: every core).
     /// Never part of the key: kinds give the same bytes for any thread count.
     public var cpus: Int?
+    /// Where string params' texts stand in the DAG (see `TaskNode.layouts`), for errors inside them.
+    public var layouts: [String: TextLayout] = [:]
 
     public init(inputs: [(name: String, path: String)], output: String, projectRoot: String, files: [String], cpus: Int? = nil,
                 log: @escaping @Sendable (String) -> Void) {

@@ -39,7 +39,32 @@ public struct DAGSpec: Sendable {
 public struct ParamEntry: Sendable, Equatable {
     public var name: Located<String>
     public var value: Located<ParamValue>
-    public init(name: Located<String>, value: Located<ParamValue>) { self.name = name; self.value = value }
+    /// Where a string value's characters stand in the file (nil for other values and layouts).
+    public var layout: TextLayout?
+    public init(name: Located<String>, value: Located<ParamValue>, layout: TextLayout? = nil) {
+        self.name = name
+        self.value = value
+        self.layout = layout
+    }
+}
+
+/// Where the characters of a string value stand in its file, so that an error inside the text (a
+/// SQL query's syntax error) points at its own line and column.
+public enum TextLayout: Sendable, Equatable {
+    /// A scalar on one line whose first character is here (in a quoted scalar, an escape shifts
+    /// the columns after it).
+    case line(SourceLocation)
+    /// A literal block (`|`): the text's line k is the file's line `firstLine + k - 1`, its
+    /// characters after `indent` columns of indentation.
+    case block(file: String, firstLine: Int, indent: Int)
+
+    /// The file location of the text's (1-based) line and column; nil where the layout cannot say.
+    public func location(line: Int, column: Int) -> SourceLocation? {
+        switch self {
+        case .line(let start): return line == 1 ? SourceLocation(file: start.file, line: start.line, column: start.column + column - 1) : nil
+        case .block(let file, let first, let indent): return SourceLocation(file: file, line: first + line - 1, column: indent + column)
+        }
+    }
 }
 
 /// One task as written.

@@ -28,6 +28,8 @@ public struct SpecParser {
 
     let path: String
     var diagnostics: [Diagnostic] = []
+    /// The document's lines, for the layout of literal blocks.
+    var sourceLines: [Substring] = []
 
     public init(path: String) { self.path = path }
 
@@ -65,11 +67,30 @@ public struct SpecParser {
         return Located(value, at: location(node.mark), length: length)
     }
 
+    /// Where a string scalar's characters are: one-line scalars from their mark (after the quote),
+    /// literal blocks from the line after the `|` at the indentation of their first non-blank line.
+    func layout(_ node: Node) -> TextLayout? {
+        guard case .scalar(let s) = node, let mark = node.mark else { return nil }
+        switch s.style {
+        case .plain, .singleQuoted, .doubleQuoted:
+            guard !s.string.contains("\n") else { return nil }
+            let quoted = s.style != .plain
+            return .line(SourceLocation(file: path, line: mark.line, column: mark.column + (quoted ? 1 : 0)))
+        case .literal:
+            // mark is the `|`; its content starts on the next line.
+            let following = sourceLines.dropFirst(mark.line)
+            guard let first = following.first(where: { !$0.allSatisfy { $0 == " " } }) else { return nil }
+            return .block(file: path, firstLine: mark.line + 1, indent: first.prefix { $0 == " " }.count)
+        default: return nil
+        }
+    }
+
     mutating func error(_ message: String, _ node: Node, notes: [String] = []) {
         diagnostics.append(.error(message, at: located((), node), notes: notes))
     }
 
     mutating func parseDocument(_ text: String) -> DAGSpec? {
+        sourceLines = text.split(separator: "\n", omittingEmptySubsequences: false)
         // Before Yams builds a tree: a few lines of aliases of aliases would expand to billions of nodes.
         if let tooBig = YAMLLimits.check(text, path: path) {
             diagnostics.append(tooBig)
@@ -135,7 +156,7 @@ public struct SpecParser {
         var out: [ParamEntry] = []
         for (k, v) in m {
             guard let name = scalarString(k) else { continue }
-            out.append(ParamEntry(name: located(name, k), value: located(ParamValue.from(v), v)))
+            out.append(ParamEntry(name: located(name, k), value: located(ParamValue.from(v), v), layout: layout(v)))
         }
         return out
     }

@@ -5,10 +5,12 @@ import LoomCore
 /// `report`: one self-contained HTML page (inline SVG, no network) from whatever its needed tasks
 /// produced: headline metrics of every input, the funnel of an event log, CLV distribution and
 /// predicted vs actual holdout transactions by frequency, classifier curves, segment sizes, and
-/// the results of an `abtest` task (its table, sample-ratio check and a chart of relative lifts).
-/// (The A/B section came without a version bump: it appears only for an abtest.json of format
-/// "loom-abtest 1", which no artifact held before the section existed, so every input the kind
-/// read before still gives the same bytes.)
+/// the results of an `abtest` task (its table, sample-ratio check and a chart of relative lifts),
+/// and a `sql` task's query with the first rows of its result.
+/// (The A/B, funnel, SQL and cohort sections came without a version bump: each appears only for
+/// its kind's JSON summary (an abtest.json of format "loom-abtest 1", sql.json of "loom-sql 1",
+/// ...), which no artifact held before the section existed, so every input the kind read before
+/// still gives the same bytes.)
 public enum ReportKind: TaskKind {
     public struct Params: Decodable, Sendable {
         public var title: String
@@ -65,6 +67,18 @@ public enum ReportKind: TaskKind {
                let t = try? CSV.read(dir + "/funnel.csv", types: ["breakdown": .text, "level": .text, "step": .text]) {
                 let abandonment = try? CSV.read(dir + "/abandonment.csv", types: ["breakdown": .text, "level": .text])
                 page.section("Funnel analysis (\(input.name))", try funnelAnalysis(t, abandonment, summary))
+            }
+            // As for abtest: cohort.json's format marks a cohort artifact.
+            if FileSystem.exists(dir + "/cohort.csv"), FileSystem.exists(dir + "/cohort.json"),
+               let summary = try? ArtifactFiles.readJSON(CohortKind.Summary.self, dir + "/cohort.json"), summary.format == "loom-cohort 1",
+               let t = try? CSV.read(dir + "/cohort.csv", types: ["cohort": .text]) {
+                page.section("Cohorts (\(input.name))", try cohorts(t, summary))
+            }
+            // As for abtest: sql.json's format marks a sql artifact.
+            if FileSystem.exists(dir + "/result.csv"), FileSystem.exists(dir + "/sql.json"),
+               let summary = try? ArtifactFiles.readJSON(SQLKind.Summary.self, dir + "/sql.json"), summary.format == "loom-sql 1",
+               let t = try? CSV.read(dir + "/result.csv", otherColumns: .text) {
+                page.section("SQL (\(input.name))", sql(t, summary))
             }
             if FileSystem.exists(dir + "/predictions.csv"), let t = try? CSV.read(dir + "/predictions.csv", types: ["customer": .text]) {
                 if t["clv"] != nil { page.section("Customer lifetime value (\(input.name))", try clvCharts(t)) }
@@ -157,6 +171,50 @@ public enum ReportKind: TaskKind {
         let counts = steps.map { Double(reached[$0]!.count) }
         let labels = steps.enumerated().map { i, s in i == 0 || counts[i - 1] == 0 ? s : "\(s) (\(String(format: "%.1f", 100 * counts[i] / counts[i - 1]))%)" }
         return SVGChart.bars(title: "Sessions reaching each step", yLabel: "sessions", labels: labels, series: [("sessions", counts)])
+    }
+
+    /// Retention and cumulative revenue per user as heatmaps: one row per cohort (with its size),
+    /// one column per period since; how many cells the data covers only in part is said below.
+    static func cohorts(_ t: Table, _ s: CohortKind.Summary) throws -> String {
+        let cohort = try t.texts("cohort"), size = try t.numbers("size"), period = try t.numbers("period")
+        let retention = try t.numbers("retention"), cumulative = try t.numbers("cumulative_revenue_per_user"), complete = try t.numbers("complete")
+        var labels: [String] = [], row: [String: Int] = [:]
+        for (c, n) in zip(cohort, size) where row[c] == nil { row[c] = labels.count; labels.append("\(c) (\(Int(n)))") }
+        let periods = Int(period.max() ?? -1) + 1
+        var r = [[Double]](repeating: [Double](repeating: .nan, count: periods), count: labels.count), v = r
+        var partial = Set<[Int]>()
+        for i in 0..<t.rowCount {
+            let (a, b) = (row[cohort[i]]!, Int(period[i]))
+            r[a][b] = retention[i]
+            v[a][b] = cumulative[i]
+            if complete[i] == 0 { partial.insert([a, b]) }
+        }
+        let columns = (0..<periods).map { "\($0)" }
+        let what = s.start == "first_purchase" ? "first purchase" : "first event"
+        var html = "<p>Users by the \(s.period) of their \(what); active means \(s.activity == "any" ? "any event" : "a purchase") in the \(s.period)\(s.period == "week" ? " (weeks start on Monday)" : ""). Rows: cohort (users); columns: \(s.period)s since. The last column of each row may cover part of a \(s.period) (see complete in cohort.csv).</p>"
+        // Period 0 is 100% by construction with purchase cohorts: the shades span the later periods, so that they differ.
+        let later = r.flatMap { $0.dropFirst() }.filter(\.isFinite).max() ?? 1
+        html += SVGChart.heatmap(title: "Retention by cohort (share of the cohort active)", rowLabels: labels, columnLabels: columns, values: r,
+                                 high: later > 0 ? later : 1) {
+            String(format: "%.0f%%", 100 * $0)
+        }
+        let top = v.flatMap { $0 }.filter(\.isFinite).max() ?? 1
+        html += SVGChart.heatmap(title: "Cumulative revenue per user", rowLabels: labels, columnLabels: columns, values: v, high: top) { SVGChart.number($0) }
+        return html + (partial.isEmpty ? "" : "<p>\(partial.count) cells cover a \(s.period) the data ends in.</p>")
+    }
+
+    /// Rows of a result shown in the report, at most.
+    static let sqlRowsShown = 20
+
+    /// A sql task's query, the tables it read, and the first rows of its result.
+    static func sql(_ t: Table, _ s: SQLKind.Summary) -> String {
+        var html = "<pre>\(SVGChart.esc(s.query.trimmingCharacters(in: .whitespacesAndNewlines)))</pre>"
+        html += "<p>Tables: " + s.tables.map { "\(SVGChart.esc($0.name)) (\(SVGChart.esc($0.source)), \($0.rows) rows)" }.joined(separator: ", ") + ".</p>"
+        let shown = min(t.rowCount, sqlRowsShown)
+        let rows = (0..<shown).map { r in t.columns.map { $0.texts?[r] ?? "" } }
+        html += HTMLReport.table(header: t.names, rows: rows)
+        html += "<p>\(s.rows) rows x \(s.columns.count) columns" + (s.rows > shown ? "; the first \(shown) shown (result.csv holds all).</p>" : ".</p>")
+        return html
     }
 
     /// The sample-ratio check, the rows of abtest.csv, and each metric's relative lifts with their intervals.
