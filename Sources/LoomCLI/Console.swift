@@ -77,22 +77,6 @@ public final class Console: @unchecked Sendable {
         return d < 10 ? NumberText.fixed(d, 2) + "s" : d < 600 ? NumberText.fixed(d, 1) + "s" : String(format: "%dm%02ds", Int(d) / 60, Int(d) % 60)
     }
 
-    /// Bytes read from the end of a log for its tail: ten ordinary lines fit many times over, and a
-    /// log can be gigabytes.
-    static let tailBytes = 64 * 1024
-    /// Characters of one log line shown under a failed task: a task can print a line of any length.
-    static let tailLineLength = 300
-
-    /// The last `n` non-empty lines of a file (to show under a failed task), from its last
-    /// `tailBytes` only, each cut to `tailLineLength` characters.
-    static func tail(_ path: String, _ n: Int) -> [String] {
-        guard let file = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? file.close() }
-        let size = file.seekToEndOfFile()
-        let start = size > UInt64(tailBytes) ? size - UInt64(tailBytes) : 0
-        file.seek(toFileOffset: start)
-        var lines = String(decoding: file.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        if start > 0, lines.count > 1 { lines.removeFirst() }   // began mid-line (unless that line is all there is)
-        return lines.filter { !$0.isEmpty }.suffix(n).map { $0.count > tailLineLength ? $0.prefix(tailLineLength) + "..." : String($0) }
-    }
+    /// The last `n` lines of a task's log (see `LogTail`).
+    static func tail(_ path: String, _ n: Int) -> [String] { LogTail.lines(path, n) }
 }

@@ -22,6 +22,8 @@ import LoomCore
         // Without a terminal every line of it is dated.
         #expect(r.stderr.split(separator: "\n").allSatisfy { Sandbox.Output.untimed(String($0)) != String($0) }, "\(r.stderr)")
         #expect(run.status == .failed)
+        // The report shows the failed task's log tail under its row too.
+        #expect(s.read("experiments/\(run.id)/report.html")?.contains("<tr class=\"tail\"><td></td><td colspan=\"6\"><pre>something broke\n</pre>") == true)
         #expect(run.tasks.first { $0.name == "after" }?.status == .skipped)
         // Nothing is recorded as built for the failed task; the next run retries only it.
         #expect(s.artifacts()["bad"] == nil)

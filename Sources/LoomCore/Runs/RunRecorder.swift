@@ -119,7 +119,12 @@ struct RunRecorder {
         if record.tasks.count <= RunReport.maxDrawnTasks {
             for n in graph.nodes { needs[n.id.name] = n.needs.map { graph.nodes[$0].id.name } }
         }
-        let path = project.runs.directory(record.id) + "/report.html", html = RunReport.html(record, needs: needs)
+        // A failed task's last log lines are under its row, as they are under its error on the terminal.
+        var tails: [String: [String]] = [:]
+        for t in record.tasks where t.status == .failed {
+            if let log = t.log { tails[t.name] = LogTail.lines(project.runs.directory(record.id) + "/" + log, 20) }
+        }
+        let path = project.runs.directory(record.id) + "/report.html", html = RunReport.html(record, needs: needs, logTails: tails)
         // The first report of a run is a new file; a second one (gates changed the record) replaces it.
         if FileSystem.exists(path) { try FileSystem.writeAtomically(path, html) } else { try FileSystem.writeNew(path, html) }
     }

@@ -8,7 +8,8 @@ public enum RunReport {
     public static let maxDrawnTasks = 300
 
     /// - Parameter needs: each task's needed tasks (from the graph), to draw the edges.
-    public static func html(_ r: RunRecord, needs: [String: [String]]) -> String {
+    /// `logTails`: the last lines of each failed task's log, shown under its row.
+    public static func html(_ r: RunRecord, needs: [String: [String]], logTails: [String: [String]] = [:]) -> String {
         var h = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>loom run \(esc(r.id.value))</title>
@@ -16,6 +17,7 @@ public enum RunReport {
         body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
         table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}
         .s{display:inline-block;padding:0 6px;border-radius:3px;color:#fff}.muted{color:#777}code{font-size:12px}
+        .tail pre{margin:0;font-size:12px;background:#fbeaea;padding:6px 8px;white-space:pre-wrap;max-width:1000px}
         </style></head><body>
         <h1>loom run \(esc(r.id.value))\(r.name.map { " — " + esc($0) } ?? "")</h1>
         <p><b>\(esc(r.status.rawValue))</b> · \(esc(r.dagPath)) · started \(esc(RunID.iso(r.startedAt))) · \(NumberText.fixed(r.duration ?? 0, 2)) s · -j \(r.jobs) ·
@@ -64,6 +66,11 @@ public enum RunReport {
             put("</td><td>")
             if let log = t.log { put("<a href=\""); putEsc(log); put("\">log</a>") }
             put("</td></tr>")
+            if let tail = logTails[t.name], !tail.isEmpty {
+                put("<tr class=\"tail\"><td></td><td colspan=\"6\"><pre>")
+                for line in tail { putEsc(line); put("\n") }
+                put("</pre></td></tr>")
+            }
         }
         put("</table>")
         if !rowless.isEmpty {

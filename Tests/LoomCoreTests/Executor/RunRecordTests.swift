@@ -112,6 +112,17 @@ import Testing
                               startedAt: r.startedAt, status: .succeeded, tasks: Array(tasks.prefix(4)))
         #expect(RunReport.html(small, needs: [:]).components(separatedBy: "<tr>").count - 1 == 5)
     }
+
+    /// A failed task's log tail is under its row, escaped (a log is the task's text, not HTML).
+    @Test func aFailedTasksLogTailIsShownEscaped() {
+        var t = TaskReport(name: "bad", kind: "shell", status: .failed)
+        t.log = "logs/bad.log"
+        let r = RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""), params: [:], jobs: 1,
+                          startedAt: Date(timeIntervalSince1970: 0), status: .failed, tasks: [t])
+        let html = RunReport.html(r, needs: [:], logTails: ["bad": ["<script>alert(1)</script>", "exit 3"]])
+        #expect(html.contains("<pre>&lt;script&gt;alert(1)&lt;/script&gt;\nexit 3\n</pre>"))
+        #expect(!html.contains("<script>"))
+    }
 }
 
 @Suite struct NumberTextTests {
