@@ -86,7 +86,6 @@ struct RunRequest: Equatable {
         let console = Console()
         console.quiet = quiet
         let location = try ProjectRoot.locate(directories)
-        let project = location.project
         let points = rerunOf != nil ? [try DAGOptions.overrides(params)] : try Sweep.points(try DAGOptions.overrides(params))
         let sweepID = points.count > 1 ? RunID.new(at: Date()).value : nil
         var worst = ExitStatus.ok
