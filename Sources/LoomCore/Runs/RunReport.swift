@@ -125,6 +125,10 @@ public enum RunReport {
         let tasks = r.tasks.filter { $0.start != nil }
         guard !tasks.isEmpty else { return "<p class=\"muted\">no task ran</p>" }
         let total = max(r.duration ?? 0, tasks.map { ($0.start ?? 0) + ($0.duration ?? 0) }.max() ?? 0, 0.001)
+        // Cache hits take no time: a run of nothing else has no timeline to draw ("0 s ... 0.00 s").
+        if tasks.allSatisfy({ $0.status == .cached }) {
+            return "<p class=\"muted\">every task was a cache hit; the run took \(axisLabel(r.duration ?? 0))</p>"
+        }
         let left = 200, width = 640, row = 20
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(left + width + 60) \(tasks.count * row + 24)\" width=\"\(left + width + 60)\" height=\"\(tasks.count * row + 24)\" style=\"max-width:100%;height:auto\" font-size=\"11\">"
         for (i, t) in tasks.enumerated() {
@@ -132,8 +136,13 @@ public enum RunReport {
             s += "<text x=\"0\" y=\"\(i * row + 14)\">\(esc(t.name.count <= 30 ? t.name : String(t.name.prefix(29)) + "…"))</text>"
             s += "<rect x=\"\(x)\" y=\"\(i * row + 3)\" width=\"\(bw)\" height=\"\(row - 6)\" fill=\"\(colour(t.status).fill)\"><title>\(esc(t.name)) \(NumberText.fixed(t.start ?? 0, 3))+\(NumberText.fixed(t.duration ?? 0, 3)) s</title></rect>"
         }
-        s += "<text x=\"\(left)\" y=\"\(tasks.count * row + 18)\" class=\"muted\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(tasks.count * row + 18)\">\(NumberText.fixed(total, 2)) s</text>"
+        s += "<text x=\"\(left)\" y=\"\(tasks.count * row + 18)\" class=\"muted\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(tasks.count * row + 18)\">\(axisLabel(total))</text>"
         return s + "</svg>"
+    }
+
+    /// A duration for the timeline's end: milliseconds below a second (a fast run read "0.00 s").
+    static func axisLabel(_ seconds: Double) -> String {
+        seconds < 1 ? "\(max(1, Int((seconds * 1000).rounded()))) ms" : NumberText.fixed(seconds, 2) + " s"
     }
 
     // The same escaping as SVGChart.esc in LoomAnalytics: the layers may not import each other.

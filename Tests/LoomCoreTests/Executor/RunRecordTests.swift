@@ -113,6 +113,24 @@ import Testing
         #expect(RunReport.html(small, needs: [:]).components(separatedBy: "<tr>").count - 1 == 5)
     }
 
+    /// An all-cached run has no timeline of "0 s ... 0.00 s"; a fast one's axis is in milliseconds.
+    @Test func timelinesOfCachedAndFastRuns() {
+        var hit = TaskReport(name: "a", kind: "shell", status: .cached)
+        hit.start = 0.001
+        var r = RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""), params: [:], jobs: 1,
+                          startedAt: Date(timeIntervalSince1970: 0), status: .succeeded, tasks: [hit])
+        r.duration = 0.0042
+        #expect(RunReport.timelineSVG(r) == "<p class=\"muted\">every task was a cache hit; the run took 4 ms</p>")
+        var ran = TaskReport(name: "b", kind: "shell", status: .ran)
+        ran.start = 0.002
+        ran.duration = 0.2
+        r.tasks.append(ran)
+        r.duration = 0.25
+        #expect(RunReport.timelineSVG(r).contains(">250 ms</text></svg>"))
+        r.duration = 12.345
+        #expect(RunReport.timelineSVG(r).contains(">12.35 s</text></svg>") || RunReport.timelineSVG(r).contains(">12.34 s</text></svg>"))
+    }
+
     /// A failed task's log tail is under its row, escaped (a log is the task's text, not HTML).
     @Test func aFailedTasksLogTailIsShownEscaped() {
         var t = TaskReport(name: "bad", kind: "shell", status: .failed)
