@@ -20,6 +20,9 @@ struct ProjectRoot: Equatable {
     var root: String
     /// Set for a project found by rule 2: the warning to print.
     var legacyWarning: String?
+    /// The project file as read when the root was found (an empty one for a project found by
+    /// rule 2): commands use it instead of reading `loom.yaml` again.
+    var file = ProjectFile()
 
     var project: Project { Project(root: root) }
 
@@ -70,7 +73,7 @@ struct ProjectRoot: Equatable {
         var dir = start
         while true {
             let marker = (dir == "/" ? "" : dir) + "/" + ProjectFile.name
-            if try readMarker(marker) { return ProjectRoot(start: start, root: dir) }
+            if let file = try projectFile(marker) { return ProjectRoot(start: start, root: dir, file: file) }
             if dir == start, isLegacyProject(dir) {
                 let has = FileSystem.isDirectory(dir + "/artifacts") ? "artifacts/" : "experiments/"
                 return ProjectRoot(start: start, root: dir, legacyWarning:
@@ -86,7 +89,11 @@ struct ProjectRoot: Equatable {
 
     /// Whether `path` is a project file (false if nothing is there); throws if something is
     /// there that is not a readable, valid one.
-    static func readMarker(_ path: String) throws -> Bool {
+    static func readMarker(_ path: String) throws -> Bool { try projectFile(path) != nil }
+
+    /// The project file at `path` (nil if nothing is there); throws if something is there that is
+    /// not a readable, valid one.
+    static func projectFile(_ path: String) throws -> ProjectFile? {
         var st = stat()
         guard stat(path, &st) == 0 else {
             let error = errno
@@ -94,7 +101,7 @@ struct ProjectRoot: Equatable {
                 throw DiagnosticError([Diagnostic(.error, "cannot read project file \(path): \(String(cString: strerror(error)))")])
             }
             // Nothing there, unless a symbolic link points at nothing: that is a broken marker.
-            guard lstat(path, &st) == 0 else { return false }
+            guard lstat(path, &st) == 0 else { return nil }
             throw DiagnosticError([Diagnostic(.error, "cannot read project file \(path): it is a symbolic link to nothing")])
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
@@ -105,8 +112,7 @@ struct ProjectRoot: Equatable {
         do { bytes = try FileSystem.readBytes(path) } catch let f as FileSystem.Failure {
             throw DiagnosticError([Diagnostic(.error, "cannot read project file \(path): \(String(cString: strerror(f.errno)))")])
         }
-        _ = try ProjectFile.parse(bytes, path: path)
-        return true
+        return try ProjectFile.parse(bytes, path: path)
     }
 
     static func isLegacyProject(_ dir: String) -> Bool {

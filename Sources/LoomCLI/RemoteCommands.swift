@@ -16,7 +16,7 @@ enum RemoteSetup {
     /// project names none. A remote that cannot be used is an error (exit 8) when `required`,
     /// otherwise one warning and nil: the run goes on locally.
     static func open(_ location: ProjectRoot, name: String?, required: Bool, console: Console) throws -> RemoteTier? {
-        let file = try projectFile(location.root)
+        let file = location.file
         if let name, file.remote(name) == nil {
             let known = file.remotes.map(\.name)
             throw CLIExit(.usage, "no remote named '\(name)' in \(ProjectFile.name)" + (known.isEmpty ? " (it names none; add one with 'loom remote add NAME s3://BUCKET/PREFIX')"

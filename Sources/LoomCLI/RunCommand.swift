@@ -176,7 +176,7 @@ struct RunRequest: Equatable {
     /// The runner `--executor` (or `executor:` in loom.yaml) names, and the default -j for it.
     /// Without a shared file system (`slurm.shared_fs: false`), tasks travel through `remote`.
     private func makeRunner(_ location: ProjectRoot, remote tier: RemoteTier?) throws -> (TaskRunner, Int) {
-        let file = executor == "local" ? ProjectFile() : try RemoteSetup.projectFile(location.root)
+        let file = location.file
         guard (executor ?? file.executor) == "slurm" else { return (ProcessRunner(), ProcessInfo.processInfo.activeProcessorCount) }
         var s = SlurmSettings(loom: file.slurm.loom ?? selfExecutable(), directory: location.project.storeRoot + "/slurm")
         s.partition = file.slurm.partition
