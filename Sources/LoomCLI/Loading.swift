@@ -22,13 +22,15 @@ func loadGraph(_ location: ProjectRoot, dag: String, params: [String], console: 
     }
 }
 
-/// Checks that task names given on the command line exist (with "did you mean").
-func checkTaskNames(_ names: [String], in graph: TaskGraph, what: String) throws {
-    let all = graph.nodes.map(\.id.name)
-    for n in names where graph.index(of: n) == nil {
+/// Task names given on the command line, checked (with "did you mean"), a template's name (a
+/// task with `matrix:`) standing for all its instances.
+func taskNames(_ names: [String], in graph: TaskGraph, what: String) throws -> [String] {
+    let all = graph.nodes.map(\.id.name) + Set(graph.nodes.compactMap(\.template)).sorted()
+    for n in names where graph.tasks(named: n).isEmpty {
         let hint = Suggestion.closest(to: n, in: all).map { " (did you mean '\($0)'?)" } ?? ""
         throw CLIExit(.usage, "\(what) '\(n)' is not a task of \(graph.dagPath)\(hint)")
     }
+    return graph.expandingTemplates(names)
 }
 
 extension String {

@@ -144,7 +144,7 @@ struct Push: ParsableCommand {
         var dags: [String] = []
         if let dag {
             let graph = try loadGraph(location, dag: dag, params: [], console: console)
-            try checkTaskNames(tasks, in: graph, what: "task")
+            _ = try taskNames(tasks, in: graph, what: "task")
             dags = [graph.dagName]
         } else {
             dags = ((try? FileSystem.listDirectory(p.storeRoot + "/state")) ?? []).filter { $0.hasSuffix(".tsv") }.map { String($0.dropLast(4)) }.sorted()
@@ -185,12 +185,12 @@ struct Pull: ParsableCommand {
         let console = Console()
         let location = try project.locate()
         let graph = try loadGraph(location, dag: dag.dag, params: dag.params, console: console)
-        try checkTaskNames(tasks, in: graph, what: "task")
+        let targets = try taskNames(tasks, in: graph, what: "task")
         let engine = try Engine(project: location.project, graph: graph)
         engine.remote = try RemoteSetup.open(location, name: remote, required: true, console: console)
         engine.writeThrough = false
         var options = RunOptions()
-        options.targets = tasks
+        options.targets = targets
         options.pullOnly = true
         options.keepGoing = true
         options.jobs = 2

@@ -103,8 +103,8 @@ struct RunRequest: Equatable {
     private func runOnce(_ location: ProjectRoot, overrides: [(name: String, value: String)], sweep: String?, console: Console) throws -> ExitStatus {
         let project = location.project
         let graph = try loadGraph(location, dag: dag, params: overrides.map { "\($0.name)=\($0.value)" }, console: console)
-        try checkTaskNames(tasks, in: graph, what: "target")
-        try checkTaskNames(force, in: graph, what: "--force")
+        let tasks = try taskNames(self.tasks, in: graph, what: "target")
+        let force = try taskNames(self.force, in: graph, what: "--force")
         let gates = failIf.compactMap { MetricGate($0, isDrop: false) } + failIfDrop.compactMap { MetricGate($0, isDrop: true) }
         let history = gates.isEmpty ? [] : RunQuery(store: project.runs).all().filter { $0.dagName == graph.dagName }
         let baselineRun = try GateCheck.baseline(baseline, graph: graph, query: RunQuery(store: project.runs))

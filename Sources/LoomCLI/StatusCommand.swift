@@ -38,8 +38,8 @@ struct StatusRequest: Equatable {
         let location = try ProjectRoot.locate(directories)
         let project = location.project
         let graph = try loadGraph(location, dag: dag, params: params, console: console)
-        try checkTaskNames(tasks + force, in: graph, what: "task")
-        var reports = try Engine(project: project, graph: graph).status(targets: tasks, forced: force)
+        var reports = try Engine(project: project, graph: graph).status(targets: try taskNames(tasks, in: graph, what: "task"),
+                                                                        forced: try taskNames(force, in: graph, what: "task"))
         // Which stale tasks (whose key is known: nothing they need will run first) the remote has.
         if !noRemote, reports.contains(where: { $0.status == .stale && $0.key != nil }),
            let tier = try RemoteSetup.open(location, name: remote, required: false, console: console) {

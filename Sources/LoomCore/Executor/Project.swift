@@ -34,9 +34,9 @@ public struct Project: Sendable {
             cached.dagText = text
             return cached
         }
-        let spec = try SpecParser.parse(text, path: shown)
+        let (spec, problems) = try SpecParser.parsePartially(text, path: shown)
         var builder = GraphBuilder(registry: registry, projectRoot: root)
-        var graph = try builder.build(spec, digest: digest, overrides: overrides)
+        var graph = try builder.build(spec, digest: digest, overrides: overrides, prior: problems)
         graph.cacheKey = key
         graph.dagText = text
         // Cache it for the next load (the first run of a project creates the store here).

@@ -6,6 +6,12 @@ public struct GraphBuilder {
     public let registry: KindRegistry
     public let projectRoot: String
     var diagnostics: [Diagnostic] = []
+    /// Problems already reported for an instance of a template, with the instance's name
+    /// replaced by the template's: the same mistake in every instance is reported once.
+    var templateProblems = Set<String>()
+    /// The DAG's `params` had problems the parser reported: placeholders naming params it
+    /// dropped are not reported again as unknown.
+    var dagParamsInvalid = false
 
     public init(registry: KindRegistry, projectRoot: String) {
         self.registry = registry
@@ -22,18 +28,27 @@ public struct GraphBuilder {
         return p.replacingOccurrences(of: "/", with: "-")
     }
 
-    public mutating func build(_ spec: DAGSpec, digest: Digest, overrides: [(name: String, value: String)]) throws -> TaskGraph {
-        diagnostics = []
+    /// `prior`: the parser's problems with this spec (`SpecParser.parsePartially`), reported with
+    /// the builder's own in one list.
+    public mutating func build(_ spec: DAGSpec, digest: Digest, overrides: [(name: String, value: String)], prior: [Diagnostic] = []) throws -> TaskGraph {
+        diagnostics = prior
+        dagParamsInvalid = spec.invalidKeys.contains("params")
         let params = resolveParams(spec, overrides: overrides)
+        let tasks = expandMatrices(spec.tasks)
         var byName: [String: Int] = [:]
-        for (i, t) in spec.tasks.enumerated() { byName[t.name.value] = i }
+        for (i, t) in tasks.enumerated() { byName[t.name.value] = i }
         var nodes: [TaskNode] = []
-        for (i, t) in spec.tasks.enumerated() {
-            if let n = node(t, index: i, byName: byName, dagParams: params, names: spec.tasks.map(\.name.value)) { nodes.append(n) }
+        let names = tasks.map(\.name.value)
+        for (i, t) in tasks.enumerated() {
+            if let n = node(t, index: i, byName: byName, dagParams: params, names: names) { nodes.append(n) }
         }
-        if !diagnostics.isEmpty { throw DiagnosticError(diagnostics) }
-        let order = topologicalOrder(nodes, spec: spec)
-        if !diagnostics.isEmpty { throw DiagnosticError(diagnostics) }
+        // Cycles through the needs as written, also when some tasks had other problems.
+        let written = tasks.enumerated().map { i, t -> [Int] in
+            var seen = Set<Int>()
+            return t.needs.compactMap { byName[$0.value] }.filter { $0 != i && seen.insert($0).inserted }
+        }
+        let order = topologicalOrder(needs: written, tasks: tasks)
+        if !diagnostics.isEmpty { throw DiagnosticError(distinctDiagnostics) }
         // Renumber in topological order.
         var newIndex = [Int](repeating: 0, count: nodes.count)
         for (pos, old) in order.enumerated() { newIndex[old] = pos }
@@ -46,6 +61,14 @@ public struct GraphBuilder {
         }
         return TaskGraph(dagPath: spec.path, dagName: Self.dagName(spec.path), dagDigest: digest, params: params,
                          overridden: overrides.map(\.name), nodes: sorted, dependents: dependents)
+    }
+
+    /// The problems found, each once: every instance of a template repeats the template's.
+    var distinctDiagnostics: [Diagnostic] {
+        var seen = Set<String>()
+        return diagnostics.filter { d in
+            seen.insert("\(d.severity) \(d.location.map(String.init(describing:)) ?? "") \(d.length) \(d.message)\u{0}\(d.notes.joined(separator: "\u{0}"))").inserted
+        }
     }
 
     // MARK: Params
@@ -85,6 +108,7 @@ public struct GraphBuilder {
             diagnostics.append(.error("task name '\(name)' may only use letters, digits, '_', '-' and '.' (and not start with '.' or '-')", at: t.name))
         }
         guard let kind = t.kind else {
+            if t.invalidKeys.contains("kind") { return nil }   // the parser said why
             diagnostics.append(.error("task '\(name)' has no 'kind' (use 'shell' or one of: \(registry.names.joined(separator: ", ")))", at: t.name))
             return nil
         }
@@ -106,10 +130,12 @@ public struct GraphBuilder {
                 diagnostics.append(.error("task '\(name)' needs unknown task '\(n.value)'", at: n, notes: Suggestion.notes(for: n.value, in: names)))
             }
         }
-        // params, with {{params.x}} from the DAG
+        // params, with {{params.x}} from the DAG and {{item.x}} from the task's matrix
+        var scope = dagParams
+        for (k, v) in t.items { scope[Interpolation.itemPrefix + k] = v }
         var params: [String: ParamValue] = [:]
         for p in t.params {
-            params[p.name.value] = substitute(p.value.value, at: p.value, dagParams: dagParams)
+            params[p.name.value] = substitute(p.value.value, at: p.value, dagParams: scope, task: t)
         }
         var command: String?
         var rendered: String?
@@ -117,10 +143,10 @@ public struct GraphBuilder {
         var env: [String: String] = [:]
         if isShell {
             if let cmd = t.cmd {
-                checkReferences(cmd.value, at: cmd, known: dagParams.keys.sorted() + params.keys.sorted())
+                checkReferences(cmd.value, at: cmd, known: scope.keys.sorted() + params.keys.sorted(), task: t)
                 // Shell tasks' own params shadow DAG params of the same name.
-                let lookup: (String) -> ParamValue? = { params[$0] ?? dagParams[$0] }
-                for r in Interpolation.references(cmd.value) where params[r.name] == nil { params[r.name] = dagParams[r.name] }
+                let lookup: (String) -> ParamValue? = { params[$0] ?? scope[$0] }
+                for r in Interpolation.references(cmd.value) where params[r.name] == nil { params[r.name] = scope[r.name] }
                 command = cmd.value
                 // Each value is quoted for where it stands in the command, or refused there.
                 let (text, refused) = ShellQuoting.render(cmd.value, lookup: lookup)
@@ -131,11 +157,11 @@ public struct GraphBuilder {
                 }
                 for e in t.env {
                     let text = e.value.value.plainText
-                    checkReferences(text, at: e.value, known: dagParams.keys.sorted() + params.keys.sorted())
-                    for r in Interpolation.references(text) where params[r.name] == nil { params[r.name] = dagParams[r.name] }
+                    checkReferences(text, at: e.value, known: scope.keys.sorted() + params.keys.sorted(), task: t)
+                    for r in Interpolation.references(text) where params[r.name] == nil { params[r.name] = scope[r.name] }
                     env[e.name.value] = Interpolation.render(text, lookup: lookup)
                 }
-            } else {
+            } else if !t.invalidKeys.contains("cmd") {
                 diagnostics.append(.error("shell task '\(name)' has no 'cmd'", at: t.name))
             }
         } else {
@@ -145,7 +171,7 @@ public struct GraphBuilder {
             if descriptor != nil, let e = t.env.first {
                 diagnostics.append(.error("'env' is only for shell tasks; task '\(name)' has kind '\(kind.value)'", at: e.name))
             }
-            if let d = descriptor, diagnostics.count == before {
+            if let d = descriptor, diagnostics.count == before, !t.invalidKeys.contains("params") {
                 // The key holds every declared param with its default applied (but those at a
                 // legacy value, see `ParamSpec.legacy`).
                 switch d.resolve(params) {
@@ -157,14 +183,24 @@ public struct GraphBuilder {
                 }
             }
         }
-        var files = t.files.compactMap { checkFile($0, task: name) }
+        var files = t.files.compactMap { checkFile(fillItems($0, task: t), task: name) }
         for f in projectFiles where !files.contains(f) { files.append(f) }
-        let outputs = t.outputs.compactMap { o -> String? in
+        let outputs = t.outputs.compactMap { written -> String? in
+            let o = fillItems(written, task: t)
             guard let p = Self.outputPath(o.value) else {
                 diagnostics.append(.error("output path '\(o.value)' of task '\(name)' would escape $LOOM_OUT (use a relative path without '..')", at: o))
                 return nil
             }
             return p
+        }
+        if let template = t.template, diagnostics.count > before {
+            let fresh = diagnostics[before...].filter { d in
+                let general = d.message.replacingOccurrences(of: "'\(name)'", with: "'\(template)'")
+                return templateProblems.insert("\(d.location.map(String.init(describing:)) ?? "") \(d.length) \(general)").inserted
+            }
+            diagnostics.removeSubrange(before...)
+            diagnostics.append(contentsOf: fresh)
+            if fresh.isEmpty { return nil }
         }
         guard diagnostics.count == before else { return nil }
         var layouts: [String: TextLayout] = [:]
@@ -180,6 +216,7 @@ public struct GraphBuilder {
                         files: files, outputs: outputs, timeout: t.timeout?.value, retries: t.retries?.value ?? 0,
                         location: t.name.location, resources: t.resources)
         node.layouts = layouts
+        node.template = t.template
         return node
     }
 
@@ -189,28 +226,42 @@ public struct GraphBuilder {
     }
 
     /// A string that is exactly `{{params.x}}` takes x's typed value; other strings substitute text.
-    mutating func substitute(_ v: ParamValue, at loc: Located<ParamValue>, dagParams: [String: ParamValue]) -> ParamValue {
+    mutating func substitute(_ v: ParamValue, at loc: Located<ParamValue>, dagParams: [String: ParamValue], task: TaskSpec) -> ParamValue {
         switch v {
         case .string(let s):
-            checkReferences(s, at: loc, known: dagParams.keys.sorted())
+            checkReferences(s, at: loc, known: dagParams.keys.sorted(), task: task)
             let pieces = Interpolation.pieces(s)
             if pieces.count == 1, case .reference(let r) = pieces[0], let value = dagParams[r.name] { return value }
             return .string(Interpolation.render(s) { dagParams[$0] })
-        case .list(let items): return .list(items.map { substitute($0, at: loc, dagParams: dagParams) })
-        case .map(let m): return .map(m.mapValues { substitute($0, at: loc, dagParams: dagParams) })
+        case .list(let items): return .list(items.map { substitute($0, at: loc, dagParams: dagParams, task: task) })
+        case .map(let m): return .map(m.mapValues { substitute($0, at: loc, dagParams: dagParams, task: task) })
         default: return v
         }
     }
 
-    mutating func checkReferences<T>(_ s: String, at loc: Located<T>, known: [String]) {
-        for r in Interpolation.lookalikes(s) {
+    /// Misspelled and unknown placeholders in `s`: DAG params, and `task`'s matrix values.
+    mutating func checkReferences<T>(_ s: String, at loc: Located<T>, known: [String], task: TaskSpec) {
+        let axes = task.items.keys.sorted()
+        for r in Interpolation.lookalikes(s, items: !axes.isEmpty) {
             let written = String(String.UnicodeScalarView(Array(s.unicodeScalars)[r.offset..<(r.offset + r.length)]))
-            diagnostics.append(Diagnostic(.error, "'\(written)' is not a placeholder: placeholders are written {{params.NAME}}", at: location(of: r, in: s, at: loc),
-                                          length: r.length, notes: ["did you mean '{{params.\(r.name)}}'?"]))
+            let kind = r.isItem ? "matrix values are written {{item.NAME}}" : "placeholders are written {{params.NAME}}"
+            diagnostics.append(Diagnostic(.error, "'\(written)' is not a placeholder: \(kind)", at: location(of: r, in: s, at: loc),
+                                          length: r.length, notes: ["did you mean '\(r.written)'?"]))
         }
         for r in Interpolation.references(s) where !known.contains(r.name) {
-            diagnostics.append(Diagnostic(.error, "unknown param '\(r.name)' in '{{params.\(r.name)}}'", at: location(of: r, in: s, at: loc), length: r.length,
-                                          notes: Suggestion.notes(for: r.name, in: known)))
+            let at = location(of: r, in: s, at: loc)
+            if r.isItem {
+                let axis = String(r.name.dropFirst(Interpolation.itemPrefix.count))
+                if axes.isEmpty {
+                    diagnostics.append(Diagnostic(.error, "'\(r.written)' is only for a task with a 'matrix:' (task '\(task.name.value)' has none)", at: at, length: r.length))
+                } else {
+                    diagnostics.append(Diagnostic(.error, "unknown matrix name '\(axis)' in '\(r.written)' (task '\(task.template ?? task.name.value)' has: \(axes.joined(separator: ", ")))",
+                                                  at: at, length: r.length, notes: Suggestion.notes(for: axis, in: axes)))
+                }
+            } else if !dagParamsInvalid {
+                diagnostics.append(Diagnostic(.error, "unknown param '\(r.name)' in '\(r.written)'", at: at, length: r.length,
+                                              notes: Suggestion.notes(for: r.name, in: known.filter { !$0.hasPrefix(Interpolation.itemPrefix) })))
+            }
         }
     }
 
@@ -289,11 +340,11 @@ public struct GraphBuilder {
     // MARK: Order
 
     /// Kahn's algorithm taking ready tasks in file order; on a cycle, reports it as a path.
-    mutating func topologicalOrder(_ nodes: [TaskNode], spec: DAGSpec) -> [Int] {
-        var pending = nodes.map { $0.needs.count }
-        var dependents = [[Int]](repeating: [], count: nodes.count)
-        for (i, n) in nodes.enumerated() { for d in n.needs { dependents[d].append(i) } }
-        var ready = (0..<nodes.count).filter { pending[$0] == 0 }
+    mutating func topologicalOrder(needs: [[Int]], tasks: [TaskSpec]) -> [Int] {
+        var pending = needs.map(\.count)
+        var dependents = [[Int]](repeating: [], count: needs.count)
+        for (i, n) in needs.enumerated() { for d in n { dependents[d].append(i) } }
+        var ready = (0..<needs.count).filter { pending[$0] == 0 }
         var order: [Int] = []
         while !ready.isEmpty {
             ready.sort(by: >)
@@ -304,22 +355,22 @@ public struct GraphBuilder {
                 if pending[d] == 0 { ready.append(d) }
             }
         }
-        if order.count < nodes.count {
-            let cycle = findCycle(nodes, remaining: Set((0..<nodes.count).filter { pending[$0] > 0 }))
-            let path = (cycle + [cycle[0]]).map { nodes[$0].id.name }.joined(separator: " -> ")
-            let first = spec.tasks[cycle[0]]
+        if order.count < needs.count {
+            let cycle = findCycle(needs, remaining: Set((0..<needs.count).filter { pending[$0] > 0 }))
+            let path = (cycle + [cycle[0]]).map { tasks[$0].name.value }.joined(separator: " -> ")
+            let first = tasks[cycle[0]]
             diagnostics.append(.error("dependency cycle: \(path)", at: first.name))
         }
         return order
     }
 
-    func findCycle(_ nodes: [TaskNode], remaining: Set<Int>) -> [Int] {
+    func findCycle(_ needs: [[Int]], remaining: Set<Int>) -> [Int] {
         // Walk needs from the first remaining task until a task repeats: that loop is a cycle.
         var path: [Int] = []
         var current = remaining.min()!
         while !path.contains(current) {
             path.append(current)
-            current = nodes[current].needs.filter { remaining.contains($0) }.min()!
+            current = needs[current].filter { remaining.contains($0) }.min()!
         }
         let loop = Array(path[path.firstIndex(of: current)!...])
         // Start the printed cycle at its first task in file order.

@@ -9,11 +9,11 @@ import Foundation
 /// stats each one once anyway, and reports one that is gone. The file is a
 /// `CacheFile`: written for one Loom build only (a new build parses DAGs afresh, which also covers
 /// defaults computed in code) and checksummed (a damaged one is reported and rebuilt).
-/// Format "loom-graph 6" (4: resolved built-in params, shell commands rendered by quoting
-/// context, CacheFile envelope; 5: Slurm resources; 6: param text layouts): `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
+/// Format "loom-graph 7" (4: resolved built-in params, shell commands rendered by quoting
+/// context, CacheFile envelope; 5: Slurm resources; 6: param text layouts; 7: matrix templates): `BinaryWriter` fields in the order of `encode` (a cache only Loom reads;
 /// binary because decoding a thousand-task graph from JSON took most of a no-op run's budget).
 public struct GraphCache {
-    public static let format = "loom-graph 6"
+    public static let format = "loom-graph 7"
     let directory: String
 
     public init(storeRoot: String) { directory = storeRoot + "/graphs" }
@@ -96,6 +96,7 @@ public struct GraphCache {
                 case .block(let file, let first, let indent): w.byte(1); w.string(file); w.int(first); w.int(indent)
                 }
             }
+            w.optional(n.template) { $0.string($1) }
         }
         return w.bytes
     }
@@ -127,6 +128,7 @@ public struct GraphCache {
                 default: return nil
                 }
             }
+            guard let template = r.optional({ $0.string() }) else { return nil }
             var resources = Resources(cpus: cpus, memoryBytes: memory.map(Int64.init), seconds: seconds)
             resources.partition = partition
             resources.account = account
@@ -136,6 +138,7 @@ public struct GraphCache {
                                 timeout: timeout, retries: retries, location: SourceLocation(file: file, line: line, column: col),
                                 resources: resources)
             node.layouts = layouts
+            node.template = template
             nodes.append(node)
         }
         guard r.atEnd else { return nil }

@@ -1,17 +1,27 @@
-/// `{{params.NAME}}` placeholders in commands, env values and param strings.
+/// `{{params.NAME}}` placeholders in commands, env values and param strings, and `{{item.NAME}}`
+/// in a task with a `matrix:` (its reference's name is `item.NAME`).
 public enum Interpolation {
     public struct Reference: Equatable, Sendable {
+        /// The DAG param's name, or `item.NAME` for a matrix value.
         public var name: String
         /// Offset of the `{{` in Unicode scalars (for the error's column).
         public var offset: Int
         /// Length of the whole placeholder.
         public var length: Int
+
+        /// A matrix value's reference (`{{item.NAME}}`), as opposed to a DAG param's.
+        public var isItem: Bool { name.hasPrefix(itemPrefix) }
+        /// The placeholder as written, without inner spaces.
+        public var written: String { isItem ? "{{\(name)}}" : "{{params.\(name)}}" }
     }
+
+    /// The prefix of a matrix value's reference name.
+    public static let itemPrefix = "item."
 
     public enum Piece: Equatable, Sendable { case text(String), reference(Reference) }
 
     /// Splits text into literal text and references; `{{ params.x }}` may have spaces inside.
-    /// A `{{` not followed by `params.NAME}}` stays literal text.
+    /// A `{{` not followed by `params.NAME}}` or `item.NAME}}` stays literal text.
     public static func pieces(_ s: String) -> [Piece] {
         let u = Array(s.unicodeScalars)
         var out: [Piece] = []
@@ -26,6 +36,12 @@ public enum Interpolation {
                     i = close + 2
                     continue
                 }
+                if inner.hasPrefix(itemPrefix), isName(inner.dropFirst(itemPrefix.count)) {
+                    if !text.isEmpty { out.append(.text(String(text))); text = String.UnicodeScalarView() }
+                    out.append(.reference(Reference(name: inner, offset: i, length: close + 2 - i)))
+                    i = close + 2
+                    continue
+                }
             }
             text.append(u[i])
             i += 1
@@ -36,9 +52,10 @@ public enum Interpolation {
 
     /// Placeholders that look like a misspelled `{{params.NAME}}` (`{{param.n}}`, `{{Params.n}}`,
     /// `{{parms.n}}`: a word within two edits of `params`, a dot, a name), which would otherwise pass
-    /// into the command as literal text. Other `{{...}}` (a Go template's `{{.State}}`, `{{item.x}}`)
-    /// stay literal. `name` is the NAME part.
-    public static func lookalikes(_ s: String) -> [Reference] {
+    /// into the command as literal text. Other `{{...}}` (a Go template's `{{.State}}`, `{{ctx.x}}`)
+    /// stay literal. `name` is the NAME part. With `items`, also words one edit from `item`
+    /// (`{{items.model}}`), whose reference's name is then `item.NAME`.
+    public static func lookalikes(_ s: String, items: Bool = false) -> [Reference] {
         let u = Array(s.unicodeScalars)
         var out: [Reference] = []
         var i = 0
@@ -47,9 +64,13 @@ public enum Interpolation {
                 let inner = String(String.UnicodeScalarView(u[(i + 2)..<close])).trimmingSpaces
                 if let dot = inner.firstIndex(of: "."), dot != inner.startIndex {
                     let head = String(inner[..<dot]), tail = inner[inner.index(after: dot)...]
-                    if head != "params", isName(tail), head.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) }),
-                       Suggestion.distance(head.lowercased(), "params") <= 2 {
-                        out.append(Reference(name: String(tail), offset: i, length: close + 2 - i))
+                    let word = head.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) })
+                    if head != "params", head != "item", isName(tail), word {
+                        if Suggestion.distance(head.lowercased(), "params") <= 2 {
+                            out.append(Reference(name: String(tail), offset: i, length: close + 2 - i))
+                        } else if items, Suggestion.distance(head.lowercased(), "item") <= 1 {
+                            out.append(Reference(name: itemPrefix + tail, offset: i, length: close + 2 - i))
+                        }
                     }
                 }
                 i = close + 2

@@ -54,7 +54,7 @@ public enum ShellQuoting {
 
     /// `v` written for placement `p`, or why it cannot be.
     static func write(_ v: ParamValue, _ p: Placement) -> Result<String, Refusal> {
-        let shown = "{{params.\(p.reference.name)}}"
+        let shown = p.reference.written
         let bare = "write it bare: \(shown) is quoted for you"
         func refuse(_ what: String, _ notes: [String]) -> Result<String, Refusal> {
             .failure(Refusal(reference: p.reference, message: "\(shown) \(what)", notes: notes))

@@ -35,6 +35,8 @@ public struct TaskNode: Sendable {
     /// that a built-in kind's error inside it (a query's unknown column) names its file:line:col;
     /// not keyed (moving a task in its file changes nothing it computes).
     public var layouts: [String: TextLayout] = [:]
+    /// The template (a task with `matrix:`) this task is an instance of.
+    public var template: String? = nil
 }
 
 /// A validated DAG: tasks in a deterministic topological order (ready tasks taken in file order).
@@ -57,6 +59,20 @@ public struct TaskGraph: Sendable {
     public var dagText: String? = nil
 
     public func index(of name: String) -> Int? { nodes.firstIndex { $0.id.name == name } }
+
+    /// A task's name, or a template's (a task with `matrix:`), as the names of the tasks it
+    /// stands for; empty when it is neither.
+    public func tasks(named name: String) -> [String] {
+        if index(of: name) != nil { return [name] }
+        return nodes.filter { $0.template == name }.map(\.id.name)
+    }
+
+    /// Names of tasks and templates given on the command line, as task names (templates
+    /// expanded to their instances, in graph order; repeats dropped).
+    public func expandingTemplates(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.flatMap { tasks(named: $0) }.filter { seen.insert($0).inserted }
+    }
 
     /// The given tasks and everything they need, as a sorted list of indices.
     public func closure(of targets: [Int]) -> [Int] {

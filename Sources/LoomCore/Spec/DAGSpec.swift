@@ -17,6 +17,8 @@
 ///     outputs: [path, ...]   # files the task must leave in $LOOM_OUT
 ///     timeout: 30s           # seconds, or a number with s/m/h
 ///     retries: 2
+///     matrix: {model: [a, b]} # one task per value (grid: per combination), named NAME.a, NAME.b;
+///                            # "{{item.model}}" in cmd, params, env, files, outputs and needs
 ///     description: ...
 /// ```
 public struct DAGSpec: Sendable {
@@ -25,6 +27,8 @@ public struct DAGSpec: Sendable {
     public var description: String?
     public var params: [ParamEntry]
     public var tasks: [TaskSpec]
+    /// Top-level keys whose values had problems (already reported by the parser).
+    public var invalidKeys: Set<String> = []
 
     public init(path: String, name: Located<String>? = nil, description: String? = nil, params: [ParamEntry] = [], tasks: [TaskSpec] = []) {
         self.path = path
@@ -83,6 +87,25 @@ public struct TaskSpec: Sendable {
     public var description: String?
     /// Where keys of the task's mapping are, for errors about the task as a whole.
     public var keyLocations: [String: SourceLocation] = [:]
+    /// `matrix:` as written: the task is a template for one task per combination of values.
+    public var matrix: [MatrixAxis] = []
+    /// After expansion (`GraphBuilder.expandMatrices`): the template an instance came from, and
+    /// its values by axis name.
+    public var template: String?
+    public var items: [String: ParamValue] = [:]
+    /// Keys whose values had problems (already reported by the parser): what follows from their
+    /// absence (no kind, a missing param) is not reported again.
+    public var invalidKeys: Set<String> = []
 
     public init(name: Located<String>) { self.name = name }
+}
+
+/// One name of a `matrix:` and its values, in the order written.
+public struct MatrixAxis: Sendable {
+    public var name: Located<String>
+    public var values: [Located<ParamValue>]
+    public init(name: Located<String>, values: [Located<ParamValue>]) {
+        self.name = name
+        self.values = values
+    }
 }

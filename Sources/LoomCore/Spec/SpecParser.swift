@@ -4,14 +4,15 @@ import Yams
 /// wrong value types, duplicate task names) before failing once.
 public struct SpecParser {
     public static let topLevelKeys = ["name", "description", "params", "tasks"]
-    public static let taskKeys = ["kind", "needs", "params", "cmd", "files", "env", "outputs", "timeout", "retries", "resources", "description"]
+    public static let taskKeys = ["kind", "needs", "params", "cmd", "files", "env", "outputs", "timeout", "retries", "resources", "description", "matrix"]
 
     /// Words people write for a task key out of habit (other tools' names), mapped to ours.
     static let taskKeyAliases: [(String, String)] = [
         ("command", "cmd"), ("run", "cmd"), ("shell", "cmd"), ("deps", "needs"), ("depends", "needs"), ("depends_on", "needs"),
         ("dependencies", "needs"), ("after", "needs"), ("inputs", "files"), ("input", "files"), ("deps_files", "files"),
         ("environment", "env"), ("output", "outputs"), ("outs", "outputs"), ("retry", "retries"), ("parameters", "params"),
-        ("param", "params"), ("type", "kind"),
+        ("param", "params"), ("type", "kind"), ("foreach", "matrix"), ("for_each", "matrix"), ("wildcards", "matrix"),
+        ("grid", "matrix"), ("parametrize", "matrix"), ("parameterize", "matrix"),
     ]
 
     static func taskKeyNotes(_ key: String) -> [String] {
@@ -48,10 +49,19 @@ public struct SpecParser {
 
     /// Parses a DAG file's text. Throws `DiagnosticError` listing every problem found.
     public static func parse(_ text: String, path: String) throws -> DAGSpec {
+        let (spec, problems) = try parsePartially(text, path: path)
+        if !problems.isEmpty { throw DiagnosticError(problems) }
+        return spec
+    }
+
+    /// Parses a DAG file's text as far as its shape allows: the spec without the values that had
+    /// problems (their keys in `invalidKeys`), and the problems, so that `GraphBuilder` can report
+    /// its own beside them in one round. Throws `DiagnosticError` only when there is no spec to
+    /// check further (the text is not YAML, or not a mapping).
+    public static func parsePartially(_ text: String, path: String) throws -> (DAGSpec, [Diagnostic]) {
         var p = SpecParser(path: path)
-        let spec = p.parseDocument(text)
-        if !p.diagnostics.isEmpty { throw DiagnosticError(p.diagnostics) }
-        return spec ?? DAGSpec(path: path)
+        guard let spec = p.parseDocument(text) else { throw DiagnosticError(p.diagnostics) }
+        return (spec, p.diagnostics)
     }
 
     func location(_ mark: Mark?) -> SourceLocation {
@@ -114,6 +124,8 @@ public struct SpecParser {
         var sawTasks = false
         for (k, v) in top {
             guard let key = scalarString(k) else { continue }
+            let before = diagnostics.count
+            defer { if diagnostics.count > before { spec.invalidKeys.insert(key) } }
             switch key {
             case "name": spec.name = string(v, what: "'name'").map { located($0, v) }
             case "description": spec.description = string(v, what: "'description'")
@@ -201,6 +213,8 @@ public struct SpecParser {
         for (k, v) in m {
             guard let key = scalarString(k) else { continue }
             t.keyLocations[key] = location(k.mark)
+            let before = diagnostics.count
+            defer { if diagnostics.count > before { t.invalidKeys.insert(key) } }
             switch key {
             case "kind": t.kind = string(v, what: "'kind'").map { located($0, v) }
             case "needs": t.needs = stringList(v, what: "'needs'")
@@ -218,11 +232,54 @@ public struct SpecParser {
                     error("'retries' must be a whole number from 0 to \(Self.maxRetries)", v)
                 }
             case "description": t.description = string(v, what: "'description'")
+            case "matrix": t.matrix = matrix(v)
             default:
-                error("unknown key '\(key)' in task '\(name.value)'", k, notes: Self.taskKeyNotes(key))
+                let notes = Self.taskKeyNotes(key)
+                error("unknown key '\(key)' in task '\(name.value)'", k, notes: notes)
+                // `comand:` is the task's cmd misspelled: its absence is not a second problem.
+                if let meant = Self.taskKeys.first(where: { notes == ["did you mean '\($0)'?"] }) { t.invalidKeys.insert(meant) }
             }
         }
         return t
+    }
+
+    /// `matrix: {model: [logistic, gbdt], seed: [1, 2]}`: names (as DAG param names) to non-empty
+    /// lists of distinct scalars.
+    mutating func matrix(_ node: Node) -> [MatrixAxis] {
+        guard case .mapping(let m) = node, !m.isEmpty else {
+            error("'matrix' must be a mapping from names to lists of values, like {model: [logistic, gbdt]}", node)
+            return []
+        }
+        var out: [MatrixAxis] = []
+        for (k, v) in m {
+            guard let name = scalarString(k) else { continue }
+            guard Interpolation.isName(name) else {
+                error("matrix name '\(name)' may only use letters, digits, '_' and '-'", k)
+                continue
+            }
+            guard case .sequence(let seq) = v, !seq.isEmpty else {
+                error("matrix '\(name)' must be a non-empty list of values, like [a, b]", v)
+                continue
+            }
+            var values: [Located<ParamValue>] = []
+            var seen: [String: SourceLocation] = [:]
+            for item in seq {
+                guard case .scalar = item else {
+                    error("each value of matrix '\(name)' must be a single value, found a \(Self.shape(item))", item)
+                    continue
+                }
+                let value = ParamValue.from(item)
+                if value == .null { error("matrix '\(name)' has an empty value", item); continue }
+                if let first = seen[value.canonical] {
+                    error("matrix '\(name)' lists \(value.canonical) twice", item, notes: ["first listed at \(first)"])
+                    continue
+                }
+                seen[value.canonical] = location(item.mark)
+                values.append(located(value, item))
+            }
+            out.append(MatrixAxis(name: located(name, k), values: values))
+        }
+        return out
     }
 
     /// `30`, `2.5`, `30s`, `5m`, `1h`: seconds > 0.

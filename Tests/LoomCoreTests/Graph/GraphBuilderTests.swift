@@ -225,3 +225,39 @@ import Testing
         #expect(GraphBuilder.dagName("other/x.yaml") == "other-x")
     }
 }
+
+/// Issue 14: a file's mistakes of every sort come in one round, not shape errors first, then
+/// names and params, then cycles.
+@Suite struct AllAtOnceTests {
+    @Test func shapeNameParamAndCycleProblemsTogether() {
+        let yaml = """
+        params: {k: 4}
+        tasks:
+          a:
+            kind: shell
+            cmd: echo {{params.kk}}
+            needs: [c]
+            retries: -1
+          b:
+            kind: [shell]
+          c:
+            kind: shell
+            comand: echo
+            needs: [a, nope]
+          d:
+            kind: shel
+            timeout: forever
+        """
+        let lines = (build(yaml).failure ?? "").split(separator: "\n").filter { $0.hasPrefix("dags/") }
+        #expect(lines == [
+            "dags/t.yaml:3:3: error: dependency cycle: a -> c -> a",
+            "dags/t.yaml:5:15: error: unknown param 'kk' in '{{params.kk}}'",
+            "dags/t.yaml:7:14: error: 'retries' must be a whole number from 0 to 100",
+            "dags/t.yaml:9:11: error: 'kind' must be a string, found a list",
+            "dags/t.yaml:12:5: error: unknown key 'comand' in task 'c'",
+            "dags/t.yaml:13:16: error: task 'c' needs unknown task 'nope'",
+            "dags/t.yaml:15:11: error: task 'd' has unknown kind 'shel'",
+            "dags/t.yaml:16:14: error: 'timeout' must be a positive number of seconds, or a number followed by s, m or h (like 90s, 5m)",
+        ])
+    }
+}

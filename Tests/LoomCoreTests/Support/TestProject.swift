@@ -27,9 +27,9 @@ func build(_ yaml: String, overrides: [(String, String)] = [], registry: KindReg
     var renderer = DiagnosticRenderer()
     renderer.addSource(path: "dags/t.yaml", text: yaml)
     do {
-        let spec = try SpecParser.parse(yaml, path: "dags/t.yaml")
+        let (spec, problems) = try SpecParser.parsePartially(yaml, path: "dags/t.yaml")
         var b = GraphBuilder(registry: registry, projectRoot: root)
-        return Built(success: try b.build(spec, digest: Digest(of: yaml), overrides: overrides.map { (name: $0.0, value: $0.1) }))
+        return Built(success: try b.build(spec, digest: Digest(of: yaml), overrides: overrides.map { (name: $0.0, value: $0.1) }, prior: problems))
     } catch let e as DiagnosticError {
         return Built(failure: renderer.render(e.diagnostics))
     } catch {

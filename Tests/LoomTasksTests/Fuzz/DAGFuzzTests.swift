@@ -69,9 +69,9 @@ import Testing
             var renderer = DiagnosticRenderer()
             renderer.addSource(path: "dags/f.yaml", text: text)
             do {
-                let spec = try SpecParser.parse(text, path: "dags/f.yaml")
+                let (spec, problems) = try SpecParser.parsePartially(text, path: "dags/f.yaml")
                 var builder = GraphBuilder(registry: BuiltinKinds.registry, projectRoot: dir)
-                _ = try builder.build(spec, digest: Digest(of: text), overrides: [])
+                _ = try builder.build(spec, digest: Digest(of: text), overrides: [], prior: problems)
             } catch let e as DiagnosticError {
                 #expect(!e.diagnostics.isEmpty)
                 for d in e.diagnostics {

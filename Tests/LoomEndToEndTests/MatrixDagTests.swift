@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import LoomCore
+
+/// Issue 14, task templates, with the real binary: one declaration over a grid, one instance
+/// needed by name, all instances needed by the template's name, and the template's name as a
+/// target on the command line.
+@Suite(.serialized) struct MatrixDagTests {
+    static let dag = """
+    params: {scale: 10}
+    tasks:
+      fit:
+        kind: shell
+        matrix:
+          model: [logistic, gbdt]
+          seed: [1, 2]
+        cmd: echo {{item.model}} {{item.seed}}x{{params.scale}} > $LOOM_OUT/fit.txt
+      score:
+        kind: shell
+        matrix: {model: [logistic, gbdt]}
+        needs: ["fit.{{item.model}}.2"]
+        cmd: cp $LOOM_IN/fit.{{item.model}}.2/fit.txt $LOOM_OUT/score.txt
+      compare:
+        kind: shell
+        needs: [score]
+        cmd: cat $LOOM_IN/score.logistic/score.txt $LOOM_IN/score.gbdt/score.txt > $LOOM_OUT/all.txt
+
+    """
+
+    @Test func aGridRunsAsSeparateCachedTasks() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", Self.dag)
+        let first = try s.loom("run", "dags/t.yaml")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("7 ran, 0 cached"), "\(first.stdout)")
+        #expect(s.read("artifacts/latest/t/compare/all.txt") == "logistic 2x10\ngbdt 2x10\n")
+        #expect(s.read("artifacts/latest/t/fit.gbdt.1/fit.txt") == "gbdt 1x10\n")
+
+        // One more value: only its instances run; the template's name selects all of them.
+        s.write("dags/t.yaml", Self.dag.replacingOccurrences(of: "seed: [1, 2]", with: "seed: [1, 2, 3]"))
+        let more = try s.loom("run", "dags/t.yaml", "fit")
+        #expect(more.status == 0, "\(more.stderr)")
+        #expect(more.stdout.contains("2 ran, 4 cached"), "\(more.stdout)")
+        #expect(has(more, "done", "fit.logistic.3") && has(more, "done", "fit.gbdt.3"))
+
+        // A value's change reruns what depends on it, nothing else.
+        let status = try s.loom("status", "dags/t.yaml", "-P", "scale=100")
+        #expect(status.stdout.contains("stale       fit.gbdt.2"), "\(status.stdout)")
+        #expect(status.stdout.contains("9 stale"), "\(status.stdout)")
+
+        let typo = try s.loom("run", "dags/t.yaml", "scor")
+        #expect(typo.status == 2)
+        #expect(typo.errors.contains("target 'scor' is not a task of dags/t.yaml (did you mean 'score'?)"), "\(typo.errors)")
+    }
+
+    @Test func templatesWorkWithBuiltInKinds() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", """
+        tasks:
+          lines: {kind: shell, cmd: 'seq 1 50 > $LOOM_OUT/l.txt'}
+          picked:
+            kind: sample
+            needs: [lines]
+            matrix: {n: [3, 5]}
+            params: {input: lines, file: l.txt, n: "{{item.n}}", seed: 7}
+
+        """)
+        let run = try s.loom("run", "dags/t.yaml")
+        #expect(run.status == 0, "\(run.stderr)")
+        let three = try #require(s.read("artifacts/latest/t/picked.3/sample.txt"))
+        let five = try #require(s.read("artifacts/latest/t/picked.5/sample.txt"))
+        #expect(three.split(separator: "\n").count == 3)
+        #expect(five.split(separator: "\n").count == 5)
+    }
+}
