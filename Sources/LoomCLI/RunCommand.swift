@@ -113,19 +113,19 @@ struct RunRequest: Equatable {
             for w in try check.problems(gates) { console.runLine("warning: \(w)", error: true) }
         }
         let tier = !noRemote && !dryRun ? try RemoteSetup.open(location, name: remote, required: remoteRequired, console: console) : nil
-        let (runner, defaultJobs) = dryRun ? (ProcessRunner(), 1) : try makeRunner(location, remote: tier)
+        let (runner, runnerJobs) = dryRun ? (ProcessRunner(), 1) : try makeRunner(location, remote: tier)
         let engine = try Engine(project: project, graph: graph, runner: runner)
         if let tier {
             engine.remote = tier
             engine.writeThrough = !noPush
         }
         if dryRun {
-            let reports = try engine.status(targets: tasks, forced: force)
-            printStatus(reports, console: console, verb: "would run")
+            let (reports, estimate) = try engine.statusWithEstimate(targets: tasks, forced: force, jobs: jobs ?? defaultJobs(location.file, executor: executor))
+            printStatus(reports, console: console, verb: "would run", estimate: estimate)
             return .ok
         }
         var options = RunOptions()
-        options.jobs = jobs ?? defaultJobs
+        options.jobs = jobs ?? runnerJobs
         options.keepGoing = keepGoing
         options.targets = tasks
         options.forced = force
@@ -177,7 +177,7 @@ struct RunRequest: Equatable {
     /// Without a shared file system (`slurm.shared_fs: false`), tasks travel through `remote`.
     private func makeRunner(_ location: ProjectRoot, remote tier: RemoteTier?) throws -> (TaskRunner, Int) {
         let file = location.file
-        guard (executor ?? file.executor) == "slurm" else { return (ProcessRunner(), ProcessInfo.processInfo.activeProcessorCount) }
+        guard (executor ?? file.executor) == "slurm" else { return (ProcessRunner(), defaultJobs(file, executor: executor)) }
         var s = SlurmSettings(loom: file.slurm.loom ?? selfExecutable(), directory: location.project.storeRoot + "/slurm")
         s.partition = file.slurm.partition
         s.account = file.slurm.account
@@ -191,7 +191,7 @@ struct RunRequest: Equatable {
             s.remoteLocation = PortableTask.RemoteLocation(url: r.url, endpoint: r.endpoint, region: r.region)
             s.nodeDirectory = file.slurm.nodeDirectory ?? "/tmp"
         }
-        return (SlurmRunner(settings: s), 32)
+        return (SlurmRunner(settings: s), defaultJobs(file, executor: "slurm"))
     }
 
     private func finish(_ r: RunRecord, project: Project, console: Console) -> ExitStatus {
@@ -332,7 +332,12 @@ func report(_ e: EngineEvent, console: Console) {
 }
 
 /// Prints status / dry-run reports: one line per task, reasons indented below stale ones.
-func printStatus(_ reports: [TaskReport], console: Console, verb: String) {
+/// Tasks at once when `-j` is not given: the machine's cores locally; on Slurm, jobs in flight.
+func defaultJobs(_ file: ProjectFile, executor: String? = nil) -> Int {
+    (executor ?? file.executor) == "slurm" ? 32 : ProcessInfo.processInfo.activeProcessorCount
+}
+
+func printStatus(_ reports: [TaskReport], console: Console, verb: String, estimate: CostEstimate? = nil) {
     for r in reports {
         if r.status == .upToDate {
             console.out("up to date  \(r.name)")
@@ -343,6 +348,27 @@ func printStatus(_ reports: [TaskReport], console: Console, verb: String) {
     }
     let stale = reports.filter { $0.status == .stale }.count
     console.out("\(reports.count - stale) up to date, \(stale) stale")
+    if let estimate { for line in estimateLines(estimate) { console.out(line) } }
+}
+
+/// `loom status` and `--dry-run`: what running the stale tasks will cost (see `CostEstimate`).
+func estimateLines(_ e: CostEstimate) -> [String] {
+    let unknown = e.unknown
+    guard unknown.count < e.tasks.count else {
+        return ["estimate: no stale task has run before (no history of durations yet)"]
+    }
+    var first = "estimate: about \(Console.seconds(e.seconds)) with -j \(e.jobs)"
+    if e.criticalPath.count > 1 {
+        let path = e.criticalPath.count <= 6 ? e.criticalPath : Array(e.criticalPath.prefix(2)) + ["..."] + Array(e.criticalPath.suffix(3))
+        first += " (critical path \(Console.seconds(e.criticalSeconds)): \(path.joined(separator: " -> ")))"
+    }
+    if let b = e.bytes { first += "; the store grows by up to \(bytes(b))" }
+    var out = [first]
+    if !unknown.isEmpty {
+        let shown = unknown.count <= 5 ? unknown.joined(separator: ", ") : unknown.prefix(5).joined(separator: ", ") + " and \(unknown.count - 5) more"
+        out.append("          no history for \(unknown.count) task\(unknown.count == 1 ? "" : "s"), counted as 0s: \(shown)")
+    }
+    return out
 }
 
 /// The running loom binary, to launch built-in kinds in child processes.

@@ -217,6 +217,12 @@ struct Show: ParsableCommand {
         if !r.params.isEmpty {
             console.out("params: " + r.params.keys.sorted().map { "\($0)=\(r.params[$0]!.canonical)" }.joined(separator: " "))
         }
+        if let e = r.estimate {
+            var line = "estimate: \(Console.seconds(e.seconds)) with -j \(e.jobs), took \(Console.seconds(r.duration))"
+            if let b = e.bytes { line += "; store growth up to \(bytes(b))" }
+            if !e.noHistory.isEmpty { line += "; no history for \(e.noHistory.count) task\(e.noHistory.count == 1 ? "" : "s")" }
+            console.out(line)
+        }
         for g in r.gateFailures { console.out("gate: \(g)") }
         for t in r.tasks {
             console.out("  \(Console.pad(t.status.rawValue, 8)) \(Console.pad(t.name, 24)) \(Console.pad(Console.seconds(t.duration), 8)) \(t.artifact?.short ?? "")")

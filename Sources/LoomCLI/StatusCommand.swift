@@ -12,12 +12,15 @@ struct Status: ParsableCommand {
     @Option(help: "Say which stale tasks this remote cache can serve (default: default_remote in loom.yaml).") var remote: String?
     @Flag(help: "Do not ask a remote cache.") var noRemote = false
     @Flag(help: "Print JSON: [{name, kind, status, reasons, key}] (status up-to-date or stale).") var json = false
+    @Option(name: .short, help: "Estimate the run's wall time with this many tasks at once (default: as 'loom run' would).") var j: Int?
+
+    func validate() throws { if let j, j < 1 { throw ValidationError("-j must be at least 1, got \(j)") } }
 
     func run() throws { try request.run() }
 
     var request: StatusRequest {
         StatusRequest(directories: project.directory, dag: dag.dag, params: dag.params, tasks: tasks, force: force, remote: remote, noRemote: noRemote,
-                      json: json)
+                      json: json, jobs: j)
     }
 }
 
@@ -32,14 +35,16 @@ struct StatusRequest: Equatable {
     var remote: String?
     var noRemote = false
     var json = false
+    var jobs: Int?
 
     func run() throws {
         let console = Console()
         let location = try ProjectRoot.locate(directories)
         let project = location.project
         let graph = try loadGraph(location, dag: dag, params: params, console: console)
-        var reports = try Engine(project: project, graph: graph).status(targets: try taskNames(tasks, in: graph, what: "task"),
-                                                                        forced: try taskNames(force, in: graph, what: "task"))
+        let jobs = self.jobs ?? defaultJobs(location.file)
+        var (reports, estimate) = try Engine(project: project, graph: graph).statusWithEstimate(
+            targets: try taskNames(tasks, in: graph, what: "task"), forced: try taskNames(force, in: graph, what: "task"), jobs: json ? nil : jobs)
         // Which stale tasks (whose key is known: nothing they need will run first) the remote has.
         if !noRemote, reports.contains(where: { $0.status == .stale && $0.key != nil }),
            let tier = try RemoteSetup.open(location, name: remote, required: false, console: console) {
@@ -55,7 +60,7 @@ struct StatusRequest: Equatable {
             }).encoded(pretty: true))
             return
         }
-        printStatus(reports, console: console, verb: "stale")
+        printStatus(reports, console: console, verb: "stale", estimate: estimate)
     }
 }
 

@@ -73,3 +73,36 @@ import LoomCore
         #expect(five.split(separator: "\n").count == 5)
     }
 }
+
+/// Issue 14, the dry run that predicts the cost, with the real binary.
+@Suite(.serialized) struct CostEstimateDagTests {
+    @Test func statusAndDryRunPredictAndTheRecordKeepsTheEstimate() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", """
+        params: {k: 1}
+        tasks:
+          slow: {kind: shell, cmd: "sleep 0.4; head -c 5000 /dev/zero > $LOOM_OUT/z; echo {{params.k}} > $LOOM_OUT/k"}
+          after: {kind: shell, needs: [slow], cmd: "sleep 0.2; cp $LOOM_IN/slow/k $LOOM_OUT/k"}
+
+        """)
+        let fresh = try s.loom("status", "dags/t.yaml")
+        #expect(fresh.stdout.hasSuffix("0 up to date, 2 stale\nestimate: no stale task has run before (no history of durations yet)\n"), "\(fresh.stdout)")
+        #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)
+        // Another k: both tasks run again; their durations come from the first run (same task,
+        // other key), the store growth from its artifacts.
+        let dry = try s.loom("run", "dags/t.yaml", "-P", "k=2", "--dry-run", "-j", "1")
+        let line = try #require(dry.lines.last)
+        #expect(line.hasPrefix("estimate: about 0.6"), "\(dry.stdout)")
+        #expect(line.contains("with -j 1 (critical path 0.6") && line.contains("s: slow -> after); the store grows by up to 4.9 KiB"), "\(line)")
+        #expect(try s.loom("run", "dags/t.yaml", "-P", "k=2", "-q").status == 0)
+        let record = try s.lastRun()
+        let e = try #require(record.estimate)
+        #expect(e.criticalPath == ["slow", "after"] && e.noHistory.isEmpty && e.bytes == 5004)
+        #expect(e.seconds > 0.55 && e.seconds < 5, "\(e.seconds)")
+        let show = try s.loom("show")
+        #expect(show.stdout.contains("estimate: 0.6"), "\(show.stdout)")
+        // A no-op run reads no history and records no estimate.
+        #expect(try s.loom("run", "dags/t.yaml", "-P", "k=2", "-q").status == 0)
+        #expect(try s.lastRun().estimate == nil)
+    }
+}

@@ -91,10 +91,19 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     /// What `loom status` and `--dry-run` show: every included task, up to date or stale with
     /// reasons. Touches nothing but the stat cache.
     public func status(targets: [String] = [], forced: [String] = []) throws -> [TaskReport] {
+        try statusWithEstimate(targets: targets, forced: forced, jobs: nil).reports
+    }
+
+    /// `status`, and with `jobs` what running its stale tasks with that many slots will cost,
+    /// from the DAG's recent run records (see `CostEstimate`).
+    public func statusWithEstimate(targets: [String] = [], forced: [String] = [], jobs: Int?) throws -> (reports: [TaskReport], estimate: CostEstimate?) {
         let s = try scan(targets: targets, repairing: false)
         Stats.mark("scan:seals")
-        defer { Stats.mark("explain") }
-        return s.status(forced: forced)
+        let reports = s.status(forced: forced)
+        Stats.mark("explain")
+        guard let jobs, reports.contains(where: { $0.status == .stale }) else { return (reports, nil) }
+        let stale = reports.compactMap { r in r.status == .stale ? graph.index(of: r.name).map { (index: $0, key: r.key?.digest) } : nil }
+        return (reports, estimate(stale: stale, jobs: jobs, before: nil))
     }
 
     /// Runs the stale tasks among the targets (all tasks if none) and records the run.
@@ -200,9 +209,33 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
             if let problem = remote.unreachable { observer?(.warning(problem)) }
         }
         try? statCache.save()
+        record.estimate = estimate(reports: reports, plan: plan, jobs: options.jobs, run: record.id)
         try RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
             .finish(&record, reports: reports, plan: plan, interrupted: interrupted, syncProblems: syncProblems,
                     started: t0)
+    }
+
+    /// What the tasks this run executed (or would have, had a needed task not failed) were
+    /// predicted to cost by the runs before it; nil when none executed (a no-op run reads no
+    /// history).
+    private func estimate(reports: [TaskReport?], plan: Plan, jobs: Int, run: RunID) -> CostEstimate.Recorded? {
+        var stale: [(index: Int, key: Digest?)] = []
+        for i in graph.nodes.indices {
+            if let r = reports[i], [.ran, .failed, .interrupted].contains(r.status) {
+                stale.append((i, r.key?.digest))
+            } else if reports[i] == nil, plan.outcomes[i] == .skipped, lastScan?.included.contains(i) == true {
+                stale.append((i, nil))
+            }
+        }
+        guard stale.contains(where: { reports[$0.index]?.status == .ran || reports[$0.index]?.status == .failed }) else { return nil }
+        return CostEstimate.Recorded(estimate(stale: stale, jobs: jobs, before: run))
+    }
+
+    private func estimate(stale: [(index: Int, key: Digest?)], jobs: Int, before run: RunID?) -> CostEstimate {
+        let history = CostEstimate.samples(project.recentRuns(dag: graph.dagName, before: run))
+        return CostEstimate(graph: graph, stale: stale, history: history, jobs: jobs) { d in
+            store.contains(d) ? store.seal(of: d)?.fileBytes : nil
+        }
     }
 
     /// Writes `report.html` beside the run record (again after gates change the record).

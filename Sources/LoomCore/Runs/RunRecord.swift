@@ -82,7 +82,9 @@ public struct TaskReport: Sendable {
 /// `duration` (s), `status` (running, succeeded, gate-failed, failed, interrupted, crashed), `pid`, `host`, optional
 /// `sweep` (sweep id), `gateFailures` (messages of failed metric gates) and `rerunOf` (the run
 /// `loom rerun` repeated), `provenance` (see `Provenance`), `tasks` (in topological order, see
-/// `TaskReport.json`). Version 1 is version 2 without `provenance` and `rerunOf`; both are read.
+/// `TaskReport.json`), optional `estimate` (what the run was predicted to cost from the runs
+/// before it: `CostEstimate.Recorded`). Version 1 is version 2 without `provenance`, `rerunOf`
+/// and `estimate`; both are read.
 /// Run records hold what varies between runs (times, host); artifacts never do.
 public struct RunRecord: Sendable {
     /// `crashed`: the run's process died without finishing its record (SIGKILL, power loss); the
@@ -130,6 +132,8 @@ public struct RunRecord: Sendable {
     public var provenance: Provenance?
     /// The run `loom rerun` repeated.
     public var rerunOf: String?
+    /// What the tasks this run executed were predicted to cost (see `CostEstimate`).
+    public var estimate: CostEstimate.Recorded?
 
     public init(id: RunID, dagPath: String, dagName: String, dagDigest: Digest, params: [String: ParamValue], jobs: Int,
                 startedAt: Date, status: Status, tasks: [TaskReport]) {
@@ -156,6 +160,7 @@ public struct RunRecord: Sendable {
         w.field("dagName", dagName)
         if let duration { w.field("duration", number: (duration * 1000).rounded() / 1000) }
         if let error { w.field("error", error) }
+        if let estimate { w.key("estimate"); w.value(estimate.json) }
         w.field("forced", strings: forced)
         w.field("format", "loom-run 2")
         if !gateFailures.isEmpty { w.field("gateFailures", strings: gateFailures) }
@@ -208,6 +213,7 @@ public struct RunRecord: Sendable {
         host = j["host"]?.string ?? ""
         provenance = j["provenance"].flatMap(Provenance.init(json:))
         rerunOf = j["rerunOf"]?.string
+        estimate = j["estimate"].flatMap(CostEstimate.Recorded.init(json:))
     }
 
     public func count(_ s: TaskStatus) -> Int {

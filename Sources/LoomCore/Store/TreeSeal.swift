@@ -29,6 +29,17 @@ public struct TreeSeal: Equatable, Sendable {
     public var listing: String
     public var entries: [Entry]
 
+    /// Bytes of the artifact's files (from the listing's `f` and `x` lines; directories and
+    /// links count 0).
+    public var fileBytes: Int64 {
+        var total: Int64 = 0
+        for line in listing.split(separator: "\n") where line.hasPrefix("f ") || line.hasPrefix("x ") {
+            let fields = line.split(separator: " ", maxSplits: 3)
+            if fields.count == 4, let n = Int64(fields[2]) { total += n }
+        }
+        return total
+    }
+
     /// Takes the signature of `dir` as it is now (nil if it cannot be read).
     public static func take(_ dir: String, listing: String) -> TreeSeal? {
         var entries: [Entry] = []

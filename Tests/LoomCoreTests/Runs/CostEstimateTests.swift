@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import LoomCore
+
+/// Issue 14: the dry run's cost estimate, on hand-worked schedules.
+@Suite struct CostEstimateTests {
+    /// a -> {b, c} -> d, plus a lone e; every task stale.
+    static let dag = """
+    tasks:
+      a: {kind: shell, cmd: "true"}
+      b: {kind: shell, cmd: "true", needs: [a]}
+      c: {kind: shell, cmd: "true", needs: [a]}
+      d: {kind: shell, cmd: "true", needs: [b, c]}
+      e: {kind: shell, cmd: "true", resources: {cpus: 2}}
+    """
+
+    func key(_ s: String) -> Digest { Digest(of: s) }
+
+    @Test func scheduleAndCriticalPathByHand() throws {
+        let g = try #require(build(Self.dag).success)
+        let history: [String: [CostEstimate.Sample]] = [
+            "a": [.init(key: key("a"), seconds: 2, artifact: nil)],
+            "b": [.init(key: key("b"), seconds: 5, artifact: nil)],
+            "c": [.init(key: key("c"), seconds: 1, artifact: nil)],
+            "d": [.init(key: key("d"), seconds: 1, artifact: nil)],
+            "e": [.init(key: key("e"), seconds: 3, artifact: nil)],
+        ]
+        let stale = g.nodes.indices.map { (index: $0, key: Optional(key(g.nodes[$0].id.name))) }
+        // -j 1: everything in a row, 12 s. The critical path is a -> b -> d, 8 s.
+        let one = CostEstimate(graph: g, stale: stale, history: history, jobs: 1) { _ in nil }
+        #expect(one.seconds == 12)
+        #expect(one.criticalPath == ["a", "b", "d"] && one.criticalSeconds == 8)
+        #expect(one.unknown.isEmpty && one.bytes == nil)
+        // -j 2, plan order a b c d e (e needs both slots and is never overtaken):
+        // 0-2 a; 2-7 b, 2-3 c; 7-8 d; e waits for two free slots: 8-11.
+        let two = CostEstimate(graph: g, stale: stale, history: history, jobs: 2) { _ in nil }
+        #expect(two.seconds == 11)
+        // -j 4: a 0-2 with e 0-3 (2 slots), then b 2-7 and c 3-4, d 7-8.
+        let four = CostEstimate(graph: g, stale: stale, history: history, jobs: 4) { _ in nil }
+        #expect(four.seconds == 8)
+    }
+
+    @Test func sameKeyFirstThenMedianOfTheTaskThenNothing() throws {
+        let g = try #require(build(Self.dag).success)
+        let art = key("artifact")
+        let history: [String: [CostEstimate.Sample]] = [
+            // Newest first: the same key's 9 s wins over the newer runs under other keys.
+            "a": [.init(key: key("x"), seconds: 1, artifact: nil), .init(key: key("a"), seconds: 9, artifact: art)],
+            // Other keys only: the median of the last five (1, 2, 4, 8, 100 -> 4); the sixth is too old.
+            "b": [1, 100, 2, 8, 4, 1000].map { .init(key: key("old\($0)"), seconds: $0, artifact: nil) },
+        ]
+        let stale = [0, 1, 2].map { (index: $0, key: Optional(key(g.nodes[$0].id.name))) }
+        let e = CostEstimate(graph: g, stale: stale, history: history, jobs: 1) { $0 == art ? 1234 : nil }
+        #expect(e.tasks.map(\.source) == [.sameKey, .sameTask, .none])
+        #expect(e.tasks.map(\.seconds) == [9, 4, nil])
+        #expect(e.unknown == ["c"])
+        #expect(e.bytes == 1234)
+        #expect(e.seconds == 13)
+        // Recorded in the run record and read back.
+        let back = CostEstimate.Recorded(json: try JSON.parse(Array(JSON.object(["e": e.json]).encoded(pretty: false).utf8))["e"]!)
+        #expect(back == CostEstimate.Recorded(e))
+    }
+
+    @Test func samplesAreSuccessfulLocalRunsNewestFirst() {
+        func report(_ name: String, _ status: TaskStatus, _ d: Double, reasons: [String] = []) -> TaskReport {
+            var t = TaskReport(name: name, kind: "shell", status: status, reasons: reasons)
+            t.duration = d
+            return t
+        }
+        func record(_ tasks: [TaskReport]) -> RunRecord {
+            RunRecord(id: RunID.new(at: Date()), dagPath: "dags/t.yaml", dagName: "t", dagDigest: Digest(of: "t"), params: [:], jobs: 1,
+                      startedAt: Date(), status: .succeeded, tasks: tasks)
+        }
+        let newer = record([report("a", .ran, 1), report("b", .failed, 7), report("c", .cached, 0)])
+        let older = record([report("a", .ran, 2), report("b", .ran, 3, reasons: ["served by the remote cache"])])
+        let s = CostEstimate.samples([newer, older])
+        #expect(s["a"]?.map(\.seconds) == [1, 2])
+        #expect(s["b"] == nil && s["c"] == nil)
+    }
+}
