@@ -82,6 +82,19 @@ struct ExecJob: ParsableCommand {
         guard let made = mkdtemp(&template) else { throw CLIExit(.environment, "loom exec-job: cannot create a directory in \(t.workDirectory)") }
         let dir = String(cString: made)
         defer { FileSystem.removeTree(dir) }
+        // scancel sends SIGTERM: before the task starts (while inputs download) it must not end
+        // the process outright, which would leave this directory on the node. It is noted here
+        // and checked between steps; while the task runs, `supervise` stops it.
+        let cancelled = CancelFlag()
+        let watchers = [SIGTERM, SIGINT, SIGHUP].map { sig in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { cancelled.set() }
+            s.resume()
+            return s
+        }
+        defer { for w in watchers { w.cancel() } }
+        func checkCancelled() throws { if cancelled.isSet { throw KindError("cancelled (signal) before the task started") } }
         let logPath = dir + "/task.log"
         var outcome: JobOutcome
         var note: String?
@@ -90,6 +103,7 @@ struct ExecJob: ParsableCommand {
             let tier = RemoteTier(local: store, remote: remote)
             var inputs: [(name: String, path: String)] = []
             for i in t.inputs {
+                try checkCancelled()
                 guard let e = tier.pull(i.key), e.artifact == i.artifact else {
                     throw KindError("input '\(i.name)' (key \(i.key.short)) is not in the remote cache" + (tier.unreachable.map { ": \($0)" } ?? ""))
                 }
@@ -98,6 +112,7 @@ struct ExecJob: ParsableCommand {
             let root = dir + "/root"
             try FileSystem.makeDirectories(root)
             for f in t.files {
+                try checkCancelled()
                 let path = root + "/" + f.path
                 try FileSystem.makeDirectories(FileSystem.parent(of: path))
                 guard try remote.blob(f.digest, size: f.size, to: path), (try? FileHasher.digest(ofFile: path)) == f.digest else {
@@ -123,6 +138,7 @@ struct ExecJob: ParsableCommand {
             env["LOOM_ROOT"] = root
             let job = Job(task: TaskID(t.task), attempt: 1, arguments: arguments, environment: env, workingDirectory: root,
                           logPath: logPath, timeout: t.timeout, fence: Fence(readOnly: store.root, writable: out))
+            try checkCancelled()
             (outcome, note) = supervise(job)
             if outcome == .succeeded {
                 for o in t.manifest.outputs where !FileSystem.exists(out + "/" + o) {
@@ -148,6 +164,13 @@ struct ExecJob: ParsableCommand {
         }
         return outcome
     }
+}
+
+private final class CancelFlag: @unchecked Sendable {   // `value` under `lock`
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 private final class OutcomeBox: @unchecked Sendable {   // `value` under `lock`

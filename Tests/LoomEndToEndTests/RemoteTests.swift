@@ -59,7 +59,7 @@ import LoomCore
         #expect(first.status == 0 && first.stdout.contains("3 ran, 0 cached"), "\(first.stdout)\(first.stderr)")
         let b = try project(prefix: prefix)
         let status = try b.loom("status", "dags/t.yaml")
-        #expect(status.stdout == """
+        #expect(status.withoutEstimate == """
         stale       gen
                       - never run
                       - the remote cache has it: loom run downloads it instead of running it

@@ -14,6 +14,13 @@ final class Sandbox: @unchecked Sendable {
         /// stderr with the timestamps of a run's lines taken off.
         var errors: String { stderr.split(separator: "\n", omittingEmptySubsequences: false).map { Output.untimed(String($0)) }.joined(separator: "\n") }
 
+        /// stdout without `loom status`'s cost estimate (its figures depend on how long earlier
+        /// runs took; `CostEstimateDagTests` checks it).
+        var withoutEstimate: String {
+            stdout.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("estimate: ") && !$0.hasPrefix("          no history for ") }.joined(separator: "\n")
+        }
+
         static func untimed(_ s: String) -> String {
             s.count > 21 && s.dropFirst(20).hasPrefix(" ") && s.hasPrefix("20") && s.dropFirst(19).hasPrefix("Z") ? String(s.dropFirst(21)) : s
         }
