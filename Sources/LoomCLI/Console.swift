@@ -2,14 +2,27 @@ import Foundation
 import LoomCore
 
 /// All terminal output goes through here: one lock, so lines from parallel tasks never interleave.
-/// On a TTY lines are plain; without one (cron, CI) each line of a run (progress, warnings,
-/// failures, the summary) starts with a UTC timestamp; other commands' output never does.
+/// On a TTY lines are coloured (unless `NO_COLOR` is set, see `Colour`); without one (cron, CI)
+/// they are plain and each line of a run (progress, warnings, failures, the summary) starts with
+/// a UTC timestamp; other commands' output never does.
 public final class Console: @unchecked Sendable {
     private let lock = NSLock()
     public let isTTY: Bool
     public var quiet = false
+    /// Whether stdout and stderr get colours.
+    public let colours: Bool, errorColours: Bool
 
-    public init() { isTTY = isatty(1) == 1 }
+    public init() {
+        isTTY = isatty(1) == 1
+        let env = ProcessInfo.processInfo.environment
+        colours = Colour.wanted(tty: isTTY, environment: env)
+        errorColours = Colour.wanted(tty: isatty(2) == 1, environment: env)
+    }
+
+    /// Text in a colour when the stream it goes to shows colours.
+    public func paint(_ s: String, _ c: Colour, error: Bool = false) -> String {
+        (error ? errorColours : colours) ? c.wrap(s) : s
+    }
 
     /// On a TTY, a live line kept under the output (`[3/10] running: a, b`), redrawn after each line.
     private var statusLine = ""
@@ -79,4 +92,16 @@ public final class Console: @unchecked Sendable {
 
     /// The last `n` lines of a task's log (see `LogTail`).
     static func tail(_ path: String, _ n: Int) -> [String] { LogTail.lines(path, n) }
+}
+
+/// ANSI colours (SGR codes: four of them do not need a library). On when the stream is a terminal,
+/// `NO_COLOR` is unset or empty (https://no-color.org) and `TERM` is not `dumb`.
+public enum Colour: String, Sendable {
+    case red = "31", green = "32", yellow = "33", cyan = "36", dim = "2", bold = "1"
+
+    public func wrap(_ s: String) -> String { "\u{1B}[\(rawValue)m\(s)\u{1B}[0m" }
+
+    public static func wanted(tty: Bool, environment: [String: String]) -> Bool {
+        tty && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+    }
 }

@@ -16,7 +16,12 @@ func loadGraph(_ location: ProjectRoot, dag: String, params: [String], console: 
         shown = project.display(file)
         return try project.loadGraph(file, registry: BuiltinKinds.registry, overrides: try DAGOptions.overrides(params), renderer: &renderer)
     } catch let e as DiagnosticError {
-        console.err(renderer.render(e.diagnostics).trimmingTrailingNewline)
+        var text = renderer.render(e.diagnostics).trimmingTrailingNewline
+        if console.errorColours {
+            text = text.replacingOccurrences(of: ": error: ", with: ": " + console.paint("error:", .red, error: true) + " ")
+                .replacingOccurrences(of: "\nnote: ", with: "\n" + console.paint("note:", .cyan, error: true) + " ")
+        }
+        console.err(text)
         let n = e.diagnostics.filter { $0.severity == .error }.count
         throw CLIExit(.invalid, "\(DiagnosticRenderer.grouped(n)) error\(n == 1 ? "" : "s") in \(shown); nothing ran")
     }

@@ -198,7 +198,7 @@ struct RunRequest: Equatable {
         let failed = r.tasks.filter { $0.status == .failed }
         let runDir = project.display(project.runs.directory(r.id))
         for f in failed {
-            var msg = "error: task '\(f.name)' (kind \(f.kind)) failed: \(f.error ?? f.outcome ?? "failed")"
+            var msg = console.paint("error:", .red, error: true) + " task '\(f.name)' (kind \(f.kind)) failed: \(f.error ?? f.outcome ?? "failed")"
             if let log = f.log {
                 msg += "\n  log: \(runDir)/\(log)"
                 let lines = Console.tail(project.runs.directory(r.id) + "/" + log, 10)
@@ -206,8 +206,9 @@ struct RunRequest: Equatable {
             }
             console.runLine(msg, error: true)
         }
-        for g in r.gateFailures { console.runLine("error: \(g)", error: true) }
-        let summary = "loom: \(r.status.rawValue): \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, "
+        for g in r.gateFailures { console.runLine(console.paint("error:", .red, error: true) + " \(g)", error: true) }
+        let word = console.paint(r.status.rawValue, r.status == .succeeded ? .green : .red, error: r.status != .succeeded)
+        let summary = "loom: \(word): \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, "
             + "\(r.count(.skipped)) skipped in \(Console.seconds(r.duration)) (run \(r.id.value))"
         console.runLine(summary, error: r.status != .succeeded)
         switch r.status {
@@ -311,23 +312,23 @@ func report(_ e: EngineEvent, console: Console) {
     case let .started(r, attempt):
         let why = r.reasons.isEmpty ? "" : "  (\(r.reasons.joined(separator: "; ")))"
         let retry = attempt > 1 ? " attempt \(attempt)" : ""
-        console.progress("run      \(r.name)\(retry)\(why)")
+        console.progress(console.paint("run     ", .cyan) + " \(r.name)\(retry)\(why)")
     case let .finished(r):
         switch r.status {
         case .cached:
             // Downloaded from the remote cache instead of run: say so, with why it was stale here.
             if let i = r.reasons.firstIndex(of: "served by the remote cache") {
                 let why = r.reasons[..<i].joined(separator: "; ")
-                console.progress("cached   \(r.name)  (remote" + (why.isEmpty ? ")" : ": \(why))"))
+                console.progress(console.paint("cached  ", .dim) + " \(r.name)  (remote" + (why.isEmpty ? ")" : ": \(why))"))
             } else {
-                console.progress("cached   \(r.name)")
+                console.progress(console.paint("cached  ", .dim) + " \(r.name)")
             }
-        case .ran: console.progress("done     \(r.name)  \(Console.seconds(r.duration))")
-        case .failed: console.progress("FAILED   \(r.name)  \(r.error ?? r.outcome ?? "")")
+        case .ran: console.progress(console.paint("done    ", .green) + " \(r.name)  \(Console.seconds(r.duration))")
+        case .failed: console.progress(console.paint("FAILED  ", .red) + " \(r.name)  \(r.error ?? r.outcome ?? "")")
         default: break
         }
     case let .warning(w):
-        console.runLine("warning: \(w)", error: true)
+        console.runLine(console.paint("warning:", .yellow, error: true) + " \(w)", error: true)
     }
 }
 
@@ -340,9 +341,9 @@ func defaultJobs(_ file: ProjectFile, executor: String? = nil) -> Int {
 func printStatus(_ reports: [TaskReport], console: Console, verb: String, estimate: CostEstimate? = nil) {
     for r in reports {
         if r.status == .upToDate {
-            console.out("up to date  \(r.name)")
+            console.out(console.paint("up to date", .green) + "  \(r.name)")
         } else {
-            console.out("\(Console.pad(verb, 10))  \(r.name)")
+            console.out(console.paint(Console.pad(verb, 10), .yellow) + "  \(r.name)")
             for reason in r.reasons { console.out("              - \(reason)") }
         }
     }

@@ -31,3 +31,17 @@ import Testing
         #expect(LiveProgress.elapsed(7380) == "2h03m")
     }
 }
+
+/// Issue 14: colour on a terminal, never with NO_COLOR (https://no-color.org), a dumb terminal or
+/// a pipe.
+@Suite struct ColourTests {
+    @Test func wantedOnlyOnAColourTerminal() {
+        #expect(Colour.wanted(tty: true, environment: ["TERM": "xterm-256color"]))
+        #expect(Colour.wanted(tty: true, environment: [:]))
+        #expect(Colour.wanted(tty: true, environment: ["NO_COLOR": ""]))   // empty: unset, as the convention says
+        #expect(!Colour.wanted(tty: true, environment: ["NO_COLOR": "1"]))
+        #expect(!Colour.wanted(tty: true, environment: ["TERM": "dumb"]))
+        #expect(!Colour.wanted(tty: false, environment: ["TERM": "xterm"]))
+        #expect(Colour.red.wrap("error:") == "\u{1B}[31merror:\u{1B}[0m")
+    }
+}

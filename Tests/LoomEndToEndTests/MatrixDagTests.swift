@@ -106,3 +106,41 @@ import LoomCore
         #expect(try s.lastRun().estimate == nil)
     }
 }
+
+/// Issue 14, colour: on a terminal (a pseudo-terminal made by script(1)), run lines and status
+/// words are coloured; NO_COLOR turns it off; piped output never has escape codes.
+@Suite(.serialized) struct ColourDagTests {
+    func underTerminal(_ s: Sandbox, _ command: String, noColour: Bool) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", command, "/dev/null"]
+        p.currentDirectoryURL = URL(fileURLWithPath: s.root)
+        var env = ProcessInfo.processInfo.environment
+        env["TERM"] = "xterm"
+        env["NO_COLOR"] = noColour ? "1" : nil
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func colourOnATerminalOnly() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", "tasks:\n  a: {kind: shell, cmd: 'echo > $LOOM_OUT/x'}\n")
+        let loom = Sandbox.binary
+        let coloured = try underTerminal(s, "\(loom) run dags/t.yaml", noColour: false)
+        #expect(coloured.contains("\u{1B}[32mdone    \u{1B}[0m a"), "\(coloured.debugDescription)")
+        #expect(coloured.contains("loom: \u{1B}[32msucceeded\u{1B}[0m: 1 ran"), "\(coloured.debugDescription)")
+        let status = try underTerminal(s, "\(loom) status dags/t.yaml", noColour: false)
+        #expect(status.contains("\u{1B}[32mup to date\u{1B}[0m  a"), "\(status.debugDescription)")
+        let plain = try underTerminal(s, "\(loom) run dags/t.yaml --force a", noColour: true)
+        #expect(plain.contains("done     a") && !plain.contains("\u{1B}[3"), "\(plain.debugDescription)")
+        let piped = try s.loom("run", "dags/t.yaml", "--force", "a")
+        #expect(!piped.stdout.contains("\u{1B}") && !piped.stderr.contains("\u{1B}"))
+    }
+}
