@@ -13,7 +13,7 @@ public enum KeyDiff: Equatable, Sendable, CustomStringConvertible {
     case fileRemoved(path: String)
     case envChanged(name: String)
     case outputsChanged
-    case commandChanged
+    case commandChanged(old: String?, new: String?)
 
     public var description: String {
         switch self {
@@ -39,8 +39,35 @@ public enum KeyDiff: Equatable, Sendable, CustomStringConvertible {
         case let .fileRemoved(p): return "file \(p) removed"
         case let .envChanged(name): return "env '\(name)' changed"
         case .outputsChanged: return "declared outputs changed"
-        case .commandChanged: return "command changed"
+        case let .commandChanged(o, n): return Self.commandChange(o ?? "", n ?? "")
         }
+    }
+
+    /// Commands longer than this are shown around their first difference.
+    static let commandWidth = 60
+
+    /// `command changed: 'old' -> 'new'`: a multi-line command by its first changed line, a long
+    /// one cut to `commandWidth` characters around its first difference (`loom diff` shows whole
+    /// commands as a line diff).
+    static func commandChange(_ a: String, _ b: String) -> String {
+        func quoted(_ s: Substring) -> String { ParamValue.string(String(s)).canonical }
+        var la = a.split(separator: "\n", omittingEmptySubsequences: false), lb = b.split(separator: "\n", omittingEmptySubsequences: false)
+        var at = ""
+        if la.count > 1 || lb.count > 1, let k = (0..<max(la.count, lb.count)).first(where: { k in (k < la.count ? la[k] : nil) != (k < lb.count ? lb[k] : nil) }) {
+            at = " at line \(k + 1)"
+            la = [k < la.count ? la[k] : ""]
+            lb = [k < lb.count ? lb[k] : ""]
+        }
+        let x = Array(la[0]), y = Array(lb[0])
+        var first = 0
+        while first < min(x.count, y.count), x[first] == y[first] { first += 1 }
+        func cut(_ c: [Character]) -> Substring {
+            guard c.count > commandWidth else { return Substring(String(c)) }
+            let start = max(0, min(first - 20, c.count - commandWidth))
+            let end = min(c.count, start + commandWidth)
+            return Substring((start > 0 ? "..." : "") + String(c[start..<end]) + (end < c.count ? "..." : ""))
+        }
+        return "command changed\(at): \(quoted(cut(x))) -> \(quoted(cut(y)))"
     }
 
     /// Every difference from `old` to `new`, in a fixed order (kind, params, inputs, files, env,
@@ -82,7 +109,7 @@ public enum KeyDiff: Equatable, Sendable, CustomStringConvertible {
             out.append(.envChanged(name: name))
         }
         if old.outputs.sorted() != new.outputs.sorted() { out.append(.outputsChanged) }
-        if old.command != new.command { out.append(.commandChanged) }
+        if old.command != new.command { out.append(.commandChanged(old: old.command, new: new.command)) }
         return out
     }
 }

@@ -83,7 +83,8 @@ public struct RunDiff: Sendable {
             var commandDiff: [String] = []
             switch (a?.manifest ?? a?.key.flatMap(manifest), b?.manifest ?? b?.key.flatMap(manifest)) {
             case let (m1?, m2?):
-                reasons = KeyDiff.between(m1, m2).map(\.description)
+                // The command's change is shown whole below, as a line diff.
+                reasons = KeyDiff.between(m1, m2).map { if case .commandChanged = $0 { "command changed" } else { $0.description } }
                 if m1.command != m2.command { commandDiff = LineDiff.hunks(m1.command ?? "", m2.command ?? "") }
             case (nil, _?): reasons = a == nil ? ["task added"] : []
             case (_?, nil): reasons = b == nil ? ["task removed"] : []

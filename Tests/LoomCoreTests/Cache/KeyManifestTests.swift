@@ -50,8 +50,23 @@ import Testing
             "param 'k' changed 4 -> 5",
             "input 'features' changed",
             "file data/x.csv changed",
-            "command changed",
+            "command changed: \"\" -> \"echo\"",
         ])
+    }
+
+    /// Issue 14: a changed command says what changed, not only that it did.
+    @Test func commandChangesShowTheChange() {
+        #expect(KeyDiff.commandChanged(old: "seq 1 10 > $LOOM_OUT/n", new: "seq 1 20 > $LOOM_OUT/n").description
+                == "command changed: \"seq 1 10 > $LOOM_OUT/n\" -> \"seq 1 20 > $LOOM_OUT/n\"")
+        // A multi-line command: its first changed line.
+        #expect(KeyDiff.commandChanged(old: "set -e\nsort a > b\nwc -l b", new: "set -e\nsort -u a > b\nwc -l b").description
+                == "command changed at line 2: \"sort a > b\" -> \"sort -u a > b\"")
+        #expect(KeyDiff.commandChanged(old: "a\nb", new: "a").description == "command changed at line 2: \"b\" -> \"\"")
+        // A long line: 60 characters from 20 before the first difference (at 108: "--flag " ends there).
+        let head = String(repeating: "x", count: 100)
+        let d = KeyDiff.commandChanged(old: head + " --flag 1 " + head, new: head + " --flag 2 " + head).description
+        let expected = "..." + String(repeating: "x", count: 12) + " --flag 1 " + String(repeating: "x", count: 38) + "..."
+        #expect(d.hasPrefix("command changed: \"\(expected)\" -> "), "\(d)")
     }
 
     @Test func unknownInputsAreNotReportedAsRemoved() {
