@@ -37,12 +37,12 @@ public enum SVGChart {
     }
 
     /// Grouped bars: one group per label, one bar per series (values must align with labels).
-    public static func bars(title: String, yLabel: String, labels: [String], series: [(name: String, values: [Double])]) -> String {
+    public static func bars(title: String, yLabel: String, labels: [String], series: [(name: String, values: [Double])], xLabel: String = "") -> String {
         let values = series.flatMap(\.values).filter(\.isFinite)
         guard !labels.isEmpty, !values.isEmpty else { return empty(title) }
         let ys = axis(min(values.min()!, 0), max(values.max()!, 0) == 0 ? 1 : max(values.max()!, 0))
         let (y0, y1) = (ys.lo, ys.hi)
-        var s = frame(title: title, xLabel: "", yLabel: yLabel, x: nil, y: ys)
+        var s = frame(title: title, xLabel: xLabel, yLabel: yLabel, x: nil, y: ys)
         let plotW = width - left - right, group = plotW / Double(labels.count), barW = group * 0.8 / Double(max(1, series.count))
         let sy = { (y: Double) in height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom) }
         for (g, label) in labels.enumerated() {
@@ -130,8 +130,8 @@ public enum SVGChart {
         for x in v { counts[min(bins - 1, Int((x - lo) / w))] += 1 }
         // Label every few bins only, so that the numbers never run into each other.
         let every = max(1, (bins + 5) / 6)
-        let labels = (0..<bins).map { $0 % every == 0 ? number(lo + Double($0) * w) : "" }
-        return bars(title: title, yLabel: "count", labels: labels, series: [(xLabel, counts)])
+        let labels = (0..<bins).map { $0 % every == 0 ? number(lo + Double($0) * w, step: w) : "" }
+        return bars(title: title, yLabel: "count", labels: labels, series: [(xLabel, counts)], xLabel: xLabel + " (bin starts)")
     }
 
     /// An axis from `lo` to `hi` widened to round ticks: the step is 1, 2, 2.5 or 5 times a power
@@ -171,14 +171,22 @@ public enum SVGChart {
         return s
     }
 
+    /// The longest legend entry drawn whole; longer ones end in "…" (the whole name is in its
+    /// tooltip).
+    static let legendChars = 46
+
+    /// Legend entries at the right edge, as wide as the longest needs (about 6.3 px per character
+    /// of the 11 px font), so that no entry runs past the chart's edge.
     static func legend(_ names: [String], atBottom: Bool = false) -> String {
         let y0: Double = atBottom ? height - bottom - 8 - Double(names.count) * 14 : top + 4
-        let x: Double = width - right - 150
+        let shown = names.map { $0.count > legendChars ? String($0.prefix(legendChars - 1)) + "…" : $0 }
+        let textW = Double(shown.map(\.count).max() ?? 0) * 6.3
+        let x = max(left + 4, width - right - 18 - textW)
         var s = ""
-        for (k, n) in names.enumerated() {
+        for (k, n) in shown.enumerated() {
             let y = y0 + Double(k) * 14
             s += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"10\" height=\"10\" fill=\"\(palette[k % palette.count])\"/>"
-            s += "<text x=\"\(f(x + 14))\" y=\"\(f(y + 9))\">\(esc(String(n.prefix(24))))</text>"
+            s += "<text x=\"\(f(x + 14))\" y=\"\(f(y + 9))\"><title>\(esc(names[k]))</title>\(esc(n))</text>"
         }
         return s
     }
@@ -197,6 +205,17 @@ public enum SVGChart {
         if abs(d) < 1e-9 { return "0" }
         if d == d.rounded() && abs(d) < 1e9 { return String(Int(d)) }
         return abs(d) >= 100 ? String(format: "%.1f", d) : String(format: "%.3g", d)
+    }
+
+    /// A number on a scale whose steps are `step` wide: no more digits than the step shows, and
+    /// values within a millionth of a step of 0 are 0 (a histogram of CLVs starting at 1.57e-07
+    /// labels its first bin 0).
+    public static func number(_ d: Double, step: Double) -> String {
+        guard d.isFinite, step.isFinite, step > 0 else { return number(d) }
+        if abs(d) < step * 1e-6 { return "0" }
+        let decimals = max(0, Int((-log10(step)).rounded(.up)) + 1)
+        if decimals == 0 || abs(d) >= 1e6 { return number(d.rounded()) }
+        return number(Double(String(format: "%.\(decimals)f", d)) ?? d)
     }
 
     public static func esc(_ s: String) -> String {

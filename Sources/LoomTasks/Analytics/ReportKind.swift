@@ -24,7 +24,7 @@ public enum ReportKind: TaskKind {
     }
 
     public static let name = "report"
-    public static let version = 3   // 3: a Cleaning section per clean input (rows dropped per reason)
+    public static let version = 4   // 3: a Cleaning section per clean input (rows dropped per reason); 4: legends and histogram ticks that fit, monetary labelled
     public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves, segments and A/B tests (with lift intervals), as inline SVG."
     public static let params = [
         ParamSpec("title", .string, "Loom report", "the page title"),
@@ -48,8 +48,13 @@ public enum ReportKind: TaskKind {
             if FileSystem.exists(dir + "/centres.csv"), let c = try? CSV.read(dir + "/centres.csv"), let sizes = c["size"]?.numbers {
                 let labels = (c["segment"]?.numbers ?? []).map { "segment \(Int($0))" }
                 let rows = (0..<c.rowCount).map { r in c.names.map { SVGChart.number((c[$0]?.numbers ?? [])[r]) } }
+                // customer_features' monetary is the mean of repeat purchases (the BG/NBD and
+                // Gamma-Gamma convention): one-time buyers have 0, which reads as "spent nothing".
+                let header = c.names.map { $0 == "monetary" ? "monetary (mean repeat purchase)" : $0 }
+                let note = c.names.contains("monetary")
+                    ? "<p>monetary is the mean value of a customer's repeat purchases (the first purchase is not counted, as BG/NBD and Gamma-Gamma expect): a segment of one-time buyers shows 0 although they spent money.</p>" : ""
                 page.section("Segments (\(input.name))", SVGChart.bars(title: "Segment sizes", yLabel: "rows", labels: labels, series: [("size", sizes)])
-                    + HTMLReport.table(header: c.names, rows: rows))
+                    + HTMLReport.table(header: header, rows: rows) + note)
             }
             if FileSystem.exists(dir + "/evaluation.json"),
                let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, dir + "/evaluation.json"), e.type == "classifier" {
