@@ -6,7 +6,7 @@ import Foundation
 /// JSON form, version 1 (`JSONEncoder`, readable with `.prettyPrinted, .sortedKeys`): `featureCount`,
 /// `featureNames` (optional), `baseScore` (log-odds of the training base rate), `trees` (see `DecisionTree`;
 /// thresholds in the features' raw units), `trainingLoss` (mean log loss on the training data before
-/// round 1 and after each round: `rounds + 1` values) and `config`.
+/// round 1 and after each round: `rounds + 1` values; mean squared error for `config.loss` squared_error) and `config`.
 public struct GradientBoostingModel: Codable, Equatable, Sendable {
     public var version = 1
     public var featureCount: Int
@@ -45,15 +45,7 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
         if let names = featureNames, names.count != featureCount {
             throw fail("\(names.count) feature names for \(featureCount) features")
         }
-        for (t, tree) in trees.enumerated() {
-            if tree.nodes.isEmpty { throw fail("tree \(t) has no nodes") }
-            for (k, node) in tree.nodes.enumerated() where !node.isLeaf {
-                if node.feature >= featureCount { throw fail("tree \(t) node \(k) splits on feature \(node.feature)") }
-                if !(k < node.left && node.left < tree.nodes.count && k < node.right && node.right < tree.nodes.count) {
-                    throw fail("tree \(t) node \(k) has children \(node.left), \(node.right) outside \(k + 1)..<\(tree.nodes.count)")
-                }
-            }
-        }
+        if let problem = DecisionTree.problem(in: trees, featureCount: featureCount) { throw fail(problem) }
     }
 
     /// Raw scores (log-odds) for each row of `x` (same columns as the training data; NaN = missing).
@@ -66,6 +58,15 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
         var scores = [Double](repeating: baseScore, count: x.rows)
         for tree in trees { tree.addPredictions(x, to: &scores) }
         return scores
+    }
+
+    /// Whether the model is a regression (squared error): its output is the raw score, not a probability.
+    public var isRegression: Bool { config.loss == .squaredError }
+
+    /// The model's output for each row of `x`: a regression's raw score, a classifier's probability of class 1.
+    /// - Throws: `AnalyticsError.invalidInput` if `x` has another number of columns.
+    public func predict(_ x: Matrix) throws -> [Double] {
+        isRegression ? try predictRaw(x) : try predictProbability(x)
     }
 
     /// Probability of class 1 for each row of `x`, in [0, 1].
