@@ -2,8 +2,13 @@ import Foundation
 import LoomAnalytics
 import LoomCore
 
-/// `train`: a binary classifier on any table. Writes model.json (readable), predictions.csv (the
-/// test rows: ids, label, score), importance.csv, and counts and the final training loss as metrics.
+/// `train`: a binary classifier (gbdt, logistic, random_forest) or a regression (gbdt, random_forest,
+/// linear) on any table. Writes model.json (readable), predictions.csv (the test rows: ids, label and
+/// score for a classifier, prediction for a regression), importance.csv, and counts and the final
+/// training loss as metrics (a regression also its test RMSE, MAE and R^2).
+/// (random_forest, linear and objective came without a version bump: every param they added has a
+/// legacy value under which train writes the same bytes as before, and model.json's new fields are
+/// left out when nil.)
 public enum Train: TaskKind {
     public struct Params: Decodable, Sendable {
         public var input: String?
@@ -22,6 +27,13 @@ public enum Train: TaskKind {
         public var minSamplesLeaf: Int
         public var l2: Double?
         public var c: Double?
+        public var objective: String
+        public var trees: Int?
+        public var maxFeatures: String?
+        public var bootstrap: Bool?
+        public var maxDepth: Int?
+        public var cvFolds: Int?
+        public var threshold: Double
         public var projectFile: String?
         public var split: String
         public var trainRows: Int?
@@ -30,22 +42,29 @@ public enum Train: TaskKind {
         enum CodingKeys: String, CodingKey {
             case input, file, label, features, ids, model, splitColumn = "split_column", group, testFraction = "test_fraction", seed, rounds,
                  learningRate = "learning_rate", maxLeafNodes = "max_leaf_nodes", minSamplesLeaf = "min_samples_leaf", l2, c = "C",
-                 projectFile = "project_file", split, trainRows = "train_rows", trainValue = "train_value", testValue = "test_value"
+                 projectFile = "project_file", split, trainRows = "train_rows", trainValue = "train_value", testValue = "test_value",
+                 objective, trees, maxFeatures = "max_features", bootstrap, maxDepth = "max_depth", cvFolds = "cv_folds", threshold
         }
     }
 
     public static let name = "train"
     public static let version = 1
-    public static let summary = "Trains a binary classifier (gbdt: histogram gradient boosting; logistic: L2-regularised logistic regression) on a table (a needed task's or a project file); test-set predictions, model.json and feature importance."
+    public static let summary = "Trains a binary classifier (gbdt: histogram gradient boosting; logistic: L2-regularised logistic regression; random_forest) or a regression (gbdt, random_forest, linear) on a table (a needed task's or a project file); test-set predictions, model.json and feature importance."
     /// The logistic penalty's default is `LogisticRegression.Config`'s, declared there once.
     static let logisticL2 = LogisticRegression.Config().l2
+    /// The forest's defaults are `RandomForest.Config`'s, declared there once.
+    static let forest = RandomForest.Config()
     public static let params = [
         ParamSpec.soleInput("the needed task with the table"),
         ParamSpec("file", .string, "sessions.csv", "the table in INPUT"),
-        ParamSpec("label", .string, .required, "the 0/1 label column"),
+        ParamSpec("label", .string, .required, "the label column: 0/1 for a classifier, any finite number for a regression"),
+        ParamSpec("objective", .string, "classification", "classification: a 0/1 label, scores are probabilities; regression: a numeric target (squared error)",
+                  choices: ["classification", "regression"], legacy: .string("classification")),
         ParamSpec("features", .strings, .unset("all numeric columns but label, ids, group, split"), "feature columns"),
         ParamSpec("ids", .strings, .value(.list([])), "id columns copied into predictions.csv"),
-        ParamSpec("model", .string, "gbdt", "gbdt: histogram gradient boosting; logistic: L2-regularised logistic regression", choices: ["gbdt", "logistic"]),
+        ParamSpec("model", .string, "gbdt", "gbdt: histogram gradient boosting (log loss, or squared error for a regression); logistic: L2-regularised logistic regression (classification); "
+                  + "random_forest: bagged trees on the same histogram grower, features subsampled at every split; linear: least squares, ridge with l2 (regression)",
+                  choices: ["gbdt", "logistic", "random_forest", "linear"]),
         ParamSpec("project_file", .string, .unset("none: FILE of INPUT"), "a CSV in the project to train on instead of a needed task's FILE (hashed into the key like a files: entry)",
                   projectFile: .always, legacy: .null),
         ParamSpec("split", .string, "random", "random: rows (or groups, with group) shuffled by seed; ordered: the first rows train, the last test (time-ordered data)",
@@ -57,14 +76,35 @@ public enum Train: TaskKind {
         ParamSpec("group", .string, .unset("none"), "split by this column's values (e.g. user) so no group is on both sides"),
         ParamSpec("test_fraction", .float, 0.2, "share of rows (or groups) in the test set (ordered: the last ceil(share x rows) rows)", bounds: .strictlyBetween(0, 1)),
         ParamSpec("seed", .int, 0, "seed of the split"),
-        ParamSpec("rounds", .int, 100, "gbdt: boosting rounds"),
+        ParamSpec("rounds", .int, 100, "gbdt: boosting rounds (random_forest takes trees)"),
         ParamSpec("learning_rate", .float, 0.1, "gbdt: shrinkage"),
-        ParamSpec("max_leaf_nodes", .int, 31, "gbdt: leaves per tree"),
-        ParamSpec("min_samples_leaf", .int, 20, "gbdt: smallest leaf"),
-        ParamSpec("l2", .float, .computed("gbdt 0, logistic \(JSON.format(logisticL2)) (none when C is given)", { p in
+        ParamSpec("max_leaf_nodes", .int, .computed("gbdt 31, random_forest \(forest.maxLeafNodes)", { p in
+                      .int(p["model"] == .string("random_forest") ? forest.maxLeafNodes : 31)
+                  }), "gbdt, random_forest: leaves per tree (grown best-first)"),
+        ParamSpec("min_samples_leaf", .int, .computed("gbdt 20, random_forest \(forest.minSamplesLeaf)", { p in
+                      .int(p["model"] == .string("random_forest") ? forest.minSamplesLeaf : 20)
+                  }), "gbdt, random_forest: smallest leaf (random_forest: bootstrap repeats count)"),
+        ParamSpec("max_depth", .int, .unset("none"), "gbdt, random_forest: deepest split level (the root is depth 0)", bounds: .atLeast(1), legacy: .null),
+        ParamSpec("trees", .int, .unset("random_forest: \(forest.trees)"), "random_forest: trees in the forest", bounds: .atLeast(1), legacy: .null),
+        ParamSpec("max_features", .string, .unset("random_forest: sqrt"),
+                  "random_forest: features each split considers, drawn afresh at every split: sqrt (floor of the square root of the feature count, scikit-learn's default for classifiers), log2, all, or a count",
+                  legacy: .null, check: { v in
+                      if case .string(let s) = v, RandomForest.MaxFeatures(text: s) == nil { return "must be sqrt, log2, all or a positive integer, got '\(s)'" }
+                      return nil
+                  }),
+        ParamSpec("bootstrap", .bool, .unset("random_forest: true"), "random_forest: each tree on a bootstrap sample of the training rows (seeded); false: every tree on every row",
+                  legacy: .null),
+        ParamSpec("l2", .float, .computed("gbdt 0, linear 0, logistic \(JSON.format(logisticL2)) (none when C is given)", { p in
                       p["model"] == .string("logistic") ? (p["C"] != nil && p["C"] != .null ? .null : .float(logisticL2)) : .float(0)
                   }),
-                  "gbdt: L2 penalty on leaf values; logistic: lambda on the squared standardised coefficients (mean log loss + lambda |b|^2; scikit-learn C = 1/(2 n lambda))"),
+                  "gbdt: L2 penalty on leaf values; logistic: lambda on the squared standardised coefficients (mean log loss + lambda |b|^2; scikit-learn C = 1/(2 n lambda)); "
+                  + "linear: ridge lambda (mean squared error + lambda |b|^2 on standardised features; scikit-learn Ridge alpha = n lambda)"),
+        ParamSpec("cv_folds", .int, .unset("none"),
+                  "k-fold cross-validation on the training rows (test rows stay out): folds by group when given, else stratified by label (classification), seeded; "
+                  + "writes cv.csv and each metric's mean and standard deviation as cv.METRIC_mean, cv.METRIC_sd",
+                  bounds: .atLeast(2), legacy: .null),
+        ParamSpec("threshold", .float, 0.5, "classification: the score at or above which a row counts as positive in the metrics train writes (cross-validation)",
+                  bounds: .between(0, 1), legacy: .float(0.5)),
         ParamSpec("C", .float, .unset("none: use l2"), "logistic: inverse penalty as scikit-learn's LogisticRegression(C) on standardised features (C x summed log loss + |b|^2 / 2, so lambda = 1/(2 C n), n the training rows)",
                   bounds: .above(0), legacy: .null),
     ]
@@ -89,14 +129,36 @@ public enum Train: TaskKind {
             if p.model != "logistic" { out.append(ParamProblem(param: "C", "param 'C' is for model: logistic (gbdt takes l2)")) }
             if p.l2 != nil && p.model == "logistic" { out.append(ParamProblem(param: "C", "give either 'C' or 'l2', not both (C = 1/(2 n l2))")) }
         }
-        do { try boostingConfig(p).validate() } catch { out.append(ParamProblem(param: nil, "\(error)")) }
+        if p.objective == "regression" && p.model == "logistic" {
+            out.append(ParamProblem(param: "model", "model: logistic is a classifier; objective: regression takes linear, gbdt or random_forest"))
+        }
+        if p.objective == "classification" && p.model == "linear" {
+            out.append(ParamProblem(param: "model", "model: linear is a regression (objective: regression); a 0/1 label takes logistic"))
+        }
+        if p.model != "random_forest" {
+            for (name, given) in [("trees", p.trees != nil), ("max_features", p.maxFeatures != nil), ("bootstrap", p.bootstrap != nil)] where given {
+                out.append(ParamProblem(param: name, "param '\(name)' is for model: random_forest (gbdt takes rounds)"))
+            }
+        }
+        if p.maxDepth != nil && (p.model == "logistic" || p.model == "linear") {
+            out.append(ParamProblem(param: "max_depth", "param 'max_depth' is for the tree models (gbdt, random_forest)"))
+        }
+        do {
+            if p.model == "random_forest" { try forestConfig(p).validate() } else { try boostingConfig(p).validate() }
+        } catch { out.append(ParamProblem(param: nil, "\(error)")) }
         out += ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["label", "score"])
         return out
     }
 
     static func boostingConfig(_ p: Params) -> GradientBoosting.Config {
-        GradientBoosting.Config(rounds: p.rounds, learningRate: p.learningRate, maxLeafNodes: p.maxLeafNodes, minSamplesLeaf: p.minSamplesLeaf,
-                                l2: p.l2 ?? 0, seed: UInt64(bitPattern: Int64(p.seed)))
+        GradientBoosting.Config(rounds: p.rounds, learningRate: p.learningRate, maxLeafNodes: p.maxLeafNodes, maxDepth: p.maxDepth, minSamplesLeaf: p.minSamplesLeaf,
+                                l2: p.l2 ?? 0, seed: UInt64(bitPattern: Int64(p.seed)), loss: p.objective == "regression" ? .squaredError : nil)
+    }
+
+    static func forestConfig(_ p: Params) -> RandomForest.Config {
+        RandomForest.Config(trees: p.trees ?? forest.trees, maxLeafNodes: p.maxLeafNodes, maxDepth: p.maxDepth, minSamplesLeaf: p.minSamplesLeaf,
+                            maxFeatures: p.maxFeatures.flatMap(RandomForest.MaxFeatures.init(text:)) ?? forest.maxFeatures,
+                            bootstrap: p.bootstrap ?? forest.bootstrap, seed: UInt64(bitPattern: Int64(p.seed)))
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
@@ -115,7 +177,7 @@ public enum Train: TaskKind {
         guard !train.isEmpty, !test.isEmpty else { throw KindError("the split left \(train.count) training and \(test.count) test rows; need both") }
         var x = try t.matrix(features)
         var metrics: [String: Double] = [:]
-        if p.model == "logistic" {
+        if p.model == "logistic" || p.model == "linear" {
             // A column constant on the training rows cannot be standardised: left out, with a warning.
             let constant = LogisticRegression.constantColumns(x.selectingRows(train))
             if !constant.isEmpty {
@@ -130,16 +192,25 @@ public enum Train: TaskKind {
         let trained = try Parallel.limited(to: context.cpus) {
             try TrainedModel.fit(p, x: x.selectingRows(train), y: train.map { y[$0] }, features: features)
         }
-        let scores = try trained.predictProbability(x.selectingRows(test))
+        let scores = try trained.predict(x.selectingRows(test))
         var out = Table()
         for id in p.ids { out.append(id, .text(try t.texts(id).indicesSelected(test))) }
         out.append("label", .number(test.map { y[$0] }))
-        out.append("score", .number(scores))
+        out.append(trained.isRegression ? "prediction" : "score", .number(scores))
         try ArtifactFiles.write(out, context, "predictions.csv")
         try ArtifactFiles.writeJSON(trained, context, "model.json")
         try ArtifactFiles.write(Table([("feature", .text(features)), ("importance", .number(trained.importance))]), context, "importance.csv")
         metrics.merge(["train_rows": Double(train.count), "test_rows": Double(test.count), "features": Double(features.count),
                        "final_training_loss": trained.trainingLoss]) { a, _ in a }
+        if let k = p.cvFolds {
+            metrics.merge(try crossValidate(p, k: k, table: t, x: x, y: y, rows: train, features: features, context: context)) { a, _ in a }
+        }
+        if trained.isRegression {
+            let r = try RegressionMetrics.evaluate(targets: test.map { y[$0] }, predictions: scores)
+            metrics["test_rmse"] = r.rootMeanSquaredError
+            metrics["test_mae"] = r.meanAbsoluteError
+            if let r2 = r.r2 { metrics["test_r2"] = r2 }
+        }
         try ArtifactFiles.writeMetrics(metrics, context)
     }
 
@@ -174,38 +245,57 @@ public enum Train: TaskKind {
 /// What `train` writes as model.json: the model type and the model (readable JSON).
 struct TrainedModel: Codable {
     var type: String
-    var gbdt: GradientBoostingModel?
-    var logistic: LogisticRegressionModel?
+    var gbdt: GradientBoostingModel? = nil
+    var logistic: LogisticRegressionModel? = nil
+    var forest: RandomForestModel? = nil
+    var linear: LinearRegressionModel? = nil
 
     static func fit(_ p: Train.Params, x: Matrix, y: [Double], features: [String]) throws -> TrainedModel {
-        if p.model == "logistic" {
+        switch p.model {
+        case "logistic":
             var c = LogisticRegression.Config()
             // scikit-learn minimises C sum(log loss) + |b|^2 / 2; divided by C n that is this fit's
             // mean log loss + |b|^2 / (2 C n).
             c.l2 = p.c.map { 1 / (2 * $0 * Double(y.count)) } ?? p.l2 ?? LogisticRegression.Config().l2
-            return TrainedModel(type: "logistic", gbdt: nil, logistic: try LogisticRegression.fit(x: x, y: y, featureNames: features, config: c))
+            return TrainedModel(type: "logistic", logistic: try LogisticRegression.fit(x: x, y: y, featureNames: features, config: c))
+        case "random_forest":
+            return TrainedModel(type: "random_forest", forest: try RandomForest.fit(x: x, y: y, featureNames: features, config: Train.forestConfig(p),
+                                                                                   regression: p.objective == "regression"))
+        case "linear":
+            return TrainedModel(type: "linear", linear: try LinearRegression.fit(x: x, y: y, featureNames: features, config: .init(l2: p.l2 ?? 0)))
+        default:
+            return TrainedModel(type: "gbdt", gbdt: try GradientBoosting.fit(x: x, y: y, featureNames: features, config: Train.boostingConfig(p)))
         }
-        return TrainedModel(type: "gbdt", gbdt: try GradientBoosting.fit(x: x, y: y, featureNames: features, config: Train.boostingConfig(p)), logistic: nil)
     }
 
-    var featureNames: [String] { gbdt?.featureNames ?? logistic?.featureNames ?? [] }
+    var featureNames: [String] { gbdt?.featureNames ?? logistic?.featureNames ?? forest?.featureNames ?? linear?.featureNames ?? [] }
 
-    func predictProbability(_ x: Matrix) throws -> [Double] {
-        if let gbdt { return try gbdt.predictProbability(x) }
+    /// Whether the model predicts a number (a regression) rather than a probability of class 1.
+    var isRegression: Bool { gbdt?.isRegression ?? forest?.regression ?? (linear != nil) }
+
+    /// A classifier's probabilities of class 1, or a regression's predictions.
+    func predict(_ x: Matrix) throws -> [Double] {
+        if let gbdt { return try gbdt.predict(x) }
         if let logistic { return try logistic.predictProbability(x) }
+        if let forest { return try forest.predict(x) }
+        if let linear { return try linear.predict(x) }
         throw KindError("model.json holds no model")
     }
 
-    /// gbdt: total gain share; logistic: |coefficient| x feature scale (the standardised effect), normalised.
+    /// gbdt: total gain share; random_forest: mean decrease in impurity; logistic, linear: |coefficient| x
+    /// feature scale (the standardised effect), normalised.
     var importance: [Double] {
         if let gbdt { return gbdt.featureImportance }
-        guard let m = logistic else { return [] }
-        let raw = zip(m.coefficients, m.featureScales).map { abs($0 * $1) }
+        if let forest { return forest.featureImportance }
+        guard let (coefficients, scales) = logistic.map({ ($0.coefficients, $0.featureScales) }) ?? linear.map({ ($0.coefficients, $0.featureScales) }) else { return [] }
+        let raw = zip(coefficients, scales).map { abs($0 * $1) }
         let total = raw.reduce(0, +)
         return raw.map { total > 0 ? $0 / total : 0 }
     }
 
-    var trainingLoss: Double { gbdt?.trainingLoss.last ?? logistic?.trainingLogLoss ?? .nan }
+    /// The final training loss: gbdt's log loss or mean squared error, logistic's log loss, linear's mean
+    /// squared error; none for a forest (its leaves fit the bootstrap rows, so the figure says little).
+    var trainingLoss: Double { gbdt?.trainingLoss.last ?? logistic?.trainingLogLoss ?? linear?.trainingMeanSquaredError ?? .nan }
 }
 
 extension Array {
@@ -243,10 +333,10 @@ public enum Predict: TaskKind {
         guard missing.isEmpty else {
             throw KindError("\(p.input)/\(p.file) lacks the model's feature columns: \(missing.joined(separator: ", ")) (it has: \(t.names.joined(separator: ", ")))")
         }
-        let scores = try model.predictProbability(try t.matrix(features))
+        let scores = try model.predict(try t.matrix(features))
         var out = Table()
         for id in p.ids { out.append(id, .text(try t.texts(id))) }
-        out.append("score", .number(scores))
+        out.append(model.isRegression ? "prediction" : "score", .number(scores))
         try ArtifactFiles.write(out, context, "predictions.csv")
         try ArtifactFiles.writeMetrics(["rows": Double(t.rowCount), "mean_score": scores.reduce(0, +) / Double(max(1, scores.count))], context)
     }

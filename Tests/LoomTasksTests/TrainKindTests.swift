@@ -1,0 +1,121 @@
+import Foundation
+import LoomAnalytics
+import LoomCore
+import Testing
+@testable import LoomTasks
+
+/// `train`'s random forest, regression and cross-validation, run in-process on small tables.
+@Suite struct TrainKindTests {
+    /// 400 rows: user (40 users), x1, x2 uniform, noise; label = x1 > 0.5 with 10% flipped; spend = 10 + 20 x1 - 5 x2 + noise.
+    static func table() -> String {
+        var rng = SeededRandom(seed: 17)
+        var lines = ["user,x1,x2,noise,label,spend"]
+        for i in 0..<400 {
+            let x1 = rng.uniform(), x2 = rng.uniform(), noise = rng.uniform()
+            let label = (x1 > 0.5) != (rng.uniform() < 0.1) ? 1 : 0
+            let spend = 10 + 20 * x1 - 5 * x2 + rng.normal()
+            lines.append("u\(i % 40),\(x1),\(x2),\(noise),\(label),\(spend)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func sandbox() throws -> KindSandbox {
+        let s = try KindSandbox()
+        try s.artifact("t", file: "t.csv", Self.table())
+        return s
+    }
+
+    let base: [String: ParamValue] = ["file": .string("t.csv"), "label": .string("label"), "features": .list([.string("x1"), .string("x2"), .string("noise")]),
+                                      "ids": .list([.string("user")]), "seed": .int(3)]
+
+    // A forest finds the planted step: test AUC well above chance (the label noise caps it near 0.9),
+    // importance on x1, and its scores are mean leaf fractions in [0, 1].
+    @Test func randomForestTrainsAndPredictReproducesIt() throws {
+        let s = try sandbox()
+        var p = base
+        p["model"] = .string("random_forest")
+        p["trees"] = .int(25)
+        try s.run("rf", "train", p, needs: ["t"])
+        let predictions = try s.table("rf", "predictions.csv")
+        let scores = try predictions.numbers("score")
+        #expect(scores.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(try ClassifierMetrics.evaluate(labels: predictions.numbers("label"), scores: scores).rocAUC > 0.85)
+        let importance = try s.table("rf", "importance.csv").numbers("importance")
+        #expect(importance[0] > 0.6)
+        #expect(try String(contentsOfFile: s.artifacts["rf"]! + "/model.json", encoding: .utf8).contains("\"type\" : \"random_forest\""))
+        // predict scores the same rows the same way from model.json alone.
+        try s.run("scored", "predict", ["model": .string("rf"), "input": .string("t"), "file": .string("t.csv")], needs: ["rf", "t"])
+        let all = try s.table("scored", "predictions.csv").numbers("score")
+        #expect(Set(scores).isSubset(of: Set(all)))
+    }
+
+    // Regression on spend: linear recovers the planted coefficients (20, -5; noise sd 1 over ~320 rows
+    // gives standard errors ~0.2, so 1 is ~5 standard errors), and gbdt and random_forest write the same
+    // predictions.csv layout with test RMSE near the noise sd 1.
+    @Test(arguments: ["linear", "gbdt", "random_forest"]) func regressionOnSpend(model: String) throws {
+        let s = try sandbox()
+        var p = base
+        p["label"] = .string("spend")
+        p["objective"] = .string("regression")
+        p["model"] = .string(model)
+        p["features"] = .list([.string("x1"), .string("x2")])
+        try s.run("m", "train", p, needs: ["t"])
+        let predictions = try s.table("m", "predictions.csv")
+        #expect(predictions.names == ["user", "label", "prediction"])
+        let metrics = try s.metrics("m")
+        // RMSE: the noise's sd is 1; trees add a step-approximation error of a few tenths.
+        #expect(metrics["test_rmse"]! < (model == "linear" ? 1.2 : 1.6))
+        #expect(metrics["test_r2"]! > 0.8)
+        if model == "linear" {
+            let json = try JSONDecoder().decode(TrainedModel.self, from: Data(contentsOf: URL(fileURLWithPath: s.artifacts["m"]! + "/model.json")))
+            let c = try #require(json.linear?.coefficients)
+            #expect(abs(c[0] - 20) < 1 && abs(c[1] + 5) < 1)
+        }
+        // evaluate reads a regression's predictions: RMSE equal to train's own, R^2 against the mean baseline.
+        try s.run("e", "evaluate", [:], needs: ["m"])
+        let e = try s.metrics("e")
+        #expect(abs(e["rmse"]! - metrics["test_rmse"]!) < 1e-12)
+        #expect(e["baseline.mean_rmse"]! > e["rmse"]!)
+    }
+
+    // Five grouped folds on the training rows: cv.csv has a row per fold whose held-out rows add up to
+    // the training rows, and the metrics hold each metric's mean and sd over the folds.
+    @Test func crossValidationByGroup() throws {
+        let s = try sandbox()
+        var p = base
+        p["model"] = .string("logistic")
+        p["group"] = .string("user")
+        p["cv_folds"] = .int(5)
+        try s.run("m", "train", p, needs: ["t"])
+        let cv = try s.table("m", "cv.csv")
+        #expect(cv.names == ["fold", "train_rows", "test_rows", "auc", "average_precision", "log_loss", "accuracy", "precision", "recall", "f1"])
+        let metrics = try s.metrics("m")
+        #expect(try cv.numbers("test_rows").reduce(0, +) == metrics["train_rows"])
+        let auc = try cv.numbers("auc")
+        let mean = auc.reduce(0, +) / 5
+        #expect(abs(metrics["cv.auc_mean"]! - mean) < 1e-12)
+        let sd = (auc.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 4).squareRoot()
+        #expect(abs(metrics["cv.auc_sd"]! - sd) < 1e-12)
+        // x1 > 0.5 with 10% noise: every fold's AUC is near 0.9.
+        #expect(auc.allSatisfy { $0 > 0.8 })
+        // Deterministic by seed: a rerun writes the same bytes.
+        let first = try String(contentsOfFile: s.artifacts["m"]! + "/cv.csv", encoding: .utf8)
+        try s.run("m", "train", p, needs: ["t"])
+        #expect(try String(contentsOfFile: s.artifacts["m"]! + "/cv.csv", encoding: .utf8) == first)
+    }
+
+    // Params are checked when the DAG is loaded: each wrong combination names its param.
+    @Test func badCombinationsAreRefused() {
+        let d = BuiltinKinds.registry["train"]!
+        func messages(_ extra: [String: ParamValue]) -> [String] {
+            d.check(["label": .string("y")].merging(extra) { a, _ in a }).map(\.message)
+        }
+        #expect(messages(["model": .string("logistic"), "objective": .string("regression")])
+                == ["model: logistic is a classifier; objective: regression takes linear, gbdt or random_forest"])
+        #expect(messages(["model": .string("linear")]) == ["model: linear is a regression (objective: regression); a 0/1 label takes logistic"])
+        #expect(messages(["trees": .int(10)]) == ["param 'trees' is for model: random_forest (gbdt takes rounds)"])
+        #expect(messages(["model": .string("random_forest"), "max_features": .string("half")])
+                == ["param 'max_features' must be sqrt, log2, all or a positive integer, got 'half'"])
+        #expect(messages(["cv_folds": .int(1)]) == ["param 'cv_folds' must be >= 2, got 1"])
+    }
+}
