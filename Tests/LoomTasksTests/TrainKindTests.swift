@@ -104,6 +104,54 @@ import Testing
         #expect(try String(contentsOfFile: s.artifacts["m"]! + "/cv.csv", encoding: .utf8) == first)
     }
 
+    // test_fraction 0.15 with validation_fraction 0.15 on 400 rows: ceil(0.15 x 400) = 60 test rows, and of the 340
+    // left ceil(0.15 / 0.85 x 340) = 60 validation rows: a 280/60/60 (70/15/15) split. The threshold chosen there
+    // is saved in model.json and is the one evaluate uses with chosen_threshold.
+    @Test func seventyFifteenFifteenWithAThresholdChosenOnValidation() throws {
+        let s = try sandbox()
+        var p = base
+        p["model"] = .string("logistic")
+        p["test_fraction"] = .float(0.15)
+        p["validation_fraction"] = .float(0.15)
+        p["permutation_repeats"] = .int(3)
+        try s.run("m", "train", p, needs: ["t"])
+        let m = try s.metrics("m")
+        #expect(m["train_rows"] == 280 && m["validation_rows"] == 60 && m["test_rows"] == 60)
+        let model = try JSONDecoder().decode(TrainedModel.self, from: Data(contentsOf: URL(fileURLWithPath: s.artifacts["m"]! + "/model.json")))
+        let threshold = try #require(model.threshold)
+        #expect(threshold == m["validation.threshold"])
+        try s.run("e", "evaluate", ["chosen_threshold": .bool(true)], needs: ["m"])
+        #expect(try s.metrics("e")["threshold"] == threshold)
+        // Permutation importance on the test rows: x1 carries the label, noise does not (its drop is within
+        // a few hundredths of 0 on 60 rows, far below x1's ~0.4).
+        let importance = try s.table("m", "importance.csv")
+        #expect(importance.names == ["feature", "importance", "permutation", "permutation_sd"])
+        let drop = try importance.numbers("permutation")
+        #expect(drop[0] > 0.2 && abs(drop[2]) < 0.05)
+        // Without validation rows there is no chosen threshold to use.
+        try s.run("plain", "train", base, needs: ["t"])
+        expectFailure(["param 'chosen_threshold'", "holds no threshold chosen on validation rows"]) {
+            try s.run("e2", "evaluate", ["chosen_threshold": .bool(true)], needs: ["plain"])
+        }
+    }
+
+    // The report says plainly when a model is worse than its baseline: the churn GBDT of issue 13 (AUC 0.645
+    // against 0.687 for ranking by days_since_last) and a model whose log loss is above the majority's.
+    @Test func reportSaysWhenAModelIsWorseThanItsBaseline() throws {
+        let s = try KindSandbox()
+        try s.artifact("evaluate_churn", file: "metrics.json",
+                       #"{"auc": 0.645, "baseline.score_auc": 0.687, "log_loss": 0.5, "baseline.majority_log_loss": 0.6}"#)
+        try s.artifact("evaluate_purchase", file: "metrics.json",
+                       #"{"auc": 0.8, "baseline.score_auc": 0.7, "log_loss": 0.7, "baseline.majority_log_loss": 0.6}"#)
+        try s.artifact("fine", file: "metrics.json", #"{"auc": 0.9, "log_loss": 0.3, "baseline.majority_log_loss": 0.6}"#)
+        try s.run("report", "report", [:], needs: ["evaluate_churn", "evaluate_purchase", "fine"])
+        let html = try String(contentsOfFile: s.root + "/report/report.html", encoding: .utf8)
+        #expect(html.contains("<p class=\"warning\"><strong>evaluate_churn is worse than its baseline</strong>: AUC 0.645 against 0.687 for ranking by the baseline column alone.</p>"))
+        #expect(html.contains("<strong>evaluate_purchase's probabilities are worse than its baseline's</strong>: log loss 0.7 against 0.6"))
+        #expect(!html.contains("<strong>fine"))
+        #expect(html.components(separatedBy: "class=\"warning\"").count == 3)
+    }
+
     // Params are checked when the DAG is loaded: each wrong combination names its param.
     @Test func badCombinationsAreRefused() {
         let d = BuiltinKinds.registry["train"]!
@@ -117,5 +165,7 @@ import Testing
         #expect(messages(["model": .string("random_forest"), "max_features": .string("half")])
                 == ["param 'max_features' must be sqrt, log2, all or a positive integer, got 'half'"])
         #expect(messages(["cv_folds": .int(1)]) == ["param 'cv_folds' must be >= 2, got 1"])
+        #expect(messages(["test_fraction": .float(0.5), "validation_fraction": .float(0.5)])
+                == ["validation_fraction 0.5 and test_fraction 0.5 leave no training rows; their sum must be below 1"])
     }
 }

@@ -13,6 +13,8 @@ public enum Evaluate: TaskKind {
         public var file: String
         public var threshold: Double
         public var baseline: String?
+        public var chosenThreshold: Bool
+        enum CodingKeys: String, CodingKey { case input, file, threshold, baseline, chosenThreshold = "chosen_threshold" }
     }
 
     public static let name = "evaluate"
@@ -23,6 +25,8 @@ public enum Evaluate: TaskKind {
         ParamSpec("file", .string, "predictions.csv", "the predictions table"),
         ParamSpec("threshold", .float, 0.5, "classifier: score at or above which a row counts as positive", bounds: .between(0, 1)),
         ParamSpec("baseline", .string, .unset("none"), "classifier: a column of the predictions to score as a second baseline (higher = more likely positive)"),
+        ParamSpec("chosen_threshold", .bool, false, "classifier: use the threshold the train task chose on its validation rows (its validation_fraction; saved in model.json) instead of threshold",
+                  legacy: .bool(false)),
     ]
 
     struct ClassifierEvaluation: Codable {
@@ -43,6 +47,14 @@ public enum Evaluate: TaskKind {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
         let t = try ArtifactFiles.table(context, input: input, file: p.file)
         if t["label"] != nil, t["score"] != nil {
+            var p = p
+            if p.chosenThreshold {
+                let path = try ArtifactFiles.path(context, input: input, file: "model.json")
+                guard FileSystem.exists(path), let chosen = try ArtifactFiles.readJSON(TrainedModel.self, path).threshold else {
+                    throw KindError("param 'chosen_threshold': \(input) holds no threshold chosen on validation rows (train it with validation_fraction)")
+                }
+                p.threshold = chosen
+            }
             try classifier(t, p, context)
         } else if t["label"] != nil, t["prediction"] != nil {
             try regression(t, context)
@@ -69,6 +81,7 @@ public enum Evaluate: TaskKind {
             "rows": Double(model.rows), "positive_rate": rate, "baseline.majority_accuracy": max(rate, 1 - rate),
             "lift_top_decile": model.gains.first?.lift ?? .nan,
         ]
+        if p.chosenThreshold { m["threshold"] = p.threshold }
         if let l = model.logLoss { m["log_loss"] = l }
         if let b = model.brierScore { m["brier"] = b }
         if let l = majority.logLoss { m["baseline.majority_log_loss"] = l }

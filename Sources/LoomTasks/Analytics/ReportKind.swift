@@ -24,7 +24,9 @@ public enum ReportKind: TaskKind {
     }
 
     public static let name = "report"
-    public static let version = 3   // 3: a Cleaning section per clean input (rows dropped per reason)
+    public static let version = 4   // 4: classifiers side by side (precision, recall, accuracy), a plain line for every model worse than its baseline,
+                                    //    regressions, a model comparison (ROC of every classifier) and feature importance of train inputs
+                                    // 3: a Cleaning section per clean input (rows dropped per reason)
     public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves, segments and A/B tests (with lift intervals), as inline SVG."
     public static let params = [
         ParamSpec("title", .string, "Loom report", "the page title"),
@@ -38,6 +40,13 @@ public enum ReportKind: TaskKind {
         }
         let metrics = context.inputs.map { (name: $0.name, values: Engine.readMetrics($0.path)) }
         page.section("Headline metrics", headline(metrics))
+        // Every classifier's ROC curve on one chart, when there are several to compare.
+        let evaluations = context.inputs.compactMap { input -> (name: String, evaluation: Evaluate.ClassifierEvaluation)? in
+            let path = input.path + "/evaluation.json"
+            guard FileSystem.exists(path), let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, path), e.type == "classifier" else { return nil }
+            return (input.name, e)
+        }
+        if evaluations.count >= 2 { page.section("Model comparison", comparison(evaluations)) }
         for (input, m) in zip(context.inputs, metrics) {
             let dir = input.path
             if let cleaning = cleaning(m.values) { page.section("Cleaning (\(input.name))", cleaning) }
@@ -54,6 +63,11 @@ public enum ReportKind: TaskKind {
             if FileSystem.exists(dir + "/evaluation.json"),
                let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, dir + "/evaluation.json"), e.type == "classifier" {
                 page.section("Classifier: \(input.name)", classifierCharts(e))
+            }
+            // A train task's artifact: model.json beside importance.csv.
+            if FileSystem.exists(dir + "/model.json"), FileSystem.exists(dir + "/importance.csv"),
+               let t = try? CSV.read(dir + "/importance.csv", types: ["feature": .text]), t["feature"] != nil, t["importance"] != nil {
+                page.section("Feature importance (\(input.name))", importance(t))
             }
             // abtest.json's format marks an abtest artifact: an abtest.csv of another origin is not drawn.
             if FileSystem.exists(dir + "/abtest.csv"), FileSystem.exists(dir + "/abtest.json"),
@@ -99,12 +113,24 @@ public enum ReportKind: TaskKind {
         var html = ""
         let classifiers = metrics.filter { $0.values["auc"] != nil }
         if !classifiers.isEmpty {
-            html += HTMLReport.table(header: ["classifier", "AUC", "average precision", "log loss", "Brier", "F1", "baseline AUC", "baseline"],
+            html += HTMLReport.table(header: ["classifier", "AUC", "average precision", "log loss", "Brier", "F1", "precision", "recall", "accuracy",
+                                              "threshold", "baseline AUC", "baseline"],
                                      rows: classifiers.map { c in
                                          let v = c.values, scored = v["baseline.score_auc"] != nil
                                          return [c.name, n(v["auc"]), n(v["average_precision"]), n(v["log_loss"]), n(v["brier"]), n(v["f1"]),
+                                                 n(v["precision"]), n(v["recall"]), n(v["accuracy"]), v["threshold"].map(SVGChart.number) ?? "0.5",
                                                  scored ? n(v["baseline.score_auc"]) : "0.5", scored ? "score column" : "majority class"]
                                      })
+            html += worseThanBaseline(classifiers)
+        }
+        let regressions = metrics.filter { $0.values["rmse"] != nil && $0.values["baseline.mean_rmse"] != nil }
+        if !regressions.isEmpty {
+            html += HTMLReport.table(header: ["regression", "RMSE", "MAE", "R^2", "baseline RMSE (mean)"],
+                                     rows: regressions.map { [$0.name, n($0.values["rmse"]), n($0.values["mae"]), n($0.values["r2"]), n($0.values["baseline.mean_rmse"])] })
+            let worse = regressions.filter { $0.values["rmse"]! >= $0.values["baseline.mean_rmse"]! }
+            html += worse.map { r in
+                "<p class=\"warning\"><strong>\(SVGChart.esc(r.name)) is worse than its baseline</strong>: RMSE \(n(r.values["rmse"])) against \(n(r.values["baseline.mean_rmse"])) for predicting the mean everywhere.</p>"
+            }.joined()
         }
         let clv = metrics.filter { $0.values["predicted_transactions"] != nil && $0.values["actual_transactions"] != nil }
         if !clv.isEmpty {
@@ -121,6 +147,59 @@ public enum ReportKind: TaskKind {
                                      rows: segments.map { [$0.name, n($0.values["k"]), n($0.values["silhouette"]), n($0.values["inertia"])] })
         }
         return html.isEmpty ? "<p>No classifier, CLV or segmentation results among the inputs; see All metrics.</p>" : html
+    }
+
+    /// A plain sentence for every classifier that does worse than a baseline: an AUC below its score
+    /// column's (evaluate's baseline) or at most 0.5 (no better than the majority class), or a log loss
+    /// above the majority baseline's (probabilities worse than the positive rate for everyone).
+    static func worseThanBaseline(_ classifiers: [(name: String, values: [String: Double])]) -> String {
+        func n(_ v: Double) -> String { SVGChart.number(v) }
+        var lines: [String] = []
+        for c in classifiers {
+            guard let auc = c.values["auc"] else { continue }
+            let name = SVGChart.esc(c.name)
+            if let b = c.values["baseline.score_auc"], auc < b {
+                lines.append("<strong>\(name) is worse than its baseline</strong>: AUC \(n(auc)) against \(n(b)) for ranking by the baseline column alone.")
+            }
+            if auc <= 0.5 { lines.append("<strong>\(name) is no better than chance</strong>: AUC \(n(auc)) (the majority-class baseline has 0.5).") }
+            if let l = c.values["log_loss"], let b = c.values["baseline.majority_log_loss"], l > b {
+                lines.append("<strong>\(name)'s probabilities are worse than its baseline's</strong>: log loss \(n(l)) against \(n(b)) for giving every row the positive rate.")
+            }
+        }
+        return lines.map { "<p class=\"warning\">\($0)</p>" }.joined()
+    }
+
+    /// Several classifiers side by side: every ROC and precision-recall curve on one chart each (in input
+    /// order, as many as the palette has colours; legends name the task only, the numbers are in the
+    /// headline table above).
+    static func comparison(_ models: [(name: String, evaluation: Evaluate.ClassifierEvaluation)]) -> String {
+        let shown = models.prefix(SVGChart.palette.count)
+        let roc = shown.map { m in
+            SVGChart.Series(name: m.name, points: m.evaluation.model.rocCurve.map { ($0.falsePositiveRate, $0.truePositiveRate) })
+        }
+        let pr = shown.map { m in
+            SVGChart.Series(name: m.name, points: m.evaluation.model.precisionRecallCurve.map { ($0.recall, $0.precision) })
+        }
+        var html = SVGChart.line(title: "ROC of every classifier", xLabel: "false positive rate", yLabel: "true positive rate", series: roc, diagonal: true)
+        html += SVGChart.line(title: "Precision-recall of every classifier", xLabel: "recall", yLabel: "precision", series: pr)
+        if models.count > shown.count { html += "<p>The first \(shown.count) of \(models.count) classifiers are drawn.</p>" }
+        return html
+    }
+
+    /// Features most important first (at most 20): a train task's importance (gain share, or |standardised
+    /// coefficient| share) and, when it computed them, permutation importances on its test rows.
+    static func importance(_ t: Table) -> String {
+        let features = t["feature"]?.texts ?? [], gain = t["importance"]?.numbers ?? []
+        let permutation = t["permutation"]?.numbers, sd = t["permutation_sd"]?.numbers
+        let order = features.indices.sorted { (permutation?[$0] ?? gain[$0], -$0) > (permutation?[$1] ?? gain[$1], -$1) }
+        let top = Array(order.prefix(20))
+        var html = SVGChart.bars(title: permutation == nil ? "Importance (share)" : "Permutation importance on the test rows", yLabel: permutation == nil ? "share" : "score drop",
+                                 labels: top.map { features[$0] }, series: [(permutation == nil ? "importance" : "permutation", top.map { permutation?[$0] ?? gain[$0] })])
+        let header = ["feature", "importance (share)"] + (permutation == nil ? [] : ["permutation (score drop)", "sd"])
+        html += HTMLReport.table(header: header, rows: top.map { i in
+            [features[i], SVGChart.number(gain[i])] + (permutation.map { p in [SVGChart.number(p[i]), sd.map { SVGChart.number($0[i]) } ?? "-"] } ?? [])
+        })
+        return html + (features.count > top.count ? "<p>\(features.count - top.count) more features in importance.csv.</p>" : "")
     }
 
     static func classifierCharts(_ e: Evaluate.ClassifierEvaluation) -> String {

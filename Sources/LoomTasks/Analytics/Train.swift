@@ -34,6 +34,8 @@ public enum Train: TaskKind {
         public var maxDepth: Int?
         public var cvFolds: Int?
         public var threshold: Double
+        public var validationFraction: Double?
+        public var permutationRepeats: Int
         public var projectFile: String?
         public var split: String
         public var trainRows: Int?
@@ -43,7 +45,8 @@ public enum Train: TaskKind {
             case input, file, label, features, ids, model, splitColumn = "split_column", group, testFraction = "test_fraction", seed, rounds,
                  learningRate = "learning_rate", maxLeafNodes = "max_leaf_nodes", minSamplesLeaf = "min_samples_leaf", l2, c = "C",
                  projectFile = "project_file", split, trainRows = "train_rows", trainValue = "train_value", testValue = "test_value",
-                 objective, trees, maxFeatures = "max_features", bootstrap, maxDepth = "max_depth", cvFolds = "cv_folds", threshold
+                 objective, trees, maxFeatures = "max_features", bootstrap, maxDepth = "max_depth", cvFolds = "cv_folds", threshold,
+                 validationFraction = "validation_fraction", permutationRepeats = "permutation_repeats"
         }
     }
 
@@ -105,6 +108,14 @@ public enum Train: TaskKind {
                   bounds: .atLeast(2), legacy: .null),
         ParamSpec("threshold", .float, 0.5, "classification: the score at or above which a row counts as positive in the metrics train writes (cross-validation)",
                   bounds: .between(0, 1), legacy: .float(0.5)),
+        ParamSpec("validation_fraction", .float, .unset("none"),
+                  "share of all rows (or groups) held out of fitting as validation rows, taken from the training side as test rows are (ordered: its last rows; "
+                  + "seeded by seed + 1); a classifier's decision threshold is chosen there (the score maximising F1), saved in model.json for evaluate's chosen_threshold. "
+                  + "test_fraction 0.15 with validation_fraction 0.15 is a 70/15/15 split",
+                  bounds: .strictlyBetween(0, 1), legacy: .null),
+        ParamSpec("permutation_repeats", .int, 0,
+                  "permutation importance on the test rows: shuffles of each feature (seeded); importance.csv gains permutation (mean drop of AUC, or rise of RMSE) and permutation_sd; 0: none",
+                  bounds: .atLeast(0), legacy: .int(0)),
         ParamSpec("C", .float, .unset("none: use l2"), "logistic: inverse penalty as scikit-learn's LogisticRegression(C) on standardised features (C x summed log loss + |b|^2 / 2, so lambda = 1/(2 C n), n the training rows)",
                   bounds: .above(0), legacy: .null),
     ]
@@ -121,6 +132,9 @@ public enum Train: TaskKind {
         }
         if p.trainValue == p.testValue {
             out.append(ParamProblem(param: "test_value", "params 'train_value' and 'test_value' are both '\(p.testValue)'; they must differ"))
+        }
+        if let v = p.validationFraction, p.splitColumn == nil, p.trainRows == nil, v + p.testFraction >= 1 {
+            out.append(ParamProblem(param: "validation_fraction", "validation_fraction \(JSON.format(v)) and test_fraction \(JSON.format(p.testFraction)) leave no training rows; their sum must be below 1"))
         }
         if p.projectFile != nil && p.input != nil {
             out.append(ParamProblem(param: "project_file", "give either 'project_file' (a project CSV) or 'input' (a needed task), not both"))
@@ -173,8 +187,10 @@ public enum Train: TaskKind {
             throw KindError(t[f] == nil ? "no feature column '\(f)' in \(source)" : "feature column '\(f)' is not numeric")
         }
         let y = try t.numbers(p.label)
-        let (train, test) = try split(t, p, source: source)
-        guard !train.isEmpty, !test.isEmpty else { throw KindError("the split left \(train.count) training and \(test.count) test rows; need both") }
+        let (trainSide, test) = try split(t, p, source: source)
+        guard !trainSide.isEmpty, !test.isEmpty else { throw KindError("the split left \(trainSide.count) training and \(test.count) test rows; need both") }
+        // With validation_fraction the training side is split again: the model is fitted on `train` only.
+        let (train, validation) = p.validationFraction == nil ? (trainSide, []) : try validationSplit(t, p, trainSide: trainSide)
         var x = try t.matrix(features)
         var metrics: [String: Double] = [:]
         if p.model == "logistic" || p.model == "linear" {
@@ -189,8 +205,11 @@ public enum Train: TaskKind {
                 metrics["constant_features_dropped"] = Double(names.count)
             }
         }
-        let trained = try Parallel.limited(to: context.cpus) {
+        var trained = try Parallel.limited(to: context.cpus) {
             try TrainedModel.fit(p, x: x.selectingRows(train), y: train.map { y[$0] }, features: features)
+        }
+        if !validation.isEmpty {
+            metrics.merge(try scoreValidation(&trained, x: x.selectingRows(validation), y: validation.map { y[$0] })) { a, _ in a }
         }
         let scores = try trained.predict(x.selectingRows(test))
         var out = Table()
@@ -199,7 +218,20 @@ public enum Train: TaskKind {
         out.append(trained.isRegression ? "prediction" : "score", .number(scores))
         try ArtifactFiles.write(out, context, "predictions.csv")
         try ArtifactFiles.writeJSON(trained, context, "model.json")
-        try ArtifactFiles.write(Table([("feature", .text(features)), ("importance", .number(trained.importance))]), context, "importance.csv")
+        var importance = Table([("feature", .text(features)), ("importance", .number(trained.importance))])
+        if p.permutationRepeats > 0 {
+            let yt = test.map { y[$0] }, model = trained
+            let permuted = try PermutationImportance.compute(x: x.selectingRows(test), repeats: p.permutationRepeats, seed: UInt64(bitPattern: Int64(p.seed))) {
+                (m: Matrix) throws -> Double in
+                let s = try model.predict(m)
+                if model.isRegression { return -(try RegressionMetrics.evaluate(targets: yt, predictions: s).rootMeanSquaredError) }
+                return try ClassifierMetrics.auc(labels: yt, scores: s)
+            }
+            importance.append("permutation", .number(permuted.map(\.mean)))
+            importance.append("permutation_sd", .number(permuted.map(\.sd)))
+        }
+        try ArtifactFiles.write(importance, context, "importance.csv")
+        if !validation.isEmpty { metrics["validation_rows"] = Double(validation.count) }
         metrics.merge(["train_rows": Double(train.count), "test_rows": Double(test.count), "features": Double(features.count),
                        "final_training_loss": trained.trainingLoss]) { a, _ in a }
         if let k = p.cvFolds {
@@ -212,6 +244,42 @@ public enum Train: TaskKind {
             if let r2 = r.r2 { metrics["test_r2"] = r2 }
         }
         try ArtifactFiles.writeMetrics(metrics, context)
+    }
+
+    /// The training side split into rows to fit on and validation rows, the same way as the test rows
+    /// were split off (by order, by group, or by row), seeded by seed + 1. validation_fraction is a share
+    /// of all rows (or groups), so the share of the training side is validation_fraction / (1 - test_fraction)
+    /// (with split_column or train_rows: validation_fraction x rows / training rows).
+    static func validationSplit(_ t: Table, _ p: Params, trainSide: [Int]) throws -> ([Int], [Int]) {
+        guard let v = p.validationFraction else { return (trainSide, []) }
+        let share = p.splitColumn != nil || p.trainRows != nil ? v * Double(t.rowCount) / Double(trainSide.count) : v / (1 - p.testFraction)
+        guard share > 0, share < 1 else {
+            throw KindError("param 'validation_fraction' \(JSON.format(v)) asks for \(Int((v * Double(t.rowCount)).rounded())) validation rows, but the training side has only \(trainSide.count)")
+        }
+        let s: TrainTestSplit
+        if p.split == "ordered" {
+            s = try Split.byOrder(rows: trainSide.count, testFraction: share)
+        } else if let g = p.group {
+            s = try Split.byGroup(try t.texts(g).indicesSelected(trainSide), testFraction: share, seed: UInt64(bitPattern: Int64(p.seed)) &+ 1)
+        } else {
+            s = try Split.byGroup(Array(0..<trainSide.count), testFraction: share, seed: UInt64(bitPattern: Int64(p.seed)) &+ 1)
+        }
+        return (s.train.map { trainSide[$0] }, s.test.map { trainSide[$0] })
+    }
+
+    /// Scores the validation rows; a classifier's threshold is chosen there (maximum F1) and kept in the model.
+    static func scoreValidation(_ model: inout TrainedModel, x: Matrix, y: [Double]) throws -> [String: Double] {
+        let scores = try model.predict(x)
+        if model.isRegression {
+            let r = try RegressionMetrics.evaluate(targets: y, predictions: scores)
+            return ["validation.rmse": r.rootMeanSquaredError, "validation.mae": r.meanAbsoluteError, "validation.r2": r.r2 ?? .nan]
+        }
+        let best: (threshold: Double, f1: Double)
+        do { best = try ThresholdChoice.maximizingF1(labels: y, scores: scores) } catch {
+            throw KindError("the validation rows (\(y.count)): \(error); use a larger validation_fraction")
+        }
+        model.threshold = best.threshold
+        return ["validation.threshold": best.threshold, "validation.f1": best.f1, "validation.auc": try ClassifierMetrics.auc(labels: y, scores: scores)]
     }
 
     /// Train and test row indices: by row order, by a split column, by group, or by row, seeded.
@@ -249,6 +317,8 @@ struct TrainedModel: Codable {
     var logistic: LogisticRegressionModel? = nil
     var forest: RandomForestModel? = nil
     var linear: LinearRegressionModel? = nil
+    /// A classifier's decision threshold chosen on validation rows (train's validation_fraction); nil without.
+    var threshold: Double? = nil
 
     static func fit(_ p: Train.Params, x: Matrix, y: [Double], features: [String]) throws -> TrainedModel {
         switch p.model {
