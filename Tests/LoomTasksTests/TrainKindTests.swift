@@ -165,6 +165,11 @@ import Testing
         #expect(messages(["model": .string("random_forest"), "max_features": .string("half")])
                 == ["param 'max_features' must be sqrt, log2, all or a positive integer, got 'half'"])
         #expect(messages(["cv_folds": .int(1)]) == ["param 'cv_folds' must be >= 2, got 1"])
+        #expect(messages(["categorical": .list([.string("device")]), "features": .list([.string("device")])])
+                == ["column 'device' is in categorical and also in features; categorical columns are encoded as features on their own"])
+        #expect(messages(["impute": .string("mode")]) == ["param 'impute' must be one of none, median, mean, constant, got 'mode'"])
+        #expect(BuiltinKinds.registry["predict"]!.check(["model": .string("m")]).map(\.message)
+                == ["give either 'input' (a needed task's FILE) or 'project_file' (a project CSV), one of them"])
         #expect(messages(["test_fraction": .float(0.5), "validation_fraction": .float(0.5)])
                 == ["validation_fraction 0.5 and test_fraction 0.5 leave no training rows; their sum must be below 1"])
     }

@@ -36,6 +36,9 @@ public enum Train: TaskKind {
         public var threshold: Double
         public var validationFraction: Double?
         public var permutationRepeats: Int
+        public var impute: String
+        public var imputeValue: Double
+        public var categorical: [String]
         public var projectFile: String?
         public var split: String
         public var trainRows: Int?
@@ -46,7 +49,8 @@ public enum Train: TaskKind {
                  learningRate = "learning_rate", maxLeafNodes = "max_leaf_nodes", minSamplesLeaf = "min_samples_leaf", l2, c = "C",
                  projectFile = "project_file", split, trainRows = "train_rows", trainValue = "train_value", testValue = "test_value",
                  objective, trees, maxFeatures = "max_features", bootstrap, maxDepth = "max_depth", cvFolds = "cv_folds", threshold,
-                 validationFraction = "validation_fraction", permutationRepeats = "permutation_repeats"
+                 validationFraction = "validation_fraction", permutationRepeats = "permutation_repeats",
+                 impute, imputeValue = "impute_value", categorical
         }
     }
 
@@ -65,6 +69,13 @@ public enum Train: TaskKind {
                   choices: ["classification", "regression"], legacy: .string("classification")),
         ParamSpec("features", .strings, .unset("all numeric columns but label, ids, group, split"), "feature columns"),
         ParamSpec("ids", .strings, .value(.list([])), "id columns copied into predictions.csv"),
+        ParamSpec("categorical", .strings, .value(.list([])),
+                  "text columns one-hot encoded as features (column=level, levels seen on the fitted rows, sorted; another or empty value is 0 in all), saved in model.json for predict",
+                  legacy: .list([])),
+        ParamSpec("impute", .string, "none",
+                  "missing numeric feature values (empty fields): none (trees send them down a learned side; logistic and linear refuse them), or filled with the fitted rows' median or mean, or impute_value; saved in model.json for predict",
+                  choices: Preprocessing.Imputation.allCases.map(\.rawValue), legacy: .string("none")),
+        ParamSpec("impute_value", .float, 0, "impute constant: the fill value", legacy: .float(0)),
         ParamSpec("model", .string, "gbdt", "gbdt: histogram gradient boosting (log loss, or squared error for a regression); logistic: L2-regularised logistic regression (classification); "
                   + "random_forest: bagged trees on the same histogram grower, features subsampled at every split; linear: least squares, ridge with l2 (regression)",
                   choices: ["gbdt", "logistic", "random_forest", "linear"]),
@@ -136,6 +147,9 @@ public enum Train: TaskKind {
         if let v = p.validationFraction, p.splitColumn == nil, p.trainRows == nil, v + p.testFraction >= 1 {
             out.append(ParamProblem(param: "validation_fraction", "validation_fraction \(JSON.format(v)) and test_fraction \(JSON.format(p.testFraction)) leave no training rows; their sum must be below 1"))
         }
+        for c in p.categorical where (p.features ?? []).contains(c) || c == p.label {
+            out.append(ParamProblem(param: "categorical", "column '\(c)' is in categorical and also \(c == p.label ? "the label" : "in features"); categorical columns are encoded as features on their own"))
+        }
         if p.projectFile != nil && p.input != nil {
             out.append(ParamProblem(param: "project_file", "give either 'project_file' (a project CSV) or 'input' (a needed task), not both"))
         }
@@ -179,8 +193,13 @@ public enum Train: TaskKind {
         // A project file (hashed into the key as a declared file), or FILE of the needed task.
         let input = try p.projectFile == nil ? ArtifactFiles.soleInput(context, p.input, kind: name) : nil
         let source = input.map { "\($0)/\(p.file)" } ?? p.projectFile ?? p.file
-        let t = try ArtifactFiles.table(context, input: input, file: p.projectFile ?? p.file, types: p.splitColumn.map { [$0: .text] } ?? [:])
-        let excluded = Set([p.label] + p.ids + [p.group, p.splitColumn].compactMap { $0 })
+        var types: [String: CSV.ColumnType] = p.splitColumn.map { [$0: .text] } ?? [:]
+        for c in p.categorical { types[c] = .text }
+        let t = try ArtifactFiles.table(context, input: input, file: p.projectFile ?? p.file, types: types)
+        for c in p.categorical where t[c] == nil {
+            throw KindError("param 'categorical': \(AnalyticsError.missingColumn(name: c, available: t.names))")
+        }
+        let excluded = Set([p.label] + p.ids + p.categorical + [p.group, p.splitColumn].compactMap { $0 })
         var features = p.features ?? t.names.filter { !excluded.contains($0) && t[$0]?.numbers != nil }
         guard !features.isEmpty else { throw KindError("no numeric feature columns in \(source) (columns: \(t.names.joined(separator: ", ")))") }
         for f in features where t[f]?.numbers == nil {
@@ -191,7 +210,12 @@ public enum Train: TaskKind {
         guard !trainSide.isEmpty, !test.isEmpty else { throw KindError("the split left \(trainSide.count) training and \(test.count) test rows; need both") }
         // With validation_fraction the training side is split again: the model is fitted on `train` only.
         let (train, validation) = p.validationFraction == nil ? (trainSide, []) : try validationSplit(t, p, trainSide: trainSide)
-        var x = try t.matrix(features)
+        // Imputation and one-hot levels are fitted on the rows the model is fitted on, and saved with it.
+        let preprocessing = p.impute == "none" && p.categorical.isEmpty ? nil
+            : try Preprocessing.fit(t, rows: train, numeric: features, categorical: p.categorical,
+                                    imputation: Preprocessing.Imputation(rawValue: p.impute) ?? .none, constant: p.imputeValue)
+        var x = try preprocessing?.matrix(t) ?? t.matrix(features)
+        if let preprocessing { features = preprocessing.featureNames }
         var metrics: [String: Double] = [:]
         if p.model == "logistic" || p.model == "linear" {
             // A column constant on the training rows cannot be standardised: left out, with a warning.
@@ -199,15 +223,17 @@ public enum Train: TaskKind {
             if !constant.isEmpty {
                 let names = constant.map { features[$0] }
                 context.log("warning: left out \(names.count) feature column(s) constant on the training rows: \(names.joined(separator: ", "))")
-                features = features.enumerated().filter { !constant.contains($0.offset) }.map(\.element)
+                let kept = features.indices.filter { !constant.contains($0) }
+                features = kept.map { features[$0] }
                 guard !features.isEmpty else { throw KindError("every feature column is constant on the training rows (\(names.joined(separator: ", "))); nothing to fit") }
-                x = try t.matrix(features)
+                x = x.selectingColumns(kept)
                 metrics["constant_features_dropped"] = Double(names.count)
             }
         }
         var trained = try Parallel.limited(to: context.cpus) {
             try TrainedModel.fit(p, x: x.selectingRows(train), y: train.map { y[$0] }, features: features)
         }
+        trained.preprocessing = preprocessing
         if !validation.isEmpty {
             metrics.merge(try scoreValidation(&trained, x: x.selectingRows(validation), y: validation.map { y[$0] })) { a, _ in a }
         }
@@ -319,6 +345,9 @@ struct TrainedModel: Codable {
     var linear: LinearRegressionModel? = nil
     /// A classifier's decision threshold chosen on validation rows (train's validation_fraction); nil without.
     var threshold: Double? = nil
+    /// Imputation and one-hot levels (train's impute, categorical); nil without: the features are the
+    /// table's numeric columns of `featureNames` as they are.
+    var preprocessing: Preprocessing? = nil
 
     static func fit(_ p: Train.Params, x: Matrix, y: [Double], features: [String]) throws -> TrainedModel {
         switch p.model {
@@ -368,42 +397,82 @@ struct TrainedModel: Codable {
     var trainingLoss: Double { gbdt?.trainingLoss.last ?? logistic?.trainingLogLoss ?? linear?.trainingMeanSquaredError ?? .nan }
 }
 
+extension Matrix {
+    /// The columns at the given indices, in that order.
+    func selectingColumns(_ indices: [Int]) -> Matrix {
+        var out = Matrix(rows: rows, columns: indices.count)
+        for i in 0..<rows { for (k, j) in indices.enumerated() { out[i, k] = self[i, j] } }
+        return out
+    }
+}
+
 extension Array {
     func indicesSelected(_ idx: [Int]) -> [Element] { idx.map { self[$0] } }
 }
 
-/// `predict`: scores a table with a model trained by `train` -> predictions.csv (ids and score).
+/// `predict`: scores a table with a model trained by `train` -> predictions.csv (ids and score, or
+/// prediction for a regression). The table is a needed task's FILE or a project CSV (`project_file`,
+/// new customers, say); it is prepared as the training table was: the same numeric columns with the
+/// same missing-value fill, the same one-hot levels (model.json's preprocessing).
+/// (project_file came without a version bump: tasks without it read and write what they did.)
 public enum Predict: TaskKind {
     public struct Params: Decodable, Sendable {
         public var model: String
-        public var input: String
+        public var input: String?
         public var file: String
         public var ids: [String]
+        public var projectFile: String?
+        enum CodingKeys: String, CodingKey { case model, input, file, ids, projectFile = "project_file" }
     }
 
     public static let name = "predict"
     public static let version = 1
-    public static let summary = "Scores FILE of the needed task INPUT with the model of the needed task MODEL (a train task) -> predictions.csv."
+    public static let summary = "Scores FILE of the needed task INPUT, or a project CSV (project_file), with the model of the needed task MODEL (a train task), its imputation and one-hot levels -> predictions.csv."
     public static let params = [
         ParamSpec("model", .string, .required, "the needed train task whose model.json to use"),
-        ParamSpec("input", .string, .required, "the needed task with the table to score"),
+        ParamSpec("input", .string, .unset("none: project_file"), "the needed task with the table to score"),
         ParamSpec("file", .string, "sessions.csv", "the table in INPUT; it must have the model's feature columns"),
         ParamSpec("ids", .strings, .value(.list([])), "id columns copied into predictions.csv"),
+        ParamSpec("project_file", .string, .unset("none: FILE of INPUT"),
+                  "a CSV in the project to score instead of a needed task's FILE (new customers; hashed into the key like a files: entry); it must have the model's columns",
+                  projectFile: .always, legacy: .null),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
-        ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["score"])
+        var out = ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["score"])
+        if (p.input == nil) == (p.projectFile == nil) {
+            out.append(ParamProblem(param: p.input == nil ? nil : "project_file", "give either 'input' (a needed task's FILE) or 'project_file' (a project CSV), one of them"))
+        }
+        return out
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let model = try ArtifactFiles.readJSON(TrainedModel.self, try ArtifactFiles.path(context, input: p.model, file: "model.json"))
-        let t = try ArtifactFiles.table(context, input: p.input, file: p.file)
-        let features = model.featureNames
-        let missing = features.filter { t[$0] == nil }
-        guard missing.isEmpty else {
-            throw KindError("\(p.input)/\(p.file) lacks the model's feature columns: \(missing.joined(separator: ", ")) (it has: \(t.names.joined(separator: ", ")))")
+        let source = p.projectFile ?? "\(p.input ?? "")/\(p.file)"
+        let types = Dictionary(uniqueKeysWithValues: (model.preprocessing?.categorical.map(\.column) ?? []).map { ($0, CSV.ColumnType.text) })
+        let t = try ArtifactFiles.table(context, input: p.input, file: p.projectFile ?? p.file, types: types)
+        let x: Matrix
+        if let pre = model.preprocessing {
+            // The prepared columns, then the ones the model kept (logistic and linear leave out columns constant in training).
+            let needed = pre.numeric + pre.categorical.map(\.column)
+            let missing = needed.filter { t[$0] == nil }
+            guard missing.isEmpty else {
+                throw KindError("\(source) lacks the model's columns: \(missing.joined(separator: ", ")) (it has: \(t.names.joined(separator: ", ")))")
+            }
+            let all = try pre.matrix(t), names = pre.featureNames
+            x = all.selectingColumns(try model.featureNames.map { f in
+                guard let j = names.firstIndex(of: f) else { throw KindError("model.json: feature '\(f)' is not among its prepared columns") }
+                return j
+            })
+        } else {
+            let features = model.featureNames
+            let missing = features.filter { t[$0] == nil }
+            guard missing.isEmpty else {
+                throw KindError("\(source) lacks the model's feature columns: \(missing.joined(separator: ", ")) (it has: \(t.names.joined(separator: ", ")))")
+            }
+            x = try t.matrix(features)
         }
-        let scores = try model.predict(try t.matrix(features))
+        let scores = try model.predict(x)
         var out = Table()
         for id in p.ids { out.append(id, .text(try t.texts(id))) }
         out.append(model.isRegression ? "prediction" : "score", .number(scores))
