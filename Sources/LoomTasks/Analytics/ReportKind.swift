@@ -39,13 +39,15 @@ public enum ReportKind: TaskKind {
             page.section("Parameters", HTMLReport.table(header: ["name", "value"], rows: p.notes.keys.sorted().map { [$0, p.notes[$0]!] }))
         }
         let metrics = context.inputs.map { (name: $0.name, values: Engine.readMetrics($0.path)) }
-        page.section("Headline metrics", headline(metrics))
-        // Every classifier's ROC curve on one chart, when there are several to compare.
         let evaluations = context.inputs.compactMap { input -> (name: String, evaluation: Evaluate.ClassifierEvaluation)? in
             let path = input.path + "/evaluation.json"
             guard FileSystem.exists(path), let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, path), e.type == "classifier" else { return nil }
             return (input.name, e)
         }
+        var thresholds: [String: Double] = [:]
+        for e in evaluations { thresholds[e.name] = e.evaluation.model.atThreshold.threshold }
+        page.section("Headline metrics", headline(metrics, thresholds: thresholds))
+        // Every classifier's ROC curve on one chart, when there are several to compare.
         if evaluations.count >= 2 { page.section("Model comparison", comparison(evaluations)) }
         for (input, m) in zip(context.inputs, metrics) {
             let dir = input.path
@@ -108,7 +110,8 @@ public enum ReportKind: TaskKind {
     /// The numbers a reader looks for first, one table per kind of result: classifiers against
     /// their baselines, CLV predicted against actual, segmentations. Inputs without such metrics
     /// appear only under "All metrics".
-    static func headline(_ metrics: [(name: String, values: [String: Double])]) -> String {
+    /// `thresholds`: each classifier's decision threshold, from its evaluation.json (shown as "-" without one).
+    static func headline(_ metrics: [(name: String, values: [String: Double])], thresholds: [String: Double] = [:]) -> String {
         func n(_ v: Double?) -> String { v.map(SVGChart.number) ?? "-" }
         var html = ""
         let classifiers = metrics.filter { $0.values["auc"] != nil }
@@ -118,7 +121,7 @@ public enum ReportKind: TaskKind {
                                      rows: classifiers.map { c in
                                          let v = c.values, scored = v["baseline.score_auc"] != nil
                                          return [c.name, n(v["auc"]), n(v["average_precision"]), n(v["log_loss"]), n(v["brier"]), n(v["f1"]),
-                                                 n(v["precision"]), n(v["recall"]), n(v["accuracy"]), v["threshold"].map(SVGChart.number) ?? "0.5",
+                                                 n(v["precision"]), n(v["recall"]), n(v["accuracy"]), n(thresholds[c.name]),
                                                  scored ? n(v["baseline.score_auc"]) : "0.5", scored ? "score column" : "majority class"]
                                      })
             html += worseThanBaseline(classifiers)
