@@ -24,8 +24,16 @@ import LoomCore
             #expect(evaluation.metrics["threshold"] == train.metrics["validation.threshold"])
             #expect((evaluation.metrics["auc"] ?? 0) > 0.6, "\(model)")
         }
+        // The spend regressions: cross-validated on the training customers, and on the test rows compared with the mean.
+        for model in ["spend_linear", "spend_gbdt", "spend_forest"] {
+            let train = try #require(run.tasks.first { $0.name == model })
+            #expect(train.metrics["cv.folds"] == 5 && train.metrics["cv.rmse_sd"] != nil)
+            let evaluation = try #require(run.tasks.first { $0.name == "evaluate_" + model })
+            #expect(evaluation.metrics["rmse"] == train.metrics["test_rmse"] && evaluation.metrics["baseline.mean_rmse"] != nil)
+        }
         let html = try #require(a.read("artifacts/latest/models/report/report.html"))
-        for part in ["<h2>Model comparison</h2>", "ROC of every classifier", "Feature importance (random_forest)", "Permutation importance on the test rows"] {
+        for part in ["<h2>Model comparison</h2>", "ROC of every classifier", "Feature importance (random_forest)", "Permutation importance on the test rows",
+                     "<th>regression</th>", "evaluate_spend_forest"] {
             #expect(html.contains(part), "report lacks \(part)")
         }
         #expect(try a.loom("run", "models", "-P", "customers=200").stdout.contains(": 0 ran, "))
