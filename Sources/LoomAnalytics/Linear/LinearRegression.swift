@@ -56,7 +56,12 @@ public enum LinearRegression {
         }
         for j in 0..<p { a[j][j] += n * config.l2; for k in 0..<j { a[k][j] = a[j][k] } }
         guard let b = LogisticRegression.choleskySolve(a, c) else {
-            throw AnalyticsError.invalidInput(what: "the features are collinear (the least-squares equations are singular)",
+            // Name the first column that is a linear combination of the ones before it: the first k whose
+            // leading k x k block of Z'Z is singular.
+            let k = (1...p).first { k in LogisticRegression.choleskySolve((0..<k).map { Array(a[$0][0..<k]) }, Array(c[0..<k])) == nil } ?? p
+            throw AnalyticsError.invalidInput(what: "the features are collinear: '\(featureNames[k - 1])' is a linear combination of "
+                                                  + (k > 1 ? (0..<(k - 1)).map { "'\(featureNames[$0])'" }.joined(separator: ", ") : "nothing (constant)")
+                                                  + " (the least-squares equations are singular)",
                                               expected: "l2 > 0, or features that are not linear combinations of each other")
         }
         // Back to original units: y = b0 + sum b_j (x_j - m_j) / s_j.

@@ -52,7 +52,10 @@ import Testing
     @Test func badInputThrows() {
         let x = Matrix(rowArrays: [[1, 2], [2, 4], [3, 6]])
         // The second column is twice the first: singular without a penalty, fine with one.
-        #expect(throws: AnalyticsError.self) { try LinearRegression.fit(x: x, y: [1, 2, 4], featureNames: ["a", "b"]) }
+        #expect(throws: AnalyticsError.invalidInput(what: "the features are collinear: 'b' is a linear combination of 'a' (the least-squares equations are singular)",
+                                                    expected: "l2 > 0, or features that are not linear combinations of each other")) {
+            try LinearRegression.fit(x: x, y: [1, 2, 4], featureNames: ["a", "b"])
+        }
         #expect(throws: Never.self) { try LinearRegression.fit(x: x, y: [1, 2, 4], featureNames: ["a", "b"], config: .init(l2: 0.1)) }
         #expect(throws: AnalyticsError.self) { try LinearRegression.fit(x: x, y: [1, .nan, 4], featureNames: ["a", "b"]) }
         #expect(throws: AnalyticsError.self) { try LinearRegression.fit(x: Matrix(rowArrays: [[1], [1]]), y: [1, 2], featureNames: ["a"]) }
