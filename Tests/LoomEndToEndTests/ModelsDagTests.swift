@@ -33,7 +33,7 @@ import LoomCore
         }
         let html = try #require(a.read("artifacts/latest/models/report/report.html"))
         for part in ["<h2>Model comparison</h2>", "ROC of every classifier", "Feature importance (random_forest)", "Permutation importance on the test rows",
-                     "<th>regression</th>", "evaluate_spend_forest"] {
+                     "<th>regression</th>", "evaluate_spend_forest", "<th>cross-validated regression</th>", "<th>rmse (mean ± sd)</th>"] {
             #expect(html.contains(part), "report lacks \(part)")
         }
         #expect(try a.loom("run", "models", "-P", "customers=200").stdout.contains(": 0 ran, "))

@@ -108,7 +108,8 @@ public enum ReportKind: TaskKind {
     }
 
     /// The numbers a reader looks for first, one table per kind of result: classifiers against
-    /// their baselines, CLV predicted against actual, segmentations. Inputs without such metrics
+    /// their baselines, regressions against the mean, cross-validated models, CLV predicted against
+    /// actual, segmentations. Inputs without such metrics
     /// appear only under "All metrics".
     /// `thresholds`: each classifier's decision threshold, from its evaluation.json (shown as "-" without one).
     static func headline(_ metrics: [(name: String, values: [String: Double])], thresholds: [String: Double] = [:]) -> String {
@@ -142,6 +143,16 @@ public enum ReportKind: TaskKind {
                                          let v = c.values
                                          return [c.name, n(v["predicted_transactions"]), n(v["actual_transactions"]), n(v["mae"]), n(v["rmse"]),
                                                  n(v["correlation"]), n(v["predicted_revenue"]), n(v["actual_revenue"])]
+                                     })
+        }
+        // A train task with cv_folds: each metric's mean and sd over its folds.
+        for regression in [false, true] {
+            let names = Train.metricNames(regression: regression)
+            let rows = metrics.filter { $0.values["cv.folds"] != nil && $0.values["cv.\(names[0])_mean"] != nil }
+            guard !rows.isEmpty else { continue }
+            html += HTMLReport.table(header: ["cross-validated \(regression ? "regression" : "classifier")", "folds"] + names.map { "\($0) (mean ± sd)" },
+                                     rows: rows.map { r in
+                                         [r.name, n(r.values["cv.folds"])] + names.map { "\(n(r.values["cv.\($0)_mean"])) ± \(n(r.values["cv.\($0)_sd"]))" }
                                      })
         }
         let segments = metrics.filter { $0.values["silhouette"] != nil || $0.values["inertia"] != nil }
