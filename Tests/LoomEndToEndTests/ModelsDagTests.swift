@@ -24,6 +24,9 @@ import LoomCore
             #expect(evaluation.metrics["threshold"] == train.metrics["validation.threshold"])
             #expect((evaluation.metrics["auc"] ?? 0) > 0.6, "\(model)")
         }
+        // gbdt stopped early on the validation rows: 10 rounds after its best, well before 200.
+        let gbdt = try #require(run.tasks.first { $0.name == "gbdt" })
+        #expect((gbdt.metrics["rounds_grown"] ?? 0) - (gbdt.metrics["rounds_kept"] ?? 0) == 10 && (gbdt.metrics["rounds_grown"] ?? 200) < 200)
         // The spend regressions: cross-validated on the training customers, and on the test rows compared with the mean.
         for model in ["spend_linear", "spend_gbdt", "spend_forest"] {
             let train = try #require(run.tasks.first { $0.name == model })

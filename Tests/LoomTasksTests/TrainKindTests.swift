@@ -135,6 +135,23 @@ import Testing
         }
     }
 
+    // gbdt with early stopping on the validation rows: the model keeps fewer rounds than it may grow, and says how many.
+    @Test func gbdtStopsEarlyOnTheValidationRows() throws {
+        let s = try sandbox()
+        var p = base
+        p["validation_fraction"] = .float(0.2)
+        p["rounds"] = .int(200)
+        p["learning_rate"] = .float(0.5)
+        p["min_samples_leaf"] = .int(5)
+        p["early_stopping_rounds"] = .int(5)
+        try s.run("m", "train", p, needs: ["t"])
+        let m = try s.metrics("m")
+        let kept = try #require(m["rounds_kept"]), grown = try #require(m["rounds_grown"])
+        #expect(grown - kept == 5 && grown < 200)
+        let model = try JSONDecoder().decode(TrainedModel.self, from: Data(contentsOf: URL(fileURLWithPath: s.artifacts["m"]! + "/model.json")))
+        #expect(model.gbdt?.trees.count == Int(kept) && model.threshold != nil)
+    }
+
     // The report says plainly when a model is worse than its baseline: the churn GBDT of issue 13 (AUC 0.645
     // against 0.687 for ranking by days_since_last) and a model whose log loss is above the majority's.
     @Test func reportSaysWhenAModelIsWorseThanItsBaseline() throws {
@@ -170,6 +187,8 @@ import Testing
         #expect(messages(["impute": .string("mode")]) == ["param 'impute' must be one of none, median, mean, constant, got 'mode'"])
         #expect(BuiltinKinds.registry["predict"]!.check(["model": .string("m")]).map(\.message)
                 == ["give either 'input' (a needed task's FILE) or 'project_file' (a project CSV), one of them"])
+        #expect(messages(["early_stopping_rounds": .int(5), "model": .string("logistic")])
+                == ["param 'early_stopping_rounds' is for model: gbdt", "param 'early_stopping_rounds' needs validation_fraction (the rows whose loss it watches)"])
         #expect(messages(["test_fraction": .float(0.5), "validation_fraction": .float(0.5)])
                 == ["validation_fraction 0.5 and test_fraction 0.5 leave no training rows; their sum must be below 1"])
     }

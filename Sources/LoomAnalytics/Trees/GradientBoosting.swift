@@ -32,11 +32,16 @@ public enum GradientBoosting {
         /// The loss; nil is binary log loss (kept optional so that a classifier's saved config, written
         /// before regression existed, has the same bytes).
         public var loss: Loss?
+        /// Early stopping (with validation rows given to `fit`): stop once the validation loss has not
+        /// improved for this many rounds and keep the trees up to its minimum; nil: every round (left out
+        /// of JSON when nil, as `loss`).
+        public var earlyStoppingRounds: Int?
 
         public init(rounds: Int = 100, learningRate: Double = 0.1, maxLeafNodes: Int = 31, maxDepth: Int? = nil,
                     minSamplesLeaf: Int = 20, minHessianLeaf: Double = 1e-3, l2: Double = 0, maxBins: Int = 255,
-                    seed: UInt64 = 0, loss: Loss? = nil) {
+                    seed: UInt64 = 0, loss: Loss? = nil, earlyStoppingRounds: Int? = nil) {
             self.loss = loss
+            self.earlyStoppingRounds = earlyStoppingRounds
             self.rounds = rounds
             self.learningRate = learningRate
             self.maxLeafNodes = maxLeafNodes
@@ -61,6 +66,7 @@ public enum GradientBoosting {
             if !(minHessianLeaf >= 0 && minHessianLeaf.isFinite) { throw bad("minHessianLeaf", minHessianLeaf, "a finite number >= 0") }
             if !(l2 >= 0 && l2.isFinite) { throw bad("l2", l2, "a finite number >= 0") }
             if !(2...255).contains(maxBins) { throw bad("maxBins", maxBins, "in 2...255") }
+            if let e = earlyStoppingRounds, e < 1 { throw bad("earlyStoppingRounds", e, "at least 1, or none") }
         }
     }
 
@@ -84,11 +90,22 @@ public enum GradientBoosting {
     /// - Parameter featureNames: optional names stored in the model (one per column).
     /// - Throws: `AnalyticsError` for an empty `x`, labels that are not 0/1 (or NaN), a single class,
     ///   a label count or name count that differs from the data, or a bad config value.
+    /// - Parameter validation: rows scored after every round; with `config.earlyStoppingRounds` the fit stops
+    ///   once their loss has not improved for that many rounds and keeps the rounds up to the (first) minimum.
     public static func fit(x: Matrix, y: [Double], featureNames: [String]? = nil,
-                           config: Config = Config()) throws -> GradientBoostingModel {
+                           config: Config = Config(), validation: (x: Matrix, y: [Double])? = nil) throws -> GradientBoostingModel {
         try config.validate()
         let regression = config.loss == .squaredError
         try validate(x: x, y: y, featureNames: featureNames, regression: regression)
+        if let v = validation {
+            guard v.x.columns == x.columns, v.y.count == v.x.rows, v.x.rows > 0 else {
+                throw AnalyticsError.invalidInput(what: "validation data of \(v.x.rows) rows, \(v.x.columns) columns and \(v.y.count) labels",
+                                                  expected: "at least one row, \(x.columns) columns and one label per row")
+            }
+            if let k = v.y.firstIndex(where: { regression ? !$0.isFinite : ($0 != 0 && $0 != 1) }) {
+                throw AnalyticsError.invalidInput(what: "validation label of row \(k) is \(v.y[k])", expected: regression ? "a finite number" : "0 or 1")
+            }
+        }
         let mapper = BinMapper.fit(x, maxBins: config.maxBins, seed: config.seed)
         let binned = mapper.transform(x)
         let positives = y.reduce(0, +)
@@ -103,6 +120,11 @@ public enum GradientBoosting {
             limits: .init(maxLeafNodes: config.maxLeafNodes, maxDepth: config.maxDepth, learningRate: config.learningRate))
         var trees = [DecisionTree](), loss = [Double]()
         trees.reserveCapacity(config.rounds)
+        // Validation scores follow the trees (raw features, as prediction does); validationLoss[k] is the loss after k trees.
+        var validationScores = [Double](repeating: baseScore, count: validation?.x.rows ?? 0)
+        var validationGradients = [SIMD2<Double>](repeating: .zero, count: validationScores.count)
+        var validationLoss: [Double] = validation.map { [step($0.y, validationScores, &validationGradients)] } ?? []
+        var best = 0
         for _ in 0..<config.rounds {
             loss.append(step(y, scores, &gradients))
             let grown = grower.grow(gradients: gradients)
@@ -111,10 +133,22 @@ public enum GradientBoosting {
                 for i in leaf.samples { scores[Int(i)] += v }
             }
             trees.append(withRawThresholds(grown.tree, mapper: mapper))
+            if let v = validation {
+                trees[trees.count - 1].addPredictions(v.x, to: &validationScores)
+                validationLoss.append(step(v.y, validationScores, &validationGradients))
+                if validationLoss[trees.count] < validationLoss[best] { best = trees.count }
+                if let patience = config.earlyStoppingRounds, trees.count - best >= patience { break }
+            }
         }
         loss.append(step(y, scores, &gradients))
+        if validation != nil, config.earlyStoppingRounds != nil, best < trees.count {
+            // Keep the rounds up to the validation minimum; the training loss after them is already recorded.
+            trees.removeLast(trees.count - best)
+            loss.removeLast(loss.count - best - 1)
+        }
         return GradientBoostingModel(featureCount: x.columns, featureNames: featureNames, baseScore: baseScore,
-                                     trees: trees, trainingLoss: loss, config: config)
+                                     trees: trees, trainingLoss: loss, config: config,
+                                     validationLoss: validation == nil ? nil : validationLoss)
     }
 
     private static func validate(x: Matrix, y: [Double], featureNames: [String]?, regression: Bool) throws {

@@ -6,7 +6,8 @@ import Foundation
 /// JSON form, version 1 (`JSONEncoder`, readable with `.prettyPrinted, .sortedKeys`): `featureCount`,
 /// `featureNames` (optional), `baseScore` (log-odds of the training base rate), `trees` (see `DecisionTree`;
 /// thresholds in the features' raw units), `trainingLoss` (mean log loss on the training data before
-/// round 1 and after each round: `rounds + 1` values; mean squared error for `config.loss` squared_error) and `config`.
+/// round 1 and after each round kept: `rounds + 1` values, fewer after early stopping; mean squared error for `config.loss`
+/// squared_error), `config` and, with validation rows, `validationLoss`.
 public struct GradientBoostingModel: Codable, Equatable, Sendable {
     public var version = 1
     public var featureCount: Int
@@ -15,9 +16,13 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
     public var trees: [DecisionTree]
     public var trainingLoss: [Double]
     public var config: GradientBoosting.Config
+    /// With validation rows: their loss before round 1 and after each round grown (possibly more rounds
+    /// than `trees` keeps, when early stopping cut back to the minimum); nil without (left out of JSON).
+    public var validationLoss: [Double]?
 
     public init(featureCount: Int, featureNames: [String]?, baseScore: Double, trees: [DecisionTree],
-                trainingLoss: [Double], config: GradientBoosting.Config) {
+                trainingLoss: [Double], config: GradientBoosting.Config, validationLoss: [Double]? = nil) {
+        self.validationLoss = validationLoss
         self.featureCount = featureCount
         self.featureNames = featureNames
         self.baseScore = baseScore
@@ -38,6 +43,7 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
         trees = try c.decode([DecisionTree].self, forKey: .trees)
         trainingLoss = try c.decode([Double].self, forKey: .trainingLoss)
         config = try c.decode(GradientBoosting.Config.self, forKey: .config)
+        validationLoss = try c.decodeIfPresent([Double].self, forKey: .validationLoss)
         func fail(_ what: String) -> DecodingError {
             .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "GradientBoostingModel: \(what)"))
         }

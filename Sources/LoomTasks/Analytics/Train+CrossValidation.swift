@@ -30,8 +30,9 @@ extension Train {
     /// Fits one model per fold of the training rows `rows` and scores it on the fold's rows; writes
     /// cv.csv and returns the `cv.` metrics. Folds are grouped by `group` when given, else stratified
     /// by label for a classifier, seeded by `seed`.
+    /// `validation`: rows for gbdt's early stopping in every fold (the task's validation rows).
     static func crossValidate(_ p: Params, k: Int, table t: Table, x: Matrix, y: [Double], rows: [Int], features: [String],
-                              context: TaskContext) throws -> [String: Double] {
+                              validation: (x: Matrix, y: [Double])?, context: TaskContext) throws -> [String: Double] {
         let regression = p.objective == "regression"
         let groups = try p.group.map { try t.texts($0).indicesSelected(rows) }
         let fold = try Folds.assign(rows: rows.count, k: k, labels: regression || groups != nil ? nil : rows.map { y[$0] }, groups: groups,
@@ -43,7 +44,7 @@ extension Train {
             let fit = rows.indices.filter { fold[$0] != f }.map { rows[$0] }, held = rows.indices.filter { fold[$0] == f }.map { rows[$0] }
             let model: TrainedModel
             do {
-                model = try TrainedModel.fit(p, x: x.selectingRows(fit), y: fit.map { y[$0] }, features: features)
+                model = try TrainedModel.fit(p, x: x.selectingRows(fit), y: fit.map { y[$0] }, features: features, validation: validation)
             } catch {
                 throw KindError("cross-validation fold \(f + 1) of \(k) (\(fit.count) training rows): \(error)")
             }

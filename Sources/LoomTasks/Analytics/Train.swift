@@ -36,6 +36,7 @@ public enum Train: TaskKind {
         public var threshold: Double
         public var validationFraction: Double?
         public var permutationRepeats: Int
+        public var earlyStoppingRounds: Int?
         public var impute: String
         public var imputeValue: Double
         public var categorical: [String]
@@ -49,7 +50,7 @@ public enum Train: TaskKind {
                  learningRate = "learning_rate", maxLeafNodes = "max_leaf_nodes", minSamplesLeaf = "min_samples_leaf", l2, c = "C",
                  projectFile = "project_file", split, trainRows = "train_rows", trainValue = "train_value", testValue = "test_value",
                  objective, trees, maxFeatures = "max_features", bootstrap, maxDepth = "max_depth", cvFolds = "cv_folds", threshold,
-                 validationFraction = "validation_fraction", permutationRepeats = "permutation_repeats",
+                 validationFraction = "validation_fraction", permutationRepeats = "permutation_repeats", earlyStoppingRounds = "early_stopping_rounds",
                  impute, imputeValue = "impute_value", categorical
         }
     }
@@ -124,6 +125,9 @@ public enum Train: TaskKind {
                   + "seeded by seed + 1); a classifier's decision threshold is chosen there (the score maximising F1), saved in model.json for evaluate's chosen_threshold. "
                   + "test_fraction 0.15 with validation_fraction 0.15 is a 70/15/15 split",
                   bounds: .strictlyBetween(0, 1), legacy: .null),
+        ParamSpec("early_stopping_rounds", .int, .unset("none: every round"),
+                  "gbdt with validation_fraction: stop once the validation loss has not improved for this many rounds, and keep the rounds up to its minimum (the validation rows then also choose the threshold)",
+                  bounds: .atLeast(1), legacy: .null),
         ParamSpec("permutation_repeats", .int, 0,
                   "permutation importance on the test rows: shuffles of each feature (seeded); importance.csv gains permutation (mean drop of AUC, or rise of RMSE) and permutation_sd; 0: none",
                   bounds: .atLeast(0), legacy: .int(0)),
@@ -149,6 +153,10 @@ public enum Train: TaskKind {
         }
         for c in p.categorical where (p.features ?? []).contains(c) || c == p.label {
             out.append(ParamProblem(param: "categorical", "column '\(c)' is in categorical and also \(c == p.label ? "the label" : "in features"); categorical columns are encoded as features on their own"))
+        }
+        if p.earlyStoppingRounds != nil {
+            if p.model != "gbdt" { out.append(ParamProblem(param: "early_stopping_rounds", "param 'early_stopping_rounds' is for model: gbdt")) }
+            if p.validationFraction == nil { out.append(ParamProblem(param: "early_stopping_rounds", "param 'early_stopping_rounds' needs validation_fraction (the rows whose loss it watches)")) }
         }
         if p.projectFile != nil && p.input != nil {
             out.append(ParamProblem(param: "project_file", "give either 'project_file' (a project CSV) or 'input' (a needed task), not both"))
@@ -180,7 +188,8 @@ public enum Train: TaskKind {
 
     static func boostingConfig(_ p: Params) -> GradientBoosting.Config {
         GradientBoosting.Config(rounds: p.rounds, learningRate: p.learningRate, maxLeafNodes: p.maxLeafNodes, maxDepth: p.maxDepth, minSamplesLeaf: p.minSamplesLeaf,
-                                l2: p.l2 ?? 0, seed: UInt64(bitPattern: Int64(p.seed)), loss: p.objective == "regression" ? .squaredError : nil)
+                                l2: p.l2 ?? 0, seed: UInt64(bitPattern: Int64(p.seed)), loss: p.objective == "regression" ? .squaredError : nil,
+                                earlyStoppingRounds: p.earlyStoppingRounds)
     }
 
     static func forestConfig(_ p: Params) -> RandomForest.Config {
@@ -230,10 +239,16 @@ public enum Train: TaskKind {
                 metrics["constant_features_dropped"] = Double(names.count)
             }
         }
+        let validationRows = validation.isEmpty ? nil : (x: x.selectingRows(validation), y: validation.map { y[$0] })
         var trained = try Parallel.limited(to: context.cpus) {
-            try TrainedModel.fit(p, x: x.selectingRows(train), y: train.map { y[$0] }, features: features)
+            try TrainedModel.fit(p, x: x.selectingRows(train), y: train.map { y[$0] }, features: features, validation: validationRows)
         }
         trained.preprocessing = preprocessing
+        if p.earlyStoppingRounds != nil, let g = trained.gbdt, let v = g.validationLoss {
+            metrics["rounds_kept"] = Double(g.trees.count)
+            metrics["rounds_grown"] = Double(v.count - 1)
+            metrics["validation.best_loss"] = v[g.trees.count]
+        }
         if !validation.isEmpty {
             metrics.merge(try scoreValidation(&trained, x: x.selectingRows(validation), y: validation.map { y[$0] })) { a, _ in a }
         }
@@ -261,7 +276,7 @@ public enum Train: TaskKind {
         metrics.merge(["train_rows": Double(train.count), "test_rows": Double(test.count), "features": Double(features.count),
                        "final_training_loss": trained.trainingLoss]) { a, _ in a }
         if let k = p.cvFolds {
-            metrics.merge(try crossValidate(p, k: k, table: t, x: x, y: y, rows: train, features: features, context: context)) { a, _ in a }
+            metrics.merge(try crossValidate(p, k: k, table: t, x: x, y: y, rows: train, features: features, validation: validationRows, context: context)) { a, _ in a }
         }
         if trained.isRegression {
             let r = try RegressionMetrics.evaluate(targets: test.map { y[$0] }, predictions: scores)

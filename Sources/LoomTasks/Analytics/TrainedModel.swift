@@ -21,7 +21,8 @@ struct TrainedModel: Codable {
     /// table's numeric columns of `featureNames` as they are.
     var preprocessing: Preprocessing? = nil
 
-    static func fit(_ p: Train.Params, x: Matrix, y: [Double], features: [String]) throws -> TrainedModel {
+    /// - Parameter validation: rows for gbdt's early stopping (used only with early_stopping_rounds).
+    static func fit(_ p: Train.Params, x: Matrix, y: [Double], features: [String], validation: (x: Matrix, y: [Double])? = nil) throws -> TrainedModel {
         switch p.model {
         case "logistic":
             var c = LogisticRegression.Config()
@@ -35,7 +36,8 @@ struct TrainedModel: Codable {
         case "linear":
             return TrainedModel(type: "linear", linear: try LinearRegression.fit(x: x, y: y, featureNames: features, config: .init(l2: p.l2 ?? 0)))
         default:
-            return TrainedModel(type: "gbdt", gbdt: try GradientBoosting.fit(x: x, y: y, featureNames: features, config: Train.boostingConfig(p)))
+            return TrainedModel(type: "gbdt", gbdt: try GradientBoosting.fit(x: x, y: y, featureNames: features, config: Train.boostingConfig(p),
+                                                                              validation: p.earlyStoppingRounds == nil ? nil : validation))
         }
     }
 

@@ -186,6 +186,33 @@ import Testing
         #expect(rmse < 0.07)
     }
 
+    // Early stopping keeps exactly the rounds up to the first minimum of the validation loss: the same trees as
+    // the full fit's first `best`, where best = argmin of the full fit's validation losses over the rounds
+    // grown before `patience` rounds passed without improvement. Full steps (learning rate 1) on noisy
+    // labels overfit within a few rounds, so the stop comes early.
+    @Test func earlyStoppingKeepsTheRoundsUpToTheValidationMinimum() throws {
+        let (x, y, _) = logisticData(1500, seed: 14)
+        let (xv, yv, _) = logisticData(600, seed: 15)
+        var config = GradientBoosting.Config(rounds: 60, learningRate: 1, maxLeafNodes: 16, minSamplesLeaf: 5)
+        let full = try GradientBoosting.fit(x: x, y: y, config: config, validation: (xv, yv))
+        let curve = try #require(full.validationLoss)
+        #expect(curve.count == 61 && full.trees.count == 60)
+        config.earlyStoppingRounds = 5
+        let stopped = try GradientBoosting.fit(x: x, y: y, config: config, validation: (xv, yv))
+        let grown = try #require(stopped.validationLoss).count - 1
+        var best = 0
+        for k in 1...grown where curve[k] < curve[best] { best = k }
+        #expect(grown - best == 5 && grown < 60)
+        #expect(stopped.trees == Array(full.trees.prefix(best)))
+        #expect(stopped.validationLoss! == Array(curve.prefix(grown + 1)))
+        #expect(stopped.trainingLoss == Array(full.trainingLoss.prefix(best + 1)))
+        // The validation loss of the kept model is the curve's minimum (same trees, same additions in the same order).
+        let p = try stopped.predictProbability(xv)
+        let logLoss = zip(p, yv).map { -($1 == 1 ? log($0) : log(1 - $0)) }.reduce(0, +) / Double(yv.count)
+        // The fit sums the loss in another way (products of probabilities, see logLossGradients): 1e-12 of rounding.
+        #expect(abs(logLoss - curve[best]) < 1e-12)
+    }
+
     @Test func predictingWithOtherColumnsThrows() throws {
         let (x, y) = stepData(200, seed: 11)
         let model = try GradientBoosting.fit(x: x, y: y, config: small)
