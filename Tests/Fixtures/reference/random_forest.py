@@ -57,3 +57,19 @@ rule = np.array([(x[0] > 0.5 and x[1] > 0.4) or (x[2] + x[3] > 1.4) for x in Xt]
 print("oracle AUC", round(roc_auc_score(yt, rule), 4))
 from sklearn.tree import DecisionTreeClassifier
 print("single tree AUC", round(roc_auc_score(yt, DecisionTreeClassifier(random_state=0).fit(X, y).predict_proba(Xt)[:, 1]), 4))
+
+# Regression (RandomForestTests.regressionMatchesScikitLearn): y = 3 x0 + 2 x1 x2 + (u - 0.5) / 5, 8 uniform features.
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.metrics import mean_squared_error
+def regression_data(n, seed):
+    rng = SeededRandom(seed)
+    X = np.array([[rng.uniform() for _ in range(8)] for _ in range(n)])
+    y = np.array([3 * x[0] + 2 * x[1] * x[2] + (rng.uniform() - 0.5) / 5 for x in X])
+    return X, y
+X, y = regression_data(2000, 31)
+Xt, yt = regression_data(1000, 32)
+rmses = []
+for s in range(5):
+    m = RandomForestRegressor(n_estimators=100, max_features=1.0, min_samples_leaf=5, random_state=s).fit(X, y)
+    rmses.append(mean_squared_error(yt, m.predict(Xt)) ** 0.5)
+print("regression RMSE per seed", np.round(rmses, 4), "mean", round(np.mean(rmses), 4), "sd", round(np.std(rmses), 4), "first y", y[:2])
