@@ -36,7 +36,8 @@ import LoomCore
         }
         let html = try #require(a.read("artifacts/latest/models/report/report.html"))
         for part in ["<h2>Model comparison</h2>", "ROC of every classifier", "Feature importance (random_forest)", "Permutation importance on the test rows",
-                     "<th>regression</th>", "evaluate_spend_forest", "<th>cross-validated regression</th>", "<th>rmse (mean ± sd)</th>"] {
+                     "<th>regression</th>", "evaluate_spend_forest", "<th>cross-validated regression</th>", "<th>rmse (mean ± sd)</th>",
+                     "Regression: evaluate_spend_forest", "Mean actual and predicted by decile of the prediction"] {
             #expect(html.contains(part), "report lacks \(part)")
         }
         #expect(try a.loom("run", "models", "-P", "customers=200").stdout.contains(": 0 ran, "))

@@ -96,6 +96,8 @@ public enum Evaluate: TaskKind {
         var model: RegressionReport
         /// Every row predicted as the mean label of these rows (R^2 0 by construction).
         var meanBaseline: RegressionReport
+        /// Mean prediction and mean label per tenth of the rows by prediction.
+        var byDecile: [RegressionDecile]
     }
 
     static func regression(_ t: Table, _ context: TaskContext) throws {
@@ -103,7 +105,9 @@ public enum Evaluate: TaskKind {
         let model = try RegressionMetrics.evaluate(targets: y, predictions: predicted)
         let mean = y.reduce(0, +) / Double(y.count)
         let baseline = try RegressionMetrics.evaluate(targets: y, predictions: Array(repeating: mean, count: y.count))
-        try ArtifactFiles.writeJSON(RegressionEvaluation(model: model, meanBaseline: baseline), context, "evaluation.json")
+        try ArtifactFiles.writeJSON(RegressionEvaluation(model: model, meanBaseline: baseline,
+                                                         byDecile: try RegressionMetrics.deciles(targets: y, predictions: predicted)),
+                                    context, "evaluation.json")
         var m: [String: Double] = ["rmse": model.rootMeanSquaredError, "mae": model.meanAbsoluteError, "rows": Double(model.rows),
                                    "baseline.mean_rmse": baseline.rootMeanSquaredError, "baseline.mean_mae": baseline.meanAbsoluteError]
         if let r2 = model.r2 { m["r2"] = r2 }

@@ -66,6 +66,10 @@ public enum ReportKind: TaskKind {
                let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, dir + "/evaluation.json"), e.type == "classifier" {
                 page.section("Classifier: \(input.name)", classifierCharts(e))
             }
+            if FileSystem.exists(dir + "/evaluation.json"),
+               let e = try? ArtifactFiles.readJSON(Evaluate.RegressionEvaluation.self, dir + "/evaluation.json"), e.type == "regression" {
+                page.section("Regression: \(input.name)", regressionChart(e))
+            }
             // A train task's artifact: model.json beside importance.csv.
             if FileSystem.exists(dir + "/model.json"), FileSystem.exists(dir + "/importance.csv"),
                let t = try? CSV.read(dir + "/importance.csv", types: ["feature": .text]), t["feature"] != nil, t["importance"] != nil {
@@ -197,6 +201,19 @@ public enum ReportKind: TaskKind {
         var html = SVGChart.line(title: "ROC of every classifier", xLabel: "false positive rate", yLabel: "true positive rate", series: roc, diagonal: true)
         html += SVGChart.line(title: "Precision-recall of every classifier", xLabel: "recall", yLabel: "precision", series: pr)
         if models.count > shown.count { html += "<p>The first \(shown.count) of \(models.count) classifiers are drawn.</p>" }
+        return html
+    }
+
+    /// Mean prediction against mean actual value per tenth of the rows by prediction, and the headline numbers.
+    static func regressionChart(_ e: Evaluate.RegressionEvaluation) -> String {
+        let d = e.byDecile
+        var html = SVGChart.bars(title: "Mean actual and predicted by decile of the prediction", yLabel: "mean",
+                                 labels: d.map { "\($0.decile)" }, series: [("predicted", d.map(\.meanPredicted)), ("actual", d.map(\.meanActual))])
+        html += HTMLReport.table(header: ["metric", "model", "mean baseline"], rows: [
+            ["RMSE", SVGChart.number(e.model.rootMeanSquaredError), SVGChart.number(e.meanBaseline.rootMeanSquaredError)],
+            ["MAE", SVGChart.number(e.model.meanAbsoluteError), SVGChart.number(e.meanBaseline.meanAbsoluteError)],
+            ["R^2", e.model.r2.map(SVGChart.number) ?? "-", "0"],
+        ])
         return html
     }
 

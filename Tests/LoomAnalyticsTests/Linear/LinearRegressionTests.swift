@@ -73,4 +73,15 @@ import Testing
         #expect(try RegressionMetrics.evaluate(targets: [2, 2], predictions: [1, 2]).r2 == nil)
         #expect(throws: AnalyticsError.self) { try RegressionMetrics.evaluate(targets: [1], predictions: [.nan]) }
     }
+
+    // 25 rows predicted 24, 23, ..., 0 (target twice the prediction): sorted ascending, tenths floor(25 k / 10)
+    // hold 2, 3, 2, 3, 2, 3, 2, 3, 2, 3 rows; the first holds predictions 0, 1 (mean 0.5, target 1).
+    @Test func decilesHandComputed() throws {
+        let p = (0..<25).map { Double(24 - $0) }
+        let d = try RegressionMetrics.deciles(targets: p.map { 2 * $0 }, predictions: p)
+        #expect(d.map(\.rows) == [2, 3, 2, 3, 2, 3, 2, 3, 2, 3])
+        #expect(d[0] == RegressionDecile(decile: 1, rows: 2, meanPredicted: 0.5, meanActual: 1))
+        #expect(d[9] == RegressionDecile(decile: 10, rows: 3, meanPredicted: 23, meanActual: 46))
+        #expect(try RegressionMetrics.deciles(targets: [1, 2, 3], predictions: [3, 2, 1]).map(\.rows) == [1, 1, 1])
+    }
 }
