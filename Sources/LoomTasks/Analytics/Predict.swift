@@ -31,7 +31,8 @@ public enum Predict: TaskKind {
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
-        var out = ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["score"])
+        // A classifier's scores are "score", a regression's "prediction"; which one is known only at run time.
+        var out = ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["score", "prediction"])
         if (p.input == nil) == (p.projectFile == nil) {
             out.append(ParamProblem(param: p.input == nil ? nil : "project_file", "give either 'input' (a needed task's FILE) or 'project_file' (a project CSV), one of them"))
         }

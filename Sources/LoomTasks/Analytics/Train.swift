@@ -182,7 +182,7 @@ public enum Train: TaskKind {
         do {
             if p.model == "random_forest" { try forestConfig(p).validate() } else { try boostingConfig(p).validate() }
         } catch { out.append(ParamProblem(param: nil, "\(error)")) }
-        out += ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["label", "score"])
+        out += ArtifactFiles.columnNameProblems(p.ids, param: "ids", file: "predictions.csv", written: ["label", p.objective == "regression" ? "prediction" : "score"])
         return out
     }
 
