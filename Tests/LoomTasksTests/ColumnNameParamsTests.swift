@@ -17,11 +17,16 @@ import Testing
         ])
         p["ids"] = .list([.string("user"), .string("session")])
         #expect(train.check(p).isEmpty)
+        // A regression writes prediction instead of score.
+        let regression = base.merging(["objective": .string("regression"), "ids": .list([.string("prediction"), .string("score")])]) { a, _ in a }
+        #expect(train.check(regression).map(\.message) == ["param 'ids' may not name 'prediction': predictions.csv has its own 'prediction' column"])
 
         let predict = try #require(BuiltinKinds.registry["predict"])
         let q: [String: ParamValue] = ["model": .string("m"), "input": .string("f"), "ids": .list([.string("label"), .string("score")])]
         #expect(predict.check(q).map(\.message) == ["param 'ids' may not name 'score': predictions.csv has its own 'score' column"])
         #expect(predict.check(q).map(\.param) == ["ids"])
+        let r: [String: ParamValue] = ["model": .string("m"), "input": .string("f"), "ids": .list([.string("prediction")])]
+        #expect(predict.check(r).map(\.message) == ["param 'ids' may not name 'prediction': predictions.csv has its own 'prediction' column"])
     }
 
     /// The same for kmeans (ids beside segment; columns beside segment and size in centres.csv)

@@ -101,7 +101,7 @@ func expectFailure(_ parts: [String], sourceLocation: Testing.SourceLocation = #
         }
         // Param values are checked when the DAG is loaded, before anything runs.
         let problems = BuiltinKinds.registry["train"]!.check(["label": .string("label"), "model": .string("forest"), "test_fraction": .float(1.5)])
-        #expect(problems.map(\.message) == ["param 'model' must be gbdt or logistic, got 'forest'", "param 'test_fraction' must be strictly between 0 and 1, got 1.5"])
+        #expect(problems.map(\.message) == ["param 'model' must be one of gbdt, logistic, random_forest, linear, got 'forest'", "param 'test_fraction' must be strictly between 0 and 1, got 1.5"])
     }
 
     @Test func predictNamesTheMissingFeatureColumns() throws {

@@ -42,6 +42,13 @@ public enum ClassifierMetrics {
             gains: gains(labels: labels, scores: scores))
     }
 
+    /// ROC AUC alone (ties count one half), without the curves and tables of `evaluate`.
+    /// - Throws: as `evaluate` for bad labels or scores.
+    public static func auc(labels: [Double], scores: [Double]) throws -> Double {
+        try validate(labels: labels, scores: scores)
+        return rocAUC(labels: labels, scores: scores)
+    }
+
     /// At most `limit` (>= 2) elements: indices round(k (n - 1) / (limit - 1)) for k = 0 ..< limit.
     static func thinned<T>(_ points: [T], to limit: Int) -> [T] {
         guard points.count > limit else { return points }

@@ -255,7 +255,7 @@ public struct HTMLReport: Sendable {
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(SVGChart.esc(title))</title>
         <style>body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1000px}h1{font-size:20px}h2{font-size:16px;margin-top:24px}
-        table{border-collapse:collapse;margin:6px 0 12px}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}svg{margin:4px 12px 4px 0}summary{cursor:pointer;color:#555}</style>
+        table{border-collapse:collapse;margin:6px 0 12px}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}svg{margin:4px 12px 4px 0}summary{cursor:pointer;color:#555}.warning{color:#a40000}</style>
         </head><body><h1>\(SVGChart.esc(title))</h1>
         \(body)</body></html>
 

@@ -35,6 +35,21 @@ public struct DecisionTree: Codable, Equatable, Sendable {
 
     public init(nodes: [Node]) { self.nodes = nodes }
 
+    /// What makes decoded trees unsafe to predict with (a split on a feature that does not exist, a
+    /// child index that is not after its parent and inside the tree, so prediction could loop), or nil.
+    static func problem(in trees: [DecisionTree], featureCount: Int) -> String? {
+        for (t, tree) in trees.enumerated() {
+            if tree.nodes.isEmpty { return "tree \(t) has no nodes" }
+            for (k, node) in tree.nodes.enumerated() where !node.isLeaf {
+                if node.feature >= featureCount { return "tree \(t) node \(k) splits on feature \(node.feature)" }
+                if !(k < node.left && node.left < tree.nodes.count && k < node.right && node.right < tree.nodes.count) {
+                    return "tree \(t) node \(k) has children \(node.left), \(node.right) outside \(k + 1)..<\(tree.nodes.count)"
+                }
+            }
+        }
+        return nil
+    }
+
     /// Number of leaves.
     public var leafCount: Int { nodes.reduce(0) { $0 + ($1.isLeaf ? 1 : 0) } }
 

@@ -6,7 +6,8 @@ import Foundation
 /// JSON form, version 1 (`JSONEncoder`, readable with `.prettyPrinted, .sortedKeys`): `featureCount`,
 /// `featureNames` (optional), `baseScore` (log-odds of the training base rate), `trees` (see `DecisionTree`;
 /// thresholds in the features' raw units), `trainingLoss` (mean log loss on the training data before
-/// round 1 and after each round: `rounds + 1` values) and `config`.
+/// round 1 and after each round kept: `rounds + 1` values, fewer after early stopping; mean squared error for `config.loss`
+/// squared_error), `config` and, with validation rows, `validationLoss`.
 public struct GradientBoostingModel: Codable, Equatable, Sendable {
     public var version = 1
     public var featureCount: Int
@@ -15,9 +16,13 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
     public var trees: [DecisionTree]
     public var trainingLoss: [Double]
     public var config: GradientBoosting.Config
+    /// With validation rows: their loss before round 1 and after each round grown (possibly more rounds
+    /// than `trees` keeps, when early stopping cut back to the minimum); nil without (left out of JSON).
+    public var validationLoss: [Double]?
 
     public init(featureCount: Int, featureNames: [String]?, baseScore: Double, trees: [DecisionTree],
-                trainingLoss: [Double], config: GradientBoosting.Config) {
+                trainingLoss: [Double], config: GradientBoosting.Config, validationLoss: [Double]? = nil) {
+        self.validationLoss = validationLoss
         self.featureCount = featureCount
         self.featureNames = featureNames
         self.baseScore = baseScore
@@ -38,6 +43,7 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
         trees = try c.decode([DecisionTree].self, forKey: .trees)
         trainingLoss = try c.decode([Double].self, forKey: .trainingLoss)
         config = try c.decode(GradientBoosting.Config.self, forKey: .config)
+        validationLoss = try c.decodeIfPresent([Double].self, forKey: .validationLoss)
         func fail(_ what: String) -> DecodingError {
             .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "GradientBoostingModel: \(what)"))
         }
@@ -45,15 +51,7 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
         if let names = featureNames, names.count != featureCount {
             throw fail("\(names.count) feature names for \(featureCount) features")
         }
-        for (t, tree) in trees.enumerated() {
-            if tree.nodes.isEmpty { throw fail("tree \(t) has no nodes") }
-            for (k, node) in tree.nodes.enumerated() where !node.isLeaf {
-                if node.feature >= featureCount { throw fail("tree \(t) node \(k) splits on feature \(node.feature)") }
-                if !(k < node.left && node.left < tree.nodes.count && k < node.right && node.right < tree.nodes.count) {
-                    throw fail("tree \(t) node \(k) has children \(node.left), \(node.right) outside \(k + 1)..<\(tree.nodes.count)")
-                }
-            }
-        }
+        if let problem = DecisionTree.problem(in: trees, featureCount: featureCount) { throw fail(problem) }
     }
 
     /// Raw scores (log-odds) for each row of `x` (same columns as the training data; NaN = missing).
@@ -66,6 +64,15 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
         var scores = [Double](repeating: baseScore, count: x.rows)
         for tree in trees { tree.addPredictions(x, to: &scores) }
         return scores
+    }
+
+    /// Whether the model is a regression (squared error): its output is the raw score, not a probability.
+    public var isRegression: Bool { config.loss == .squaredError }
+
+    /// The model's output for each row of `x`: a regression's raw score, a classifier's probability of class 1.
+    /// - Throws: `AnalyticsError.invalidInput` if `x` has another number of columns.
+    public func predict(_ x: Matrix) throws -> [Double] {
+        isRegression ? try predictRaw(x) : try predictProbability(x)
     }
 
     /// Probability of class 1 for each row of `x`, in [0, 1].

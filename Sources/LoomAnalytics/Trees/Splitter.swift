@@ -54,6 +54,16 @@ struct Splitter: Sendable {
     /// pair is one task; each node's candidates are then compared in feature order exactly as in
     /// `bestSplit(histogram:binCounts:total:)`, so the answer never depends on the thread count.
     func bestSplits(_ nodes: [(histogram: Histogram, total: HistogramBin)], binCounts: [Int]) -> [SplitCandidate?] {
+        candidates(nodes, binCounts: binCounts).map { perFeature in
+            var best: SplitCandidate?
+            for c in perFeature { if let c, c.gain > (best?.gain ?? 0) { best = c } }
+            return best
+        }
+    }
+
+    /// Every feature's best split of each node (`[node][feature]`, nil where the feature has no
+    /// positive-gain split). Every (node, feature) pair is one task writing its own slot.
+    func candidates(_ nodes: [(histogram: Histogram, total: HistogramBin)], binCounts: [Int]) -> [[SplitCandidate?]] {
         let features = binCounts.count
         var perFeature = [SplitCandidate?](repeating: nil, count: nodes.count * features)
         perFeature.withUnsafeMutableBufferPointer { buffer in
@@ -66,13 +76,21 @@ struct Splitter: Sendable {
                 }
             }
         }
-        return (0..<nodes.count).map { n in
-            var best: SplitCandidate?
-            for f in 0..<features {
-                if let c = perFeature[n * features + f], c.gain > (best?.gain ?? 0) { best = c }
-            }
-            return best
+        return (0..<nodes.count).map { n in Array(perFeature[(n * features)..<((n + 1) * features)]) }
+    }
+
+    /// A random forest's choice among one node's per-feature candidates (Breiman 2001; the rule of
+    /// scikit-learn's `BestSplitter` with `max_features`): the features are visited in `order` (a
+    /// random permutation) and the best split among the first `count` is taken; if none of those
+    /// has a split, the visit goes on to the first later feature that has one. Ties go to the
+    /// feature visited first.
+    static func pick(_ candidates: [SplitCandidate?], order: [Int], count: Int) -> SplitCandidate? {
+        var best: SplitCandidate?
+        for (k, f) in order.enumerated() {
+            if k >= count && best != nil { break }
+            if let c = candidates[f], c.gain > (best?.gain ?? 0) { best = c }
         }
+        return best
     }
 
     /// The best split of one feature. Scans the bins left to right with missing values on the right,

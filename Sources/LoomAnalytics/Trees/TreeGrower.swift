@@ -14,6 +14,15 @@ final class TreeGrower {
         var learningRate: Double
     }
 
+    /// A random forest's feature subsampling per split: every split search draws a fresh permutation of
+    /// the features from `random` and takes the best split among the first `count` (see `Splitter.pick`).
+    /// The grower searches splits in a fixed order (the root, then the children of each split, left
+    /// before right), so the draws, and the tree, depend only on the seed.
+    struct FeatureSampling: Sendable {
+        var count: Int
+        var random: SeededRandom
+    }
+
     /// A leaf of the tree being grown: its sample range, sums, depth, histogram slot and best split.
     private struct Leaf {
         var node: Int                 // index in `nodes`
@@ -28,6 +37,8 @@ final class TreeGrower {
     let binCounts: [Int]
     let splitter: Splitter
     let limits: Limits
+    /// nil: every split considers every feature (gradient boosting).
+    private var sampling: FeatureSampling?
     private var indices: [Int32]
     private var scratch: [Int32]
     private var ordered: [SIMD2<Double>]
@@ -37,8 +48,9 @@ final class TreeGrower {
     /// Rows per task of a parallel partition (a parameter only so that tests can use tiny chunks).
     let partitionChunk: Int
 
-    init(binned: BinnedMatrix, binCounts: [Int], splitter: Splitter, limits: Limits,
+    init(binned: BinnedMatrix, binCounts: [Int], splitter: Splitter, limits: Limits, sampling: FeatureSampling? = nil,
          partitionChunk: Int = TreeGrower.defaultPartitionChunk) {
+        self.sampling = sampling
         precondition(partitionChunk > 0, "TreeGrower: partitionChunk must be positive")
         self.partitionChunk = partitionChunk
         precondition(binned.rows <= Int(Int32.max), "TreeGrower: too many rows for Int32 indices")
@@ -71,7 +83,9 @@ final class TreeGrower {
                         slot: rootSlot, split: nil)
         var leaves = [root]
         if canSplit(root, leafCount: 1) {
-            root.split = splitter.bestSplit(histogram: histograms[rootSlot], binCounts: binCounts, total: root.total)
+            root.split = sampling == nil
+                ? splitter.bestSplit(histogram: histograms[rootSlot], binCounts: binCounts, total: root.total)
+                : sampled(splitter.candidates([(histograms[rootSlot], root.total)], binCounts: binCounts))[0]
             leaves[0] = root
         }
         // Best-first loop: pick the leaf with the largest gain (ties: the earliest leaf), split it, find its
@@ -100,6 +114,17 @@ final class TreeGrower {
             if g > best?.gain ?? -.infinity { best = (k, g) }
         }
         return best?.index
+    }
+
+    /// Each node's split among a random subset of the features, drawn node by node in order.
+    private func sampled(_ candidates: [[SplitCandidate?]]) -> [SplitCandidate?] {
+        guard var s = sampling else { preconditionFailure("TreeGrower.sampled: no feature sampling") }
+        defer { sampling = s }
+        return candidates.map { c in
+            var order = Array(0..<c.count)
+            s.random.shuffle(&order)
+            return Splitter.pick(c, order: order, count: s.count)
+        }
     }
 
     /// A free histogram slot; the pool grows on demand (at most one slot per splittable leaf plus one).
@@ -159,7 +184,8 @@ final class TreeGrower {
             if leftOK { left.slot = parentSlot }
         }
         let open = [left, right].compactMap { leaf in leaf.slot.map { (histogram: histograms[$0], total: leaf.total) } }
-        var found = splitter.bestSplits(open, binCounts: binCounts)[...]
+        var found = (sampling == nil ? splitter.bestSplits(open, binCounts: binCounts)
+                                     : sampled(splitter.candidates(open, binCounts: binCounts)))[...]
         if left.slot != nil { left.split = found.popFirst() ?? nil }
         if right.slot != nil { right.split = found.popFirst() ?? nil }
         return (left, right)

@@ -13,16 +13,20 @@ public enum Evaluate: TaskKind {
         public var file: String
         public var threshold: Double
         public var baseline: String?
+        public var chosenThreshold: Bool
+        enum CodingKeys: String, CodingKey { case input, file, threshold, baseline, chosenThreshold = "chosen_threshold" }
     }
 
     public static let name = "evaluate"
     public static let version = 1
-    public static let summary = "Metrics of a classifier's or a CLV model's predictions (AUC with exact ties, AP, log loss, Brier, F1, calibration, gains; or MAE, RMSE, correlation by frequency) -> evaluation.json."
+    public static let summary = "Metrics of a classifier's, a regression's or a CLV model's predictions (AUC with exact ties, AP, log loss, Brier, F1, calibration, gains; RMSE, MAE, R^2 against the mean; or MAE, RMSE, correlation by frequency) -> evaluation.json."
     public static let params = [
         ParamSpec.soleInput("the needed task with predictions.csv"),
         ParamSpec("file", .string, "predictions.csv", "the predictions table"),
         ParamSpec("threshold", .float, 0.5, "classifier: score at or above which a row counts as positive", bounds: .between(0, 1)),
         ParamSpec("baseline", .string, .unset("none"), "classifier: a column of the predictions to score as a second baseline (higher = more likely positive)"),
+        ParamSpec("chosen_threshold", .bool, false, "classifier: use the threshold the train task chose on its validation rows (its validation_fraction; saved in model.json) instead of threshold",
+                  legacy: .bool(false)),
     ]
 
     struct ClassifierEvaluation: Codable {
@@ -43,11 +47,21 @@ public enum Evaluate: TaskKind {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
         let t = try ArtifactFiles.table(context, input: input, file: p.file)
         if t["label"] != nil, t["score"] != nil {
+            var p = p
+            if p.chosenThreshold {
+                let path = try ArtifactFiles.path(context, input: input, file: "model.json")
+                guard FileSystem.exists(path), let chosen = try ArtifactFiles.readJSON(TrainedModel.self, path).threshold else {
+                    throw KindError("param 'chosen_threshold': \(input) holds no threshold chosen on validation rows (train it with validation_fraction)")
+                }
+                p.threshold = chosen
+            }
             try classifier(t, p, context)
+        } else if t["label"] != nil, t["prediction"] != nil {
+            try regression(t, context)
         } else if t["expected_transactions"] != nil, t["holdout_transactions"] != nil {
             try clv(t, context)
         } else {
-            throw KindError("\(input)/\(p.file) has neither label and score (a classifier's predictions) nor expected_transactions and holdout_transactions (a clv task's); columns: \(t.names.joined(separator: ", "))")
+            throw KindError("\(input)/\(p.file) has neither label and score (a classifier's predictions), label and prediction (a regression's) nor expected_transactions and holdout_transactions (a clv task's); columns: \(t.names.joined(separator: ", "))")
         }
     }
 
@@ -67,10 +81,36 @@ public enum Evaluate: TaskKind {
             "rows": Double(model.rows), "positive_rate": rate, "baseline.majority_accuracy": max(rate, 1 - rate),
             "lift_top_decile": model.gains.first?.lift ?? .nan,
         ]
+        if p.chosenThreshold { m["threshold"] = p.threshold }
         if let l = model.logLoss { m["log_loss"] = l }
         if let b = model.brierScore { m["brier"] = b }
         if let l = majority.logLoss { m["baseline.majority_log_loss"] = l }
         if let sb = scoreBaseline { m["baseline.score_auc"] = sb.rocAUC; m["baseline.score_average_precision"] = sb.averagePrecision }
+        try ArtifactFiles.writeMetrics(m, context)
+    }
+
+    /// What a regression's evaluation.json holds (added with regression in train: no artifact held
+    /// label and prediction before, so every input evaluate read before gives the same bytes).
+    struct RegressionEvaluation: Codable {
+        var type = "regression"
+        var model: RegressionReport
+        /// Every row predicted as the mean label of these rows (R^2 0 by construction).
+        var meanBaseline: RegressionReport
+        /// Mean prediction and mean label per tenth of the rows by prediction.
+        var byDecile: [RegressionDecile]
+    }
+
+    static func regression(_ t: Table, _ context: TaskContext) throws {
+        let y = try t.numbers("label"), predicted = try t.numbers("prediction")
+        let model = try RegressionMetrics.evaluate(targets: y, predictions: predicted)
+        let mean = y.reduce(0, +) / Double(y.count)
+        let baseline = try RegressionMetrics.evaluate(targets: y, predictions: Array(repeating: mean, count: y.count))
+        try ArtifactFiles.writeJSON(RegressionEvaluation(model: model, meanBaseline: baseline,
+                                                         byDecile: try RegressionMetrics.deciles(targets: y, predictions: predicted)),
+                                    context, "evaluation.json")
+        var m: [String: Double] = ["rmse": model.rootMeanSquaredError, "mae": model.meanAbsoluteError, "rows": Double(model.rows),
+                                   "baseline.mean_rmse": baseline.rootMeanSquaredError, "baseline.mean_mae": baseline.meanAbsoluteError]
+        if let r2 = model.r2 { m["r2"] = r2 }
         try ArtifactFiles.writeMetrics(m, context)
     }
 

@@ -24,7 +24,10 @@ public enum ReportKind: TaskKind {
     }
 
     public static let name = "report"
-    public static let version = 4   // 3: a Cleaning section per clean input (rows dropped per reason); 4: legends and histogram ticks that fit, monetary labelled
+    public static let version = 5   // 5: legends and histogram ticks that fit, monetary labelled
+                                    // 4: classifiers side by side (precision, recall, accuracy), a plain line for every model worse than its baseline,
+                                    //    regressions, a model comparison (ROC of every classifier) and feature importance of train inputs
+                                    // 3: a Cleaning section per clean input (rows dropped per reason)
     public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves, segments and A/B tests (with lift intervals), as inline SVG."
     public static let params = [
         ParamSpec("title", .string, "Loom report", "the page title"),
@@ -37,7 +40,16 @@ public enum ReportKind: TaskKind {
             page.section("Parameters", HTMLReport.table(header: ["name", "value"], rows: p.notes.keys.sorted().map { [$0, p.notes[$0]!] }))
         }
         let metrics = context.inputs.map { (name: $0.name, values: Engine.readMetrics($0.path)) }
-        page.section("Headline metrics", headline(metrics))
+        let evaluations = context.inputs.compactMap { input -> (name: String, evaluation: Evaluate.ClassifierEvaluation)? in
+            let path = input.path + "/evaluation.json"
+            guard FileSystem.exists(path), let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, path), e.type == "classifier" else { return nil }
+            return (input.name, e)
+        }
+        var thresholds: [String: Double] = [:]
+        for e in evaluations { thresholds[e.name] = e.evaluation.model.atThreshold.threshold }
+        page.section("Headline metrics", headline(metrics, thresholds: thresholds))
+        // Every classifier's ROC curve on one chart, when there are several to compare.
+        if evaluations.count >= 2 { page.section("Model comparison", comparison(evaluations)) }
         for (input, m) in zip(context.inputs, metrics) {
             let dir = input.path
             if let cleaning = cleaning(m.values) { page.section("Cleaning (\(input.name))", cleaning) }
@@ -59,6 +71,15 @@ public enum ReportKind: TaskKind {
             if FileSystem.exists(dir + "/evaluation.json"),
                let e = try? ArtifactFiles.readJSON(Evaluate.ClassifierEvaluation.self, dir + "/evaluation.json"), e.type == "classifier" {
                 page.section("Classifier: \(input.name)", classifierCharts(e))
+            }
+            if FileSystem.exists(dir + "/evaluation.json"),
+               let e = try? ArtifactFiles.readJSON(Evaluate.RegressionEvaluation.self, dir + "/evaluation.json"), e.type == "regression" {
+                page.section("Regression: \(input.name)", regressionChart(e))
+            }
+            // A train task's artifact: model.json beside importance.csv.
+            if FileSystem.exists(dir + "/model.json"), FileSystem.exists(dir + "/importance.csv"),
+               let t = try? CSV.read(dir + "/importance.csv", types: ["feature": .text]), t["feature"] != nil, t["importance"] != nil {
+                page.section("Feature importance (\(input.name))", importance(t))
             }
             // abtest.json's format marks an abtest artifact: an abtest.csv of another origin is not drawn.
             if FileSystem.exists(dir + "/abtest.csv"), FileSystem.exists(dir + "/abtest.json"),
@@ -97,19 +118,33 @@ public enum ReportKind: TaskKind {
     }
 
     /// The numbers a reader looks for first, one table per kind of result: classifiers against
-    /// their baselines, CLV predicted against actual, segmentations. Inputs without such metrics
+    /// their baselines, regressions against the mean, cross-validated models, CLV predicted against
+    /// actual, segmentations. Inputs without such metrics
     /// appear only under "All metrics".
-    static func headline(_ metrics: [(name: String, values: [String: Double])]) -> String {
+    /// `thresholds`: each classifier's decision threshold, from its evaluation.json (shown as "-" without one).
+    static func headline(_ metrics: [(name: String, values: [String: Double])], thresholds: [String: Double] = [:]) -> String {
         func n(_ v: Double?) -> String { v.map(SVGChart.number) ?? "-" }
         var html = ""
         let classifiers = metrics.filter { $0.values["auc"] != nil }
         if !classifiers.isEmpty {
-            html += HTMLReport.table(header: ["classifier", "AUC", "average precision", "log loss", "Brier", "F1", "baseline AUC", "baseline"],
+            html += HTMLReport.table(header: ["classifier", "AUC", "average precision", "log loss", "Brier", "F1", "precision", "recall", "accuracy",
+                                              "threshold", "baseline AUC", "baseline"],
                                      rows: classifiers.map { c in
                                          let v = c.values, scored = v["baseline.score_auc"] != nil
                                          return [c.name, n(v["auc"]), n(v["average_precision"]), n(v["log_loss"]), n(v["brier"]), n(v["f1"]),
+                                                 n(v["precision"]), n(v["recall"]), n(v["accuracy"]), n(thresholds[c.name]),
                                                  scored ? n(v["baseline.score_auc"]) : "0.5", scored ? "score column" : "majority class"]
                                      })
+            html += worseThanBaseline(classifiers)
+        }
+        let regressions = metrics.filter { $0.values["rmse"] != nil && $0.values["baseline.mean_rmse"] != nil }
+        if !regressions.isEmpty {
+            html += HTMLReport.table(header: ["regression", "RMSE", "MAE", "R^2", "baseline RMSE (mean)"],
+                                     rows: regressions.map { [$0.name, n($0.values["rmse"]), n($0.values["mae"]), n($0.values["r2"]), n($0.values["baseline.mean_rmse"])] })
+            let worse = regressions.filter { $0.values["rmse"]! >= $0.values["baseline.mean_rmse"]! }
+            html += worse.map { r in
+                "<p class=\"warning\"><strong>\(SVGChart.esc(r.name)) is worse than its baseline</strong>: RMSE \(n(r.values["rmse"])) against \(n(r.values["baseline.mean_rmse"])) for predicting the mean everywhere.</p>"
+            }.joined()
         }
         let clv = metrics.filter { $0.values["predicted_transactions"] != nil && $0.values["actual_transactions"] != nil }
         if !clv.isEmpty {
@@ -120,12 +155,88 @@ public enum ReportKind: TaskKind {
                                                  n(v["correlation"]), n(v["predicted_revenue"]), n(v["actual_revenue"])]
                                      })
         }
+        // A train task with cv_folds: each metric's mean and sd over its folds.
+        for regression in [false, true] {
+            let names = Train.metricNames(regression: regression)
+            let rows = metrics.filter { $0.values["cv.folds"] != nil && $0.values["cv.\(names[0])_mean"] != nil }
+            guard !rows.isEmpty else { continue }
+            html += HTMLReport.table(header: ["cross-validated \(regression ? "regression" : "classifier")", "folds"] + names.map { "\($0) (mean ± sd)" },
+                                     rows: rows.map { r in
+                                         [r.name, n(r.values["cv.folds"])] + names.map { "\(n(r.values["cv.\($0)_mean"])) ± \(n(r.values["cv.\($0)_sd"]))" }
+                                     })
+        }
         let segments = metrics.filter { $0.values["silhouette"] != nil || $0.values["inertia"] != nil }
         if !segments.isEmpty {
             html += HTMLReport.table(header: ["segmentation", "k", "silhouette", "inertia"],
                                      rows: segments.map { [$0.name, n($0.values["k"]), n($0.values["silhouette"]), n($0.values["inertia"])] })
         }
         return html.isEmpty ? "<p>No classifier, CLV or segmentation results among the inputs; see All metrics.</p>" : html
+    }
+
+    /// A plain sentence for every classifier that does worse than a baseline: an AUC below its score
+    /// column's (evaluate's baseline) or at most 0.5 (no better than the majority class), or a log loss
+    /// above the majority baseline's (probabilities worse than the positive rate for everyone).
+    static func worseThanBaseline(_ classifiers: [(name: String, values: [String: Double])]) -> String {
+        func n(_ v: Double) -> String { SVGChart.number(v) }
+        var lines: [String] = []
+        for c in classifiers {
+            guard let auc = c.values["auc"] else { continue }
+            let name = SVGChart.esc(c.name)
+            if let b = c.values["baseline.score_auc"], auc < b {
+                lines.append("<strong>\(name) is worse than its baseline</strong>: AUC \(n(auc)) against \(n(b)) for ranking by the baseline column alone.")
+            }
+            if auc <= 0.5 { lines.append("<strong>\(name) is no better than chance</strong>: AUC \(n(auc)) (the majority-class baseline has 0.5).") }
+            if let l = c.values["log_loss"], let b = c.values["baseline.majority_log_loss"], l > b {
+                lines.append("<strong>\(name)'s probabilities are worse than its baseline's</strong>: log loss \(n(l)) against \(n(b)) for giving every row the positive rate.")
+            }
+        }
+        return lines.map { "<p class=\"warning\">\($0)</p>" }.joined()
+    }
+
+    /// Several classifiers side by side: every ROC and precision-recall curve on one chart each (in input
+    /// order, as many as the palette has colours; legends name the task only, the numbers are in the
+    /// headline table above).
+    static func comparison(_ models: [(name: String, evaluation: Evaluate.ClassifierEvaluation)]) -> String {
+        let shown = models.prefix(SVGChart.palette.count)
+        let roc = shown.map { m in
+            SVGChart.Series(name: m.name, points: m.evaluation.model.rocCurve.map { ($0.falsePositiveRate, $0.truePositiveRate) })
+        }
+        let pr = shown.map { m in
+            SVGChart.Series(name: m.name, points: m.evaluation.model.precisionRecallCurve.map { ($0.recall, $0.precision) })
+        }
+        var html = SVGChart.line(title: "ROC of every classifier", xLabel: "false positive rate", yLabel: "true positive rate", series: roc, diagonal: true)
+        html += SVGChart.line(title: "Precision-recall of every classifier", xLabel: "recall", yLabel: "precision", series: pr)
+        if models.count > shown.count { html += "<p>The first \(shown.count) of \(models.count) classifiers are drawn.</p>" }
+        return html
+    }
+
+    /// Mean prediction against mean actual value per tenth of the rows by prediction, and the headline numbers.
+    static func regressionChart(_ e: Evaluate.RegressionEvaluation) -> String {
+        let d = e.byDecile
+        var html = SVGChart.bars(title: "Mean actual and predicted by decile of the prediction", yLabel: "mean",
+                                 labels: d.map { "\($0.decile)" }, series: [("predicted", d.map(\.meanPredicted)), ("actual", d.map(\.meanActual))])
+        html += HTMLReport.table(header: ["metric", "model", "mean baseline"], rows: [
+            ["RMSE", SVGChart.number(e.model.rootMeanSquaredError), SVGChart.number(e.meanBaseline.rootMeanSquaredError)],
+            ["MAE", SVGChart.number(e.model.meanAbsoluteError), SVGChart.number(e.meanBaseline.meanAbsoluteError)],
+            ["R^2", e.model.r2.map(SVGChart.number) ?? "-", "0"],
+        ])
+        return html
+    }
+
+    /// Features most important first (at most 20): a train task's importance (gain share, or |standardised
+    /// coefficient| share) and, when it computed them, permutation importances on its test rows.
+    static func importance(_ t: Table) -> String {
+        let features = t["feature"]?.texts ?? [], gain = t["importance"]?.numbers ?? []
+        let permutation = t["permutation"]?.numbers, sd = t["permutation_sd"]?.numbers
+        let order = features.indices.sorted { (permutation?[$0] ?? gain[$0], -$0) > (permutation?[$1] ?? gain[$1], -$1) }
+        let top = Array(order.prefix(20))
+        var html = SVGChart.bars(title: permutation == nil ? "Importance (share)" : "Permutation importance on the test rows", yLabel: permutation == nil ? "share" : "score drop",
+                                 labels: top.map { features[$0] }, series: [(permutation == nil ? "importance" : "permutation", top.map { permutation?[$0] ?? gain[$0] })])
+        let header = ["feature", "importance (share)"] + (permutation == nil ? [] : ["permutation (score drop)", "sd"])
+        html += HTMLReport.table(header: header, rows: top.map { i in
+            [features[i], SVGChart.number(gain[i])] + (permutation.map { p in [SVGChart.number(p[i]), sd.map { SVGChart.number($0[i]) } ?? "-"] } ?? [])
+        })
+        return html + (features.count > top.count ? "<p>\(features.count - top.count) more features in importance.csv.</p>" : "")
     }
 
     static func classifierCharts(_ e: Evaluate.ClassifierEvaluation) -> String {

@@ -150,6 +150,69 @@ import Testing
         }
     }
 
+    // Squared error, hand-computed: base score = mean 6; gradients s - y = 5, 4, -4, -5; the best 2-leaf split is
+    // between x = 1 and 2 with leaf values -G/H = -4.5 and 4.5, so one full step fits 1.5, 1.5, 10.5, 10.5 (all
+    // exact binary fractions). Training MSE before: (25 + 16 + 16 + 25) / 4 = 20.5; after: 0.25.
+    @Test func squaredErrorRegressionHandComputed() throws {
+        let x = Matrix(rowArrays: [[0], [1], [2], [3]])
+        let config = GradientBoosting.Config(rounds: 1, learningRate: 1, maxLeafNodes: 2, minSamplesLeaf: 1, loss: .squaredError)
+        let model = try GradientBoosting.fit(x: x, y: [1, 2, 10, 11], config: config)
+        #expect(model.baseScore == 6 && model.isRegression)
+        #expect(try model.predict(x) == [1.5, 1.5, 10.5, 10.5])
+        #expect(model.trainingLoss == [20.5, 0.25])
+        // Targets need not be 0/1, but must be finite.
+        #expect(throws: AnalyticsError.self) { try GradientBoosting.fit(x: x, y: [1, 2, .infinity, 11], config: config) }
+    }
+
+    // A log-loss model's saved config has no "loss" key: classifiers keep the bytes they had before regression.
+    @Test func classifierConfigOmitsTheLoss() throws {
+        let data = try JSONEncoder().encode(GradientBoosting.Config())
+        #expect(!String(decoding: data, as: UTF8.self).contains("loss"))
+    }
+
+    // Boosting on squared error: y = x0^2 + noise on [-1, 1]; the training MSE falls every round (each
+    // round is a shrunk Newton step, exact for a quadratic loss) and the held-out RMSE ends near the noise sd 0.05.
+    @Test func squaredErrorLearnsACurve() throws {
+        var rng = SeededRandom(seed: 13)
+        func draw(_ n: Int) -> (Matrix, [Double]) {
+            let x = Matrix(rows: n, columns: 2, values: (0..<(2 * n)).map { _ in 2 * rng.uniform() - 1 })
+            return (x, (0..<n).map { x[$0, 0] * x[$0, 0] + 0.05 * rng.normal() })
+        }
+        let (x, y) = draw(2000), (xt, yt) = draw(1000)
+        let model = try GradientBoosting.fit(x: x, y: y, config: .init(rounds: 60, maxLeafNodes: 8, loss: .squaredError))
+        for k in 1..<model.trainingLoss.count { #expect(model.trainingLoss[k] < model.trainingLoss[k - 1]) }
+        let rmse = try RegressionMetrics.evaluate(targets: yt, predictions: model.predict(xt)).rootMeanSquaredError
+        // The target's sd is ~0.3; 0.07 allows the noise (0.05) plus a small fitting error of the step approximation.
+        #expect(rmse < 0.07)
+    }
+
+    // Early stopping keeps exactly the rounds up to the first minimum of the validation loss: the same trees as
+    // the full fit's first `best`, where best = argmin of the full fit's validation losses over the rounds
+    // grown before `patience` rounds passed without improvement. Full steps (learning rate 1) on noisy
+    // labels overfit within a few rounds, so the stop comes early.
+    @Test func earlyStoppingKeepsTheRoundsUpToTheValidationMinimum() throws {
+        let (x, y, _) = logisticData(1500, seed: 14)
+        let (xv, yv, _) = logisticData(600, seed: 15)
+        var config = GradientBoosting.Config(rounds: 60, learningRate: 1, maxLeafNodes: 16, minSamplesLeaf: 5)
+        let full = try GradientBoosting.fit(x: x, y: y, config: config, validation: (xv, yv))
+        let curve = try #require(full.validationLoss)
+        #expect(curve.count == 61 && full.trees.count == 60)
+        config.earlyStoppingRounds = 5
+        let stopped = try GradientBoosting.fit(x: x, y: y, config: config, validation: (xv, yv))
+        let grown = try #require(stopped.validationLoss).count - 1
+        var best = 0
+        for k in 1...grown where curve[k] < curve[best] { best = k }
+        #expect(grown - best == 5 && grown < 60)
+        #expect(stopped.trees == Array(full.trees.prefix(best)))
+        #expect(stopped.validationLoss! == Array(curve.prefix(grown + 1)))
+        #expect(stopped.trainingLoss == Array(full.trainingLoss.prefix(best + 1)))
+        // The validation loss of the kept model is the curve's minimum (same trees, same additions in the same order).
+        let p = try stopped.predictProbability(xv)
+        let logLoss = zip(p, yv).map { -($1 == 1 ? log($0) : log(1 - $0)) }.reduce(0, +) / Double(yv.count)
+        // The fit sums the loss in another way (products of probabilities, see logLossGradients): 1e-12 of rounding.
+        #expect(abs(logLoss - curve[best]) < 1e-12)
+    }
+
     @Test func predictingWithOtherColumnsThrows() throws {
         let (x, y) = stepData(200, seed: 11)
         let model = try GradientBoosting.fit(x: x, y: y, config: small)

@@ -58,4 +58,17 @@ import Testing
         let (h, total) = histogram([(1, 1, 5), (2, 2, 5), (3, 3, 5)])
         #expect(Splitter(l2: 0, minSamplesLeaf: 1, minHessian: 0).bestSplit(histogram: h, binCounts: [3], total: total) == nil)
     }
+
+    // A forest's choice among per-feature candidates: the best of the first `count` features visited; when
+    // none of them splits, the first later feature that does (even if a still later one would gain more).
+    @Test func forestPickVisitsFeaturesInTheDrawnOrder() {
+        func c(_ feature: Int, _ gain: Double) -> SplitCandidate {
+            SplitCandidate(feature: feature, bin: 0, missingGoesLeft: false, gain: gain, left: HistogramBin(), right: HistogramBin())
+        }
+        let candidates: [SplitCandidate?] = [nil, c(1, 2), c(2, 5), nil]
+        #expect(Splitter.pick(candidates, order: [0, 3, 1, 2], count: 2)?.feature == 1)
+        #expect(Splitter.pick(candidates, order: [1, 2, 0, 3], count: 2)?.feature == 2)
+        #expect(Splitter.pick(candidates, order: [1, 2, 0, 3], count: 1)?.feature == 1)
+        #expect(Splitter.pick([nil, nil], order: [1, 0], count: 1) == nil)
+    }
 }
