@@ -74,6 +74,12 @@ public enum ReportKind: TaskKind {
                let t = try? CSV.read(dir + "/cohort.csv", types: ["cohort": .text]) {
                 page.section("Cohorts (\(input.name))", try cohorts(t, summary))
             }
+            // As for abtest: recommend.json's format marks a recommend artifact.
+            if FileSystem.exists(dir + "/evaluation.csv"), FileSystem.exists(dir + "/recommend.json"),
+               let summary = try? ArtifactFiles.readJSON(RecommendKind.Summary.self, dir + "/recommend.json"), summary.format == "loom-recommend 1",
+               let t = try? CSV.read(dir + "/evaluation.csv", types: ["method": .text]) {
+                page.section("Recommendations (\(input.name))", try recommendations(t, summary))
+            }
             // As for abtest: sql.json's format marks a sql artifact.
             if FileSystem.exists(dir + "/result.csv"), FileSystem.exists(dir + "/sql.json"),
                let summary = try? ArtifactFiles.readJSON(SQLKind.Summary.self, dir + "/sql.json"), summary.format == "loom-sql 1",
@@ -201,6 +207,32 @@ public enum ReportKind: TaskKind {
         let top = v.flatMap { $0 }.filter(\.isFinite).max() ?? 1
         html += SVGChart.heatmap(title: "Cumulative revenue per user", rowLabels: labels, columnLabels: columns, values: v, high: top) { SVGChart.number($0) }
         return html + (partial.isEmpty ? "" : "<p>\(partial.count) cells cover a \(s.period) the data ends in.</p>")
+    }
+
+    /// A recommend task's evaluation: methods x metrics @K in a table and a grouped bar chart, with
+    /// who was evaluated, and the recommender's gain over popularity said in words.
+    static func recommendations(_ t: Table, _ s: RecommendKind.Summary) throws -> String {
+        let methods = try t.texts("method")
+        let names = [("precision", "precision"), ("recall", "recall"), ("ndcg", "NDCG"), ("map", "MAP"), ("hit_rate", "hit rate"), ("coverage", "coverage")]
+        let values = try names.map { try t.numbers($0.0) }
+        let weights = s.weights.keys.sorted().map { "\(SVGChart.esc($0)) \(SVGChart.number(s.weights[$0]!))" }.joined(separator: ", ")
+        var html = "<p>Trained on events before \(s.split) (weights: \(weights)); tested on purchases on or after it. "
+            + "\(s.evaluatedUsers) users evaluated (a training event and a test purchase not excluded), of \(s.trainingUsers) with training events; "
+            + "\(s.coldUsers) users bought only after the split (cold start, not evaluated). Excluded from lists: \(s.exclude == "none" ? "nothing" : s.exclude == "purchased" ? "items the user purchased before the split" : "items of the user's training events"). "
+            + "Catalogue: \(s.catalogue) items.</p>"
+        html += HTMLReport.table(header: ["method"] + names.map { "\($0.1)@\(s.k)" },
+                                 rows: methods.indices.map { m in [methods[m]] + values.map { SVGChart.number($0[m]) } })
+        if let p = methods.firstIndex(of: "popularity") {
+            let ndcg = values[2]
+            for m in methods.indices where m != p {
+                let ratio = ndcg[p] > 0 ? SVGChart.number(ndcg[m] / ndcg[p]) + "x" : "-"
+                let verdict = ndcg[m] > ndcg[p] ? "beats" : "<strong>does not beat</strong>"
+                html += "<p>\(SVGChart.esc(methods[m])) \(verdict) the popularity baseline: NDCG@\(s.k) \(SVGChart.number(ndcg[m])) against \(SVGChart.number(ndcg[p])) (\(ratio)).</p>"
+            }
+        }
+        html += SVGChart.bars(title: "Ranking metrics @\(s.k) by method", yLabel: "mean over evaluated users",
+                              labels: names.dropLast().map(\.1), series: methods.indices.map { m in (methods[m], values.dropLast().map { $0[m] }) })
+        return html
     }
 
     /// Rows of a result shown in the report, at most.
