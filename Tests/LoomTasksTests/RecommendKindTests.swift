@@ -67,6 +67,11 @@ import Testing
         expectFailure(["no user has both a training event before split 1970-01-02 and a test purchase after it"]) {
             try s.run("r", "recommend", Self.split, needs: ["cold"])
         }
+        // A click log without products: nothing to recommend.
+        try s.artifact("noproducts", file: "events.csv", "user,session,event_type,time,product\nu1,s,view,0,\nu1,s,purchase,90000,\n")
+        expectFailure(["noproducts/events.csv: every event has an empty user or 'product' (param 'item'): nothing to recommend"]) {
+            try s.run("r", "recommend", Self.split, needs: ["noproducts"])
+        }
         let check = BuiltinKinds.registry["recommend"]!.check
         #expect(check(["split": .string("2020-01-01"), "k": .int(0)]).map(\.message) == ["param 'k' must be >= 1, got 0"])
         #expect(check(["split": .string("2020-01-01"), "weights": .map(["view": .float(-1)])]).map(\.message)

@@ -9,7 +9,8 @@ import Foundation
 /// (for example `remove_from_cart`). The test set of u is the distinct items u purchased at or
 /// after the split. Users and items are numbered in byte order of their ids (`String` `<` is by
 /// Unicode scalars), so every result is independent of hashing and of the table's row order.
-/// Sums over a user's events on one item are taken in the table's row order.
+/// Sums over a user's events on one item are taken in the table's row order. Events with an empty
+/// user or item (a log without products) are left out and counted (`withoutIds`).
 public struct Interactions: Sendable {
     /// Every user with a training interaction or a purchase, sorted.
     public var users: [String]
@@ -28,6 +29,8 @@ public struct Interactions: Sendable {
     public var trainPurchases: [[Int32]]
     /// Items each user purchased at or after the split (distinct, ascending).
     public var testPurchases: [[Int32]]
+    /// Events left out for an empty user or item id.
+    public var withoutIds = 0
 
     /// Training interactions of user u: (item, r_ui), items ascending.
     public func row(_ u: Int) -> Range<Int> { rowStart[u]..<rowStart[u + 1] }
@@ -45,7 +48,12 @@ public struct Interactions: Sendable {
         // Which rows matter: weighted training events and test purchases.
         var weightOf = [Double](repeating: 0, count: n)
         var isTrain = [Bool](repeating: false, count: n), isTrainPurchase = isTrain, isTest = isTrain
+        var withoutIds = 0
         for r in 0..<n {
+            if user[r].isEmpty || item[r].isEmpty {
+                withoutIds += 1
+                continue
+            }
             if time[r] < split {
                 if let w = weights[type[r]] { weightOf[r] = w; isTrain[r] = true }
                 isTrainPurchase[r] = type[r] == purchaseEvent
@@ -108,7 +116,7 @@ public struct Interactions: Sendable {
         }
         return Interactions(users: users.names, items: items.names, rowStart: rowStart, itemOf: itemOf, value: value,
                             columnStart: columnStart, userOf: userOf, columnValue: columnValue,
-                            trainPurchases: trainPurchases.map(distinct), testPurchases: testPurchases.map(distinct))
+                            trainPurchases: trainPurchases.map(distinct), testPurchases: testPurchases.map(distinct), withoutIds: withoutIds)
     }
 
     /// Distinct ids in byte order, and each id's number.

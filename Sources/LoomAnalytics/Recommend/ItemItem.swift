@@ -59,9 +59,10 @@ public enum ItemItem {
                         common[Int(j)] = 0
                     }
                     touched.removeAll(keepingCapacity: true)
+                    let best = top.finish()
                     part.start.append(part.item.count)
-                    part.item += top.items
-                    part.sim += top.scores
+                    part.item += best.items
+                    part.sim += best.scores
                 }
                 out[c] = part
             }

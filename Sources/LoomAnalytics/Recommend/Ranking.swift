@@ -19,28 +19,46 @@ public enum Ranking {
         public func items(_ n: Int) -> ArraySlice<Int32> { items[range(n)] }
     }
 
-    /// The best k of the candidates offered, by (score descending, item ascending).
+    /// The best k of the candidates offered, by (score descending, item ascending): a total order,
+    /// so the result does not depend on the order of the offers. Offers collect in a buffer that
+    /// is cut back to the best k whenever it holds 2k (at least 64), and from then on only offers
+    /// better than the k-th best so far enter: O(n log k) for n offers, whatever k is.
     public struct TopK {
         public let k: Int
-        public private(set) var items: [Int32] = []
-        public private(set) var scores: [Double] = []
-        public init(k: Int) { self.k = k; items.reserveCapacity(k); scores.reserveCapacity(k) }
-
-        static func better(_ s: Double, _ i: Int32, than t: Double, _ j: Int32) -> Bool { s > t || (s == t && i < j) }
-
-        /// Keeps (item, score) if it is among the best k so far (insertion into a short sorted list).
-        public mutating func offer(_ item: Int32, _ score: Double) {
-            if items.count == k {
-                guard Self.better(score, item, than: scores[k - 1], items[k - 1]) else { return }
-                items.removeLast(); scores.removeLast()
-            }
-            var p = items.count
-            while p > 0 && Self.better(score, item, than: scores[p - 1], items[p - 1]) { p -= 1 }
-            items.insert(item, at: p)
-            scores.insert(score, at: p)
+        private var buffer: [(score: Double, item: Int32)] = []
+        private var worstKept: (score: Double, item: Int32)?
+        public init(k: Int) {
+            self.k = k
+            buffer.reserveCapacity(min(2 * k, 4096))
         }
 
-        mutating func reset() { items.removeAll(keepingCapacity: true); scores.removeAll(keepingCapacity: true) }
+        @inline(__always) static func better(_ s: Double, _ i: Int32, than t: Double, _ j: Int32) -> Bool { s > t || (s == t && i < j) }
+
+        /// Keeps (item, score) if it may be among the best k.
+        @inline(__always) public mutating func offer(_ item: Int32, _ score: Double) {
+            if let w = worstKept, !Self.better(score, item, than: w.score, w.item) { return }
+            buffer.append((score, item))
+            if buffer.count >= max(2 * k, 64) { cut() }
+        }
+
+        private mutating func cut() {
+            buffer.sort { Self.better($0.score, $0.item, than: $1.score, $1.item) }
+            if buffer.count >= k {
+                buffer.removeLast(buffer.count - k)
+                worstKept = buffer[k - 1]
+            }
+        }
+
+        /// The best k offered, best first.
+        public mutating func finish() -> (items: [Int32], scores: [Double]) {
+            cut()
+            return (buffer.map(\.item), buffer.map(\.score))
+        }
+
+        mutating func reset() {
+            buffer.removeAll(keepingCapacity: true)
+            worstKept = nil
+        }
     }
 
     /// Per-worker scratch of a scoring rule: an accumulator over all items with the list of items
@@ -87,9 +105,10 @@ public enum Ranking {
                     scratch.top.reset()
                     score(u, &scratch)
                     for i in ex { scratch.excluded[Int(i)] = false }
+                    let best = scratch.top.finish()
                     part.users.append(u)
-                    part.items += scratch.top.items
-                    part.scores += scratch.top.scores
+                    part.items += best.items
+                    part.scores += best.scores
                     part.start.append(part.items.count)
                 }
                 out[c] = part

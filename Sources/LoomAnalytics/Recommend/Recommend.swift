@@ -46,8 +46,8 @@ public enum Recommend {
         public var excludedOnlyUsers: Int
         public var catalogueSize: Int
         public var trainingInteractions: Int
-        /// Seconds each method took to fit and rank (for logs only: never part of an output).
-        public var seconds: [Double]
+        /// Seconds each method took to fit, and to rank (for logs only: never part of an output).
+        public var seconds: [(fit: Double, rank: Double)]
     }
 
     public static func run(_ x: Interactions, config c: Config) -> Result {
@@ -62,23 +62,32 @@ public enum Recommend {
         }
         var methods = c.methods.filter { $0 != .popularity }
         methods.append(.popularity)
-        var lists: [(method: Method, lists: Ranking.Lists)] = [], seconds: [Double] = []
+        var lists: [(method: Method, lists: Ranking.Lists)] = [], seconds: [(fit: Double, rank: Double)] = []
+        var started = DispatchTime.now().uptimeNanoseconds
+        func lap() -> Double {
+            let now = DispatchTime.now().uptimeNanoseconds
+            defer { started = now }
+            return Double(now - started) / 1e9
+        }
         for m in methods {
-            let started = DispatchTime.now().uptimeNanoseconds
-            defer { seconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) }
+            _ = lap()
+            var fit = 0.0
             let l: Ranking.Lists
             switch m {
             case .itemItem:
                 let model = ItemItem.fit(x, config: c.itemItem)
+                fit = lap()
                 l = Ranking.lists(users: training, k: c.k, itemCount: x.items.count, excluded: excluded) { u, s in model.score(x, user: u, into: &s) }
             case .als:
                 let model = ImplicitALS.fit(x, config: c.als)
+                fit = lap()
                 let catalogue = x.catalogue.map(Int32.init)
                 l = Ranking.lists(users: training, k: c.k, itemCount: x.items.count, excluded: excluded) { u, s in
                     model.score(user: u, items: catalogue, into: &s)
                 }
             case .popularity:
                 let ranked = popularity(x)
+                fit = lap()
                 l = Ranking.lists(users: training, k: c.k, itemCount: x.items.count, excluded: excluded) { _, s in
                     // Offered best first: once k are kept, no later item can enter.
                     var offered = 0
@@ -91,6 +100,7 @@ public enum Recommend {
                 }
             }
             lists.append((m, l))
+            seconds.append((fit, lap()))
         }
         // Evaluated users (positions into `training`) and their relevant items.
         var evaluated: [Int] = [], relevant: [[Int32]] = [], excludedOnly = 0

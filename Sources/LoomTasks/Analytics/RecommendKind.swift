@@ -8,7 +8,8 @@ import LoomCore
 /// Writes (format version 1):
 /// - `recommendations.csv`: `user, rank, item, score`: the first method's top K per user with a
 ///   training event (users in byte order of their ids, ranks from 1; score descending, ties by
-///   item id). A user may get fewer than K rows when fewer items have a positive score.
+///   item id). A user may get fewer than K rows when fewer items have a positive score (item_item)
+///   or are left after exclusion. Events with an empty user or item are left out (and logged).
 /// - `evaluation.csv`: one row per method (the params' methods in order, `popularity` last):
 ///   `method, k, users, precision, recall, ndcg, map, hit_rate, coverage` (@K; see `RankingMetrics`).
 /// - `recommend.json`: `format` ("loom-recommend 1"), `k`, `split`, `methods`, `exclude`, and
@@ -109,6 +110,10 @@ public enum RecommendKind: TaskKind {
         let split = Double(splitDay) * 86400
         let span = "the events span \(day(time.min()!)) to \(day(time.max()!))"
         let x = Interactions.build(user: user, item: item, type: type, time: time, weights: p.weights, purchaseEvent: p.purchaseEvent, split: split)
+        if x.withoutIds == events.rowCount {
+            throw KindError("\(file): every event has an empty user or '\(p.item)' (param 'item'): nothing to recommend")
+        }
+        if x.withoutIds > 0 { context.log("left out \(x.withoutIds) of \(events.rowCount) events with an empty user or '\(p.item)'") }
         guard !x.value.isEmpty else {
             throw KindError("no event of a weighted type (\(p.weights.keys.sorted().joined(separator: ", "))) before split \(p.split): nothing to train on; \(span)")
         }
@@ -128,7 +133,7 @@ public enum RecommendKind: TaskKind {
         config.als.iterations = p.iterations
         config.als.seed = UInt64(bitPattern: Int64(p.seed))
         let r = Parallel.limited(to: context.cpus) { Recommend.run(x, config: config) }
-        for (m, t) in zip(r.lists, r.seconds) { context.log("\(m.method.rawValue): fitted and ranked in \(String(format: "%.2f s", t))") }
+        for (m, t) in zip(r.lists, r.seconds) { context.log("\(m.method.rawValue): fitted in \(String(format: "%.2f s", t.fit)), ranked in \(String(format: "%.2f s", t.rank))") }
         let evaluated = r.evaluation.first?.metrics.users ?? 0
         guard evaluated > 0 else {
             throw KindError("no user has both a training event before split \(p.split) and a test purchase after it that exclude=\(p.exclude) leaves: nothing to evaluate; \(span)")

@@ -6,8 +6,9 @@ import LoomCore
 /// produced: headline metrics of every input, the funnel of an event log, CLV distribution and
 /// predicted vs actual holdout transactions by frequency, classifier curves, segment sizes, and
 /// the results of an `abtest` task (its table, sample-ratio check and a chart of relative lifts),
-/// and a `sql` task's query with the first rows of its result.
-/// (The A/B, funnel, SQL and cohort sections came without a version bump: each appears only for
+/// a `recommend` task's methods x metrics (table and chart), and a `sql` task's query with the
+/// first rows of its result.
+/// (The A/B, funnel, SQL, cohort and recommendation sections came without a version bump: each appears only for
 /// its kind's JSON summary (an abtest.json of format "loom-abtest 1", sql.json of "loom-sql 1",
 /// ...), which no artifact held before the section existed, so every input the kind read before
 /// still gives the same bytes.)
@@ -25,7 +26,7 @@ public enum ReportKind: TaskKind {
 
     public static let name = "report"
     public static let version = 3   // 3: a Cleaning section per clean input (rows dropped per reason)
-    public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves, segments and A/B tests (with lift intervals), as inline SVG."
+    public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves, segments, A/B tests (with lift intervals) and recommenders against popularity, as inline SVG."
     public static let params = [
         ParamSpec("title", .string, "Loom report", "the page title"),
         ParamSpec("notes", .map, .value(.map([:])), "name -> text shown under the title (e.g. the DAG params: seed: \"{{params.seed}}\")"),

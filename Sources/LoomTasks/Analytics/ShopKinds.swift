@@ -45,7 +45,7 @@ public enum Generate: TaskKind {
 
     public static let name = "generate"
     public static let version = 1
-    public static let summary = "A synthetic shop: events.csv (REES46 schema) whose purchases follow BG/NBD + Gamma-Gamma and whose sessions convert by a known logistic model; truth.json holds every generating parameter."
+    public static let summary = "A synthetic shop: events.csv (REES46 schema) whose purchases follow BG/NBD + Gamma-Gamma and whose sessions convert by a known logistic model (optionally: customer taste groups and Zipf product popularity, for recommenders); truth.json holds every generating parameter."
     /// The defaults are `ShopGenerator.Config`'s, so they are declared once, in the generator.
     public static let params: [ParamSpec] = {
         let g = ShopGenerator.Config()

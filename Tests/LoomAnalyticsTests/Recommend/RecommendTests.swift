@@ -123,6 +123,20 @@ import Testing
         #expect(Array(interacted.lists[0].lists.items(0)) == [2])
     }
 
+    /// TopK keeps exactly the first k of a full sort by (score descending, item ascending), for
+    /// random offers with many ties, in any offer order, for k below, near and above the offers.
+    @Test(arguments: [1, 3, 10, 40, 100, 1000]) func topKIsThePrefixOfAFullSort(k: Int) {
+        var rng = SeededRandom(seed: UInt64(k))
+        let offers = (0..<300).map { i in (Int32(i), Double(rng.int(below: 20))) }
+        let sorted = offers.sorted { Ranking.TopK.better($0.1, $0.0, than: $1.1, $1.0) }.prefix(k)
+        var shuffled = offers
+        rng.shuffle(&shuffled)
+        var top = Ranking.TopK(k: k)
+        for (i, s) in shuffled { top.offer(i, s) }
+        let best = top.finish()
+        #expect(best.items == sorted.map(\.0) && best.scores == sorted.map(\.1))
+    }
+
     @Test func perUserMetricEdgeCases() {
         // A short list is still divided by k; NDCG and AP use min(k, |T|).
         let m = RankingMetrics.user([7], relevant: [3, 7, 9], k: 4)
