@@ -31,6 +31,7 @@ import LoomCore
         let report = try #require(s.read("artifacts/latest/recommend/report/report.html"))
         #expect(report.contains("<h2>Recommendations (recommend)</h2>") && report.contains("Ranking metrics @10 by method"))
         #expect(report.contains("item_item beats the popularity baseline"))
+        #expect(report.contains("<th>recommender</th><th>method</th><th>NDCG@k</th>"))   // the headline table
         #expect(try s.loom("run", "dags/recommend.yaml").stdout.contains(": 0 ran, "))
     }
 }

@@ -99,7 +99,7 @@ public enum ReportKind: TaskKind {
     }
 
     /// The numbers a reader looks for first, one table per kind of result: classifiers against
-    /// their baselines, CLV predicted against actual, segmentations. Inputs without such metrics
+    /// their baselines, CLV predicted against actual, segmentations, recommenders against popularity. Inputs without such metrics
     /// appear only under "All metrics".
     static func headline(_ metrics: [(name: String, values: [String: Double])]) -> String {
         func n(_ v: Double?) -> String { v.map(SVGChart.number) ?? "-" }
@@ -126,6 +126,19 @@ public enum ReportKind: TaskKind {
         if !segments.isEmpty {
             html += HTMLReport.table(header: ["segmentation", "k", "silhouette", "inertia"],
                                      rows: segments.map { [$0.name, n($0.values["k"]), n($0.values["silhouette"]), n($0.values["inertia"])] })
+        }
+        let recommenders = metrics.filter { $0.values["popularity.ndcg"] != nil }
+        if !recommenders.isEmpty {
+            var rows: [[String]] = []
+            for r in recommenders {
+                let v = r.values, popularity = v["popularity.ndcg"]!
+                for m in RecommendKind.recommenders {
+                    guard let ndcg = v[m + ".ndcg"] else { continue }
+                    rows.append([r.name, m, n(ndcg), n(v[m + ".precision"]), n(v[m + ".recall"]), n(v[m + ".map"]), n(popularity),
+                                 popularity > 0 ? SVGChart.number(ndcg / popularity) + "x" : "-"])
+                }
+            }
+            html += HTMLReport.table(header: ["recommender", "method", "NDCG@k", "precision@k", "recall@k", "MAP@k", "popularity NDCG@k", "vs popularity"], rows: rows)
         }
         return html.isEmpty ? "<p>No classifier, CLV or segmentation results among the inputs; see All metrics.</p>" : html
     }

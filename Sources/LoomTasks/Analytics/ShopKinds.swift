@@ -3,6 +3,10 @@ import LoomAnalytics
 import LoomCore
 
 /// `generate`: a synthetic shop's event log (REES46 schema) with its ground truth.
+///
+/// Writes `events.csv` (the log), `truth.json` (every generating parameter and realised counts;
+/// see `TruthFile`), with an experiment `experiment.csv` (`ExperimentGenerator.columns`), and with
+/// taste groups `tastes.csv` (`user_id, group`: each customer's group, customers in order).
 public enum Generate: TaskKind {
     public struct Params: Decodable, Sendable {
         public var config: ShopGenerator.Config
