@@ -10,8 +10,9 @@ import Foundation
 /// user shares have cosine 1, evidence of nothing. With binary interactions and shrinkage 0 the
 /// similarity is co-occurrence count / sqrt(n_i n_j). Each item keeps its
 /// `neighbours` most similar items (similarity descending, ties by item number). A user's score
-/// for item j is sum over the user's items i of r_ui sim(i, j) (their section 4.2 without
-/// renormalisation); only items with a positive score are recommended.
+/// for item j is sum over the user's items i of r_ui sim(i, j) (Deshpande & Karypis's sum of the
+/// similarities to the user's items, weighted by r_ui, without their normalisation of each item's
+/// similarities to sum 1); only items with a positive score are recommended.
 public enum ItemItem {
     public struct Config: Equatable, Sendable {
         /// Neighbours kept per item.

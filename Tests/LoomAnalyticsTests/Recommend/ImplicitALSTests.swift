@@ -75,6 +75,25 @@ import Testing
         }
     }
 
+    /// The ranking path (raw pointers, buffered top-k, exclusion mask) against the slow path: every
+    /// user's list is the first k of the catalogue sorted by `score(user:item:)` (same sums, so
+    /// compared exactly), ties by item, without the items the user purchased before the split.
+    @Test func listsAreTheTopOfAFullSortOfScores() {
+        let x = Self.randomInteractions(seed: 5, users: 200, items: 40)
+        var c = Recommend.Config()
+        c.methods = [.als]
+        c.k = 7
+        c.als.factors = 5
+        c.als.iterations = 4
+        let lists = Recommend.run(x, config: c).lists[0].lists
+        let model = ImplicitALS.fit(x, config: c.als)
+        for (n, u) in lists.users.enumerated() {
+            let allowed = x.catalogue.filter { !x.trainPurchases[u].contains(Int32($0)) }
+            let sorted = allowed.map { (Int32($0), model.score(user: u, item: $0)) }.sorted { Ranking.TopK.better($0.1, $0.0, than: $1.1, $1.0) }.prefix(7)
+            #expect(Array(lists.items(n)) == sorted.map(\.0) && Array(lists.scores[lists.range(n)]) == sorted.map(\.1), "user \(u)")
+        }
+    }
+
     @Test func sameBytesForAnyThreadCount() {
         let x = Self.randomInteractions(seed: 3, users: 3000, items: 50)
         var c = Recommend.Config()
