@@ -43,46 +43,47 @@ public enum ImplicitALS {
         var itemFactors = (0..<(ni * f)).map { _ in 0.01 * rng.normal() }
         var userFactors = [Double](repeating: 0, count: nu * f)
         for _ in 0..<c.iterations {
-            solve(&userFactors, rows: nu, fixed: itemFactors, fixedRows: ni, f: f, c: c) { u in
-                (x.row(u), { x.itemOf[$0] }, { x.value[$0] })
-            }
-            solve(&itemFactors, rows: ni, fixed: userFactors, fixedRows: nu, f: f, c: c) { i in
-                (x.column(i), { x.userOf[$0] }, { x.columnValue[$0] })
-            }
+            solve(&userFactors, fixed: itemFactors, f: f, c: c, start: x.rowStart, index: x.itemOf, value: x.value)
+            solve(&itemFactors, fixed: userFactors, f: f, c: c, start: x.columnStart, index: x.userOf, value: x.columnValue)
         }
         return ImplicitALSModel(factors: f, users: userFactors, items: itemFactors)
     }
 
-    /// One half-sweep: every row of `out` (users, or items) from the `fixed` factors.
-    /// `entries(r)` gives row r's nonzeros: their range, the other side's index and r_ui at a position.
-    static func solve(_ out: inout [Double], rows: Int, fixed: [Double], fixedRows: Int, f: Int, c: Config,
-                      entries: (Int) -> (Range<Int>, (Int) -> Int32, (Int) -> Double)) {
-        let gram = gramian(fixed, rows: fixedRows, f: f)
+    /// One half-sweep: every row of `out` (users, or items) from the `fixed` factors, the rows'
+    /// nonzeros given in CSR form (row r: `index[start[r]..<start[r + 1]]`, the other side's
+    /// numbers, with r_ui in `value`). Raw pointers: the f x f accumulation is ALS's inner loop.
+    static func solve(_ out: inout [Double], fixed: [Double], f: Int, c: Config, start: [Int], index: [Int32], value: [Double]) {
+        let rows = start.count - 1
+        let gram = gramian(fixed, rows: fixed.count / f, f: f)
         let chunks = (rows + chunk - 1) / chunk
         out.withUnsafeMutableBufferPointer { buffer in
             let result = buffer
-            Parallel.perform(iterations: chunks) { ch in
-                var a = [Double](repeating: 0, count: f * f), b = [Double](repeating: 0, count: f)
-                for r in (ch * chunk)..<min(rows, (ch + 1) * chunk) {
-                    // A = Y'Y + lambda I + sum alpha r y y';  b = sum (1 + alpha r) y.
-                    for k in 0..<(f * f) { a[k] = gram[k] }
-                    for d in 0..<f { a[d * f + d] += c.regularization; b[d] = 0 }
-                    let (range, other, value) = entries(r)
-                    for m in range {
-                        let base = Int(other(m)) * f, w = c.alpha * value(m)
-                        for p in 0..<f {
-                            let yp = fixed[base + p]
-                            b[p] += (1 + w) * yp
-                            let wyp = w * yp
-                            for q in 0...p { a[p * f + q] += wyp * fixed[base + q] }
+            fixed.withUnsafeBufferPointer { fixedBuffer in
+                guard let y = fixedBuffer.baseAddress else { return }
+                Parallel.perform(iterations: chunks) { ch in
+                    let a = UnsafeMutablePointer<Double>.allocate(capacity: f * f), b = UnsafeMutablePointer<Double>.allocate(capacity: f)
+                    defer { a.deallocate(); b.deallocate() }
+                    for r in (ch * chunk)..<min(rows, (ch + 1) * chunk) {
+                        let range = start[r]..<start[r + 1]
+                        if range.isEmpty {
+                            for d in 0..<f { result[r * f + d] = 0 }   // b = 0, so x = 0
+                            continue
                         }
+                        // A = Y'Y + lambda I + sum alpha r y y';  b = sum (1 + alpha r) y.
+                        for k in 0..<(f * f) { a[k] = gram[k] }
+                        for d in 0..<f { a[d * f + d] += c.regularization; b[d] = 0 }
+                        for m in range {
+                            let ym = y + Int(index[m]) * f, w = c.alpha * value[m]
+                            for p in 0..<f {
+                                let yp = ym[p]
+                                b[p] += (1 + w) * yp
+                                let wyp = w * yp, row = a + p * f
+                                for q in 0...p { row[q] += wyp * ym[q] }
+                            }
+                        }
+                        cholesky(a, b, f)
+                        for d in 0..<f { result[r * f + d] = b[d] }
                     }
-                    if range.isEmpty {
-                        for d in 0..<f { result[r * f + d] = 0 }   // b = 0, so x = 0
-                        continue
-                    }
-                    choleskySolve(&a, &b, f)
-                    for d in 0..<f { result[r * f + d] = b[d] }
                 }
             }
         }
@@ -111,6 +112,10 @@ public enum ImplicitALS {
     /// Solves A x = b in place (x into b) for symmetric positive definite A given by its lower
     /// triangle (row-major, n x n); A is overwritten by its Cholesky factor L (A = L L').
     static func choleskySolve(_ a: inout [Double], _ b: inout [Double], _ n: Int) {
+        a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in cholesky(ap.baseAddress!, bp.baseAddress!, n) } }
+    }
+
+    static func cholesky(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>, _ n: Int) {
         for j in 0..<n {
             var d = a[j * n + j]
             for k in 0..<j { d -= a[j * n + k] * a[j * n + k] }
@@ -148,18 +153,35 @@ public struct ImplicitALSModel: Equatable, Sendable {
     }
 
     /// Offers every item of `items` with its score (negative ones too: the ranking is by score).
-    /// The same sums as `score(user:item:)`, over raw pointers: this loop is most of ALS's time at
-    /// the shop's size (every user against every item).
+    /// The same sums as `score(user:item:)` (each item's over d in order, so the same bits), over
+    /// raw pointers and four items at a time: this loop is most of ALS's time at the shop's size
+    /// (every user against every item), and four independent sums keep the multiplier busy.
     public func score(user u: Int, items candidates: [Int32], into s: inout Ranking.Scratch) {
         let f = factors
         users.withUnsafeBufferPointer { us in
             items.withUnsafeBufferPointer { ys in
-                guard let xu = us.baseAddress.map({ $0 + u * f }), let y0 = ys.baseAddress else { return }
-                for i in candidates where !s.isExcluded(i) {
-                    let yi = y0 + Int(i) * f
-                    var sum = 0.0
-                    for d in 0..<f { sum += xu[d] * yi[d] }
-                    s.offer(i, sum)
+                candidates.withUnsafeBufferPointer { cs in
+                    guard let xu = us.baseAddress.map({ $0 + u * f }), let y = ys.baseAddress else { return }
+                    let n = cs.count
+                    var j = 0
+                    while j + 4 <= n {
+                        let i0 = cs[j], i1 = cs[j + 1], i2 = cs[j + 2], i3 = cs[j + 3]
+                        let y0 = y + Int(i0) * f, y1 = y + Int(i1) * f, y2 = y + Int(i2) * f, y3 = y + Int(i3) * f
+                        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+                        for d in 0..<f {
+                            let x = xu[d]
+                            s0 += x * y0[d]; s1 += x * y1[d]; s2 += x * y2[d]; s3 += x * y3[d]
+                        }
+                        s.offer(i0, s0); s.offer(i1, s1); s.offer(i2, s2); s.offer(i3, s3)   // offer skips excluded items
+                        j += 4
+                    }
+                    while j < n {
+                        let i = cs[j], yi = y + Int(i) * f
+                        var sum = 0.0
+                        for d in 0..<f { sum += xu[d] * yi[d] }
+                        s.offer(i, sum)
+                        j += 1
+                    }
                 }
             }
         }

@@ -56,9 +56,7 @@ import Testing
         let m = ImplicitALS.fit(x, config: c)
         // Recompute the users from the fitted items with one more user half-step.
         var users = [Double](repeating: 0, count: x.users.count * 4)
-        ImplicitALS.solve(&users, rows: x.users.count, fixed: m.items, fixedRows: x.items.count, f: 4, c: c) { u in
-            (x.row(u), { x.itemOf[$0] }, { x.value[$0] })
-        }
+        ImplicitALS.solve(&users, fixed: m.items, f: 4, c: c, start: x.rowStart, index: x.itemOf, value: x.value)
         for u in 0..<x.users.count where x.hasTraining(u) {
             var r = [Double](repeating: 0, count: x.items.count)
             for k in x.row(u) { r[Int(x.itemOf[k])] = x.value[k] }
