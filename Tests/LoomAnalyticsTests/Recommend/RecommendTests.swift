@@ -60,6 +60,14 @@ import Testing
         #expect(x.catalogue == [0, 1, 2, 3, 4])
     }
 
+    /// The split is half-open: an event at exactly the split time is on the test side (a purchase
+    /// there is tested, a view there counts for nothing), one a second before trains.
+    @Test func eventsAtTheSplitTimeAreTestEvents() {
+        let x = Interactions.build(user: ["u", "u", "u", "u"], item: ["a", "b", "c", "d"], type: ["view", "purchase", "purchase", "view"],
+                                   time: [99, 99, 100, 100], weights: ["view": 1, "purchase": 3], purchaseEvent: "purchase", split: 100)
+        #expect(x.items == ["a", "b", "c"] && x.value == [1, 3] && x.trainPurchases == [[1]] && x.testPurchases == [[2]])
+    }
+
     /// Tolerance 1e-12: every value is a handful of sums and one division; the hand values above
     /// are rounded to 6 places, so those are compared at 1e-6.
     @Test func itemItemSimilaritiesAndListsMatchTheHandValues() {
