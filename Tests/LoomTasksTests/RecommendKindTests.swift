@@ -73,7 +73,8 @@ import Testing
             try s.run("r", "recommend", Self.split, needs: ["noproducts"])
         }
         let check = BuiltinKinds.registry["recommend"]!.check
-        #expect(check(["split": .string("2020-01-01"), "k": .int(0)]).map(\.message) == ["param 'k' must be >= 1, got 0"])
+        #expect(check(["split": .string("2020-01-01"), "k": .int(0)]).map(\.message) == ["param 'k' must be between 1 and 1000000, got 0"])
+        #expect(check(["split": .string("2020-01-01"), "k": .int(Int.max)]).map(\.message) == ["param 'k' must be between 1 and 1000000, got \(Int.max)"])
         #expect(check(["split": .string("2020-01-01"), "weights": .map(["view": .float(-1)])]).map(\.message)
                 == ["param 'weights.view' must be > 0, got -1.0 (leave a type out to ignore it)"])
         #expect(check(["split": .string("2020-01-01"), "weights": .map([:])]).map(\.message) == ["param 'weights' must give at least one event type a weight"])
