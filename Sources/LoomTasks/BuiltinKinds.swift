@@ -21,6 +21,7 @@ public enum BuiltinKinds {
         FunnelKind.descriptor,
         SQLKind.descriptor,
         CohortKind.descriptor,
+        RecommendKind.descriptor,
     ]
 
     public static var registry: KindRegistry { KindRegistry(all) }

@@ -33,6 +33,7 @@ import Testing
         "train": (1, "17ef36fdc77bbf452247bf6bc0d48d54e2d572c00e570b62705c87d5ec2e2f36"),
         "cohort": (1, "b9a4aa3d06f0d99a430196aa3b8c921a714903e84bd7ad1f6016e08b1298d1c7"),
         "sql": (1, "3883ce393067d7b896883a0ee76eeca7dbb76474f552aeaffa3701b2d5e812a9"),
+        "recommend": (1, "bc6eaf709a5e3a00bf718c4ab972fc94e0f569ab1e82872aa30462f469c7a471"),
     ]
 
     /// Runs one task of every built-in kind, as a small shop pipeline; returns kind -> artifact digest.
@@ -63,13 +64,15 @@ import Testing
         try s.run("cohorts", "cohort", ["period": .string("week")], needs: ["clean"])
         try s.run("query", "sql", ["query": .string("SELECT customer, frequency + 1 AS purchases, monetary / 2 AS half FROM customers WHERE frequency > 0")],
                   needs: ["customers"])
+        try s.run("recs", "recommend", ["split": .string("2020-06-01"), "methods": .list([.string("item_item"), .string("als")]), "factors": .int(4),
+                                         "iterations": .int(3), "k": .int(5)], needs: ["clean"])
         try s.artifact("one", file: "x.txt", "one\n")
         try s.artifact("two", file: "x.txt", "two\n")
         try s.run("joined", "concat", ["file": .string("x.txt")], needs: ["one", "two"])
         let taskOfKind = ["generate": "generate", "ingest_events": "events", "clean": "clean", "session_features": "sessions", "train": "model",
                           "predict": "scored", "evaluate": "evaluation", "customer_features": "customers", "clv": "lifetime", "kmeans": "segments",
                           "report": "report", "ingest": "transactions", "sample": "picked", "concat": "joined", "abtest": "ab", "funnel": "steps",
-                          "cohort": "cohorts", "sql": "query"]
+                          "cohort": "cohorts", "sql": "query", "recommend": "recs"]
         return try taskOfKind.mapValues { task in
             try TreeListing.scan(s.root + "/" + task) { a, _, _, _ in try FileHasher.digest(ofFile: a) }.digest.hex
         }

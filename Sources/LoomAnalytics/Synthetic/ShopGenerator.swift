@@ -17,6 +17,10 @@ import Foundation
 ///    conditional on none (rejection sampling). Fitting a logistic regression on all sessions then
 ///    recovers b exactly, and the intercept up to the known shift log(n1/n0) - log(P1/P0)
 ///    (case-control sampling: Prentice & Pyke 1979), which truth.json reports with the realised counts.
+/// 4. Optionally (`Tastes`), what customers look at has structure a recommender can find: products
+///    have Zipf popularity (`skew`), and each customer belongs to a taste group that draws a share
+///    `strength` of its viewed products from its own categories. Off by default, and then the
+///    random streams are exactly those of the log without it.
 /// Each customer has its own random stream, so the log does not depend on how work is scheduled.
 public struct ShopGenerator: Sendable {
     public struct Config: Codable, Equatable, Sendable {
@@ -53,11 +57,47 @@ public struct ShopGenerator: Sendable {
         public var customersAliveAtEnd: Int
     }
 
+    /// Structure in which products customers view (and so cart and buy), for recommenders.
+    ///
+    /// Product p (numbered from 0) has popularity weight 1 / (p + 1)^skew (Zipf; skew 0: uniform).
+    /// Customer i belongs to group g(i), drawn uniformly from `groups` on a stream of its own; group
+    /// g prefers the categories c with c mod groups = g. Each viewed product is, with probability
+    /// `strength`, drawn from the group's preferred categories, else from every product (both by
+    /// popularity weight). With groups = 0 every customer draws from every product.
+    /// The session covariates then follow a slightly different law (viewed prices come from the
+    /// preferred categories more often), so `Truth.marginalConversion` is approximate with groups.
+    public struct Tastes: Codable, Equatable, Sendable {
+        public var groups = 0
+        public var strength = 0.8
+        public var skew = 0.0
+        public init(groups: Int = 0, strength: Double = 0.8, skew: Double = 0) { self.groups = groups; self.strength = strength; self.skew = skew }
+        /// Whether the products viewed are drawn exactly as without tastes.
+        public var isNone: Bool { groups == 0 && skew == 0 }
+    }
+
+    /// What the taste structure was: the config, each group's categories and size.
+    public struct TastesTruth: Codable, Equatable, Sendable {
+        public var config: Tastes
+        public var groups: [Group]
+        public struct Group: Codable, Equatable, Sendable {
+            public var group: Int
+            public var categories: [String]
+            public var customers: Int
+            public var products: Int
+        }
+    }
+
     let config: Config
+    let tastes: Tastes
     let startDay: Int, endDay: Int
     let productCategory: [Int], productBrand: [Int], productPrice: [Double]
+    /// Per customer its taste group (empty without groups).
+    public let customerGroup: [Int]
+    /// Per pool (every product, then each group's preferred ones): the products and their
+    /// cumulative popularity weights.
+    let pools: [(products: [Int], cumulative: [Double])]
 
-    public init(_ c: Config) throws {
+    public init(_ c: Config, tastes t: Tastes = Tastes()) throws {
         guard let s = CivilDate.parse(c.start) else { throw AnalyticsError.invalidParameter(name: "start", value: c.start, expected: "a date like 2019-10-01") }
         guard let e = CivilDate.parse(c.end), e > s else { throw AnalyticsError.invalidParameter(name: "end", value: c.end, expected: "a date after start") }
         guard c.customers >= 1 else { throw AnalyticsError.invalidParameter(name: "customers", value: String(c.customers), expected: ">= 1") }
@@ -71,13 +111,61 @@ public struct ShopGenerator: Sendable {
         guard c.browseRate >= 0, c.acquisitionWeeks > 0 else {
             throw AnalyticsError.invalidParameter(name: "browse_rate", value: String(c.browseRate), expected: ">= 0 (and acquisition_weeks > 0)")
         }
+        guard t.groups >= 0, t.groups <= Self.categories.count else {
+            throw AnalyticsError.invalidParameter(name: "taste_groups", value: String(t.groups), expected: "between 0 and \(Self.categories.count) (each group prefers its own categories)")
+        }
+        guard t.strength >= 0, t.strength <= 1 else { throw AnalyticsError.invalidParameter(name: "taste_strength", value: String(t.strength), expected: "between 0 and 1") }
+        guard t.skew >= 0, t.skew.isFinite else { throw AnalyticsError.invalidParameter(name: "product_skew", value: String(t.skew), expected: ">= 0") }
         config = c
+        tastes = t
         startDay = s
         endDay = e
         var rng = SeededRandom(seed: c.seed, stream: 0)
         productCategory = (0..<c.products).map { _ in rng.int(below: Self.categories.count) }
         productBrand = (0..<c.products).map { _ in rng.int(below: Self.brands.count) }
         productPrice = (0..<c.products).map { _ in (exp(3.5 + 0.8 * rng.normal()) * 100).rounded() / 100 }
+        // Groups come from a stream no other draw uses, so they leave the customers' streams alone.
+        var groupRng = SeededRandom(seed: c.seed, stream: UInt64.max - 1)
+        customerGroup = t.groups == 0 ? [] : (0..<c.customers).map { _ in groupRng.int(below: t.groups) }
+        let category = productCategory
+        func pool(_ products: [Int]) -> (products: [Int], cumulative: [Double]) {
+            var sum = 0.0
+            return (products, products.map { p in sum += 1 / pow(Double(p + 1), t.skew); return sum })
+        }
+        var pools = [pool(Array(0..<c.products))]
+        for g in 0..<t.groups {
+            let preferred = (0..<c.products).filter { category[$0] % t.groups == g }
+            guard !preferred.isEmpty else {
+                throw AnalyticsError.invalidParameter(name: "taste_groups", value: String(t.groups), expected: "fewer groups: group \(g)'s categories have no product among \(c.products)")
+            }
+            pools.append(pool(preferred))
+        }
+        self.pools = pools
+    }
+
+    /// The taste groups as they were drawn (nil without groups or skew).
+    public var tastesTruth: TastesTruth? {
+        guard !tastes.isNone else { return nil }
+        let groups = (0..<tastes.groups).map { g in
+            TastesTruth.Group(group: g, categories: Self.categories.indices.filter { $0 % tastes.groups == g }.map { Self.categories[$0] },
+                              customers: customerGroup.filter { $0 == g }.count, products: pools[g + 1].products.count)
+        }
+        return TastesTruth(config: tastes, groups: groups)
+    }
+
+    /// A viewed product of `user`: without tastes exactly one `int(below: products)` draw.
+    func product(_ rng: inout SeededRandom, user: Int) -> Int {
+        if tastes.isNone { return rng.int(below: config.products) }
+        var pool = pools[0]
+        if tastes.groups > 0 && rng.bernoulli(tastes.strength) { pool = pools[customerGroup[user] + 1] }
+        if tastes.skew == 0 { return pool.products[rng.int(below: pool.products.count)] }
+        let u = rng.uniform() * pool.cumulative[pool.cumulative.count - 1]
+        var lo = 0, hi = pool.cumulative.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if pool.cumulative[mid] > u { hi = mid } else { lo = mid + 1 }
+        }
+        return pool.products[lo]
     }
 
     struct Event { var time: Double; var type: String; var product: Int; var price: Double; var user: Int; var session: Int; var seq: Int }
@@ -127,7 +215,7 @@ public struct ShopGenerator: Sendable {
             carts = (0..<views).filter { _ in rng.bernoulli(0.3) }.count
             removes = (0..<carts).filter { _ in rng.bernoulli(0.25) }.count
             hour = rng.uniform() * 23   // sessions start before 23:00 so they end on their day
-            viewed = (0..<views).map { _ in rng.int(below: config.products) }
+            viewed = (0..<views).map { _ in product(&rng, user: user) }
             let meanPrice = viewed.reduce(0) { $0 + productPrice[$1] } / Double(views)
             let x = [Double(views), Double(carts), Double(removes), hour >= 18 ? 1 : 0, log(meanPrice)]
             let pr = Self.probability(config.coefficients, x)

@@ -6,8 +6,9 @@ import LoomCore
 /// produced: headline metrics of every input, the funnel of an event log, CLV distribution and
 /// predicted vs actual holdout transactions by frequency, classifier curves, segment sizes, and
 /// the results of an `abtest` task (its table, sample-ratio check and a chart of relative lifts),
-/// and a `sql` task's query with the first rows of its result.
-/// (The A/B, funnel, SQL and cohort sections came without a version bump: each appears only for
+/// a `recommend` task's methods x metrics (table and chart), and a `sql` task's query with the
+/// first rows of its result.
+/// (The A/B, funnel, SQL, cohort and recommendation sections came without a version bump: each appears only for
 /// its kind's JSON summary (an abtest.json of format "loom-abtest 1", sql.json of "loom-sql 1",
 /// ...), which no artifact held before the section existed, so every input the kind read before
 /// still gives the same bytes.)
@@ -24,11 +25,12 @@ public enum ReportKind: TaskKind {
     }
 
     public static let name = "report"
-    public static let version = 5   // 5: legends and histogram ticks that fit, monetary labelled
+    public static let version = 5   // (sections for new kinds' artifacts come without a bump: see above)
+                                    // 5: legends and histogram ticks that fit, monetary labelled
                                     // 4: classifiers side by side (precision, recall, accuracy), a plain line for every model worse than its baseline,
                                     //    regressions, a model comparison (ROC of every classifier) and feature importance of train inputs
                                     // 3: a Cleaning section per clean input (rows dropped per reason)
-    public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves, segments and A/B tests (with lift intervals), as inline SVG."
+    public static let summary = "Writes report.html: headline metrics of every needed task, funnel, CLV charts, classifier curves, segments, A/B tests (with lift intervals) and recommenders against popularity, as inline SVG."
     public static let params = [
         ParamSpec("title", .string, "Loom report", "the page title"),
         ParamSpec("notes", .map, .value(.map([:])), "name -> text shown under the title (e.g. the DAG params: seed: \"{{params.seed}}\")"),
@@ -100,6 +102,12 @@ public enum ReportKind: TaskKind {
                let t = try? CSV.read(dir + "/cohort.csv", types: ["cohort": .text]) {
                 page.section("Cohorts (\(input.name))", try cohorts(t, summary))
             }
+            // As for abtest: recommend.json's format marks a recommend artifact.
+            if FileSystem.exists(dir + "/evaluation.csv"), FileSystem.exists(dir + "/recommend.json"),
+               let summary = try? ArtifactFiles.readJSON(RecommendKind.Summary.self, dir + "/recommend.json"), summary.format == "loom-recommend 1",
+               let t = try? CSV.read(dir + "/evaluation.csv", types: ["method": .text]) {
+                page.section("Recommendations (\(input.name))", try recommendations(t, summary))
+            }
             // As for abtest: sql.json's format marks a sql artifact.
             if FileSystem.exists(dir + "/result.csv"), FileSystem.exists(dir + "/sql.json"),
                let summary = try? ArtifactFiles.readJSON(SQLKind.Summary.self, dir + "/sql.json"), summary.format == "loom-sql 1",
@@ -119,7 +127,7 @@ public enum ReportKind: TaskKind {
 
     /// The numbers a reader looks for first, one table per kind of result: classifiers against
     /// their baselines, regressions against the mean, cross-validated models, CLV predicted against
-    /// actual, segmentations. Inputs without such metrics
+    /// actual, segmentations, recommenders against popularity. Inputs without such metrics
     /// appear only under "All metrics".
     /// `thresholds`: each classifier's decision threshold, from its evaluation.json (shown as "-" without one).
     static func headline(_ metrics: [(name: String, values: [String: Double])], thresholds: [String: Double] = [:]) -> String {
@@ -169,6 +177,19 @@ public enum ReportKind: TaskKind {
         if !segments.isEmpty {
             html += HTMLReport.table(header: ["segmentation", "k", "silhouette", "inertia"],
                                      rows: segments.map { [$0.name, n($0.values["k"]), n($0.values["silhouette"]), n($0.values["inertia"])] })
+        }
+        let recommenders = metrics.filter { $0.values["popularity.ndcg"] != nil }
+        if !recommenders.isEmpty {
+            var rows: [[String]] = []
+            for r in recommenders {
+                let v = r.values, popularity = v["popularity.ndcg"]!
+                for m in RecommendKind.recommenders {
+                    guard let ndcg = v[m + ".ndcg"] else { continue }
+                    rows.append([r.name, m, n(ndcg), n(v[m + ".precision"]), n(v[m + ".recall"]), n(v[m + ".map"]), n(popularity),
+                                 popularity > 0 ? SVGChart.number(ndcg / popularity) + "x" : "-"])
+                }
+            }
+            html += HTMLReport.table(header: ["recommender", "method", "NDCG@k", "precision@k", "recall@k", "MAP@k", "popularity NDCG@k", "vs popularity"], rows: rows)
         }
         return html.isEmpty ? "<p>No classifier, CLV or segmentation results among the inputs; see All metrics.</p>" : html
     }
@@ -317,6 +338,32 @@ public enum ReportKind: TaskKind {
         let top = v.flatMap { $0 }.filter(\.isFinite).max() ?? 1
         html += SVGChart.heatmap(title: "Cumulative revenue per user", rowLabels: labels, columnLabels: columns, values: v, high: top) { SVGChart.number($0) }
         return html + (partial.isEmpty ? "" : "<p>\(partial.count) cells cover a \(s.period) the data ends in.</p>")
+    }
+
+    /// A recommend task's evaluation: methods x metrics @K in a table and a grouped bar chart, with
+    /// who was evaluated, and the recommender's gain over popularity said in words.
+    static func recommendations(_ t: Table, _ s: RecommendKind.Summary) throws -> String {
+        let methods = try t.texts("method")
+        let names = [("precision", "precision"), ("recall", "recall"), ("ndcg", "NDCG"), ("map", "MAP"), ("hit_rate", "hit rate"), ("coverage", "coverage")]
+        let values = try names.map { try t.numbers($0.0) }
+        let weights = s.weights.keys.sorted().map { "\(SVGChart.esc($0)) \(SVGChart.number(s.weights[$0]!))" }.joined(separator: ", ")
+        var html = "<p>Trained on events before \(s.split) (weights: \(weights)); tested on purchases on or after it. "
+            + "\(s.evaluatedUsers) users evaluated (a training event and a test purchase not excluded), of \(s.trainingUsers) with training events; "
+            + "\(s.coldUsers) users bought only after the split (cold start, not evaluated). Excluded from lists: \(s.exclude == "none" ? "nothing" : s.exclude == "purchased" ? "items the user purchased before the split" : "items of the user's training events"). "
+            + "Catalogue: \(s.catalogue) items.</p>"
+        html += HTMLReport.table(header: ["method"] + names.map { "\($0.1)@\(s.k)" },
+                                 rows: methods.indices.map { m in [methods[m]] + values.map { SVGChart.number($0[m]) } })
+        if let p = methods.firstIndex(of: "popularity") {
+            let ndcg = values[2]
+            for m in methods.indices where m != p {
+                let ratio = ndcg[p] > 0 ? SVGChart.number(ndcg[m] / ndcg[p]) + "x" : "-"
+                let verdict = ndcg[m] > ndcg[p] ? "beats" : "<strong>does not beat</strong>"
+                html += "<p>\(SVGChart.esc(methods[m])) \(verdict) the popularity baseline: NDCG@\(s.k) \(SVGChart.number(ndcg[m])) against \(SVGChart.number(ndcg[p])) (\(ratio)).</p>"
+            }
+        }
+        html += SVGChart.bars(title: "Ranking metrics @\(s.k) by method", yLabel: "mean over evaluated users",
+                              labels: names.dropLast().map(\.1), series: methods.indices.map { m in (methods[m], values.dropLast().map { $0[m] }) })
+        return html
     }
 
     /// Rows of a result shown in the report, at most.

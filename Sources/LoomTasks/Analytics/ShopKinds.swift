@@ -3,6 +3,10 @@ import LoomAnalytics
 import LoomCore
 
 /// `generate`: a synthetic shop's event log (REES46 schema) with its ground truth.
+///
+/// Writes `events.csv` (the log), `truth.json` (every generating parameter and realised counts;
+/// see `TruthFile`), with an experiment `experiment.csv` (`ExperimentGenerator.columns`), and with
+/// taste groups `tastes.csv` (`user_id, group`: each customer's group, customers in order).
 public enum Generate: TaskKind {
     public struct Params: Decodable, Sendable {
         public var config: ShopGenerator.Config
@@ -22,6 +26,7 @@ public enum Generate: TaskKind {
             }
             g.coefficients = try value("coefficients")
             config = g
+            tastes = ShopGenerator.Tastes(groups: try value("taste_groups"), strength: try value("taste_strength"), skew: try value("product_skew"))
             let users: Int = try value("experiment_users")
             if users > 0 {
                 var e = ExperimentGenerator.Config()
@@ -39,11 +44,12 @@ public enum Generate: TaskKind {
         }
         /// Nil when `experiment_users` is 0.
         public var experiment: ExperimentGenerator.Config?
+        public var tastes = ShopGenerator.Tastes()
     }
 
     public static let name = "generate"
     public static let version = 1
-    public static let summary = "A synthetic shop: events.csv (REES46 schema) whose purchases follow BG/NBD + Gamma-Gamma and whose sessions convert by a known logistic model; truth.json holds every generating parameter."
+    public static let summary = "A synthetic shop: events.csv (REES46 schema) whose purchases follow BG/NBD + Gamma-Gamma and whose sessions convert by a known logistic model (optionally: customer taste groups and Zipf product popularity, for recommenders); truth.json holds every generating parameter."
     /// The defaults are `ShopGenerator.Config`'s, so they are declared once, in the generator.
     public static let params: [ParamSpec] = {
         let g = ShopGenerator.Config()
@@ -65,8 +71,18 @@ public enum Generate: TaskKind {
             ParamSpec("browse_rate", .float, f(g.browseRate), "non-purchasing sessions per week while alive"),
             ParamSpec("coefficients", .floats, .value(.list(g.coefficients.map(ParamValue.float))),
                       "session conversion: intercept, views, carts, removes, evening, log mean viewed price"),
-        ] + experimentParams
+        ] + experimentParams + tasteParams
     }()
+
+    /// The taste params (see `ShopGenerator.Tastes`), added after the kind's first release: each
+    /// declares its default as its `legacy` value, so tasks without tastes keep their keys and bytes.
+    static let tasteParams: [ParamSpec] = [
+        ParamSpec("taste_groups", .int, 0, "customer taste groups for recommenders: group g prefers the categories c with c mod taste_groups = g (tastes.csv: user_id, group; truth under 'tastes'); 0: none",
+                  bounds: .between(0, Double(ShopGenerator.categories.count)), legacy: .int(0)),
+        ParamSpec("taste_strength", .float, 0.8, "share of a grouped customer's viewed products drawn from the group's categories", bounds: .between(0, 1), legacy: .float(0.8)),
+        ParamSpec("product_skew", .float, 0.0, "Zipf exponent of product popularity: product p is viewed with weight 1/(p+1)^product_skew; 0: uniform",
+                  bounds: .atLeast(0), legacy: .float(0)),
+    ]
 
     /// The experiment's params (see `ExperimentGenerator`), added after the kind's first release:
     /// each declares its first default as its `legacy` value (a literal, so that changing the
@@ -89,7 +105,7 @@ public enum Generate: TaskKind {
 
     public static func validate(_ p: Params) -> [ParamProblem] {
         do {
-            _ = try ShopGenerator(p.config)
+            _ = try ShopGenerator(p.config, tastes: p.tastes)
             if let e = p.experiment { _ = try ExperimentGenerator(e) }
             return []
         } catch let e as AnalyticsError {
@@ -99,8 +115,13 @@ public enum Generate: TaskKind {
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
-        let (log, truth) = try ShopGenerator(p.config).generate()
+        let generator = try ShopGenerator(p.config, tastes: p.tastes)
+        let (log, truth) = generator.generate()
         try ArtifactFiles.write(log, context, "events.csv")
+        if !generator.customerGroup.isEmpty {
+            try ArtifactFiles.write(Table([("user_id", .text(generator.customerGroup.indices.map { "u\($0)" })),
+                                           ("group", .number(generator.customerGroup.map(Double.init)))]), context, "tastes.csv")
+        }
         var metrics = ["events": Double(truth.events), "purchase_sessions": Double(truth.purchaseSessions),
                        "browse_sessions": Double(truth.browseSessions), "customers_alive_at_end": Double(truth.customersAliveAtEnd)]
         var experiment: ExperimentGenerator.Truth?
@@ -110,21 +131,23 @@ public enum Generate: TaskKind {
             experiment = t
             for v in t.variants { metrics["experiment.users." + v.name] = Double(v.users) }
         }
-        try ArtifactFiles.writeJSON(TruthFile(shop: truth, experiment: experiment), context, "truth.json")
+        try ArtifactFiles.writeJSON(TruthFile(shop: truth, experiment: experiment, tastes: generator.tastesTruth), context, "truth.json")
         try ArtifactFiles.writeMetrics(metrics, context)
     }
 
     /// truth.json: the shop's truth (`ShopGenerator.Truth`) and, with an experiment, its truth
-    /// under `experiment` (`ExperimentGenerator.Truth`); without one the bytes are the shop's alone.
+    /// under `experiment` (`ExperimentGenerator.Truth`), with tastes their truth under `tastes`
+    /// (`ShopGenerator.TastesTruth`); without either the bytes are the shop's alone.
     struct TruthFile: Encodable {
         var shop: ShopGenerator.Truth
         var experiment: ExperimentGenerator.Truth?
+        var tastes: ShopGenerator.TastesTruth?
         func encode(to encoder: Encoder) throws {
             try shop.encode(to: encoder)
-            if let experiment {
-                var c = encoder.container(keyedBy: AnyKey.self)
-                try c.encode(experiment, forKey: AnyKey("experiment"))
-            }
+            guard experiment != nil || tastes != nil else { return }
+            var c = encoder.container(keyedBy: AnyKey.self)
+            if let experiment { try c.encode(experiment, forKey: AnyKey("experiment")) }
+            if let tastes { try c.encode(tastes, forKey: AnyKey("tastes")) }
         }
     }
 }

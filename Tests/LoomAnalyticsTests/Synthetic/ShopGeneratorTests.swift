@@ -41,6 +41,46 @@ import Testing
         }
     }
 
+    /// Taste groups: a grouped customer's views fall in the group's categories with probability
+    /// strength + (1 - strength) q, where q is the share of the (Zipf-weighted) catalogue in them;
+    /// checked per group within 0.03 (each group has thousands of views, so the binomial standard
+    /// error is below 0.01). Without tastes the log is byte for byte the one of the old generator:
+    /// `Tastes()` draws exactly as before (the golden digest test holds the DAG's bytes too).
+    @Test func tasteGroupsViewTheirCategories() throws {
+        var c = ShopGenerator.Config()
+        c.customers = 400
+        c.seed = 5
+        #expect(CSV.encode(try ShopGenerator(c, tastes: .init()).generate().0) == CSV.encode(try ShopGenerator(c).generate().0))
+        let tastes = ShopGenerator.Tastes(groups: 4, strength: 0.8, skew: 0.6)
+        let g = try ShopGenerator(c, tastes: tastes)
+        let (log, _) = g.generate()
+        let truth = try #require(g.tastesTruth)
+        #expect(truth.groups.map(\.categories) == [["electronics.smartphone", "apparel.shoes"], ["electronics.audio.headphone", "furniture.living_room.sofa"],
+                                                   ["appliances.kitchen.kettle", "kids.toys"], ["computers.notebook", "sport.bicycle"]])
+        #expect(truth.groups.map(\.customers).reduce(0, +) == 400)
+        let users = try log.texts("user_id"), types = try log.texts("event_type"), categories = try log.texts("category_code"), products = try log.texts("product_id")
+        var weightIn = [Double](repeating: 0, count: 4), total = 0.0
+        var seen = Set<String>()
+        for (p, cat) in zip(products, categories) where seen.insert(p).inserted {
+            let w = 1 / pow(Double(Int(p.dropFirst())! + 1), 0.6)
+            total += w
+            weightIn[ShopGenerator.categories.firstIndex(of: cat)! % 4] += w
+        }
+        var inGroup = [Int](repeating: 0, count: 4), views = [Int](repeating: 0, count: 4)
+        for r in 0..<log.rowCount where types[r] == "view" {
+            let group = g.customerGroup[Int(users[r].dropFirst())!]
+            views[group] += 1
+            if ShopGenerator.categories.firstIndex(of: categories[r])! % 4 == group { inGroup[group] += 1 }
+        }
+        for group in 0..<4 {
+            // q from the products the log shows (every product with weight is viewed at these sizes).
+            let expected = 0.8 + 0.2 * weightIn[group] / total
+            #expect(abs(Double(inGroup[group]) / Double(views[group]) - expected) < 0.03, "group \(group): \(inGroup[group]) of \(views[group]), expected \(expected)")
+        }
+        #expect(throws: AnalyticsError.self) { try ShopGenerator(c, tastes: .init(groups: 9)) }
+        #expect(throws: AnalyticsError.self) { try ShopGenerator(c, tastes: .init(groups: 2, strength: 1.5)) }
+    }
+
     @Test func badConfigIsAnError() {
         var c = ShopGenerator.Config()
         c.end = "2019-01-01"
