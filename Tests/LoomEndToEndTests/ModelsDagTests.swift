@@ -16,7 +16,7 @@ import LoomCore
         let run = try a.lastRun()
         for model in ["logistic", "random_forest", "gbdt"] {
             let train = try #require(run.tasks.first { $0.name == model })
-            let evaluation = try #require(run.tasks.first { $0.name == "evaluate_" + model })
+            let evaluation = try #require(run.tasks.first { $0.name == "evaluate." + model })
             // 70/15/15 by user: the shares of sessions are near those of users (users differ in sessions).
             let rows = ["train_rows", "validation_rows", "test_rows"].map { train.metrics[$0] ?? 0 }
             let total = rows.reduce(0, +)
@@ -28,16 +28,16 @@ import LoomCore
         let gbdt = try #require(run.tasks.first { $0.name == "gbdt" })
         #expect((gbdt.metrics["rounds_grown"] ?? 0) - (gbdt.metrics["rounds_kept"] ?? 0) == 10 && (gbdt.metrics["rounds_grown"] ?? 200) < 200)
         // The spend regressions: cross-validated on the training customers, and on the test rows compared with the mean.
-        for model in ["spend_linear", "spend_gbdt", "spend_forest"] {
-            let train = try #require(run.tasks.first { $0.name == model })
+        for model in ["linear", "gbdt", "forest"] {
+            let train = try #require(run.tasks.first { $0.name == "spend_" + model })
             #expect(train.metrics["cv.folds"] == 5 && train.metrics["cv.rmse_sd"] != nil)
-            let evaluation = try #require(run.tasks.first { $0.name == "evaluate_" + model })
+            let evaluation = try #require(run.tasks.first { $0.name == "evaluate_spend." + model })
             #expect(evaluation.metrics["rmse"] == train.metrics["test_rmse"] && evaluation.metrics["baseline.mean_rmse"] != nil)
         }
         let html = try #require(a.read("artifacts/latest/models/report/report.html"))
         for part in ["<h2>Model comparison</h2>", "ROC of every classifier", "Feature importance (random_forest)", "Permutation importance on the test rows",
-                     "<th>regression</th>", "evaluate_spend_forest", "<th>cross-validated regression</th>", "<th>rmse (mean ± sd)</th>",
-                     "Regression: evaluate_spend_forest", "Mean actual and predicted by decile of the prediction"] {
+                     "<th>regression</th>", "evaluate_spend.forest", "<th>cross-validated regression</th>", "<th>rmse (mean ± sd)</th>",
+                     "Regression: evaluate_spend.forest", "Mean actual and predicted by decile of the prediction"] {
             #expect(html.contains(part), "report lacks \(part)")
         }
         #expect(try a.loom("run", "models", "-P", "customers=200").stdout.contains(": 0 ran, "))
