@@ -101,10 +101,14 @@ public enum RunReport {
         for n in names { layer[n] = (needs[n] ?? []).compactMap { layer[$0] }.max().map { $0 + 1 } ?? 0 }
         var rows: [Int: Int] = [:], pos: [String: (Int, Int)] = [:]
         for n in names { let l = layer[n]!; pos[n] = (l, rows[l, default: 0]); rows[l, default: 0] += 1 }
-        let w = 140, hgt = 30, gx = 40, gy = 12
+        // Boxes as wide as the longest name needs (7 px a character of the 12 px font), up to
+        // `maxLabel` characters; longer names end in "…" (the whole name is in the tooltip).
+        let longest = min(maxLabel, names.map(\.count).max() ?? 0)
+        let w = max(140, longest * 7 + 16), hgt = 30, gx = 40, gy = 12
         let width = ((layer.values.max() ?? 0) + 1) * (w + gx) - gx, height = (rows.values.max() ?? 1) * (hgt + gy)
-        // A wide DAG shrinks to the page (viewBox) rather than running off its right edge.
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" style=\"max-width:100%;height:auto\" font-size=\"12\">"
+        // Drawn at its natural size in a box that scrolls: shrunk to the page, a DAG of 55 tasks
+        // had labels too small to read.
+        var s = "<div style=\"overflow:auto;max-height:80vh;border:1px solid #eee\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-size=\"12\">"
         for n in names {
             for m in needs[n] ?? [] {
                 guard let a = pos[m], let b = pos[n] else { continue }
@@ -115,11 +119,14 @@ public enum RunReport {
         for t in r.tasks {
             let p = pos[t.name]!, c = colour(t.status)
             s += "<g><title>\(esc(t.name)): \(c.label)</title><rect x=\"\(p.0 * (w + gx))\" y=\"\(p.1 * (hgt + gy))\" width=\"\(w)\" height=\"\(hgt)\" rx=\"5\" fill=\"\(c.fill)\"/>"
-            let label = t.name.count <= 19 ? t.name : String(t.name.prefix(18)) + "…"
+            let label = t.name.count <= maxLabel ? t.name : String(t.name.prefix(maxLabel - 1)) + "…"
             s += "<text x=\"\(p.0 * (w + gx) + 7)\" y=\"\(p.1 * (hgt + gy) + 19)\" fill=\"#fff\">\(esc(label))</text></g>"
         }
-        return s + "</svg>"
+        return s + "</svg></div>"
     }
+
+    /// The longest task name drawn whole in the DAG.
+    static let maxLabel = 36
 
     static func timelineSVG(_ r: RunRecord) -> String {
         let tasks = r.tasks.filter { $0.start != nil }

@@ -113,6 +113,24 @@ import Testing
         #expect(RunReport.html(small, needs: [:]).components(separatedBy: "<tr>").count - 1 == 5)
     }
 
+    /// Issue 14: a wide DAG (55 tasks) is drawn at its natural size in a scrolling box, not shrunk
+    /// to the page, and names of template instances (`evaluate.random_forest`) fit their boxes.
+    @Test func wideDAGsScrollAndKeepTheirLabels() {
+        let names = ["source"] + (0..<54).map { "evaluate.random_forest_\($0)" }
+        let tasks = names.map { TaskReport(name: $0, kind: "shell", status: .ran) }
+        let r = RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""), params: [:], jobs: 1,
+                          startedAt: Date(timeIntervalSince1970: 0), status: .succeeded, tasks: tasks)
+        let svg = RunReport.dagSVG(r, needs: Dictionary(uniqueKeysWithValues: names.dropFirst().map { ($0, ["source"]) }))
+        #expect(svg.hasPrefix("<div style=\"overflow:auto;") && !svg.contains("max-width:100%"))
+        #expect(svg.contains(">evaluate.random_forest_53</text>"))
+        // 25 characters at 7 px, 16 px of padding: boxes of 191 px; two layers and a 40 px gap; 54 rows of 42 px.
+        #expect(svg.contains("width=\"422\" height=\"2268\""))
+        let long = String(repeating: "n", count: 50)
+        let one = RunRecord(id: r.id, dagPath: "d", dagName: "d", dagDigest: r.dagDigest, params: [:], jobs: 1, startedAt: r.startedAt,
+                            status: .succeeded, tasks: [TaskReport(name: long, kind: "shell", status: .ran)])
+        #expect(RunReport.dagSVG(one, needs: [:]).contains(">\(String(repeating: "n", count: 35))…</text>"))
+    }
+
     /// An all-cached run has no timeline of "0 s ... 0.00 s"; a fast one's axis is in milliseconds.
     @Test func timelinesOfCachedAndFastRuns() {
         var hit = TaskReport(name: "a", kind: "shell", status: .cached)
