@@ -27,7 +27,7 @@ import Testing
         "ingest_events": (2, "8b9ba842f71ba45cb693cb9616a21532cb0971cd3c9262911967d2c1198a5549"),
         "kmeans": (1, "ea0d83c852750bc33a07be90dfc00371c5b06bff5d594de9761eb9fbe4c94016"),
         "predict": (1, "a135461ad43b779c06bc0df4dabd461fd6fe363b383a2c830a8c111591bd85be"),
-        "report": (5, "a8a0ad3e10145970da445aafae4d091de0e2431405e659633edaa2e0aa6c5f6c"),
+        "report": (6, "a8a0ad3e10145970da445aafae4d091de0e2431405e659633edaa2e0aa6c5f6c"),
         "sample": (1, "5ad894ed9190af582d5851249b27c0d747b267c4722c454f48b13bd0be89c87b"),
         "session_features": (2, "5df59399f1e17c44dd6297bcdb78bcf831097d1a97b28b677292c3dcc1b1f1d1"),
         "train": (1, "17ef36fdc77bbf452247bf6bc0d48d54e2d572c00e570b62705c87d5ec2e2f36"),

@@ -25,7 +25,7 @@ public enum ReportKind: TaskKind {
     }
 
     public static let name = "report"
-    public static let version = 5   // (sections for new kinds' artifacts come without a bump: see above)
+    public static let version = 6   // 6: "1 task", not "1 tasks" (sections for new kinds' artifacts come without a bump: see above)
                                     // 5: legends and histogram ticks that fit, monetary labelled
                                     // 4: classifiers side by side (precision, recall, accuracy), a plain line for every model worse than its baseline,
                                     //    regressions, a model comparison (ROC of every classifier) and feature importance of train inputs
@@ -120,7 +120,7 @@ public enum ReportKind: TaskKind {
         }
         var all: [[String]] = []
         for (name, values) in metrics { for k in values.keys.sorted() { all.append([name, k, SVGChart.number(values[k]!)]) } }
-        page.section("All metrics", "<details><summary>\(all.count) metrics of \(metrics.count) tasks</summary>"
+        page.section("All metrics", "<details><summary>\(all.count) metric\(all.count == 1 ? "" : "s") of \(metrics.count) task\(metrics.count == 1 ? "" : "s")</summary>"
             + HTMLReport.table(header: ["task", "metric", "value"], rows: all) + "</details>")
         try FileSystem.writeAtomically(context.output + "/report.html", page.render())
     }
