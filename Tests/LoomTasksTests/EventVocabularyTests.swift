@@ -57,6 +57,25 @@ import Testing
         #expect(html.contains("Cleaning (strict)") && html.contains("<td>purchase without price</td><td>1</td><td>4.55%</td>"))
     }
 
+    /// customer_features takes its transactions from the event named by purchase_event (the shop's
+    /// 'purchase' before): u1's priced order is one transaction; u2's order has no price.
+    @Test func customerFeaturesTakeTheNamedPurchaseEvent() throws {
+        let s = try KindSandbox()
+        try Self.ingest(s)
+        try s.run("clean", "clean", ["purchase_event": .string("order_placed"), "purchase_needs_price": .bool(false)], needs: ["events"])
+        let dates: [String: ParamValue] = ["calibration_end": .string("1970-01-02"), "holdout_end": .string("1970-01-09")]
+        expectFailure(["clean/events.csv has no 'purchase' events to take as transactions", "order_placed", "param purchase_event"]) {
+            try s.run("customers0", "customer_features", dates, needs: ["clean"])
+        }
+        var params = dates
+        params["purchase_event"] = .string("order_placed")
+        try s.run("customers", "customer_features", params, needs: ["clean"])
+        let t = try s.table("customers", "customers.csv")
+        #expect(try t.texts("customer") == ["u1"])
+        #expect(try t.numbers("frequency") == [0])
+        #expect(try t.numbers("calibration_spend") == [60])
+    }
+
     @Test func anUnknownListedTypeIsAClearError() throws {
         let s = try KindSandbox()
         try Self.ingest(s)

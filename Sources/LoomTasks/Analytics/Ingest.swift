@@ -50,7 +50,8 @@ public enum CustomerFeaturesKind: TaskKind {
         public var file: String?
         public var calibrationEnd: String
         public var holdoutEnd: String
-        enum CodingKeys: String, CodingKey { case input, file, calibrationEnd = "calibration_end", holdoutEnd = "holdout_end" }
+        public var purchaseEvent: String
+        enum CodingKeys: String, CodingKey { case input, file, calibrationEnd = "calibration_end", holdoutEnd = "holdout_end", purchaseEvent = "purchase_event" }
     }
 
     public static let name = "customer_features"
@@ -61,9 +62,11 @@ public enum CustomerFeaturesKind: TaskKind {
         ParamSpec("file", .string, .unset("transactions.csv if INPUT has it, else events.csv"), "the table in INPUT: transactions (customer, time, amount) or canonical events (purchase events are the transactions)"),
         ParamSpec.date("calibration_end", .required, "last day of the calibration period"),
         ParamSpec.date("holdout_end", .required, "last day of the holdout period"),
+        ParamSpec("purchase_event", .string, "purchase", "events: the event type that is a transaction (with a positive price)", legacy: .string("purchase")),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
+        if p.purchaseEvent.isEmpty { return [ParamProblem(param: "purchase_event", "param 'purchase_event' must name an event type, got ''")] }
         // Each date is checked by its declaration; here only their order.
         guard let c = CivilDate.parse(p.calibrationEnd), let h = CivilDate.parse(p.holdoutEnd), h < c else { return [] }
         return [ParamProblem(param: "holdout_end", "param 'holdout_end' (\(p.holdoutEnd)) is before calibration_end (\(p.calibrationEnd))")]
@@ -75,7 +78,15 @@ public enum CustomerFeaturesKind: TaskKind {
         var t = try ArtifactFiles.table(context, input: input, file: file, types: ["customer": .text, "user": .text, "session": .text, "event_type": .text,
                                                                                    "product": .text, "category": .text, "brand": .text])
         // An event log: its purchase events are the transactions.
-        if t["event_type"] != nil { t = try EventIngest.transactions(t) }
+        if t["event_type"] != nil {
+            let purchases = try t.texts("event_type").lazy.filter { $0 == p.purchaseEvent }.count
+            if purchases == 0 {
+                let types = Array(Set(try t.texts("event_type"))).sorted()
+                let hint = Suggestion.closest(to: p.purchaseEvent, in: types).map { " (did you mean '\($0)'?)" } ?? ""
+                throw KindError("\(input)/\(file) has no '\(p.purchaseEvent)' events to take as transactions\(hint); its event types: \(types.prefix(20).joined(separator: ", ")). Name the purchase with param purchase_event")
+            }
+            t = try EventIngest.transactions(t, purchaseType: p.purchaseEvent)
+        }
         let days = try t.numbers("time").map { Int(($0 / 86400).rounded(.down)) }
         let f = try CustomerFeatures(customers: try t.texts("customer"), days: days, amounts: try t.numbers("amount"),
                                      calibrationEnd: try ArtifactFiles.day(p.calibrationEnd, param: "calibration_end"),
