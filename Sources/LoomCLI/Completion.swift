@@ -12,7 +12,10 @@ enum Completion {
         guard let location = try? ProjectRoot.find(from: FileSystem.currentDirectory) else { return [] }
         for w in words.dropFirst() where !w.hasPrefix("-") {
             guard location.dagFile(w) != nil, let graph = try? loadGraph(location, dag: w, params: [], console: Console()) else { continue }
-            return graph.nodes.map(\.id.name)
+            // Tasks, and templates (a task with matrix:, which stands for all its instances).
+            var templates: [String] = []
+            for t in graph.nodes.compactMap(\.template) where !templates.contains(t) { templates.append(t) }
+            return graph.nodes.map(\.id.name) + templates
         }
         return []
     }

@@ -85,6 +85,11 @@ struct PathCommand: ParsableCommand {
         guard let r = state.tasks[task] else {
             // A DAG still on disk says whether the task exists at all (a typo) or was never built.
             if location.dagFile(dag) != nil, let graph = try? loadGraph(location, dag: dag, params: [], console: Console()), graph.index(of: task) == nil {
+                let instances = graph.tasks(named: task)
+                if !instances.isEmpty {
+                    let shown = instances.prefix(8).joined(separator: ", ") + (instances.count > 8 ? ", ..." : "")
+                    throw CLIExit(.invalid, "'\(task)' in \(project.display(dag)) is a task template (matrix) of \(instances.count) tasks; name one: \(shown)")
+                }
                 let hint = Suggestion.closest(to: task, in: graph.nodes.map(\.id.name)).map { " (did you mean '\($0)'?)" } ?? ""
                 throw CLIExit(.invalid, "no task named '\(task)' in \(project.display(dag))\(hint)")
             }

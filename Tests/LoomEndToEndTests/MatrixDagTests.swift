@@ -48,6 +48,9 @@ import LoomCore
         #expect(status.stdout.contains("stale       fit.gbdt.2"), "\(status.stdout)")
         #expect(status.stdout.contains("9 stale"), "\(status.stdout)")
 
+        let path = try s.loom("path", "dags/t.yaml", "score")
+        #expect(path.status == 3 && path.stderr == "error: 'score' in dags/t.yaml is a task template (matrix) of 2 tasks; name one: score.logistic, score.gbdt\n", "\(path.stderr)")
+        #expect(try s.loom("path", "dags/t.yaml", "score.gbdt").status == 0)
         let typo = try s.loom("run", "dags/t.yaml", "scor")
         #expect(typo.status == 2)
         #expect(typo.errors.contains("target 'scor' is not a task of dags/t.yaml (did you mean 'score'?)"), "\(typo.errors)")
