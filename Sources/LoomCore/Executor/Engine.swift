@@ -213,6 +213,8 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         try RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
             .finish(&record, reports: reports, plan: plan, interrupted: interrupted, syncProblems: syncProblems,
                     started: t0)
+        // After the estimate read the durations of the runs before this one.
+        if record.estimate != nil { try? DurationLog.append(DurationLog.path(storeRoot: project.storeRoot, dag: graph.dagName), tasks: record.tasks) }
     }
 
     /// What the tasks this run executed (or would have, had a needed task not failed) were
@@ -232,7 +234,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     }
 
     private func estimate(stale: [(index: Int, key: Digest?)], jobs: Int, before run: RunID?) -> CostEstimate {
-        let history = CostEstimate.samples(project.recentRuns(dag: graph.dagName, before: run))
+        let history = DurationLog.read(DurationLog.path(storeRoot: project.storeRoot, dag: graph.dagName))
         return CostEstimate(graph: graph, stale: stale, history: history, jobs: jobs) { d in
             store.contains(d) ? store.seal(of: d)?.fileBytes : nil
         }

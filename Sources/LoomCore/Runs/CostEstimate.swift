@@ -2,9 +2,9 @@
 /// wall time under `-j`, the critical path through the stale tasks, and how much the store grows.
 ///
 /// - A task's duration: its latest successful run with the same key (the same work exactly);
-///   else the median of its last `recentRuns` successful runs under any key (the same task with
-///   other inputs); else it has no history, counts as 0 s and is named. Attempts served by a
-///   remote cache are not runs.
+///   else the median of its last five successful runs under any key (the same task with other
+///   inputs); else it has no history, counts as 0 s and is named. The runs are the DAG's
+///   `DurationLog`; attempts served by a remote cache are not in it.
 /// - Wall time: the stale tasks scheduled as the local runner does (`-j` slots, `cpus` as slots,
 ///   ready tasks in plan order, a large task never overtaken), with those durations. Tasks that
 ///   are up to date cost nothing and are done at the start.
@@ -24,10 +24,6 @@ public struct CostEstimate: Sendable, Equatable {
         public var source: Source
         public var bytes: Int64?
     }
-
-    /// The runs of the same DAG looked at, newest first: enough for a median, few enough that a
-    /// year of nightly records is not read on every status.
-    public static let recentRuns = 20
 
     public var jobs: Int
     public var tasks: [Task]
@@ -51,18 +47,6 @@ public struct CostEstimate: Sendable, Equatable {
             self.seconds = seconds
             self.artifact = artifact
         }
-    }
-
-    /// Successful runs of each task in `records` (newest record first), newest first.
-    public static func samples(_ records: [RunRecord]) -> [String: [Sample]] {
-        var out: [String: [Sample]] = [:]
-        for r in records {
-            for t in r.tasks where t.status == .ran {
-                guard let d = t.duration, !t.reasons.contains(where: { $0.contains("remote cache") }) else { continue }
-                out[t.name, default: []].append(Sample(key: t.key?.digest, seconds: d, artifact: t.artifact))
-            }
-        }
-        return out
     }
 
     /// The estimate for the `stale` tasks of `graph` (by index, with their keys where known)
@@ -186,14 +170,5 @@ public struct CostEstimate: Sendable, Equatable {
             if let bytes { o["bytes"] = .int(Int(bytes)) }
             return .object(o)
         }
-    }
-}
-
-extension Project {
-    /// The last `CostEstimate.recentRuns` records of a DAG before run `before` (if given), newest
-    /// first; records that cannot be read are skipped.
-    public func recentRuns(dag: String, before: RunID? = nil) -> [RunRecord] {
-        let ids = runs.summaries().filter { $0.dagName == dag && (before == nil || $0.id < before!) }.map(\.id)
-        return ids.suffix(CostEstimate.recentRuns).reversed().compactMap { try? runs.load($0) }
     }
 }

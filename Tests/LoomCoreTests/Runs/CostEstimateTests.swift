@@ -61,20 +61,47 @@ import Testing
         #expect(back == CostEstimate.Recorded(e))
     }
 
-    @Test func samplesAreSuccessfulLocalRunsNewestFirst() {
+    @Test func theDurationLogKeepsSuccessfulLocalRunsNewestFirst() throws {
+        let dir = NSTemporaryDirectory() + "loom-times-" + UUID().uuidString
+        try FileSystem.makeDirectories(dir)
+        defer { FileSystem.removeTree(dir) }
+        let path = dir + "/t.times"
         func report(_ name: String, _ status: TaskStatus, _ d: Double, reasons: [String] = []) -> TaskReport {
             var t = TaskReport(name: name, kind: "shell", status: status, reasons: reasons)
             t.duration = d
+            t.key = CacheKey(key(name))
+            t.artifact = key("art " + name)
             return t
         }
-        func record(_ tasks: [TaskReport]) -> RunRecord {
-            RunRecord(id: RunID.new(at: Date()), dagPath: "dags/t.yaml", dagName: "t", dagDigest: Digest(of: "t"), params: [:], jobs: 1,
-                      startedAt: Date(), status: .succeeded, tasks: tasks)
-        }
-        let newer = record([report("a", .ran, 1), report("b", .failed, 7), report("c", .cached, 0)])
-        let older = record([report("a", .ran, 2), report("b", .ran, 3, reasons: ["served by the remote cache"])])
-        let s = CostEstimate.samples([newer, older])
-        #expect(s["a"]?.map(\.seconds) == [1, 2])
+        try DurationLog.append(path, tasks: [report("a", .ran, 2), report("b", .ran, 3, reasons: ["served by the remote cache"])])
+        try DurationLog.append(path, tasks: [report("a", .ran, 1), report("b", .failed, 7), report("c", .cached, 0)])
+        let s = DurationLog.read(path)
+        #expect(s["a"]?.map(\.seconds) == [1, 2] && s["a"]?.first?.key == key("a") && s["a"]?.first?.artifact == key("art a"))
         #expect(s["b"] == nil && s["c"] == nil)
+        // A torn last line (a crash mid-append) and a file of another format are skipped.
+        let fd = open(path, O_WRONLY | O_APPEND)
+        _ = "a\tnot-hex\t1".withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        #expect(DurationLog.read(path)["a"]?.count == 2)
+        try FileSystem.writeAtomically(path, "something else\na\t\(key("a").hex)\t1\t\(key("a").hex)\n")
+        #expect(DurationLog.read(path).isEmpty)
+    }
+
+    @Test func theDurationLogIsCompactedToEachTasksLastRuns() throws {
+        let dir = NSTemporaryDirectory() + "loom-times-" + UUID().uuidString
+        try FileSystem.makeDirectories(dir)
+        defer { FileSystem.removeTree(dir) }
+        let path = dir + "/t.times"
+        var lines = DurationLog.header + "\n"
+        for i in 0..<DurationLog.compactAbove { lines += "t\(i % 3)\t\(key("k").hex)\t\(i)\t\(key("a").hex)\n" }
+        try FileSystem.writeAtomically(path, lines)
+        var t = TaskReport(name: "t0", kind: "shell", status: .ran)
+        t.duration = 0.5
+        t.key = CacheKey(key("k"))
+        t.artifact = key("a")
+        try DurationLog.append(path, tasks: [t])
+        let s = DurationLog.read(path)
+        #expect(s["t0"]?.map(\.seconds) == [0.5, 19998, 19995, 19992, 19989, 19986])
+        #expect(s["t1"]?.count == 5 && s["t2"]?.count == 5)
     }
 }
