@@ -103,7 +103,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         Stats.mark("explain")
         guard let jobs, reports.contains(where: { $0.status == .stale }) else { return (reports, nil) }
         let stale = reports.compactMap { r in r.status == .stale ? graph.index(of: r.name).map { (index: $0, key: r.key?.digest) } : nil }
-        return (reports, estimate(stale: stale, jobs: jobs, before: nil))
+        return (reports, estimate(stale: stale, jobs: jobs))
     }
 
     /// Runs the stale tasks among the targets (all tasks if none) and records the run.
@@ -209,7 +209,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
             if let problem = remote.unreachable { observer?(.warning(problem)) }
         }
         try? statCache.save()
-        record.estimate = estimate(reports: reports, plan: plan, jobs: options.jobs, run: record.id)
+        record.estimate = estimate(reports: reports, plan: plan, jobs: options.jobs)
         try RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
             .finish(&record, reports: reports, plan: plan, interrupted: interrupted, syncProblems: syncProblems,
                     started: t0)
@@ -220,7 +220,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     /// What the tasks this run executed (or would have, had a needed task not failed) were
     /// predicted to cost by the runs before it; nil when none executed (a no-op run reads no
     /// history).
-    private func estimate(reports: [TaskReport?], plan: Plan, jobs: Int, run: RunID) -> CostEstimate.Recorded? {
+    private func estimate(reports: [TaskReport?], plan: Plan, jobs: Int) -> CostEstimate.Recorded? {
         var stale: [(index: Int, key: Digest?)] = []
         for i in graph.nodes.indices {
             if let r = reports[i], [.ran, .failed, .interrupted].contains(r.status) {
@@ -230,10 +230,10 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
             }
         }
         guard stale.contains(where: { reports[$0.index]?.status == .ran || reports[$0.index]?.status == .failed }) else { return nil }
-        return CostEstimate.Recorded(estimate(stale: stale, jobs: jobs, before: run))
+        return CostEstimate.Recorded(estimate(stale: stale, jobs: jobs))
     }
 
-    private func estimate(stale: [(index: Int, key: Digest?)], jobs: Int, before run: RunID?) -> CostEstimate {
+    private func estimate(stale: [(index: Int, key: Digest?)], jobs: Int) -> CostEstimate {
         let history = DurationLog.read(DurationLog.path(storeRoot: project.storeRoot, dag: graph.dagName))
         return CostEstimate(graph: graph, stale: stale, history: history, jobs: jobs) { d in
             store.contains(d) ? store.seal(of: d)?.fileBytes : nil
