@@ -57,16 +57,22 @@ struct ExecJob: ParsableCommand {
         let ended = DispatchSemaphore(value: 0)
         let box = OutcomeBox()
         let handle = runner.start(job) { o in box.set(o); ended.signal() }
-        let sources = [SIGTERM, SIGINT, SIGHUP].map { sig in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { handle.cancel() }
-            s.resume()
-            return s
-        }
+        let sources = onStopSignals { handle.cancel() }
         ended.wait()
         for s in sources { s.cancel() }
         return (box.get() ?? .couldNotStart("no outcome"), runner.isolationNote)
+    }
+
+    /// SIGTERM (scancel), SIGINT and SIGHUP no longer end the process: `handler` runs instead,
+    /// until the returned sources are cancelled.
+    static func onStopSignals(_ handler: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
+        [SIGTERM, SIGINT, SIGHUP].map { sig in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler(handler: handler)
+            s.resume()
+            return s
+        }
     }
 
     /// The remote form (see the type's documentation).
@@ -86,13 +92,7 @@ struct ExecJob: ParsableCommand {
         // the process outright, which would leave this directory on the node. It is noted here
         // and checked between steps; while the task runs, `supervise` stops it.
         let cancelled = CancelFlag()
-        let watchers = [SIGTERM, SIGINT, SIGHUP].map { sig in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { cancelled.set() }
-            s.resume()
-            return s
-        }
+        let watchers = onStopSignals { cancelled.set() }
         defer { for w in watchers { w.cancel() } }
         func checkCancelled() throws { if cancelled.isSet { throw KindError("cancelled (signal) before the task started") } }
         let logPath = dir + "/task.log"
