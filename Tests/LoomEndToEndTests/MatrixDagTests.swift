@@ -147,3 +147,25 @@ import LoomCore
         #expect(!piped.stdout.contains("\u{1B}") && !piped.stderr.contains("\u{1B}"))
     }
 }
+
+/// Metric gates and `loom runs --exp` columns on template instances, whose names hold dots.
+@Suite(.serialized) struct MatrixMetricTests {
+    @Test func gatesReadMetricsOfInstances() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", """
+        tasks:
+          score:
+            kind: shell
+            matrix: {model: [a, b]}
+            cmd: "printf '{\\"auc\\": {\\"test\\": 0.7}}' > $LOOM_OUT/metrics.json"
+
+        """)
+        #expect(try s.loom("run", "dags/t.yaml", "-q").status == 0)
+        let ok = try s.loom("run", "dags/t.yaml", "--force", "score.b", "--fail-if", "score.b.auc.test<0.5")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let gated = try s.loom("run", "dags/t.yaml", "--force", "score.b", "--fail-if", "score.b.auc.test<0.9")
+        #expect(gated.status == 5, "\(gated.stdout)\(gated.stderr)")
+        let typo = try s.loom("run", "dags/t.yaml", "--fail-if", "score.b.acu.test<0.9")
+        #expect(typo.status != 0 && typo.stderr.contains("score.b.auc.test"), "\(typo.stderr)")
+    }
+}

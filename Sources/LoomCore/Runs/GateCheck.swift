@@ -47,7 +47,7 @@ public struct GateCheck {
         let included = targets.isEmpty ? nil : Set(graph.closure(of: targets.compactMap(graph.index(of:))).map { graph.nodes[$0].id.name })
         var warnings: [String] = []
         for g in gates {
-            let (task, metric) = g.parts
+            let (task, metric) = g.parts(tasks: names)
             guard names.contains(task) else {
                 throw Problem.unknownTask(gate: g.text, task: task, dag: graph.dagPath, suggestion: Suggestion.closest(to: task, in: names))
             }
@@ -83,9 +83,26 @@ public struct GateCheck {
 }
 
 extension MetricGate {
-    /// `task.metric` split at the first dot (as `RunRecord.metric` reads it).
-    public var parts: (task: String, metric: String) {
+    /// `task.metric` split after the longest prefix that names one of `tasks` (a template's
+    /// instance `evaluate.gbdt` holds a dot), else at the first dot (as `RunRecord.metric` reads it).
+    public func parts(tasks: [String]) -> (task: String, metric: String) {
+        if let known = MetricName.split(metric, isTask: { tasks.contains($0) }) { return known }
         guard let dot = metric.firstIndex(of: ".") else { return (metric, "") }
         return (String(metric[..<dot]), String(metric[metric.index(after: dot)...]))
+    }
+}
+
+/// `task.metric` names, where task names may hold dots (`evaluate.gbdt.auc`) and so may metric
+/// names (`baseline.score_auc`).
+public enum MetricName {
+    /// Split at the last dot whose prefix `isTask` accepts (the longest task name), nil when none.
+    public static func split(_ name: String, isTask: (String) -> Bool) -> (task: String, metric: String)? {
+        var dot = name.endIndex
+        while let d = name[..<dot].lastIndex(of: ".") {
+            let task = String(name[..<d])
+            if isTask(task) { return (task, String(name[name.index(after: d)...])) }
+            dot = d
+        }
+        return nil
     }
 }

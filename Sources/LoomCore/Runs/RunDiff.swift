@@ -203,9 +203,15 @@ public struct MetricGate: Sendable, CustomStringConvertible {
 
 extension RunRecord {
     /// A metric by `task.metric` name.
+    /// A metric by `task.metric` name (the longest task name that has the metric, as task names
+    /// may hold dots).
     public func metric(_ name: String) -> Double? {
-        guard let dot = name.firstIndex(of: ".") else { return nil }
-        let task = String(name[..<dot]), key = String(name[name.index(after: dot)...])
-        return tasks.first { $0.name == task }?.metrics[key]
+        var found: Double?
+        _ = MetricName.split(name) { task in
+            let key = String(name.dropFirst(task.count + 1))
+            found = tasks.first { $0.name == task }?.metrics[key]
+            return found != nil
+        }
+        return found
     }
 }
