@@ -9,12 +9,14 @@ import Foundation
 /// task name, key (hex), seconds, artifact (hex). Task names hold no tab or newline (see
 /// `GraphBuilder.isTaskName`). Lines are appended at the end of each run for the tasks it ran
 /// itself (not those a remote cache served); a line that does not parse (a crash mid-append) is
-/// skipped. Past `compactAbove` lines the file is rewritten with each task's last `kept` lines.
+/// skipped. Past `compactAbove` bytes (about 15,000 lines; more for a DAG of more than 1,500
+/// tasks) the file is rewritten with each task's last `kept` lines; until then a run only
+/// appends (no read).
 public enum DurationLog {
     public static let header = "loom-times 1"
     /// Lines kept per task when the file is compacted: the estimate looks at the last five.
     public static let kept = 5
-    public static let compactAbove = 20_000
+    public static let compactAbove = 2 << 20
 
     public static func path(storeRoot: String, dag: String) -> String { "\(storeRoot)/state/\(dag).times" }
 
@@ -39,8 +41,12 @@ public enum DurationLog {
             text += "\(t.name)\t\(key.hex)\t\(NumberText.fixed(d, 3))\t\(art.hex)\n"
         }
         guard !text.isEmpty else { return }
-        let existing = lines(path)
-        if existing.count + tasks.count > compactAbove {
+        var st = stat()
+        // Twice what compaction keeps for a DAG of this size (a line is about 140 bytes), so that
+        // a large DAG is not compacted, and read whole, on every run.
+        let limit = max(compactAbove, tasks.count * 140 * kept * 2)
+        if stat(path, &st) == 0, Int(st.st_size) + text.utf8.count > limit {
+            let existing = lines(path)
             // Each task's last `kept` lines, in their order.
             var seen: [Substring: Int] = [:]
             var keep = [Bool](repeating: false, count: existing.count)

@@ -93,7 +93,10 @@ import Testing
         defer { FileSystem.removeTree(dir) }
         let path = dir + "/t.times"
         var lines = DurationLog.header + "\n"
-        for i in 0..<DurationLog.compactAbove { lines += "t\(i % 3)\t\(key("k").hex)\t\(i)\t\(key("a").hex)\n" }
+        // Lines of 140 bytes: past compactAbove after about 15,000.
+        var i = 0
+        while lines.utf8.count <= DurationLog.compactAbove { lines += "t\(i % 3)\t\(key("k").hex)\t\(i)\t\(key("a").hex)\n"; i += 1 }
+        let last = i - 1
         try FileSystem.writeAtomically(path, lines)
         var t = TaskReport(name: "t0", kind: "shell", status: .ran)
         t.duration = 0.5
@@ -101,7 +104,8 @@ import Testing
         t.artifact = key("a")
         try DurationLog.append(path, tasks: [t])
         let s = DurationLog.read(path)
-        #expect(s["t0"]?.map(\.seconds) == [0.5, 19998, 19995, 19992, 19989, 19986])
+        let t0 = (0...last).filter { $0 % 3 == 0 }.suffix(5).reversed().map(Double.init)
+        #expect(s["t0"]?.map(\.seconds) == [0.5] + t0)
         #expect(s["t1"]?.count == 5 && s["t2"]?.count == 5)
     }
 }
