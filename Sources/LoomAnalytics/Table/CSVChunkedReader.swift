@@ -127,8 +127,13 @@ enum CSVChunkedReader {
                 case .number, .infer:
                     i = fieldEnd(p, from: start, to: end)
                     if chunk.notNumbers[j] { break }
-                    let text = { String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self) }
-                    guard let value = i == start ? .nan : DecimalParser.parse(p, start, i) ?? CSV.number(text()) else {
+                    // No closure here: one capturing `i` costs a heap box per field.
+                    var parsed: Double? = .nan
+                    if i > start {
+                        parsed = DecimalParser.parse(p, start, i)
+                        if parsed == nil { parsed = CSV.number(String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self)) }
+                    }
+                    guard let value = parsed else {
                         if modes[j] == .number { chunk.valid = false; return chunk }
                         chunk.notNumbers[j] = true
                         break

@@ -32,6 +32,19 @@ import Testing
         }
     }
 
+    /// `write` writes the blocks one after another: the file holds `encodeSerially`'s bytes, also
+    /// over an existing longer file.
+    @Test func writeWritesTheSameBytes() throws {
+        var rng = SeededRandom(seed: 32)
+        let t = Table([("x", .number((0..<(2 * CSV.encodeBlockRows + 3)).map { _ in Self.number(&rng) })), ("s", .text((0..<(2 * CSV.encodeBlockRows + 3)).map { "r\($0)" }))])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("csv-write-\(getpid()).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(repeating: 0x41, count: 3_000_000).write(to: URL(fileURLWithPath: path))
+        try CSV.write(t, to: path)
+        #expect(FileManager.default.contents(atPath: path).map { [UInt8]($0) } == CSV.encodeSerially(t))
+        #expect(throws: AnalyticsError.self) { try CSV.write(t, to: "/nonexistent-dir/x.csv") }
+    }
+
     @Test func integersAsStringWritesThem() {
         var out: [UInt8] = []
         for n: Int64 in [0, 1, -1, 9, 10, -10, 1234567890, .max, .min + 1, 9_007_199_254_740_991] {
