@@ -13,6 +13,7 @@ let package = Package(
         .executableTarget(name: "bench-clv", dependencies: [.product(name: "LoomAnalytics", package: "Loom")], swiftSettings: release),
         .executableTarget(name: "bench-gbdt", dependencies: [.product(name: "LoomAnalytics", package: "Loom")], swiftSettings: release),
         .executableTarget(name: "bench-kmeans", dependencies: [.product(name: "LoomAnalytics", package: "Loom")], swiftSettings: release),
+        .executableTarget(name: "bench-csv", dependencies: [.product(name: "LoomAnalytics", package: "Loom")], swiftSettings: release),
         .executableTarget(name: "bench-engine", dependencies: [.product(name: "LoomCore", package: "Loom")], swiftSettings: release),
     ]
 )

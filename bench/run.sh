@@ -4,7 +4,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repeats="${1:-5}"
-for b in engine clv gbdt kmeans; do
+for b in engine clv gbdt kmeans csv; do
   echo "== $b"
   REPEATS="$repeats" bash "$here/run-$b.sh" "$repeats"
 done

@@ -5,4 +5,4 @@ here="$(cd "$(dirname "$0")" && pwd)"
 if [ ! -x "$here/.venv/bin/python" ]; then
   python3 -m venv "$here/.venv"
 fi
-"$here/.venv/bin/pip" install -q --disable-pip-version-check numpy scikit-learn lightgbm lifetimes pandas
+"$here/.venv/bin/pip" install -q --disable-pip-version-check numpy scikit-learn lightgbm lifetimes pandas polars duckdb

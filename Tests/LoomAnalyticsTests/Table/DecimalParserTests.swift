@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import LoomAnalytics
+
+/// `DecimalParser` against the reference (`CSV.number`, i.e. Swift's `Double(String)`): whenever
+/// the fast path gives a value, the reference gives the same bits.
+@Suite struct DecimalParserTests {
+    static func fast(_ s: String) -> Double? {
+        let bytes = Array(s.utf8)
+        return bytes.withUnsafeBufferPointer { b in b.baseAddress.flatMap { DecimalParser.parse($0, 0, b.count) } }
+    }
+
+    /// Returns whether the fast path decided `s`; fails the test when it disagrees with the reference.
+    @discardableResult
+    static func check(_ s: String) -> Bool {
+        guard let v = fast(s) else { return false }
+        let reference = CSV.number(s)
+        #expect(reference?.bitPattern == v.bitPattern, "\(s): fast \(v), reference \(String(describing: reference))")
+        return true
+    }
+
+    static let edgeCases = [
+        "0", "-0", "+0", "-0.0", "0.", ".0", "-.0e5", "0e0", "0e999999", "-0e-999999", "00000", "000.000",
+        "1", "+1", "-1", "1.", ".5", "-.5e1", "5e-1", "1.5E3", "1.5e+3", "1.5e-3", "2.5e20", "1e-05",
+        "1e22", "1e23", "1e-22", "1e-23", "9e37", "9e38", "123e30", "9007199254740992", "9007199254740993",
+        "9007199254740991e22", "9007199254740992e-22", "4.9e-324", "5e-324", "2.2250738585072014e-308",
+        "2.2250738585072011e-308", "1.7976931348623157e308", "1.7976931348623159e308", "1e308", "1e309", "1e-400",
+        "1234567890123456789", "12345678901234567890", "0.1234567890123456789", "0.12345678901234567890",
+        "00000000000000000000000001", "0.000000000000000000000000001", "1000000000000000000000",
+        "0.1", "0.2", "0.3", "1.1", "2.675", "3.141592653589793", "-3.141593", "123456.789", "1e0", "1e-0",
+        "1e", "1e+", "1e-", "e5", ".", "-", "+", "", "+-1", "--1", "1..2", "1.2.3", "1e5.5", "1e1e1",
+        "0x1p3", "0x10", "inf", "+inf", "-inf", "Infinity", "-infinity", "nan", "-nan", "NaN", " 1", "1 ", "1,2",
+        "1_000", "١", "1e0000001", "1e000022", "0.0000000000000000000001e22",
+    ]
+
+    @Test func edgeCasesAgreeWithTheReference() {
+        for s in Self.edgeCases { Self.check(s) }
+        // The fast path must decide the common shapes, or the reader is slow.
+        for s in ["0", "-0", "1.5", "-3.141593", "1e-05", "2.5e20", "123456.789", "9007199254740992"] { #expect(Self.fast(s) != nil, "\(s)") }
+        #expect(Self.fast("-0")?.sign == .minus)
+    }
+
+    /// Random strings of the decimal grammar (and near misses), 200,000 of them.
+    @Test func randomDecimalsAgreeWithTheReference() {
+        var rng = SeededRandom(seed: 12)
+        var decided = 0
+        let digits = Array("0123456789")
+        func digitString(_ n: Int) -> String { String((0..<n).map { _ in digits[rng.int(below: 10)] }) }
+        for _ in 0..<200_000 {
+            var s = ["", "-", "+"][rng.int(below: 3)]
+            if rng.bernoulli(0.2) { s += String(repeating: "0", count: rng.int(below: 4)) }
+            s += digitString(rng.int(below: rng.bernoulli(0.7) ? 8 : 22))
+            if rng.bernoulli(0.7) { s += "." + digitString(rng.int(below: rng.bernoulli(0.7) ? 8 : 22)) }
+            if rng.bernoulli(0.4) {
+                s += ["e", "E"][rng.int(below: 2)] + ["", "-", "+"][rng.int(below: 3)]
+                s += String(rng.int(below: rng.bernoulli(0.8) ? 30 : 400))
+            }
+            if rng.bernoulli(0.02) { s += ["x", " ", ".", "e"][rng.int(below: 4)] }
+            if Self.check(s) { decided += 1 }
+        }
+        #expect(decided > 100_000)
+    }
+
+    /// Random Doubles (every exponent, subnormals included) in the shortest round-trip form CSV
+    /// writes, and printed with 1-17 significant digits as other tools write them.
+    @Test func randomDoublesAgreeWithTheReference() {
+        var rng = SeededRandom(seed: 13)
+        var decided = 0
+        for k in 0..<100_000 {
+            let d = Double(bitPattern: rng.next())
+            guard d.isFinite else { continue }
+            Self.check(d.description)
+            Self.check(CSV.format(d))
+            let scaled = (rng.uniform() - 0.5) * pow(10, Double(rng.int(below: 40) - 20))
+            if Self.check(String(format: "%.\(1 + k % 17)g", scaled)) { decided += 1 }
+            if Self.check(String(format: "%.\(k % 9)f", scaled)) { decided += 1 }
+            Self.check(String(format: "%.\(k % 20)e", d))
+        }
+        #expect(decided > 100_000)
+    }
+}
