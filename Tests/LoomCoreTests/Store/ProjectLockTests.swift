@@ -12,9 +12,13 @@ import Testing
         let fd = open(path, O_RDWR | O_CREAT, 0o644)
         defer { close(fd) }
         #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)   // the winner, before it writes anything
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.02) {
+        // A thread of its own: on the shared dispatch pool the write waited behind other tests'
+        // parallel loops for more than the half second the loser waits (seen once in a full run).
+        let writer = Thread {
+            usleep(20_000)
             _ = "pid=42\nstarted=2026-12-03T00:00:00.000Z\ncommand=loom run\n".withCString { pwrite(fd, $0, strlen($0), 0) }
         }
+        writer.start()
         do {
             try ProjectLock(path: path).acquire(wait: false, command: "loom run")
             Issue.record("the lock is held")
