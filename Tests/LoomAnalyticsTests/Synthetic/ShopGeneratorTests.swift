@@ -178,3 +178,40 @@ import Testing
         #expect(abs(m.intercept - truth.sessionInterceptInData) < 4 * m.interceptStandardError)
     }
 }
+
+/// The streamed log (`write(to:)`, what the `generate` kind writes) against the table path
+/// (`generate()` then `CSV.encode`): byte for byte equal, with equal truth, over random configs.
+@Suite struct ShopGeneratorStreamingTests {
+    @Test(arguments: 0..<12) func streamedLogIsTheTablesBytes(_ trial: Int) throws {
+        var rng = SeededRandom(seed: 77, stream: UInt64(trial))
+        var c = ShopGenerator.Config()
+        c.seed = UInt64(rng.int(below: 1_000_000))
+        c.customers = 1 + rng.int(below: 120)
+        c.products = 1 + rng.int(below: 400)
+        c.browseRate = rng.uniform() * 2
+        c.end = ["2019-10-02", "2020-01-31", "2020-09-30"][rng.int(below: 3)]
+        let tastes = trial % 3 == 0 ? ShopGenerator.Tastes() : ShopGenerator.Tastes(groups: rng.int(below: 3), strength: rng.uniform(), skew: rng.uniform() * 1.5)
+        guard let g = try? ShopGenerator(c, tastes: tastes) else { return }   // a group without products: not this test's case
+        let (table, truth) = g.generate()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loom-shop-\(getpid())-\(trial).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let streamed = try g.write(to: path)
+        #expect(streamed == truth)
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect([UInt8](bytes) == CSV.encode(table))
+    }
+
+    /// The writer's buffer flushes mid-file: rows across a flush come out whole and in order.
+    @Test func writerAcrossFlushes() throws {
+        let n = CSVRowWriter.bufferSize / 20 + 1000
+        let texts = (0..<n).map { i in i % 7 == 0 ? "a,\"\(i)\"" : " x\(i)" }, numbers = (0..<n).map { Double($0) / 3 }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loom-writer-\(getpid()).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let w = try CSVRowWriter(path: path, header: ["t", "x y"])
+        for i in 0..<n { w.text(texts[i]); w.number(numbers[i]); w.endRow() }
+        try w.close()
+        #expect(w.rows == n)
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect([UInt8](bytes) == CSV.encode(Table([("t", .text(texts)), ("x y", .number(numbers))])))
+    }
+}
