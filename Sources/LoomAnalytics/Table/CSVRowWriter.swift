@@ -73,3 +73,22 @@ public final class CSVRowWriter {
         if failed { throw AnalyticsError.invalidInput(what: "cannot write \(path)", expected: "a writable path with free space") }
     }
 }
+
+extension CSVRowWriter {
+    /// Writes a table (or the rows at `rows`, in that order) as `CSV.encode` would, a buffer at a
+    /// time: neither the encoded file nor a copy of the selected rows is held in memory.
+    public static func write(_ t: Table, rows: [Int]? = nil, to path: String) throws {
+        let w = try CSVRowWriter(path: path, header: t.names)
+        func row(_ r: Int) {
+            for c in t.columns {
+                switch c {
+                case .number(let v): w.number(v[r])
+                case .text(let v): w.text(v[r])
+                }
+            }
+            w.endRow()
+        }
+        if let rows { for r in rows { row(r) } } else { for r in 0..<t.rowCount { row(r) } }
+        try w.close()
+    }
+}

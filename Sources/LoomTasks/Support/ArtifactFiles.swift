@@ -32,7 +32,8 @@ enum ArtifactFiles {
     }
 
     static func write(_ table: Table, _ context: TaskContext, _ name: String) throws {
-        try CSV.write(table, to: context.output + "/" + name)
+        // Streamed: CSV.write holds the encoded file and a copy of it (two output sizes).
+        try CSVRowWriter.write(table, to: context.output + "/" + name)
         context.log("wrote \(name): \(table.rowCount) rows x \(table.columnCount) columns")
     }
 

@@ -215,3 +215,25 @@ import Testing
         #expect([UInt8](bytes) == CSV.encode(Table([("t", .text(texts)), ("x y", .number(numbers))])))
     }
 }
+
+/// `CSVRowWriter.write` (what every kind's tables go through) against `CSV.encode`, over random
+/// tables with texts that need quotes, numbers of every format and selected rows.
+@Suite struct CSVRowWriterTableTests {
+    @Test(arguments: 0..<40) func writeIsEncode(_ trial: Int) throws {
+        var rng = SeededRandom(seed: 5, stream: UInt64(trial))
+        let n = rng.int(below: 30), texts = ["", "a", "a,b", "q\"q", " lead", "trail ", "line\nbreak", "cr\r", "é"]
+        let numbers: [Double] = [0, -0.0, 1, -3, 0.1, 1e-05, 12345.678, .nan, .infinity, -.infinity, 9_007_199_254_740_993, 1e300]
+        var t = Table()
+        for j in 0..<(1 + rng.int(below: 5)) {
+            t.append("c\(j)" + (j == 2 ? ",x" : ""), rng.bernoulli(0.5) ? .text((0..<n).map { _ in texts[rng.int(below: texts.count)] })
+                                                              : .number((0..<n).map { _ in numbers[rng.int(below: numbers.count)] }))
+        }
+        let rows = (0..<rng.int(below: 40)).map { _ in rng.int(below: max(1, n)) }.filter { $0 < n }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loom-table-\(getpid())-\(trial).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try CSVRowWriter.write(t, to: path)
+        #expect([UInt8](try #require(FileManager.default.contents(atPath: path))) == CSV.encode(t))
+        try CSVRowWriter.write(t, rows: rows, to: path)
+        #expect([UInt8](try #require(FileManager.default.contents(atPath: path))) == CSV.encode(t.selectingRows(rows)))
+    }
+}
