@@ -237,3 +237,17 @@ import Testing
         #expect([UInt8](try #require(FileManager.default.contents(atPath: path))) == CSV.encode(t.selectingRows(rows)))
     }
 }
+
+@Suite struct FileBytesTests {
+    /// The same bytes as FileManager's, for sizes around its and our buffers; nil for a missing file or a directory.
+    @Test(arguments: [0, 1, 4095, 65_536, 65_537, 1_000_003]) func readsWhatFoundationReads(_ size: Int) throws {
+        var rng = SeededRandom(seed: 3, stream: UInt64(size))
+        let data = (0..<size).map { _ in UInt8(rng.int(below: 256)) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loom-bytes-\(getpid())-\(size)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(data).write(to: URL(fileURLWithPath: path))
+        #expect(FileBytes.read(path) == [UInt8](try #require(FileManager.default.contents(atPath: path))))
+        #expect(FileBytes.read(path + ".missing") == nil)
+        #expect(FileBytes.read(FileManager.default.temporaryDirectory.path) == nil)
+    }
+}
