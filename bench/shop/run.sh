@@ -6,7 +6,7 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 (cd "$repo" && swift build -c release --static-swift-stdlib --product loom >/dev/null)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -r "$repo/dags" "$work/"
+cp -r "$repo/dags" "$repo/loom.yaml" "$work/"
 cd "$work"
 /usr/bin/time -v "$repo/.build/release/loom" run dags/shop.yaml -j 2 -q -P customers=12500 2> time.txt
 grep -E "Elapsed|Maximum resident" time.txt

@@ -28,44 +28,65 @@ public struct EventIngest: Sendable {
 
     public static func run(bytes: [UInt8], file: String, config c: Config) throws -> (Table, TransactionIngest.Summary) {
         var rows = try CSV.rows(bytes, file: file, reading: CSV.Reading(skipBadRows: c.skipBadRows, strictUTF8: true))
-        func column(_ name: String?, _ param: String) throws -> Int? { try name.map { try rows.column($0, param: param) } }
-        let ui = try rows.column(c.user, param: "user"), si = try rows.column(c.session, param: "session")
-        let ei = try rows.column(c.eventType, param: "event_type"), ti = try rows.column(c.time, param: "time")
-        let pi = try column(c.price, "price"), prodI = try column(c.product, "product"), ci = try column(c.category, "category")
-        let bi = try column(c.brand, "brand")
-        for name in c.extra where Self.canonicalColumns.contains(name) {
-            throw AnalyticsError.invalidParameter(name: "extra", value: name, expected: "a name other than the canonical columns (\(Self.canonicalColumns.joined(separator: ", ")))")
-        }
-        let extraI = try c.extra.map { try rows.column($0, param: "extra") }
+        let x = try Fields(rows, c)
         var extras = [[String]](repeating: [], count: c.extra.count)
-        let format = c.timeFormat == .auto ? (rows.count > 0 ? TimeFormat.detect(rows[0, ti]) : nil) ?? .epoch : c.timeFormat
+        let format = c.timeFormat == .auto ? (rows.count > 0 ? TimeFormat.detect(rows[0, x.time]) : nil) ?? .epoch : c.timeFormat
         var users: [String] = [], sessions: [String] = [], types: [String] = [], times: [Double] = [], prices: [Double] = []
         var products: [String] = [], categories: [String] = [], brands: [String] = []
         for r in 0..<rows.count {
             func f(_ j: Int) -> String { rows[r, j] }
-            let t = format.seconds(f(ti))
-            let price = pi.map { f($0).isEmpty ? Double.nan : CSV.number(f($0)) } ?? .nan
-            var problem: (reason: String, field: Int, expected: String, found: String)?
-            if f(ui).isEmpty { problem = ("missing user", ui, "a user id", "an empty field") } else if f(si).isEmpty {
-                problem = ("missing session", si, "a session id", "an empty field")
-            } else if t == nil { problem = ("bad time", ti, "a time like \(TransactionIngest.example(format))", CSV.quoted(f(ti))) } else if price == nil, let pi {
-                problem = ("bad price", pi, "a number", CSV.quoted(f(pi)))
-            }
-            if let p = problem {
+            let t: Double, price: Double
+            switch x.check(rows, r, format: format) {
+            case let .bad(p):
                 guard c.skipBadRows else { throw rows.bad(row: r, field: p.field, expected: p.expected, found: p.found) }
                 rows.skip(row: r, reason: p.reason)
                 continue
+            case let .good(time, p): t = time; price = p
             }
-            users.append(f(ui)); sessions.append(f(si)); types.append(Self.eventType(f(ei)))
-            times.append(t!); prices.append(price!)
-            products.append(prodI.map { f($0) } ?? ""); categories.append(ci.map { f($0) } ?? ""); brands.append(bi.map { f($0) } ?? "")
-            for (k, j) in extraI.enumerated() { extras[k].append(f(j)) }
+            users.append(f(x.user)); sessions.append(f(x.session)); types.append(Self.eventType(f(x.eventType)))
+            times.append(t); prices.append(price)
+            products.append(x.product.map { f($0) } ?? ""); categories.append(x.category.map { f($0) } ?? ""); brands.append(x.brand.map { f($0) } ?? "")
+            for (k, j) in x.extra.enumerated() { extras[k].append(f(j)) }
         }
         let summary = TransactionIngest.Summary(rows, kept: users.count)
         var table = Table([("user", .text(users)), ("session", .text(sessions)), ("event_type", .text(types)), ("time", .number(times)),
                            ("price", .number(prices)), ("product", .text(products)), ("category", .text(categories)), ("brand", .text(brands))])
         for (k, name) in c.extra.enumerated() where table.index(of: name) == nil { table.append(name, .text(extras[k])) }
         return (table, summary)
+    }
+
+    /// Where a header has the config's columns, and the checks of one row (shared by `run` and
+    /// `stream`, so both keep and reject the same rows for the same reasons).
+    struct Fields {
+        let user: Int, session: Int, eventType: Int, time: Int
+        let price: Int?, product: Int?, category: Int?, brand: Int?
+        let extra: [Int]
+
+        /// The same lookups, in the same order (so the same first error), as `run` always made.
+        init(_ rows: CSV.Rows, _ c: Config) throws {
+            func column(_ name: String?, _ param: String) throws -> Int? { try name.map { try rows.column($0, param: param) } }
+            user = try rows.column(c.user, param: "user"); session = try rows.column(c.session, param: "session")
+            eventType = try rows.column(c.eventType, param: "event_type"); time = try rows.column(c.time, param: "time")
+            price = try column(c.price, "price"); product = try column(c.product, "product"); category = try column(c.category, "category")
+            brand = try column(c.brand, "brand")
+            for name in c.extra where EventIngest.canonicalColumns.contains(name) {
+                throw AnalyticsError.invalidParameter(name: "extra", value: name, expected: "a name other than the canonical columns (\(EventIngest.canonicalColumns.joined(separator: ", ")))")
+            }
+            extra = try c.extra.map { try rows.column($0, param: "extra") }
+        }
+
+        enum Checked { case good(time: Double, price: Double), bad((reason: String, field: Int, expected: String, found: String)) }
+
+        func check(_ rows: CSV.Rows, _ r: Int, format: TimeFormat) -> Checked {
+            func f(_ j: Int) -> String { rows[r, j] }
+            let t = format.seconds(f(time))
+            let p = price.map { f($0).isEmpty ? Double.nan : CSV.number(f($0)) } ?? .nan
+            if f(user).isEmpty { return .bad(("missing user", user, "a user id", "an empty field")) }
+            if f(session).isEmpty { return .bad(("missing session", session, "a session id", "an empty field")) }
+            guard let t else { return .bad(("bad time", time, "a time like \(TransactionIngest.example(format))", CSV.quoted(f(time)))) }
+            if let pi = price, p == nil { return .bad(("bad price", pi, "a number", CSV.quoted(f(pi)))) }
+            return .good(time: t, price: p ?? .nan)
+        }
     }
 
     public static let canonicalColumns = ["user", "session", "event_type", "time", "price", "product", "category", "brand"]

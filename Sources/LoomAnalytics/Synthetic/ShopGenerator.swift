@@ -101,7 +101,9 @@ public struct ShopGenerator: Sendable {
         guard let s = CivilDate.parse(c.start) else { throw AnalyticsError.invalidParameter(name: "start", value: c.start, expected: "a date like 2019-10-01") }
         guard let e = CivilDate.parse(c.end), e > s else { throw AnalyticsError.invalidParameter(name: "end", value: c.end, expected: "a date after start") }
         guard c.customers >= 1 else { throw AnalyticsError.invalidParameter(name: "customers", value: String(c.customers), expected: ">= 1") }
-        guard c.products >= 1 else { throw AnalyticsError.invalidParameter(name: "products", value: String(c.products), expected: ">= 1") }
+        guard c.products >= 1, c.products <= Int(Int32.max) else {
+            throw AnalyticsError.invalidParameter(name: "products", value: String(c.products), expected: "between 1 and \(Int32.max)")
+        }
         guard c.coefficients.count == 6 else {
             throw AnalyticsError.invalidParameter(name: "coefficients", value: "\(c.coefficients.count) values", expected: "6: intercept, views, carts, removes, evening, log_mean_price")
         }
@@ -168,14 +170,56 @@ public struct ShopGenerator: Sendable {
         return pool.products[lo]
     }
 
-    struct Event { var time: Double; var type: String; var product: Int; var price: Double; var user: Int; var session: Int; var seq: Int }
+    /// One event, 40 bytes (fields in this order pack without padding but the last): 20 million
+    /// of them are 800 MB, where the table of their texts took gigabytes.
+    struct Event {
+        var time: Double, price: Double, user: Int
+        var product: Int32, session: Int32, seq: Int32
+        var type: UInt8   // an index into `eventTypes`
+    }
+
+    static let eventTypes = ["view", "cart", "remove_from_cart", "purchase"]
+    public static let columns = ["event_time", "event_type", "product_id", "category_id", "category_code", "brand", "price", "user_id", "user_session"]
 
     /// The event log (sorted by time, user, session, order within session) and the truth.
     public func generate() -> (Table, Truth) {
+        let (days, truth) = simulate()
+        return (table(days.flatMap { $0 }), truth)
+    }
+
+    /// Writes the event log of `generate()` to a CSV file, byte for byte what `CSV.encode` gives
+    /// for its table, without building the table: rows are formatted from the compact events as
+    /// they are written (peak memory: the events, 40 bytes each, in per-day arrays that grow
+    /// and sort one day at a time, where one array of them all grows by doubling, briefly holding
+    /// three times its events).
+    public func write(to path: String) throws -> Truth {
+        let (days, truth) = simulate()
+        let w = try CSVRowWriter(path: path, header: Self.columns)
+        for day in days { for e in day {
+            let product = Int(e.product)
+            w.text(Self.timestamp(e.time)); w.text(Self.eventTypes[Int(e.type)]); w.text("p\(product)")
+            w.text(String(2_053_013_552_000_000_000 + productCategory[product])); w.text(Self.categories[productCategory[product]])
+            w.text(Self.brands[productBrand[product]]); w.number(e.price); w.text("u\(e.user)"); w.text("u\(e.user)-s\(e.session)")
+            w.endRow()
+        } }
+        try w.close()
+        return truth
+    }
+
+    /// The events by day of their time (days before the start in the first array, days after the
+    /// end in the last: the key is monotone in time), each day sorted by time, user, session and
+    /// order within session (unique, so the order does not depend on the sort's stability): the
+    /// days in order are the log sorted by that key. And the truth.
+    func simulate() -> ([[Event]], Truth) {
         let c = config
         let sim = BGNBDSimulator(r: c.r, alpha: c.alpha, a: c.a, b: c.b, p: c.p, q: c.q, v: c.v)
         let horizonWeeks = Double(endDay + 1 - startDay) / 7
-        var events: [Event] = []
+        var days = [[Event]](repeating: [], count: endDay - startDay + 2)
+        var events: [Event] = []   // one session's, then moved to their days
+        func file() {
+            for e in events { days[min(max(0, Int((e.time / 86400).rounded(.down)) - startDay), days.count - 1)].append(e) }
+            events.removeAll(keepingCapacity: true)
+        }
         var purchaseSessions = 0, browseSessions = 0, alive = 0
         for i in 0..<c.customers {
             var rng = SeededRandom(seed: c.seed, stream: UInt64(i) + 1)
@@ -187,6 +231,7 @@ public struct ShopGenerator: Sendable {
                 session += 1
                 purchaseSessions += 1
                 addSession(&events, &rng, user: i, session: session, week: acquired + t, purchase: customer.spends[k])
+                file()
             }
             let aliveUntil = customer.droppedOut ? customer.times.last! : horizonWeeks - acquired
             var t = 0.0
@@ -196,14 +241,15 @@ public struct ShopGenerator: Sendable {
                 session += 1
                 browseSessions += 1
                 addSession(&events, &rng, user: i, session: session, week: acquired + t, purchase: nil)
+                file()
             }
         }
-        events.sort { ($0.time, $0.user, $0.session, $0.seq) < ($1.time, $1.user, $1.session, $1.seq) }
+        for d in days.indices { days[d].sort { ($0.time, $0.user, $0.session, $0.seq) < ($1.time, $1.user, $1.session, $1.seq) } }
         let p1 = marginalConversion()
         let shift = log(Double(max(1, purchaseSessions)) / Double(max(1, browseSessions))) - log(p1 / (1 - p1))
-        let truth = Truth(config: c, events: events.count, purchaseSessions: purchaseSessions, browseSessions: browseSessions,
+        let truth = Truth(config: c, events: days.reduce(0) { $0 + $1.count }, purchaseSessions: purchaseSessions, browseSessions: browseSessions,
                           marginalConversion: p1, sessionInterceptInData: c.coefficients[0] + shift, customersAliveAtEnd: alive)
-        return (table(events), truth)
+        return (days, truth)
     }
 
     /// Draws a session's covariates conditional on its outcome, then writes its events.
@@ -225,18 +271,19 @@ public struct ShopGenerator: Sendable {
         let day = Double(startDay) + (week * 7).rounded(.down)
         var time = day * 86400 + hour * 3600
         var seq = 0
-        func add(_ type: String, _ product: Int, _ price: Double) {
-            events.append(Event(time: time.rounded(.down), type: type, product: product, price: price, user: user, session: session, seq: seq))
+        func add(_ type: UInt8, _ product: Int, _ price: Double) {
+            events.append(Event(time: time.rounded(.down), price: price, user: user, product: Int32(product), session: Int32(session),
+                                seq: Int32(seq), type: type))
             seq += 1
             time += 5 + rng.exponential(rate: 1.0 / 40)
         }
         var carted: [Int] = []
         for (k, prod) in viewed.enumerated() {
-            add("view", prod, productPrice[prod])
-            if k < carts { add("cart", prod, productPrice[prod]); carted.append(prod) }
+            add(0, prod, productPrice[prod])
+            if k < carts { add(1, prod, productPrice[prod]); carted.append(prod) }
         }
-        for k in 0..<removes { add("remove_from_cart", carted[k], productPrice[carted[k]]) }
-        if let amount = purchase { add("purchase", carted.last ?? viewed[0], (amount * 100).rounded() / 100) }
+        for k in 0..<removes { add(2, carted[k], productPrice[carted[k]]) }
+        if let amount = purchase { add(3, carted.last ?? viewed[0], (amount * 100).rounded() / 100) }
     }
 
     static func probability(_ b: [Double], _ x: [Double]) -> Double {
@@ -264,11 +311,11 @@ public struct ShopGenerator: Sendable {
     func table(_ events: [Event]) -> Table {
         Table([
             ("event_time", .text(events.map { Self.timestamp($0.time) })),
-            ("event_type", .text(events.map(\.type))),
+            ("event_type", .text(events.map { Self.eventTypes[Int($0.type)] })),
             ("product_id", .text(events.map { "p\($0.product)" })),
-            ("category_id", .text(events.map { String(2_053_013_552_000_000_000 + productCategory[$0.product]) })),
-            ("category_code", .text(events.map { Self.categories[productCategory[$0.product]] })),
-            ("brand", .text(events.map { Self.brands[productBrand[$0.product]] })),
+            ("category_id", .text(events.map { String(2_053_013_552_000_000_000 + productCategory[Int($0.product)]) })),
+            ("category_code", .text(events.map { Self.categories[productCategory[Int($0.product)]] })),
+            ("brand", .text(events.map { Self.brands[productBrand[Int($0.product)]] })),
             ("price", .number(events.map(\.price))),
             ("user_id", .text(events.map { "u\($0.user)" })),
             ("user_session", .text(events.map { "u\($0.user)-s\($0.session)" })),

@@ -55,7 +55,7 @@ public enum ReportKind: TaskKind {
         for (input, m) in zip(context.inputs, metrics) {
             let dir = input.path
             if let cleaning = cleaning(m.values) { page.section("Cleaning (\(input.name))", cleaning) }
-            if FileSystem.exists(dir + "/events.csv"), let t = try? CSV.read(dir + "/events.csv", types: ["session": .text, "event_type": .text]),
+            if FileSystem.exists(dir + "/events.csv"), let t = try? ArtifactFiles.readCSV(dir + "/events.csv", types: ["session": .text, "event_type": .text]),
                t["event_type"] != nil, t["session"] != nil {
                 page.section("Funnel (\(input.name))", try funnel(t))
             }

@@ -178,3 +178,76 @@ import Testing
         #expect(abs(m.intercept - truth.sessionInterceptInData) < 4 * m.interceptStandardError)
     }
 }
+
+/// The streamed log (`write(to:)`, what the `generate` kind writes) against the table path
+/// (`generate()` then `CSV.encode`): byte for byte equal, with equal truth, over random configs.
+@Suite struct ShopGeneratorStreamingTests {
+    @Test(arguments: 0..<12) func streamedLogIsTheTablesBytes(_ trial: Int) throws {
+        var rng = SeededRandom(seed: 77, stream: UInt64(trial))
+        var c = ShopGenerator.Config()
+        c.seed = UInt64(rng.int(below: 1_000_000))
+        c.customers = 1 + rng.int(below: 120)
+        c.products = 1 + rng.int(below: 400)
+        c.browseRate = rng.uniform() * 2
+        c.end = ["2019-10-02", "2020-01-31", "2020-09-30"][rng.int(below: 3)]
+        let tastes = trial % 3 == 0 ? ShopGenerator.Tastes() : ShopGenerator.Tastes(groups: rng.int(below: 3), strength: rng.uniform(), skew: rng.uniform() * 1.5)
+        guard let g = try? ShopGenerator(c, tastes: tastes) else { return }   // a group without products: not this test's case
+        let (table, truth) = g.generate()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loom-shop-\(getpid())-\(trial).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let streamed = try g.write(to: path)
+        #expect(streamed == truth)
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect([UInt8](bytes) == CSV.encode(table))
+    }
+
+    /// The writer's buffer flushes mid-file: rows across a flush come out whole and in order.
+    @Test func writerAcrossFlushes() throws {
+        let n = CSVRowWriter.bufferSize / 20 + 1000
+        let texts = (0..<n).map { i in i % 7 == 0 ? "a,\"\(i)\"" : " x\(i)" }, numbers = (0..<n).map { Double($0) / 3 }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loom-writer-\(getpid()).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let w = try CSVRowWriter(path: path, header: ["t", "x y"])
+        for i in 0..<n { w.text(texts[i]); w.number(numbers[i]); w.endRow() }
+        try w.close()
+        #expect(w.rows == n)
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect([UInt8](bytes) == CSV.encode(Table([("t", .text(texts)), ("x y", .number(numbers))])))
+    }
+}
+
+/// `CSVRowWriter.write` (what every kind's tables go through) against `CSV.encode`, over random
+/// tables with texts that need quotes, numbers of every format and selected rows.
+@Suite struct CSVRowWriterTableTests {
+    @Test(arguments: 0..<40) func writeIsEncode(_ trial: Int) throws {
+        var rng = SeededRandom(seed: 5, stream: UInt64(trial))
+        let n = rng.int(below: 30), texts = ["", "a", "a,b", "q\"q", " lead", "trail ", "line\nbreak", "cr\r", "é"]
+        let numbers: [Double] = [0, -0.0, 1, -3, 0.1, 1e-05, 12345.678, .nan, .infinity, -.infinity, 9_007_199_254_740_993, 1e300]
+        var t = Table()
+        for j in 0..<(1 + rng.int(below: 5)) {
+            t.append("c\(j)" + (j == 2 ? ",x" : ""), rng.bernoulli(0.5) ? .text((0..<n).map { _ in texts[rng.int(below: texts.count)] })
+                                                              : .number((0..<n).map { _ in numbers[rng.int(below: numbers.count)] }))
+        }
+        let rows = (0..<rng.int(below: 40)).map { _ in rng.int(below: max(1, n)) }.filter { $0 < n }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loom-table-\(getpid())-\(trial).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try CSVRowWriter.write(t, to: path)
+        #expect([UInt8](try #require(FileManager.default.contents(atPath: path))) == CSV.encode(t))
+        try CSVRowWriter.write(t, rows: rows, to: path)
+        #expect([UInt8](try #require(FileManager.default.contents(atPath: path))) == CSV.encode(t.selectingRows(rows)))
+    }
+}
+
+@Suite struct FileBytesTests {
+    /// The same bytes as FileManager's, for sizes around its and our buffers; nil for a missing file or a directory.
+    @Test(arguments: [0, 1, 4095, 65_536, 65_537, 1_000_003]) func readsWhatFoundationReads(_ size: Int) throws {
+        var rng = SeededRandom(seed: 3, stream: UInt64(size))
+        let data = (0..<size).map { _ in UInt8(rng.int(below: 256)) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loom-bytes-\(getpid())-\(size)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(data).write(to: URL(fileURLWithPath: path))
+        #expect(FileBytes.read(path) == [UInt8](try #require(FileManager.default.contents(atPath: path))))
+        #expect(FileBytes.read(path + ".missing") == nil)
+        #expect(FileBytes.read(FileManager.default.temporaryDirectory.path) == nil)
+    }
+}
