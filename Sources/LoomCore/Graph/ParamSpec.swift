@@ -12,6 +12,8 @@ public struct ParamSpec: Sendable {
         case strings, floats
         /// A map whose values the kind's decoder checks.
         case map
+        /// A map of names to numbers, kept as floats (`{view: 1}` and `{view: 1.0}` give one key).
+        case floatMap
 
         public var displayName: String {
             switch self {
@@ -23,6 +25,7 @@ public struct ParamSpec: Sendable {
             case .strings: return "list of strings"
             case .floats: return "list of floats"
             case .map: return "map"
+            case .floatMap: return "map of numbers"
             }
         }
     }
@@ -170,6 +173,13 @@ public struct ParamSpec: Sendable {
                 out.append(f)
             }
             return .list(out)
+        case (.floatMap, .map(let m)):
+            var out: [String: ParamValue] = [:]
+            for (k, item) in m {
+                guard let f = normalised(item, .float) else { return nil }
+                out[k] = f
+            }
+            return .map(out)
         default: return nil
         }
     }

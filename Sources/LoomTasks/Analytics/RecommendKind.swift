@@ -49,7 +49,7 @@ public enum RecommendKind: TaskKind {
         ParamSpec("file", .string, "events.csv", "the canonical event table in INPUT (user, event_type, time and the ITEM column)"),
         ParamSpec("item", .string, "product", "the column whose values are recommended"),
         ParamSpec.date("split", .required, "train on events before this day (00:00 UTC); test on purchases on or after it"),
-        ParamSpec("weights", .map, .value(.map(["view": .float(1), "cart": .float(3), "purchase": .float(5)])),
+        ParamSpec("weights", .floatMap, .value(.map(["view": .float(1), "cart": .float(3), "purchase": .float(5)])),
                   "event type -> weight (> 0) of one such event before the split; types not named are ignored; a named type no event has is an error"),
         ParamSpec("purchase_event", .string, "purchase", "event type of a purchase: what is tested, and what exclude=purchased excludes"),
         ParamSpec("k", .int, 10, "recommendations per user, and the cut-off of every metric", bounds: .between(1, 1_000_000)),

@@ -33,6 +33,20 @@ private let specs = [
         #expect(resolve(["label": .string("y"), "n_init": .int(11)]) != omitted)
     }
 
+    /// A map of numbers (recommend's weights) keeps them as floats: `{view: 1}` and `{view: 1.0}`
+    /// are one key; a value that is not a number is refused by name.
+    @Test func numberMapsNormaliseTheirValues() {
+        let weights = [ParamSpec("weights", .floatMap, .value(.map(["view": .float(1)])), "weights")]
+        let ints = ParamSpec.resolve(["weights": .map(["view": .int(1), "cart": .int(3)])], weights, kind: "k")
+        let floats = ParamSpec.resolve(["weights": .map(["view": .float(1), "cart": .float(3)])], weights, kind: "k")
+        #expect(ints == floats && ints == .values(["weights": .map(["view": .float(1), "cart": .float(3)])]))
+        guard case .problems(let p) = ParamSpec.resolve(["weights": .map(["view": .string("a lot")])], weights, kind: "k") else {
+            Issue.record("a text weight was admitted")
+            return
+        }
+        #expect(p.map(\.message) == ["param 'weights' must be map of numbers, got {view: \"a lot\"}"])
+    }
+
     @Test func computedDefaultsSeeTheOtherParams() {
         guard case .values(let v) = resolve(["label": .string("y"), "model": .string("logistic")]) else { Issue.record("problems"); return }
         #expect(v["l2"] == .float(1))
