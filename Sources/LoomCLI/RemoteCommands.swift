@@ -197,7 +197,7 @@ struct Pull: ParsableCommand {
         options.command = CommandLine.arguments.joined(separator: " ")
         let record = try engine.run(options)
         if let problem = engine.remote?.unreachable { throw CLIExit(.remoteUnavailable, problem) }
-        let pulled = record.tasks.filter { $0.reasons.contains("served by the remote cache") }.count
+        let pulled = record.tasks.filter { $0.reasons.contains(TaskReport.servedByRemote) }.count
         let stale = record.count(.skipped)
         console.out("pulled \(pulled), up to date \(record.count(.cached) - pulled), not in the remote \(stale) (run \(record.id))")
     }

@@ -317,7 +317,7 @@ func report(_ e: EngineEvent, console: Console) {
         switch r.status {
         case .cached:
             // Downloaded from the remote cache instead of run: say so, with why it was stale here.
-            if let i = r.reasons.firstIndex(of: "served by the remote cache") {
+            if let i = r.reasons.firstIndex(of: TaskReport.servedByRemote) {
                 let why = r.reasons[..<i].joined(separator: "; ")
                 console.progress(console.paint("cached  ", .dim) + " \(r.name)  (remote" + (why.isEmpty ? ")" : ": \(why))"))
             } else {

@@ -104,7 +104,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             // The remote had this key: its artifact was downloaded, checked and committed.
             r.manifest = nil
             r.artifact = entry.artifact
-            r.reasons.append("served by the remote cache")
+            r.reasons.append(TaskReport.servedByRemote)
             r.metrics = Engine.readMetrics(store.location(of: entry.artifact))
             finish(i, r, ok: true, digest: entry.artifact, done: done)
             return

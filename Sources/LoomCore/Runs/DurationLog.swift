@@ -36,7 +36,7 @@ public enum DurationLog {
     /// Adds the tasks of a run that ran here and succeeded.
     public static func append(_ path: String, tasks: [TaskReport]) throws {
         var text = ""
-        for t in tasks where t.status == .ran && !t.reasons.contains(where: { $0.contains("remote cache") }) {
+        for t in tasks where t.status == .ran && !t.reasons.contains(TaskReport.servedByRemote) {
             guard let key = t.key?.digest, let art = t.artifact, let d = t.duration else { continue }
             text += "\(t.name)\t\(key.hex)\t\(NumberText.fixed(d, 3))\t\(art.hex)\n"
         }

@@ -29,6 +29,9 @@ public struct TaskReport: Sendable {
     public var error: String?
     public var manifest: KeyManifest?
 
+    /// The reason a task that was stale here lists when a remote cache served its artifact.
+    public static let servedByRemote = "served by the remote cache"
+
     public init(name: String, kind: String, status: TaskStatus, reasons: [String] = []) {
         self.name = name
         self.kind = kind
