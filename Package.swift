@@ -57,9 +57,13 @@ let package = Package(
             swiftSettings: v5),
         // Release builds link `loom` as a position-dependent executable: a PIE of this size has
         // ~87,000 relocations to apply at every start (about 1-2 ms of a 12 ms no-op run,
-        // bench/README.md); without PIE there are ~1,000.
+        // bench/README.md); without PIE there are ~1,000. Nor does it export its symbols
+        // (SwiftPM links executables with --export-dynamic): the Swift runtime's start-up calls
+        // `dladdr` on itself, which scans the whole dynamic symbol table, 38,586 entries with
+        // the export (about 0.8 ms of every command), a handful without.
         .executableTarget(name: "loom", dependencies: ["LoomCLI"], swiftSettings: v5,
-                          linkerSettings: [.unsafeFlags(["-Xlinker", "-no-pie"], .when(configuration: .release))]),
+                          linkerSettings: [.unsafeFlags(["-Xlinker", "-no-pie", "-Xlinker", "--no-export-dynamic"],
+                                                        .when(configuration: .release))]),
 
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"], swiftSettings: v5),
         .testTarget(name: "LoomAnalyticsTests", dependencies: ["LoomAnalytics"], swiftSettings: optimisedInDebug),

@@ -14,9 +14,9 @@ public final class Console: @unchecked Sendable {
 
     public init() {
         isTTY = isatty(1) == 1
-        let env = ProcessInfo.processInfo.environment
-        colours = Colour.wanted(tty: isTTY, environment: env)
-        errorColours = Colour.wanted(tty: isatty(2) == 1, environment: env)
+        let noColor = Environment.value("NO_COLOR"), term = Environment.value("TERM")
+        colours = Colour.wanted(tty: isTTY, noColor: noColor, term: term)
+        errorColours = Colour.wanted(tty: isatty(2) == 1, noColor: noColor, term: term)
     }
 
     /// Text in a colour when the stream it goes to shows colours.
@@ -35,14 +35,14 @@ public final class Console: @unchecked Sendable {
     /// Bytes as they are (a log's text), under the same lock.
     public func raw(_ bytes: [UInt8]) {
         lock.lock(); defer { lock.unlock() }
-        FileHandle.standardOutput.write(Data(bytes))
+        bytes.withUnsafeBufferPointer { _ = FileSystem.writeAll(1, $0) }
     }
 
     /// Must hold the lock. Clears the live line, writes, redraws it.
     private func write(_ text: String) {
         let clear = isTTY && !statusLine.isEmpty ? "\r\u{1B}[K" : ""
         let redraw = isTTY && !statusLine.isEmpty ? statusLine : ""
-        FileHandle.standardOutput.write(Data((clear + text + redraw).utf8))
+        Self.emit(1, clear + text + redraw)
     }
 
     /// Whether `status` shows anything (a TTY, not --quiet).
@@ -54,15 +54,15 @@ public final class Console: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let width = 100
         let shown = line.count > width ? String(line.prefix(width - 1)) + "…" : line
-        FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + shown).utf8))
+        Self.emit(1, "\r\u{1B}[K" + shown)
         statusLine = shown
     }
 
     public func err(_ s: String) {
         lock.lock(); defer { lock.unlock() }
-        if isTTY && !statusLine.isEmpty { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
-        FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
-        if isTTY && !statusLine.isEmpty { FileHandle.standardOutput.write(Data(statusLine.utf8)) }
+        if isTTY && !statusLine.isEmpty { Self.emit(1, "\r\u{1B}[K") }
+        Self.emit(2, s.hasSuffix("\n") ? s : s + "\n")
+        if isTTY && !statusLine.isEmpty { Self.emit(1, statusLine) }
     }
 
     /// A progress line: silent with --quiet, timestamped without a TTY.
@@ -79,6 +79,14 @@ public final class Console: @unchecked Sendable {
     public func runLine(_ s: String, error: Bool) {
         let text = isTTY ? s : s.split(separator: "\n", omittingEmptySubsequences: false).map { "\(Self.timestamp()) \($0)" }.joined(separator: "\n")
         if error { err(text) } else { out(text) }
+    }
+
+    /// Writes to a standard stream with write(2): a closed or full one loses the text rather
+    /// than stopping the command (FileHandle's `write` traps on an error), and it costs no
+    /// Foundation set-up on a no-op run.
+    private static func emit(_ fd: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { _ = FileSystem.writeAll(fd, $0) }
     }
 
     static func timestamp() -> String { UTCTime(Date()).isoSeconds }
@@ -102,6 +110,10 @@ public enum Colour: String, Sendable {
     public func wrap(_ s: String) -> String { "\u{1B}[\(rawValue)m\(s)\u{1B}[0m" }
 
     public static func wanted(tty: Bool, environment: [String: String]) -> Bool {
-        tty && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+        wanted(tty: tty, noColor: environment["NO_COLOR"], term: environment["TERM"])
+    }
+
+    public static func wanted(tty: Bool, noColor: String?, term: String?) -> Bool {
+        tty && (noColor ?? "").isEmpty && term != "dumb"
     }
 }

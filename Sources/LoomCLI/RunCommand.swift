@@ -173,11 +173,12 @@ struct RunRequest: Equatable {
         return finish(record, project: project, console: console)
     }
 
-    /// The runner `--executor` (or `executor:` in loom.yaml) names, and the default -j for it.
+    /// The runner `--executor` (or `executor:` in loom.yaml) names, and -j (or its default for the
+    /// runner, asked only when -j is not given: the cores take reading cgroup files).
     /// Without a shared file system (`slurm.shared_fs: false`), tasks travel through `remote`.
     private func makeRunner(_ location: ProjectRoot, remote tier: RemoteTier?) throws -> (TaskRunner, Int) {
         let file = location.file
-        guard (executor ?? file.executor) == "slurm" else { return (ProcessRunner(), defaultJobs(file, executor: executor)) }
+        guard (executor ?? file.executor) == "slurm" else { return (ProcessRunner(), jobs ?? defaultJobs(file, executor: executor)) }
         var s = SlurmSettings(loom: file.slurm.loom ?? selfExecutable(), directory: location.project.storeRoot + "/slurm")
         s.partition = file.slurm.partition
         s.account = file.slurm.account
@@ -191,7 +192,7 @@ struct RunRequest: Equatable {
             s.remoteLocation = PortableTask.RemoteLocation(url: r.url, endpoint: r.endpoint, region: r.region)
             s.nodeDirectory = file.slurm.nodeDirectory ?? "/tmp"
         }
-        return (SlurmRunner(settings: s), defaultJobs(file, executor: "slurm"))
+        return (SlurmRunner(settings: s), jobs ?? defaultJobs(file, executor: "slurm"))
     }
 
     private func finish(_ r: RunRecord, project: Project, console: Console) -> ExitStatus {

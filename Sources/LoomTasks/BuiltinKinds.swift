@@ -24,5 +24,7 @@ public enum BuiltinKinds {
         RecommendKind.descriptor,
     ]
 
-    public static var registry: KindRegistry { KindRegistry(all) }
+    /// Made once, its kinds on first use (see `KindRegistry.identity`: the graph cache is keyed by
+    /// this build, which fixes every built-in kind).
+    public static let registry = KindRegistry(identity: "built-in kinds of this build") { all }
 }

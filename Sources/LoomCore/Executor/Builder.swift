@@ -24,8 +24,9 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
     let scheduler: Scheduler
     /// When the run started (uptime ns), for task start times.
     let t0: UInt64
-    /// The environment tasks inherit, read once (ProcessInfo builds a new dictionary per call).
-    let baseEnvironment: [String: String]
+    /// The environment tasks inherit, read once (ProcessInfo builds a new dictionary per call),
+    /// when the first task starts: a no-op run never builds it. On the queue only.
+    private lazy var baseEnvironment: [String: String] = ProcessInfo.processInfo.environment
 
     // On the queue only.
     private(set) var digests: [Digest?]
@@ -48,7 +49,6 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         self.runID = runID
         self.observer = observer
         self.t0 = t0
-        baseEnvironment = ProcessInfo.processInfo.environment
         var mask = [Bool](repeating: false, count: scan.graph.nodes.count)
         for i in scan.included { mask[i] = true }
         // A local runner counts cpus as tokens of -j and memory against the machine's; a cluster

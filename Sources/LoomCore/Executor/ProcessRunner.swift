@@ -34,7 +34,7 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {   // mutable
     public init(isolation: Isolation? = nil) {
         if let isolation {
             level = isolation
-        } else if ProcessInfo.processInfo.environment["LOOM_ISOLATION"] == "none" {
+        } else if Environment.value("LOOM_ISOLATION") == "none" {
             level = .none
             note = "task isolation is off (LOOM_ISOLATION=none): tasks can write the store; inputs are checked after each task"
         } else {

@@ -4,8 +4,10 @@ import Foundation
 /// does not parse its YAML again (`artifacts/graphs/<key>.bin`).
 ///
 /// Key: SHA-256 over (format version, DAG text digest, project root, `-P` overrides in order, the
-/// shell kind's version, and every built-in kind's name, version and param declarations, defaults
-/// included: a graph holds resolved params). Declared files are not checked here: the scan
+/// shell kind's version, and the kinds: a registry fixed by the build is named by its `identity`,
+/// the build itself standing for every kind's version and params (see below); one made by hand
+/// is listed, every kind's name, version and param declarations, defaults included, since a graph
+/// holds resolved params). Declared files are not checked here: the scan
 /// stats each one once anyway, and reports one that is gone. The file is a
 /// `CacheFile`: written for one Loom build only (a new build parses DAGs afresh, which also covers
 /// defaults computed in code) and checksummed (a damaged one is reported and rebuilt).
@@ -26,12 +28,17 @@ public struct GraphCache {
         e.count("overrides", overrides.count)
         for o in overrides { e.field("name", o.name); e.field("value", o.value) }
         e.field("shell", String(KindRegistry.shellVersion))
-        e.count("kinds", registry.kinds.count)
-        for name in registry.kinds.keys.sorted() {
-            let k = registry.kinds[name]!
-            e.field("kind", name)
-            e.field("version", String(k.version))
-            e.field("params", k.params.map { $0.signature }.joined(separator: "\n"))
+        if let identity = registry.identity {
+            e.field("kinds", identity)
+        } else {
+            let kinds = registry.kinds
+            e.count("kinds", kinds.count)
+            for name in kinds.keys.sorted() {
+                let k = kinds[name]!
+                e.field("kind", name)
+                e.field("version", String(k.version))
+                e.field("params", k.params.map { $0.signature }.joined(separator: "\n"))
+            }
         }
         return Digest(of: e.bytes)
     }

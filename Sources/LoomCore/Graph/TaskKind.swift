@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A problem with a built-in task's params, found before anything runs.
 public struct ParamProblem: Error, Sendable, Equatable {
@@ -163,10 +164,41 @@ public struct KindRegistry: Sendable {
     /// 2: placeholders are quoted for their context in the command (inside double or single
     /// quotes too), where version 1 single-quoted them everywhere.
     public static let shellVersion = 2
-    public private(set) var kinds: [String: KindDescriptor] = [:]
+    /// What stands for these kinds in cache keys when the build fixes them (the built-in
+    /// registry): caches are read only by the build that wrote them (`CacheFile`), so the build
+    /// already says which kinds, versions and params they were made with. Nil: the key lists
+    /// every kind's version and params (a registry made by hand, as tests do).
+    public let identity: String?
+    private let storage: Storage
+
+    /// The kinds, made the first time they are asked for: a run whose graph comes from the graph
+    /// cache never needs them (making every kind's descriptor costs about a millisecond).
+    private final class Storage: Sendable {
+        let make: @Sendable () -> [KindDescriptor]
+        let made = Mutex<[String: KindDescriptor]?>(nil)
+        init(_ make: @escaping @Sendable () -> [KindDescriptor]) { self.make = make }
+        var kinds: [String: KindDescriptor] {
+            made.withLock { made in
+                if let made { return made }
+                var kinds: [String: KindDescriptor] = [:]
+                for d in make() { kinds[d.name] = d }
+                made = kinds
+                return kinds
+            }
+        }
+    }
+
+    public var kinds: [String: KindDescriptor] { storage.kinds }
 
     public init(_ descriptors: [KindDescriptor] = []) {
-        for d in descriptors { kinds[d.name] = d }
+        identity = nil
+        storage = Storage { descriptors }
+    }
+
+    /// A registry fixed by the build, named `identity` in cache keys, its kinds made on first use.
+    public init(identity: String, _ descriptors: @escaping @Sendable () -> [KindDescriptor]) {
+        self.identity = identity
+        storage = Storage(descriptors)
     }
 
     public subscript(name: String) -> KindDescriptor? { kinds[name] }

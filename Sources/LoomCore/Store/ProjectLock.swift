@@ -54,7 +54,7 @@ public final class ProjectLock {
                 previousRun = fields["run"]
             }
         }
-        holderText = "pid=\(getpid())\nstarted=\(UTCTime(Date()).iso)\ncommand=\(command.replacingOccurrences(of: "\n", with: " "))\n"
+        holderText = "pid=\(getpid())\nstarted=\(UTCTime(Date()).iso)\ncommand=\(String(String.UnicodeScalarView(command.unicodeScalars.map { $0 == "\n" ? " " : $0 })))\n"
         writeHolder()
     }
 

@@ -107,7 +107,7 @@ public enum FileSystem {
     }
 
     /// Writes all of `bytes` to `fd` (retrying short writes and EINTR); false on an error.
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var off = 0
         while off < bytes.count {
             let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
