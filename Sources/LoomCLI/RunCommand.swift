@@ -340,17 +340,21 @@ func defaultJobs(_ file: ProjectFile, executor: String? = nil) -> Int {
 }
 
 func printStatus(_ reports: [TaskReport], console: Console, verb: String, estimate: CostEstimate? = nil) {
+    // One write for all the lines: a line per write(2) was a fifth of `loom status` on 1,000 tasks.
+    var text = ""
+    let upToDate = console.paint("up to date", .green) + "  ", stale = console.paint(Console.pad(verb, 10), .yellow) + "  "
     for r in reports {
         if r.status == .upToDate {
-            console.out(console.paint("up to date", .green) + "  \(r.name)")
+            text += upToDate + r.name + "\n"
         } else {
-            console.out(console.paint(Console.pad(verb, 10), .yellow) + "  \(r.name)")
-            for reason in r.reasons { console.out("              - \(reason)") }
+            text += stale + r.name + "\n"
+            for reason in r.reasons { text += "              - \(reason)\n" }
         }
     }
-    let stale = reports.filter { $0.status == .stale }.count
-    console.out("\(reports.count - stale) up to date, \(stale) stale")
-    if let estimate { for line in estimateLines(estimate) { console.out(line) } }
+    let staleCount = reports.filter { $0.status == .stale }.count
+    text += "\(reports.count - staleCount) up to date, \(staleCount) stale\n"
+    if let estimate { for line in estimateLines(estimate) { text += line + "\n" } }
+    console.out(text)
 }
 
 /// `loom status` and `--dry-run`: what running the stale tasks will cost (see `CostEstimate`).

@@ -42,9 +42,8 @@ struct StatusRequest: Equatable {
         let location = try ProjectRoot.locate(directories)
         let project = location.project
         let graph = try loadGraph(location, dag: dag, params: params, console: console)
-        let jobs = self.jobs ?? defaultJobs(location.file)
         var (reports, estimate) = try Engine(project: project, graph: graph).statusWithEstimate(
-            targets: try taskNames(tasks, in: graph, what: "task"), forced: try taskNames(force, in: graph, what: "task"), jobs: json ? nil : jobs)
+            targets: try taskNames(tasks, in: graph, what: "task"), forced: try taskNames(force, in: graph, what: "task"), jobs: json ? nil : self.jobs ?? defaultJobs(location.file))
         // Which stale tasks (whose key is known: nothing they need will run first) the remote has.
         if !noRemote, reports.contains(where: { $0.status == .stale && $0.key != nil }),
            let tier = try RemoteSetup.open(location, name: remote, required: false, console: console) {

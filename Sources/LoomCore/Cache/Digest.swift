@@ -26,6 +26,15 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
         (w0, w1, w2, w3) = w
     }
 
+    /// The 32 bytes at `p`, as `init(bytes:)` reads them, without a copy (a memo or a graph cache
+    /// holds thousands of digests, read on every run).
+    init(loading p: UnsafeRawPointer) {
+        w0 = UInt64(bigEndian: p.loadUnaligned(as: UInt64.self))
+        w1 = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        w2 = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        w3 = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
     /// The digest of some bytes.
     public init(of data: [UInt8]) { self = SHA256.hash(data: data).withUnsafeBytes { Digest(bytes: $0) } }
 

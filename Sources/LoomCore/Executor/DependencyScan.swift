@@ -38,16 +38,10 @@ public final class DependencyScan: Sendable {
         self.graph = graph
         self.root = root
         self.store = store
-        let state = BuildState.parse(stateBytes, path: statePath)
-        self.state = state
-        prior = graph.nodes.map { state.tasks[$0.id.name] }
         self.repairing = repairing
         hit = Slots<Bool>(count: graph.nodes.count)
-        included = targets.isEmpty ? Array(graph.nodes.indices) : graph.closure(of: targets.compactMap(graph.index(of:)))
-        Stats.mark("scan:state")
-        let files = try Self.hashDeclaredFiles(graph, included, root: root, statCache: statCache)
-        self.files = files
-        Stats.mark("scan:files")
+        let included = targets.isEmpty ? Array(graph.nodes.indices) : graph.closure(of: targets.compactMap(graph.index(of:)))
+        self.included = included
         if let g = graph.cacheKey, let m = NoopMemo.load(memoPath), m.graph == g {
             memo = m
         } else {
@@ -55,23 +49,31 @@ public final class DependencyScan: Sendable {
         }
         evictionsAtScan = store.evictions
         Stats.mark("scan:memo")
+        // The seals of the memo's entries are checked on the pool while this thread reads the
+        // build state and stats the declared files (a no-op run of 1,000 tasks is mostly these
+        // `fstatat`s). Each included task's entry is checked; `memoHit` uses the result only for
+        // entries the build state still agrees with.
+        let held = Slots<Bool>(count: graph.nodes.count)
+        let sealing = DispatchGroup()
         if let memo {
-            // Seals are checked for entries the build state still agrees with (whether the rest
-            // of an entry holds is known only once the needed tasks are done).
-            let held = Slots<Bool>(count: graph.nodes.count)
-            let prior = self.prior, included = self.included
-            let covered = included.filter { i in
-                guard let e = memo.entries[i], let p = prior[i] else { return false }
-                return p.key == e.key && p.artifact == e.seal.digest
+            let candidates = included.filter { memo.entries[$0] != nil }
+            let chunk = 64, chunks = (candidates.count + chunk - 1) / chunk
+            DispatchQueue.global().async(group: sealing) {
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    for i in candidates[(c * chunk)..<min(candidates.count, (c + 1) * chunk)] { held[i] = memo.entries[i]!.seal.holds(in: store) }
+                }
             }
-            let chunk = 64, chunks = (covered.count + chunk - 1) / chunk
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for i in covered[(c * chunk)..<min(covered.count, (c + 1) * chunk)] { held[i] = memo.entries[i]!.seal.holds(in: store) }
-            }
-            sealHeld = held.values.map { $0 ?? false }
-        } else {
-            sealHeld = []
         }
+        let state = BuildState.parse(stateBytes, path: statePath)
+        self.state = state
+        prior = graph.nodes.map { state.tasks[$0.id.name] }
+        Stats.mark("scan:state")
+        // Wait for the seals before leaving on a failure: they read `held`.
+        let files = Result { try Self.hashDeclaredFiles(graph, included, root: root, statCache: statCache) }
+        Stats.mark("scan:files")
+        sealing.wait()
+        self.files = try files.get()
+        sealHeld = memo == nil ? [] : held.values.map { $0 ?? false }
     }
 
     /// Digest of each declared file or directory of the included tasks, hashed in parallel

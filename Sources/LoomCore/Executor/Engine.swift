@@ -95,13 +95,14 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     }
 
     /// `status`, and with `jobs` what running its stale tasks with that many slots will cost,
-    /// from the DAG's recent run records (see `CostEstimate`).
-    public func statusWithEstimate(targets: [String] = [], forced: [String] = [], jobs: Int?) throws -> (reports: [TaskReport], estimate: CostEstimate?) {
+    /// from the DAG's recent run records (see `CostEstimate`). `jobs` is asked only when a task
+    /// is stale (the default counts cores through cgroup files).
+    public func statusWithEstimate(targets: [String] = [], forced: [String] = [], jobs: @autoclosure () -> Int?) throws -> (reports: [TaskReport], estimate: CostEstimate?) {
         let s = try scan(targets: targets, repairing: false)
         Stats.mark("scan:seals")
         let reports = s.status(forced: forced)
         Stats.mark("explain")
-        guard let jobs, reports.contains(where: { $0.status == .stale }) else { return (reports, nil) }
+        guard reports.contains(where: { $0.status == .stale }), let jobs = jobs() else { return (reports, nil) }
         let stale = reports.compactMap { r in r.status == .stale ? graph.index(of: r.name).map { (index: $0, key: r.key?.digest) } : nil }
         return (reports, estimate(stale: stale, jobs: jobs))
     }

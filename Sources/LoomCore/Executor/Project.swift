@@ -24,8 +24,13 @@ public struct Project: Sendable {
         } catch {
             throw DiagnosticError([Diagnostic(.error, "cannot read DAG file \(shown): \(error)")])
         }
-        renderer.addSource(path: shown, text: String(decoding: bytes, as: UTF8.self))
-        let text = try SpecParser.text(bytes, path: shown)
+        // The renderer gets the text only where a located error can come from: a graph from the
+        // cache has none to report, and a no-op run need not copy its DAG into a dictionary.
+        let text: String
+        do { text = try SpecParser.text(bytes, path: shown) } catch {
+            renderer.addSource(path: shown, text: String(decoding: bytes, as: UTF8.self))
+            throw error
+        }
         let digest = Digest(of: text)
         let cache = GraphCache(storeRoot: storeRoot)
         let key = GraphCache.key(dagDigest: digest, root: root, overrides: overrides, registry: registry)
@@ -34,6 +39,7 @@ public struct Project: Sendable {
             cached.dagText = text
             return cached
         }
+        renderer.addSource(path: shown, text: String(decoding: bytes, as: UTF8.self))
         let (spec, problems) = try SpecParser.parsePartially(text, path: shown)
         var builder = GraphBuilder(registry: registry, projectRoot: root)
         var graph = try builder.build(spec, digest: digest, overrides: overrides, prior: problems)

@@ -88,7 +88,7 @@ struct BinaryReader {
     mutating func digest() -> Digest? {
         guard i + 32 <= bytes.count else { return nil }
         defer { i += 32 }
-        return Digest(bytes: Array(bytes[i..<(i + 32)]))
+        return bytes.withUnsafeBytes { Digest(loading: $0.baseAddress! + i) }
     }
     mutating func strings() -> [String]? {
         guard let n = count() else { return nil }

@@ -24,6 +24,16 @@ import Testing
         #expect(Digest(hex: String(repeating: "a", count: 63)) == nil && Digest(hex: String(repeating: "a", count: 65)) == nil)
     }
 
+    /// Loading from memory at any alignment (how binary caches read digests) is `init(bytes:)`.
+    @Test func loadingEqualsBytes() {
+        var rng = SystemRandomNumberGenerator()
+        for offset in 0..<9 {
+            let bytes = (0..<(32 + offset)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let loaded = bytes.withUnsafeBytes { Digest(loading: $0.baseAddress! + offset) }
+            #expect(loaded == Digest(bytes: bytes[offset...]) && loaded.bytes == Array(bytes[offset...]))
+        }
+    }
+
     @Test func orderIsByteOrder() {
         let a = Digest(bytes: [0] + Array(repeating: 255, count: 31)), b = Digest(bytes: [1] + Array(repeating: 0, count: 31))
         #expect(a < b && !(b < a))
