@@ -160,6 +160,19 @@ public final class DependencyScan: Sendable {
     /// each of its needs ended with in this run, in order) as the memo's entry, the build state
     /// still recording the entry's key and artifact, and the artifact in the store as it was sealed.
     func memoHit(_ i: Int, upstream: [Digest?], forced: Bool) -> (record: BuildState.Record, metrics: [String: Double])? {
+        guard let proof = memoProof(i, upstream: upstream, forced: forced) else { return nil }
+        countMemoHit(i)
+        return proof
+    }
+
+    /// Records that task `i` was taken from the memo (once per task and run).
+    func countMemoHit(_ i: Int) {
+        memoHits.add(1, ordering: .relaxed)
+        hit[i] = true
+    }
+
+    /// `memoHit` without counting it: whether the memo proves task `i` current.
+    func memoProof(_ i: Int, upstream: [Digest?], forced: Bool) -> (record: BuildState.Record, metrics: [String: Double])? {
         guard let memo, !forced, let e = memo.entries[i], let p = prior[i], p.key == e.key, p.artifact == e.seal.digest else { return nil }
         var ups: [Digest] = []
         ups.reserveCapacity(upstream.count)
@@ -168,8 +181,6 @@ public final class DependencyScan: Sendable {
         // Present and undamaged (cheap: its seal; anything else takes the full path, which
         // explains and repairs).
         guard store.evictions == evictionsAtScan ? sealHeld[i] : e.seal.holds(in: store) else { return nil }
-        memoHits.add(1, ordering: .relaxed)
-        hit[i] = true
         return (p, e.metrics)
     }
 

@@ -58,6 +58,16 @@ public struct Plan: Sendable {
         }
     }
 
+    /// Records that every included task succeeded at once (each was proven current before any
+    /// started: a no-op run).
+    public mutating func succeedAll() {
+        ready.removeAll()
+        for i in outcomes.indices where included[i] {
+            started[i] = true
+            outcomes[i] = .succeeded
+        }
+    }
+
     /// Marks every task not yet started as skipped (the run stops).
     public mutating func skipUnstarted() {
         ready.removeAll()

@@ -23,6 +23,15 @@ import Testing
         #expect(p.isFinished)
     }
 
+    /// A no-op run: every included task succeeded at once, the others count as done.
+    @Test func succeedAllFinishesTheIncluded() {
+        var p = Plan(needs: needs, included: [true, true, false, true, false])
+        p.succeedAll()
+        #expect(p.isFinished && !p.hasReady && p.takeReady() == nil)
+        #expect(p.outcomes == [.succeeded, .succeeded, .succeeded, .succeeded, .succeeded])
+        #expect(p.started == [true, true, false, true, false])
+    }
+
     @Test func failureSkipsDownstreamOnly() {
         var p = Plan(needs: needs)
         _ = p.takeReady(); _ = p.takeReady()
