@@ -81,11 +81,14 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The 64 lowercase hex digits into `out` (at least 64 bytes).
+    /// The 64 lowercase hex digits into `out` (at least 64 bytes), eight at a time (a run record
+    /// writes two digests per task).
     private func writeHex(into out: UnsafeMutableBufferPointer<UInt8>) {
-        var i = 0
-        for w in [w0, w1, w2, w3] {
-            for k in stride(from: 60, through: 0, by: -4) { out[i] = Hex.digit(UInt8((w >> UInt64(k)) & 15)); i += 1 }
+        precondition(out.count >= 64)
+        let raw = UnsafeMutableRawPointer(out.baseAddress!)
+        for (k, w) in [w0, w1, w2, w3].enumerated() {
+            raw.storeBytes(of: Hex.eightDigits(UInt32(truncatingIfNeeded: w >> 32)), toByteOffset: 16 * k, as: UInt64.self)
+            raw.storeBytes(of: Hex.eightDigits(UInt32(truncatingIfNeeded: w)), toByteOffset: 16 * k + 8, as: UInt64.self)
         }
     }
     /// The first 12 hex digits, for display.
@@ -110,6 +113,19 @@ public struct CacheKey: Hashable, Comparable, Sendable, CustomStringConvertible 
 enum Hex {
     /// The lowercase hex digit of a value below 16.
     @inline(__always) static func digit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
+
+    /// The eight lowercase hex digits of `x`, as bytes to store in memory order (the most
+    /// significant digit first). SWAR: one nibble per byte lane, then '0' or 'a' added per lane.
+    @inline(__always) static func eightDigits(_ x: UInt32) -> UInt64 {
+        var v = UInt64(x)
+        // Spread the nibbles so that lane i (from the most significant) holds nibble i.
+        v = (v | (v << 16)) & 0x0000_FFFF_0000_FFFF
+        v = (v | (v << 8)) & 0x00FF_00FF_00FF_00FF
+        v = (v | (v << 4)) & 0x0F0F_0F0F_0F0F_0F0F
+        let letters = ((v &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101   // 1 in lanes above 9
+        v = v &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
+        return UInt64(bigEndian: v)
+    }
 
     /// The value of eight hex digits (ASCII, first digit in the lowest byte as loaded from memory
     /// on a little-endian machine), or nil if any is not a hex digit. SWAR: all eight lanes at once.
