@@ -2,7 +2,7 @@ import Foundation
 
 /// The third of the engine's three parts: once a run's tasks are over, writes what it leaves
 /// behind, in this order: latest links and the build state (after every key entry is on disk),
-/// the no-op memo (after the state it describes), the run record and its report.
+/// the run record and its report, and the no-op memo (after the state it describes).
 struct RunRecorder {
     let scan: DependencyScan
     let store: ArtifactStore & ActionCache
@@ -50,12 +50,31 @@ struct RunRecorder {
         record.duration = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
         Stats.mark("links+state")
-        if let g = graph.cacheKey { try? updateMemo(graph: g, record: record, newState: newState, linksRight: linksRight) }
-        Stats.mark("memo")
         try project.runs.save(record)
         Stats.mark("run.json")
         try writeReport(record)
         Stats.mark("report")
+        // Last: the later the links' stamp is taken, the likelier the clock has left the tick of
+        // this run's last link change (see `linksStamp`).
+        if let g = graph.cacheKey { try? updateMemo(graph: g, record: record, newState: newState, linksRight: linksRight) }
+        Stats.mark("memo")
+    }
+
+    /// The stamp of `latest/<dag>/` to record as trusted, if it can be: the coarse clock must have
+    /// left the tick of the directory's last change (see `NoopMemo`). A run that changed a link
+    /// just before takes the stamp in that same tick more often than not, and the next run would
+    /// then read every latest link again (1,000 readlinks); so, on a file system with sub-second
+    /// times, it waits for the next tick (a jiffy, 1-4 ms; at most 20 ms), which a no-op run,
+    /// whose links did not change, never does.
+    private func linksStamp() -> String? {
+        for _ in 0..<20 {
+            let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
+            guard let m = store.latestMembership(dag: graph.dagName) else { return nil }
+            if let trusted = NoopMemo.trusted(m, clockBefore: clock) { return trusted }
+            if m.changedAt.nanoseconds == 0 { return nil }   // whole seconds: not worth a wait
+            usleep(1000)
+        }
+        return nil
     }
 
     /// Writes the memo after the state it describes (a crash in between leaves entries the state no
@@ -106,8 +125,7 @@ struct RunRecorder {
         }
         // The links stamp says every entry's latest link is right: this run made sure of the
         // included tasks' links; kept entries' links were right only if the old stamp held.
-        let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
-        let links = !kept || linksRight ? NoopMemo.trusted(store.latestMembership(dag: graph.dagName), clockBefore: clock) : nil
+        let links = !kept || linksRight ? linksStamp() : nil
         let proved = NoopMemo(graph: g, links: links, entries: entries)
         if proved != memo { try proved.save(memoPath) }
     }

@@ -184,6 +184,11 @@ import Testing
         let r = try e.run(RunOptions())
         #expect(e.memoHits == 19)
         #expect(r.tasks.filter { $0.status == .ran }.map(\.name) == ["t7", "all"])
+        // The run moved two latest links just before its end, and still recorded a trusted stamp
+        // of them (it waited for the clock's next tick): the next run reads no latest link.
+        let memo = try #require(NoopMemo.load(memoPath(dir)))
+        let store = try LocalStore(root: dir.path + "/artifacts")
+        #expect(memo.links != nil && memo.links == store.latestMembership(dag: "t")?.stamp)
         let again = try engine(dir, runner: ProcessRunner())
         _ = try again.run(RunOptions())
         #expect(again.memoHits == 21, "the rerun tasks' entries were renewed")
