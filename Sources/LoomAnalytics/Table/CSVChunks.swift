@@ -12,8 +12,8 @@ import Foundation
 /// quote that never closes makes the rest of the file one piece, where `CSV.rows` reports or skips
 /// it as it would in the whole file.
 public struct CSVChunks {
-    /// One piece: its bytes and the 1-based line of the file it starts on.
-    public struct Chunk { public var bytes: [UInt8]; public var firstLine: Int }
+    /// One piece: its bytes, the 1-based line of the file it starts on and its byte offset in the file.
+    public struct Chunk { public var bytes: [UInt8]; public var firstLine: Int; public var offset = 0 }
 
     let handle: FileHandle
     let blockSize: Int
@@ -54,7 +54,7 @@ public struct CSVChunks {
 
     mutating func emit(_ n: Int) -> Chunk {
         let bytes = Array(buffer[0..<n])
-        let chunk = Chunk(bytes: bytes, firstLine: 1 + newlines)
+        let chunk = Chunk(bytes: bytes, firstLine: 1 + newlines, offset: offset)
         if header == nil { header = Array(bytes[0..<(headerEnd ?? n)]) }
         for b in bytes where b == 0x0A { newlines += 1 }
         buffer.removeSubrange(0..<n)
