@@ -23,6 +23,8 @@ public struct CSVPieces {
         public var recordOffsets: [Int]
         /// The piece's bytes are all ASCII (then `String` equality of its texts is byte equality).
         public var ascii = false
+        /// The piece's bytes in the file.
+        public var byteCount = 0
     }
 
     var chunks: CSVChunks
@@ -51,7 +53,7 @@ public struct CSVPieces {
         let bytes = prefix + chunk.bytes
         let table = try CSV.parse(bytes, file: file, types: types, otherColumns: otherColumns)
         let ascii = Self.isASCII(bytes)
-        guard offsets else { return Piece(table: table, recordOffsets: [], ascii: ascii) }
+        guard offsets else { return Piece(table: table, recordOffsets: [], ascii: ascii, byteCount: chunk.bytes.count) }
         var starts = try recordStarts(bytes, from: header.count)
         guard starts.count == table.rowCount else {
             throw AnalyticsError.invalidInput(what: "\(file): \(starts.count) records but \(table.rowCount) rows in a piece", expected: "equal counts")
@@ -59,7 +61,7 @@ public struct CSVPieces {
         let shift = chunk.offset - prefix.count
         for k in starts.indices { starts[k] += shift }
         starts.append(chunk.offset + chunk.bytes.count)
-        return Piece(table: table, recordOffsets: starts, ascii: ascii)
+        return Piece(table: table, recordOffsets: starts, ascii: ascii, byteCount: chunk.bytes.count)
     }
 
     /// No byte has its high bit set (eight bytes at a time).
