@@ -4,7 +4,8 @@ import Testing
 
 /// `EventIngest.streamTransactions` (pieces, purchases only) against `EventIngest.transactions` of
 /// the table read whole as `customer_features` reads it (time and price inferred): the same table
-/// whenever the whole-table path has purchases, and an error whenever it cannot stand for it.
+/// whenever the whole-table path has purchases, and an error whenever it cannot stand for it;
+/// pieces with and without quotes, ASCII or not, CRLF and blank lines (the in-place scan and the parse).
 @Suite struct TransactionStreamTests {
     static func randomLog(_ rng: inout SeededRandom) -> [UInt8] {
         func pick<T>(_ xs: [T]) -> T { xs[rng.int(below: xs.count)] }
@@ -14,15 +15,17 @@ import Testing
         for _ in 0..<rng.int(below: 40) {
             let row = names.map { name -> String in
                 switch name {
-                case "user": return pick(["u1", "u2", "\"u,3\"", ""])
+                case "user": return rng.bernoulli(0.1) ? "\"u,3\"" : pick(["u1", "u2", "caf\u{E9}", ""])
                 case "event_type": return pick(["view", "purchase", "order_placed", "cart"])
                 case "time": return rng.bernoulli(0.03) ? "soon" : pick(["86400", "90000.5", "172800", "-5", ""])
                 case "price": return rng.bernoulli(0.03) ? "free" : pick(["1.5", "", "0", "-2", "30", "1e2"])
                 default: return "\(name.prefix(1))\(rng.int(below: 3))"
                 }
             }
-            out += Array((row.joined(separator: ",") + "\n").utf8)
+            out += Array((row.joined(separator: ",") + (rng.bernoulli(0.2) ? "\r\n" : "\n")).utf8)
+            if rng.bernoulli(0.05) { out += Array(pick(["\n", "\r\n"]).utf8) }
         }
+        if rng.bernoulli(0.05) { out += Array("only,two".utf8) }
         return out
     }
 
