@@ -7,9 +7,11 @@ import Testing
 /// whenever the whole-table path has purchases, and an error whenever it cannot stand for it;
 /// pieces with and without quotes, ASCII or not, CRLF and blank lines (the in-place scan and the parse).
 @Suite struct TransactionStreamTests {
-    static func randomLog(_ rng: inout SeededRandom) -> [UInt8] {
+    static let names = ["user", "session", "event_type", "time", "price", "product"]
+
+    static func randomLog(_ rng: inout SeededRandom) -> (log: [UInt8], names: [String]) {
         func pick<T>(_ xs: [T]) -> T { xs[rng.int(below: xs.count)] }
-        var names = ["user", "session", "event_type", "time", "price", "product"]
+        var names = Self.names
         names.shuffle(using: &rng)
         var out = Array((names.joined(separator: ",") + "\n").utf8)
         for _ in 0..<rng.int(below: 40) {
@@ -26,12 +28,12 @@ import Testing
             if rng.bernoulli(0.05) { out += Array(pick(["\n", "\r\n"]).utf8) }
         }
         if rng.bernoulli(0.05) { out += Array("only,two".utf8) }
-        return out
+        return (out, names)
     }
 
     @Test(arguments: 0..<200) func streamIsTransactions(_ trial: Int) throws {
         var rng = SeededRandom(seed: 44, stream: UInt64(trial))
-        let log = Self.randomLog(&rng)
+        let (log, names) = Self.randomLog(&rng)
         let purchase = rng.bernoulli(0.7) ? "purchase" : "order_placed"
         let path = FileManager.default.temporaryDirectory.path + "/loom-tx-\(getpid())-\(trial).csv"
         try Data(log).write(to: URL(fileURLWithPath: path))
@@ -45,6 +47,15 @@ import Testing
             let streamed = try? EventIngest.streamTransactions(path: path, file: "in.csv", purchaseType: purchase, blockSize: block)
             // Compared as written: an empty time is NaN, which no table equals.
             if let streamed { #expect(CSV.encode(streamed) == whole.map(CSV.encode), "block \(block):\n\(String(decoding: log, as: UTF8.self))") }
+            // The same purchases from parts of a few bytes as from the whole piece (scanned on all cores).
+            if let scan = try? PurchaseScan(names: names, purchaseType: purchase), !log.contains(0x22), CSVPieces.isASCII(log),
+               let header = log.firstIndex(of: 0x0A) {
+                var whole = PurchaseScan.Found(), parts = PurchaseScan.Found()
+                let a = Result { try scan.scan(log, from: header + 1, to: log.count, into: &whole) }
+                let b = Result { try scan.scanParts(log, from: header + 1, partBytes: block, into: &parts) }
+                #expect((try? a.get()) != nil ? (try? b.get()) != nil && parts.customers == whole.customers && parts.purchases == whole.purchases
+                                              : (try? b.get()) == nil)
+            }
             // The stream may give up where the whole table succeeds (an inferred column), never the reverse.
             if whole == nil { #expect(streamed == nil) }
         }
