@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # dags/shop.yaml at CUSTOMERS customers (default 50,000: about 4 million events), cold, -j 2: each
 # built-in task's peak resident set (bench/shop/task_rss.py), the run's wall time and peak (GNU
-# time), then the two heaviest steps, ingest_events and clean, written in pandas and in DuckDB
-# (bench/shop/reference.py) on the same generated events.csv, each step's time and peak.
+# time), then the four data steps, ingest_events, clean, customer_features and session_features,
+# written in pandas and in DuckDB (bench/shop/reference.py) on the same generated events.csv (each
+# engine's feature steps read its own cleaned table), each step's time and peak.
 #
 #   bash bench/shop/memory.sh [CUSTOMERS]          LOOM=path/to/loom to skip the release build
 #
@@ -31,11 +32,10 @@ events="$(ls -d artifacts/trees/"$digest"*/events.csv | head -1)"
 echo
 echo "references on $events ($(( $(stat -c %s "$events") / 1048576 )) MB):"
 for engine in pandas duckdb; do
-  in="$events"
-  for step in ingest clean; do
+  for step in ingest clean customers sessions; do
+    case "$step" in ingest) in="$events" ;; clean) in="$work/$engine-ingest.csv" ;; *) in="$work/$engine-clean.csv" ;; esac
     out="$work/$engine-$step.csv"
     secs=$(/usr/bin/time -v -o "$work/t.txt" "$py" "$repo/bench/shop/reference.py" "$engine" "$step" "$in" "$out")
     echo "  $engine $step: ${secs} s, peak $(( $(grep 'Maximum resident' "$work/t.txt" | awk '{print $6}') / 1024 )) MB"
-    in="$out"
   done
 done

@@ -75,18 +75,12 @@ public enum CustomerFeaturesKind: TaskKind {
     public static func run(_ p: Params, context: TaskContext) throws {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
         let file = try p.file ?? (FileSystem.exists(context.input(input) + "/transactions.csv") ? "transactions.csv" : "events.csv")
-        var t = try ArtifactFiles.table(context, input: input, file: file, types: ["customer": .text, "user": .text, "session": .text, "event_type": .text,
-                                                                                   "product": .text, "category": .text, "brand": .text])
-        // An event log: its purchase events are the transactions.
-        if t["event_type"] != nil {
-            let purchases = try t.texts("event_type").lazy.filter { $0 == p.purchaseEvent }.count
-            if purchases == 0 {
-                let types = Array(Set(try t.texts("event_type"))).sorted()
-                let hint = Suggestion.closest(to: p.purchaseEvent, in: types).map { " (did you mean '\($0)'?)" } ?? ""
-                throw KindError("\(input)/\(file) has no '\(p.purchaseEvent)' events to take as transactions\(hint); its event types: \(types.prefix(20).joined(separator: ", ")). Name the purchase with param purchase_event")
-            }
-            t = try EventIngest.transactions(t, purchaseType: p.purchaseEvent)
-        }
+        let path = try ArtifactFiles.path(context, input: input, file: file)
+        // An event log, streamed: only its purchases are kept (the whole table as strings took
+        // 1.1 GB at 4 million events). A log the stream cannot read (a bad value, a missing
+        // column, no purchases) is read whole below, to fail with the whole-table error.
+        let t = try (try? EventIngest.streamTransactions(path: path, file: path, purchaseType: p.purchaseEvent))
+            ?? wholeTable(p, context: context, input: input, file: file)
         let days = try t.numbers("time").map { Int(($0 / 86400).rounded(.down)) }
         let f = try CustomerFeatures(customers: try t.texts("customer"), days: days, amounts: try t.numbers("amount"),
                                      calibrationEnd: try ArtifactFiles.day(p.calibrationEnd, param: "calibration_end"),
@@ -99,5 +93,22 @@ public enum CustomerFeaturesKind: TaskKind {
             "holdout_transactions": Double(f.rows.reduce(0) { $0 + $1.holdoutTransactions }),
             "churn_rate": Double(f.rows.reduce(0) { $0 + $1.churned }) / Double(f.rows.count),
         ], context)
+    }
+
+    /// The transactions of the table read whole: the table itself, or an event log's purchases.
+    static func wholeTable(_ p: Params, context: TaskContext, input: String, file: String) throws -> Table {
+        var t = try ArtifactFiles.table(context, input: input, file: file, types: ["customer": .text, "user": .text, "session": .text, "event_type": .text,
+                                                                                   "product": .text, "category": .text, "brand": .text])
+        // An event log: its purchase events are the transactions.
+        if t["event_type"] != nil {
+            let purchases = try t.texts("event_type").lazy.filter { $0 == p.purchaseEvent }.count
+            if purchases == 0 {
+                let types = Array(Set(try t.texts("event_type"))).sorted()
+                let hint = Suggestion.closest(to: p.purchaseEvent, in: types).map { " (did you mean '\($0)'?)" } ?? ""
+                throw KindError("\(input)/\(file) has no '\(p.purchaseEvent)' events to take as transactions\(hint); its event types: \(types.prefix(20).joined(separator: ", ")). Name the purchase with param purchase_event")
+            }
+            t = try EventIngest.transactions(t, purchaseType: p.purchaseEvent)
+        }
+        return t
     }
 }

@@ -55,9 +55,8 @@ public enum ReportKind: TaskKind {
         for (input, m) in zip(context.inputs, metrics) {
             let dir = input.path
             if let cleaning = cleaning(m.values) { page.section("Cleaning (\(input.name))", cleaning) }
-            if FileSystem.exists(dir + "/events.csv"), let t = try? ArtifactFiles.readCSV(dir + "/events.csv", types: ["session": .text, "event_type": .text]),
-               t["event_type"] != nil, t["session"] != nil {
-                page.section("Funnel (\(input.name))", try funnel(t))
+            if FileSystem.exists(dir + "/events.csv"), let counts = try? funnelCounts(dir + "/events.csv") {
+                page.section("Funnel (\(input.name))", funnel(counts))
             }
             if FileSystem.exists(dir + "/centres.csv"), let c = try? CSV.read(dir + "/centres.csv"), let sizes = c["size"]?.numbers {
                 let labels = (c["segment"]?.numbers ?? []).map { "segment \(Int($0))" }
@@ -300,12 +299,27 @@ public enum ReportKind: TaskKind {
         return HTMLReport.table(header: ["rows", "count", "share of rows in"], rows: rows)
     }
 
-    static func funnel(_ t: Table) throws -> String {
-        let sessions = try t.texts("session"), types = try t.texts("event_type")
+    static let funnelSteps = ["view", "cart", "purchase"]
+
+    /// Sessions reaching each of `funnelSteps` in an event table, read a piece at a time (the
+    /// whole table as strings took 1.1 GB at 4 million events; the sets hold sessions only). Nil
+    /// when the table has no session or event_type column; throws when a piece cannot be read.
+    /// Other columns are read as text: the whole-table read inferred them, which never fails, so
+    /// the funnel is shown for the same files.
+    static func funnelCounts(_ path: String) throws -> [Double]? {
+        var pieces = try CSVPieces(path: path, file: path, types: ["session": .text, "event_type": .text], otherColumns: .text)
         var reached: [String: Set<String>] = ["view": [], "cart": [], "purchase": []]
-        for (s, e) in zip(sessions, types) where reached[e] != nil { reached[e]!.insert(s) }
-        let steps = ["view", "cart", "purchase"]
-        let counts = steps.map { Double(reached[$0]!.count) }
+        while let piece = try pieces.next() {
+            let t = piece.table
+            guard t["event_type"] != nil, t["session"] != nil else { return nil }
+            for (s, e) in zip(try t.texts("session"), try t.texts("event_type")) where reached[e] != nil { reached[e]!.insert(s) }
+        }
+        return funnelSteps.map { Double(reached[$0]!.count) }
+    }
+
+    /// The funnel chart of `funnelCounts`.
+    static func funnel(_ counts: [Double]) -> String {
+        let steps = funnelSteps
         let labels = steps.enumerated().map { i, s in i == 0 || counts[i - 1] == 0 ? s : "\(s) (\(String(format: "%.1f", 100 * counts[i] / counts[i - 1]))%)" }
         return SVGChart.bars(title: "Sessions reaching each step", yLabel: "sessions", labels: labels, series: [("sessions", counts)])
     }

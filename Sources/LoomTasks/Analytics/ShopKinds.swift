@@ -316,21 +316,35 @@ public enum SessionFeaturesKind: TaskKind {
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
-        var types: [String: CSV.ColumnType] = ["user": .text, "session": .text, "event_type": .text, "time": .number, "price": .number,
-                                               "product": .text, "category": .text, "brand": .text]
-        for c in p.config.categorical { types[c] = .text }
-        let events = try ArtifactFiles.table(context, input: input, file: p.file, types: types)
-        if !(try events.texts("event_type")).contains(p.config.labelEvent) {
+        let path = try ArtifactFiles.path(context, input: input, file: p.file)
+        let written: SessionFeatures.Written
+        do {
+            // Streamed and dictionary-coded: the whole table as strings took 1.1 GB at 4 million events.
+            written = try SessionFeatures.stream(path: path, file: path, config: p.config, to: context.output + "/sessions.csv")
+            context.log("wrote sessions.csv: \(written.rows) rows x \(written.columns) columns")
+        } catch {
+            // The stream stops at a piece's first problem and gives up on texts equal as Strings
+            // but not in bytes; the whole table gives `compute`'s table or the error a user must see.
+            written = try wholeTable(p, context: context, input: input)
+        }
+        if !written.hasLabelEvent {
             context.log("warning: no event has the label event type '\(p.config.labelEvent)' (param 'label_event'): every label is 0")
         }
+        try ArtifactFiles.writeMetrics(["sessions": Double(written.rows), "conversion_rate": Double(written.labelled) / Double(max(1, written.rows)),
+                                        "columns": Double(written.columns)], context)
+    }
+
+    /// `session_features` on the table read whole (the reference `SessionFeatures.stream` is held to).
+    static func wholeTable(_ p: Params, context: TaskContext, input: String) throws -> SessionFeatures.Written {
+        let events = try ArtifactFiles.table(context, input: input, file: p.file, types: SessionFeatures.columnTypes(p.config))
+        let hasLabel = (try events.texts("event_type")).contains(p.config.labelEvent)
         let t: Table
         do { t = try SessionFeatures.compute(events, config: p.config) } catch let AnalyticsError.invalidParameter(param, value, expected) where param == "event_types" {
             throw KindError("param '\(param)' names \(value), which no event in \(input)/\(p.file) has: expected \(expected)")
         }
         try ArtifactFiles.write(t, context, "sessions.csv")
         let labels = try t.numbers("label")
-        try ArtifactFiles.writeMetrics(["sessions": Double(t.rowCount), "conversion_rate": labels.reduce(0, +) / Double(max(1, labels.count)),
-                                        "columns": Double(t.columnCount)], context)
+        return SessionFeatures.Written(rows: t.rowCount, labelled: labels.filter { $0 == 1 }.count, columns: t.columnCount, hasLabelEvent: hasLabel)
     }
 }
 
@@ -395,24 +409,39 @@ public enum CleanKind: TaskKind {
 
     public static func run(_ p: Params, context: TaskContext) throws {
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
-        let events = try ArtifactFiles.table(context, input: input, file: p.file,
-                                             types: ["user": .text, "session": .text, "event_type": .text, "time": .number, "price": .number,
-                                                     "product": .text, "category": .text, "brand": .text],
-                                             otherColumns: .text)   // ingest's extra columns pass through as written
         let start = try p.start.map { Double(try ArtifactFiles.day($0, param: "start")) * 86400 }
         let end = try p.end.map { Double(try ArtifactFiles.day($0, param: "end") + 1) * 86400 }
+        let path = try ArtifactFiles.path(context, input: input, file: p.file)
+        let (s, purchases): (Clean.Summary, Int)
+        do {
+            // Streamed: the whole table as strings took 1.25 GB at 4 million events.
+            let r = try Clean.stream(path: path, file: path, start: start, end: end, rules: p.rules, to: context.output + "/events.csv")
+            (s, purchases) = (r.summary, r.purchases)
+            context.log("wrote events.csv: \(s.rowsOut) rows")
+        } catch {
+            // The stream stops at a piece's first problem; the whole-table read names the one a
+            // user must see (the file's first malformed record, then its first bad value).
+            (s, purchases) = try wholeTable(p, context: context, input: input, start: start, end: end)
+        }
+        var metrics: [String: Double] = ["rows_in": Double(s.rowsIn), "rows_out": Double(s.rowsOut)]
+        for r in Clean.reasons { metrics["dropped." + r.replacingOccurrences(of: " ", with: "_")] = Double(s.dropped[r] ?? 0) }
+        for r in Clean.reasons where (s.dropped[r] ?? 0) > 0 { context.log("dropped \(s.dropped[r] ?? 0) of \(s.rowsIn) rows: \(r)") }
+        if purchases > 0 && s.dropped["purchase without price"] == purchases {
+            context.log("warning: every purchase ('\(p.rules.purchaseEvent)', \(purchases) rows) was dropped for lacking a price; a log without prices needs purchase_needs_price: false")
+        }
+        try ArtifactFiles.writeMetrics(metrics, context)
+    }
+
+    /// `clean` on the table read whole (the reference `Clean.stream` is held to): its summary and
+    /// the rows of the purchase type.
+    static func wholeTable(_ p: Params, context: TaskContext, input: String, start: Double?, end: Double?) throws -> (Clean.Summary, Int) {
+        let events = try ArtifactFiles.table(context, input: input, file: p.file, types: Clean.columnTypes,
+                                             otherColumns: .text)   // ingest's extra columns pass through as written
         let (out, s): (Table, Clean.Summary)
         do { (out, s) = try Clean.events(events, start: start, end: end, rules: p.rules) } catch let AnalyticsError.invalidParameter(param, value, expected) {
             throw KindError("param '\(param)' names \(value): expected \(expected)")
         }
         try ArtifactFiles.write(out, context, "events.csv")
-        var metrics: [String: Double] = ["rows_in": Double(s.rowsIn), "rows_out": Double(s.rowsOut)]
-        for r in Clean.reasons { metrics["dropped." + r.replacingOccurrences(of: " ", with: "_")] = Double(s.dropped[r] ?? 0) }
-        for r in Clean.reasons where (s.dropped[r] ?? 0) > 0 { context.log("dropped \(s.dropped[r] ?? 0) of \(s.rowsIn) rows: \(r)") }
-        let purchases = try events.texts("event_type").filter { $0 == p.rules.purchaseEvent }.count
-        if purchases > 0 && s.dropped["purchase without price"] == purchases {
-            context.log("warning: every purchase ('\(p.rules.purchaseEvent)', \(purchases) rows) was dropped for lacking a price; a log without prices needs purchase_needs_price: false")
-        }
-        try ArtifactFiles.writeMetrics(metrics, context)
+        return (s, try events.texts("event_type").filter { $0 == p.rules.purchaseEvent }.count)
     }
 }
