@@ -7,9 +7,12 @@
 /// the same Double that `strtod` (and Swift's `Double(String)`, which calls it) gives. Exponents up
 /// to 22 + 15 are shifted into `w` first when `w` stays below 2^53.
 ///
-/// Anything else (more than 19 significant digits, larger exponents, `inf`, hex, a stray
-/// character) is not decided here: `parse` returns nil and the caller asks the reference
-/// (`CSV.number`). A differential test holds the two equal over random and edge-case inputs.
+/// Significands above 2^53 and exponents beyond Clinger's range (17-digit numbers, the shortest
+/// round-trip form Loom writes) go to `EiselLemire`, which decides all but the rare products too
+/// close to a rounding boundary. Anything else (more than 19 significant digits, subnormal or
+/// overflowing results, `inf`, hex, a stray character) is not decided here: `parse` returns nil
+/// and the caller asks the reference (`CSV.number`). A differential test holds the two equal over
+/// random, near-half-way and edge-case inputs.
 enum DecimalParser {
     /// Exact powers of ten as Doubles, 10^0 ... 10^22.
     static let powers: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { r, _ in r * 10 } }
@@ -60,21 +63,26 @@ enum DecimalParser {
         }
         guard i == end else { return nil }
         if w == 0 { return negative ? -0.0 : 0.0 }
-        var e = exponent - scale
+        let e = exponent - scale
+        if let v = clinger(w, e) { return negative ? -v : v }
+        return EiselLemire.value(w, e, negative: negative)
+    }
+
+    /// Clinger's exact product or quotient for w x 10^e (w > 0), or nil when w or e is out of its range.
+    @inline(__always)
+    static func clinger(_ w: UInt64, _ e: Int) -> Double? {
         guard w <= 1 << 53 else { return nil }
+        var w = w, e = e
         if e > 22 {
             // w x 10^(e - 22) may still be an exact integer below 2^53.
-            var shifted = w
             while e > 22 {
-                let (m, overflow) = shifted.multipliedReportingOverflow(by: 10)
+                let (m, overflow) = w.multipliedReportingOverflow(by: 10)
                 guard !overflow, m <= 1 << 53 else { return nil }
-                shifted = m
+                w = m
                 e -= 1
             }
-            w = shifted
         }
         guard e >= -22 else { return nil }
-        let v = e >= 0 ? Double(w) * powers[e] : Double(w) / powers[-e]
-        return negative ? -v : v
+        return e >= 0 ? Double(w) * powers[e] : Double(w) / powers[-e]
     }
 }
