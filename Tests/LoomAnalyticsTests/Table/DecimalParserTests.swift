@@ -150,4 +150,20 @@ import Testing
             }
         }
     }
+
+    /// The 8-digits-at-once step: runs of 8 to 24 digits with leading zeros, and with one byte
+    /// replaced by a neighbour of the digits in ASCII ('/' and ':'), by a point or by a letter,
+    /// must be decided as the reference decides them, or left to it.
+    @Test func eightDigitBlocksAgreeWithTheReference() {
+        var rng = SeededRandom(seed: 16)
+        var decided = 0
+        for _ in 0..<100_000 {
+            var chars = Array(String(repeating: "0", count: rng.int(below: 10)))
+            chars += (0..<(8 + rng.int(below: 17))).map { _ in Character(String(rng.int(below: 10))) }
+            if rng.bernoulli(0.5) { chars.insert(".", at: rng.int(below: chars.count + 1)) }
+            if rng.bernoulli(0.3) { chars[rng.int(below: chars.count)] = ["/", ":", ".", "a", "e"][rng.int(below: 5)] }
+            if Self.check((rng.bernoulli(0.3) ? "-" : "") + String(chars)) { decided += 1 }
+        }
+        #expect(decided > 50_000)
+    }
 }
