@@ -19,7 +19,8 @@
 # imports. Tools take turns, REPEATS turns (default 5); medians; ratio = Loom / reference, of the
 # medians and of each tool's fastest turn (LightGBM's OpenMP threads spin, so a turn that shares the
 # cores with another program can take it several times longer than a quiet one; the fastest turns
-# show the quiet-machine ratio).
+# show the quiet-machine ratio). gbdt and kmeans also run their script with OMP_WAIT_POLICY=PASSIVE
+# ("-passive" rows), and the goal's reference is the faster of the two configurations.
 # Loom runs with LOOM_STATS=1, so that each task's log carries its stage times (read, fit,
 # predict, write; one line, measured with or without it), shown beside the scripts' own.
 # The script fails if the results disagree: test AUC within 2e-3 of LightGBM (histogram boosting
@@ -108,6 +109,13 @@ for turn in $(seq "$repeats"); do
     printf 'loom\t%s\t%s\t%s\t%s\t\t\n' "$task" "${times%%$'\t'*}" "$(echo "$t1 - $t0" | bc)" "${times#*$'\t'}" >> "$results"
     line="$("$py" bench/python/train_task.py "$task" "$data" "$work/py-$task")"
     printf '%s\t%s\n' "$task" "$line" | awk -F'\t' -v OFS='\t' '{ print $2, $1, $3, "", $4, $5, $6, $7, $8, $9 }' >> "$results"
+    if [ "$task" != logistic ]; then
+      # LightGBM's and scikit-learn's KMeans' OpenMP threads spin while they wait; on cores shared with
+      # another program that can make a fit several times slower. Passive waiting is their answer to
+      # that: the reference is the faster of the two.
+      line="$(OMP_WAIT_POLICY=PASSIVE "$py" bench/python/train_task.py "$task" "$data" "$work/py-$task-passive")"
+      printf '%s\t%s\n' "$task" "$line" | awk -F'\t' -v OFS='\t' '{ print $2 "-passive", $1, $3, "", $4, $5, $6, $7, $8, $9 }' >> "$results"
+    fi
     if [ "$task" = logistic ]; then
       line="$("$py" bench/python/train_task.py logistic "$data" "$work/py-logistic-tol" 1e-10)"
       printf '%s\t%s\n' "$task" "$line" | awk -F'\t' -v OFS='\t' '{ print $2 "-tol", $1, $3, "", $4, $5, $6, $7, $8, $9 }' >> "$results"
@@ -147,6 +155,9 @@ awk -F'\t' '
   function least(list,   a, n, i, r) { n = split(list, a, ","); r = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 < r) r = a[i] + 0; return r }
   function lo(tool, task, what) { return least(all[tool SUBSEP task SUBSEP what]) }
   function goal(label, a, b, c, d, target) { printf "%-58s %6.2fx %9.2fx  %s\n", label, a / b, c / d, target }
+  # The faster of a reference run with its default OpenMP waiting and with OMP_WAIT_POLICY=PASSIVE.
+  function best(tool, task, what,   a, b) { a = m(tool, task, what); if (!((tool "-passive" SUBSEP task SUBSEP what) in all)) return a; b = m(tool "-passive", task, what); return a < b ? a : b }
+  function bestlo(tool, task, what,   a, b) { a = lo(tool, task, what); if (!((tool "-passive" SUBSEP task SUBSEP what) in all)) return a; b = lo(tool "-passive", task, what); return a < b ? a : b }
   FNR == NR { q[$1] = $2; next }
   {
     key = $1 SUBSEP $2
@@ -167,8 +178,8 @@ awk -F'\t' '
     print ""
     print "goal (Loom / reference)                                     medians   fastest  goal"
     if (("loom" SUBSEP "gbdt" SUBSEP "task") in all) {
-      goal("gbdt whole task / LightGBM read+fit+predict+write", m("loom", "gbdt", "task"), m("lightgbm", "gbdt", "task"), lo("loom", "gbdt", "task"), lo("lightgbm", "gbdt", "task"), "<= 1x")
-      goal("gbdt fit / lgb.train", m("loom", "gbdt", "fit"), m("lightgbm", "gbdt", "fit"), lo("loom", "gbdt", "fit"), lo("lightgbm", "gbdt", "fit"), "(information)")
+      goal("gbdt whole task / LightGBM read+fit+predict+write", m("loom", "gbdt", "task"), best("lightgbm", "gbdt", "task"), lo("loom", "gbdt", "task"), bestlo("lightgbm", "gbdt", "task"), "<= 1x")
+      goal("gbdt fit / lgb.train", m("loom", "gbdt", "fit"), best("lightgbm", "gbdt", "fit"), lo("loom", "gbdt", "fit"), bestlo("lightgbm", "gbdt", "fit"), "(information)")
     }
     if (("loom" SUBSEP "logistic" SUBSEP "task") in all) {
       goal("logistic whole task / scikit-learn at tol 1e-10 (Loom'"'"'s)", m("loom", "logistic", "task"), m("sklearn-tol", "logistic", "task"), lo("loom", "logistic", "task"), lo("sklearn-tol", "logistic", "task"), "<= 1.5x")
@@ -177,8 +188,8 @@ awk -F'\t' '
       goal("logistic fit / scaler + lbfgs fit at tol 1e-4", m("loom", "logistic", "fit"), m("sklearn", "logistic", "fit"), lo("loom", "logistic", "fit"), lo("sklearn", "logistic", "fit"), "(information)")
     }
     if (("loom" SUBSEP "kmeans" SUBSEP "task") in all) {
-      goal("kmeans whole task / scikit-learn script", m("loom", "kmeans", "task"), m("sklearn", "kmeans", "task"), lo("loom", "kmeans", "task"), lo("sklearn", "kmeans", "task"), "<= 1x")
-      goal("kmeans scale + fit / StandardScaler + KMeans.fit", m("loom", "kmeans", "fit"), m("sklearn", "kmeans", "fit"), lo("loom", "kmeans", "fit"), lo("sklearn", "kmeans", "fit"), "(information)")
+      goal("kmeans whole task / scikit-learn script", m("loom", "kmeans", "task"), best("sklearn", "kmeans", "task"), lo("loom", "kmeans", "task"), bestlo("sklearn", "kmeans", "task"), "<= 1x")
+      goal("kmeans scale + fit / StandardScaler + KMeans.fit", m("loom", "kmeans", "fit"), best("sklearn", "kmeans", "fit"), lo("loom", "kmeans", "fit"), bestlo("sklearn", "kmeans", "fit"), "(information)")
     }
   }' "$quality" "$results"
 echo
