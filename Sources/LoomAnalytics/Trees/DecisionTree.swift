@@ -67,37 +67,6 @@ public struct DecisionTree: Codable, Equatable, Sendable {
         }
     }
 
-    /// A node as raw-feature prediction reads it: 24 bytes instead of `Node`'s 72, so a path through
-    /// the tree touches fewer cache lines. A leaf has feature -1 and its value in `threshold`.
-    struct PackedNode {
-        var threshold: Double
-        var feature: Int32
-        var left: Int32
-        var right: Int32
-        var missingGoesLeft: Bool
-    }
-
-    /// The nodes packed for `predict(packed:row:)` (indices and features fit in Int32: a tree or a
-    /// matrix with 2^31 of them would not fit in memory).
-    var packed: [PackedNode] {
-        nodes.map { n in
-            n.isLeaf ? PackedNode(threshold: n.value, feature: -1, left: -1, right: -1, missingGoesLeft: false)
-                : PackedNode(threshold: n.threshold, feature: Int32(n.feature), left: Int32(n.left), right: Int32(n.right), missingGoesLeft: n.missingGoesLeft)
-        }
-    }
-
-    /// `predict(row:)` on packed nodes: the same comparisons, so the same leaf and value.
-    @inline(__always)
-    static func predict(packed n: UnsafePointer<PackedNode>, row: UnsafePointer<Double>) -> Double {
-        var i = 0
-        while n[i].feature >= 0 {
-            let x = row[Int(n[i].feature)]
-            let left = x.isNaN ? n[i].missingGoesLeft : x <= n[i].threshold
-            i = Int(left ? n[i].left : n[i].right)
-        }
-        return n[i].threshold
-    }
-
     /// The tree's output for row `row` of a binned matrix (the training data).
     func predict(binned: BinnedMatrix, row: Int) -> Double {
         var i = 0

@@ -62,21 +62,16 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
                                               expected: "\(featureCount) columns, as in training")
         }
         // Fixed chunks of rows on all cores; each row adds the trees' outputs in tree order, so the
-        // scores are the same bits as one pass per tree (`DecisionTree.addPredictions`) on any thread
-        // count. The trees are walked as packed nodes (same comparisons, a third of the bytes).
+        // scores are the same bits as one pass per tree (`predictRaw(binned:)`) on any thread count.
         var scores = [Double](repeating: baseScore, count: x.rows)
         let k = x.columns
-        let packed = trees.map(\.packed)
         scores.withUnsafeMutableBufferPointer { out in
             let out = out
             x.values.withUnsafeBufferPointer { v in
                 guard let base = v.baseAddress else { return }
                 RowChunks.forEach(rows: x.rows) { _, rows in
-                    for tree in packed {
-                        tree.withUnsafeBufferPointer { t in
-                            guard let nodes = t.baseAddress else { return }   // trees have nodes (checked on decoding)
-                            for r in rows { out[r] += DecisionTree.predict(packed: nodes, row: base + r * k) }
-                        }
+                    for tree in trees {
+                        for r in rows { out[r] += tree.predict(row: base + r * k) }
                     }
                 }
             }
