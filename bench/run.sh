@@ -8,6 +8,8 @@ for b in engine clv gbdt kmeans csv; do
   echo "== $b"
   REPEATS="$repeats" bash "$here/run-$b.sh" "$repeats"
 done
+echo "== train and kmeans tasks (whole loom tasks vs Python scripts)"
+REPEATS="$repeats" bash "$here/run-train.sh"
 echo "== runs/diff history"
 bash "$here/history/run.sh"
 echo "== shop.yaml at 1 million events"

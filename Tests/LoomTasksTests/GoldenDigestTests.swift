@@ -30,7 +30,7 @@ import Testing
         "report": (6, "a8a0ad3e10145970da445aafae4d091de0e2431405e659633edaa2e0aa6c5f6c"),
         "sample": (1, "5ad894ed9190af582d5851249b27c0d747b267c4722c454f48b13bd0be89c87b"),
         "session_features": (2, "5df59399f1e17c44dd6297bcdb78bcf831097d1a97b28b677292c3dcc1b1f1d1"),
-        "train": (1, "17ef36fdc77bbf452247bf6bc0d48d54e2d572c00e570b62705c87d5ec2e2f36"),
+        "train": (2, "17ef36fdc77bbf452247bf6bc0d48d54e2d572c00e570b62705c87d5ec2e2f36"),
         "cohort": (1, "b9a4aa3d06f0d99a430196aa3b8c921a714903e84bd7ad1f6016e08b1298d1c7"),
         "sql": (1, "3883ce393067d7b896883a0ee76eeca7dbb76474f552aeaffa3701b2d5e812a9"),
         "recommend": (1, "bc6eaf709a5e3a00bf718c4ab972fc94e0f569ab1e82872aa30462f469c7a471"),

@@ -40,11 +40,10 @@ public struct FeatureScaling: Codable, Equatable, Sendable {
         let logFlags = try flags(log1pColumns, "log1pColumns"), unscaled = try flags(unscaledColumns, "unscaledColumns")
         let logged = try transform(x, log1p: logFlags)
         var means = [Double](repeating: 0, count: x.columns), stds = [Double](repeating: 1, count: x.columns)
+        let moments = logged.columnMeansAndVariances()
         for j in 0..<x.columns where !unscaled[j] {
-            let column = logged.column(j)
-            let mean = column.reduce(0, +) / Double(x.rows)
-            let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.rows)
-            means[j] = mean
+            let variance = moments.variances[j]
+            means[j] = moments.means[j]
             stds[j] = variance > 0 ? variance.squareRoot() : 1
         }
         return FeatureScaling(log1p: logFlags, means: means, stds: stds)

@@ -112,17 +112,7 @@ public enum KMeans {
     /// Mean over columns of the population variance (scikit-learn's `_tolerance` scale).
     static func meanVariance(_ x: Matrix) -> Double {
         var total = 0.0
-        for j in 0..<x.columns {
-            var mean = 0.0
-            for i in 0..<x.rows { mean += x.values[i * x.columns + j] }
-            mean /= Double(x.rows)
-            var ss = 0.0
-            for i in 0..<x.rows {
-                let d = x.values[i * x.columns + j] - mean
-                ss += d * d
-            }
-            total += ss / Double(x.rows)
-        }
+        for v in x.columnMeansAndVariances().variances { total += v }
         return total / Double(x.columns)
     }
 }

@@ -11,18 +11,39 @@ extension LogisticRegression {
         var hessian: [[Double]]
     }
 
-    /// J(theta): mean log loss plus l2 * sum of squared non-intercept parameters.
+    /// J(theta): mean log loss plus l2 * sum of squared non-intercept parameters. The log loss is
+    /// summed per chunk of `RowChunks.size` rows (in parallel) and the chunks' sums added in chunk
+    /// order, so J does not depend on the number of threads.
     static func objective(z: Matrix, y: [Double], theta: [Double], l2: Double) -> Double {
         let k = z.columns
-        var loss = 0.0
+        var partial = [Double](repeating: 0, count: RowChunks.count(rows: z.rows))
         z.values.withUnsafeBufferPointer { zv in
-            for i in 0..<z.rows {
-                var eta = 0.0
-                for j in 0..<k { eta += zv[i * k + j] * theta[j] }
-                loss += softplus(eta) - y[i] * eta
+            y.withUnsafeBufferPointer { yv in
+                theta.withUnsafeBufferPointer { th in
+                    partial.withUnsafeMutableBufferPointer { out in
+                        let out = out
+                        RowChunks.forEach(rows: z.rows) { c, rows in
+                            var loss = 0.0
+                            for i in rows {
+                                let eta = dot(zv.baseAddress! + i * k, th.baseAddress!, k)
+                                loss += softplus(eta) - yv[i] * eta
+                            }
+                            out[c] = loss
+                        }
+                    }
+                }
             }
         }
+        let loss = partial.reduce(0, +)
         return loss / Double(z.rows) + l2 * theta.dropFirst().reduce(0) { $0 + $1 * $1 }
+    }
+
+    /// a . b over k values, summed in index order.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ k: Int) -> Double {
+        var s = 0.0
+        for j in 0..<k { s += a[j] * b[j] }
+        return s
     }
 
     static func linear(_ z: Matrix, _ i: Int, _ theta: [Double]) -> Double {
@@ -32,26 +53,42 @@ extension LogisticRegression {
     }
 
     /// Gradient (1/n) Z'(p - y) + 2 l2 [0, b] and Hessian (1/n) Z'WZ + 2 l2 diag(0, 1, ..., 1), W = p(1 - p).
+    /// Z'(p - y) and the lower triangle of Z'WZ are summed per chunk of `RowChunks.size` rows (in
+    /// parallel), and the chunks' sums added in chunk order: the same bits on any number of threads.
     static func derivatives(z: Matrix, y: [Double], theta: [Double], l2: Double) -> ([Double], [[Double]]) {
         let k = z.columns, n = Double(z.rows)
-        var g = [Double](repeating: 0, count: k)
-        var h = [Double](repeating: 0, count: k * k)   // lower triangle, row-major
+        let stride = k + k * k                              // per chunk: g, then h (lower triangle, row-major)
+        let chunks = RowChunks.count(rows: z.rows)
+        var partial = [Double](repeating: 0, count: chunks * stride)
         z.values.withUnsafeBufferPointer { zv in
-            g.withUnsafeMutableBufferPointer { gv in
-                h.withUnsafeMutableBufferPointer { hv in
-                    for i in 0..<z.rows {
-                        let row = i * k
-                        var eta = 0.0
-                        for j in 0..<k { eta += zv[row + j] * theta[j] }
-                        let p = sigmoid(eta), w = p * (1 - p), r = p - y[i]
-                        for a in 0..<k {
-                            let za = zv[row + a], wa = w * za
-                            gv[a] += r * za
-                            for b in 0...a { hv[a * k + b] += wa * zv[row + b] }
+            y.withUnsafeBufferPointer { yv in
+                theta.withUnsafeBufferPointer { th in
+                    partial.withUnsafeMutableBufferPointer { out in
+                        let out = out
+                        RowChunks.forEach(rows: z.rows) { c, rows in
+                            let gv = out.baseAddress! + c * stride, hv = gv + k
+                            for i in rows {
+                                let row = zv.baseAddress! + i * k
+                                let eta = dot(row, th.baseAddress!, k)
+                                let p = sigmoid(eta), w = p * (1 - p), r = p - yv[i]
+                                for a in 0..<k {
+                                    let za = row[a], wa = w * za
+                                    gv[a] += r * za
+                                    let ha = hv + a * k
+                                    for b in 0...a { ha[b] += wa * row[b] }
+                                }
+                            }
                         }
                     }
                 }
             }
+        }
+        var g = [Double](repeating: 0, count: k)
+        var h = [Double](repeating: 0, count: k * k)
+        for c in 0..<chunks {
+            let base = c * stride
+            for a in 0..<k { g[a] += partial[base + a] }
+            for m in 0..<(k * k) { h[m] += partial[base + k + m] }
         }
         var hessian = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
         for a in 0..<k {

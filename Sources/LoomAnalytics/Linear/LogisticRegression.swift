@@ -111,21 +111,17 @@ public enum LogisticRegression {
     /// The columns that standardisation refuses as constant (population standard deviation 0, as
     /// `fit` computes it), so that a caller can leave them out first.
     public static func constantColumns(_ x: Matrix) -> [Int] {
-        (0..<x.columns).filter { meanAndSD(x.column($0)).sd == 0 }
-    }
-
-    static func meanAndSD(_ c: [Double]) -> (mean: Double, sd: Double) {
-        let n = Double(c.count)
-        let m = c.reduce(0, +) / n
-        return (m, (c.reduce(0) { $0 + ($1 - m) * ($1 - m) } / n).squareRoot())
+        let variances = x.columnMeansAndVariances().variances
+        return (0..<x.columns).filter { variances[$0].squareRoot() == 0 }
     }
 
     /// Column means and population standard deviations (or 0 and 1 without standardisation).
     static func standardization(_ x: Matrix, featureNames: [String], standardize: Bool) throws -> ([Double], [Double]) {
         guard standardize else { return (Array(repeating: 0, count: x.columns), Array(repeating: 1, count: x.columns)) }
         var means: [Double] = [], scales: [Double] = []
+        let moments = x.columnMeansAndVariances()
         for j in 0..<x.columns {
-            let (m, sd) = meanAndSD(x.column(j))
+            let (m, sd) = (moments.means[j], moments.variances[j].squareRoot())
             guard sd > 0 else {
                 throw AnalyticsError.invalidInput(what: "feature '\(featureNames[j])' (column \(j)) is constant (\(m))",
                                                   expected: "a feature that varies (constant columns cannot be standardised; drop it)")

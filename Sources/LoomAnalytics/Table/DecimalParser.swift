@@ -7,9 +7,12 @@
 /// the same Double that `strtod` (and Swift's `Double(String)`, which calls it) gives. Exponents up
 /// to 22 + 15 are shifted into `w` first when `w` stays below 2^53.
 ///
-/// Anything else (more than 19 significant digits, larger exponents, `inf`, hex, a stray
-/// character) is not decided here: `parse` returns nil and the caller asks the reference
-/// (`CSV.number`). A differential test holds the two equal over random and edge-case inputs.
+/// Significands above 2^53 and exponents beyond Clinger's range (17-digit numbers, the shortest
+/// round-trip form Loom writes) go to `EiselLemire`, which decides all but the rare products too
+/// close to a rounding boundary. Anything else (more than 19 significant digits, subnormal or
+/// overflowing results, `inf`, hex, a stray character) is not decided here: `parse` returns nil
+/// and the caller asks the reference (`CSV.number`). A differential test holds the two equal over
+/// random, near-half-way and edge-case inputs.
 enum DecimalParser {
     /// Exact powers of ten as Doubles, 10^0 ... 10^22.
     static let powers: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { r, _ in r * 10 } }
@@ -27,6 +30,11 @@ enum DecimalParser {
         var significant = 0      // digits in w, counted from the first non-zero one
         var mantissaDigits = 0   // all mantissa digits, zeros included
         var scale = 0            // digits after the point (they divide w)
+        while i + 8 <= end, let block = eightDigits(p, i) {
+            guard take(block, &w, &significant) else { return nil }
+            mantissaDigits += 8
+            i += 8
+        }
         while i < end, p[i] &- 0x30 < 10 {
             let d = UInt64(p[i] &- 0x30)
             if significant > 0 || d != 0 { significant += 1; guard significant <= 19 else { return nil }; w = w &* 10 &+ d }
@@ -35,6 +43,12 @@ enum DecimalParser {
         }
         if i < end, p[i] == 0x2E {
             i += 1
+            while i + 8 <= end, let block = eightDigits(p, i) {
+                guard take(block, &w, &significant) else { return nil }
+                mantissaDigits += 8
+                scale += 8
+                i += 8
+            }
             while i < end, p[i] &- 0x30 < 10 {
                 let d = UInt64(p[i] &- 0x30)
                 if significant > 0 || d != 0 { significant += 1; guard significant <= 19 else { return nil }; w = w &* 10 &+ d }
@@ -60,21 +74,59 @@ enum DecimalParser {
         }
         guard i == end else { return nil }
         if w == 0 { return negative ? -0.0 : 0.0 }
-        var e = exponent - scale
+        let e = exponent - scale
+        if let v = clinger(w, e) { return negative ? -v : v }
+        return EiselLemire.value(w, e, negative: negative)
+    }
+
+    /// The value of the 8 bytes at `p + i` when all are ASCII digits, else nil: one unaligned load and a
+    /// few multiplications instead of 8 dependent multiply-adds (Lemire 2021, section 4; fast_float's
+    /// `is_made_of_eight_digits_fast` and `parse_eight_digits_unrolled`). Little-endian loads (x86_64,
+    /// arm64): the first digit is the lowest byte.
+    @inline(__always)
+    static func eightDigits(_ p: UnsafePointer<UInt8>, _ i: Int) -> UInt64? {
+        let v = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian
+        guard (v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4) == 0x3333_3333_3333_3333 else { return nil }
+        var d = v &- 0x3030_3030_3030_3030
+        d = d &* 10 &+ (d >> 8)                              // pairs: byte 2k holds digits 2k, 2k+1 as a number < 100
+        let lo = (d & 0x0000_00FF_0000_00FF) &* (100 &+ (1_000_000 << 32))
+        let hi = ((d >> 16) & 0x0000_00FF_0000_00FF) &* (1 &+ (10_000 << 32))
+        return (lo &+ hi) >> 32
+    }
+
+    /// Appends 8 digits worth `block` to `w`, counting significant digits from the first non-zero one
+    /// as the digit loop does; false when that passes 19 (w would no longer be exact).
+    @inline(__always)
+    static func take(_ block: UInt64, _ w: inout UInt64, _ significant: inout Int) -> Bool {
+        if significant > 0 {
+            significant += 8
+            guard significant <= 19 else { return false }
+            w = w &* 100_000_000 &+ block
+        } else if block != 0 {
+            // w is 0: the significant digits are block's own (its leading zeros are not).
+            var digits = 1, t = block
+            while t >= 10 { t /= 10; digits += 1 }
+            significant = digits
+            w = block
+        }
+        return true
+    }
+
+    /// Clinger's exact product or quotient for w x 10^e (w > 0), or nil when w or e is out of its range.
+    @inline(__always)
+    static func clinger(_ w: UInt64, _ e: Int) -> Double? {
         guard w <= 1 << 53 else { return nil }
+        var w = w, e = e
         if e > 22 {
             // w x 10^(e - 22) may still be an exact integer below 2^53.
-            var shifted = w
             while e > 22 {
-                let (m, overflow) = shifted.multipliedReportingOverflow(by: 10)
+                let (m, overflow) = w.multipliedReportingOverflow(by: 10)
                 guard !overflow, m <= 1 << 53 else { return nil }
-                shifted = m
+                w = m
                 e -= 1
             }
-            w = shifted
         }
         guard e >= -22 else { return nil }
-        let v = e >= 0 ? Double(w) * powers[e] : Double(w) / powers[-e]
-        return negative ? -v : v
+        return e >= 0 ? Double(w) * powers[e] : Double(w) / powers[-e]
     }
 }

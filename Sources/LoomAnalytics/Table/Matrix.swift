@@ -34,6 +34,37 @@ public struct Matrix: Equatable, Sendable {
     /// Column `j` as an array (a copy).
     public func column(_ j: Int) -> [Double] { (0..<rows).map { values[$0 * columns + j] } }
 
+    /// Per column, the mean (the column summed in row order, divided by the rows) and the population
+    /// variance (squared deviations from that mean summed in row order, divided by the rows): the same
+    /// operations in the same order as summing `column(j)` one column at a time, so the same bits, in
+    /// two row-major passes instead of two strided passes per column (each strided pass reads the
+    /// whole matrix for one column). No rows: NaN.
+    public func columnMeansAndVariances() -> (means: [Double], variances: [Double]) {
+        var sums = [Double](repeating: 0, count: columns), squares = [Double](repeating: 0, count: columns)
+        let n = Double(rows), k = columns
+        values.withUnsafeBufferPointer { v in
+            sums.withUnsafeMutableBufferPointer { m in
+                for i in 0..<rows {
+                    let row = v.baseAddress! + i * k
+                    for j in 0..<k { m[j] += row[j] }
+                }
+                for j in 0..<k { m[j] /= n }
+            }
+            squares.withUnsafeMutableBufferPointer { s in
+                sums.withUnsafeBufferPointer { m in
+                    for i in 0..<rows {
+                        let row = v.baseAddress! + i * k
+                        for j in 0..<k {
+                            let d = row[j] - m[j]
+                            s[j] += d * d
+                        }
+                    }
+                }
+            }
+        }
+        return (sums, squares.map { $0 / n })
+    }
+
     /// The rows at the given indices, in that order.
     public func selectingRows(_ indices: [Int]) -> Matrix {
         var out = [Double]()

@@ -61,8 +61,21 @@ public struct GradientBoostingModel: Codable, Equatable, Sendable {
             throw AnalyticsError.invalidInput(what: "data with \(x.columns) feature columns",
                                               expected: "\(featureCount) columns, as in training")
         }
+        // Fixed chunks of rows on all cores; each row adds the trees' outputs in tree order, so the
+        // scores are the same bits as one pass per tree (`predictRaw(binned:)`) on any thread count.
         var scores = [Double](repeating: baseScore, count: x.rows)
-        for tree in trees { tree.addPredictions(x, to: &scores) }
+        let k = x.columns
+        scores.withUnsafeMutableBufferPointer { out in
+            let out = out
+            x.values.withUnsafeBufferPointer { v in
+                guard let base = v.baseAddress else { return }
+                RowChunks.forEach(rows: x.rows) { _, rows in
+                    for tree in trees {
+                        for r in rows { out[r] += tree.predict(row: base + r * k) }
+                    }
+                }
+            }
+        }
         return scores
     }
 

@@ -91,17 +91,21 @@ public enum KMeansKind: TaskKind {
     }
 
     public static func run(_ p: Params, context: TaskContext) throws {
+        var clock = StageClock()
         let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
         let t = try ArtifactFiles.table(context, input: input, file: p.file)
+        clock.mark("read")
         let raw = try t.matrix(p.columns)
         let transforms = p.columns.map { transform(of: $0, p) }
         let scaling = try FeatureScaling.fit(raw, log1pColumns: transforms.indices.filter { [.log1p, .log1pStandardise].contains(transforms[$0]) },
                                              unscaledColumns: transforms.indices.filter { [.none, .log1p].contains(transforms[$0]) })
         let x = try scaling.apply(raw)
-        try Parallel.limited(to: context.cpus) { try fitAndWrite(p, t, x: x, scaling: scaling, context: context) }
+        clock.mark("scale")
+        try Parallel.limited(to: context.cpus) { try fitAndWrite(p, t, x: x, scaling: scaling, context: context, clock: &clock) }
+        clock.log(context)
     }
 
-    static func fitAndWrite(_ p: Params, _ t: Table, x: Matrix, scaling: FeatureScaling, context: TaskContext) throws {
+    static func fitAndWrite(_ p: Params, _ t: Table, x: Matrix, scaling: FeatureScaling, context: TaskContext, clock: inout StageClock) throws {
         var config = KMeans.Config(k: p.k ?? 2, nInit: p.nInit, seed: UInt64(bitPattern: Int64(p.seed)))
         let model: KMeansModel
         var candidates: [Output.Candidate]?
@@ -113,8 +117,10 @@ public enum KMeansKind: TaskKind {
             config.k = p.k ?? 2
             model = try KMeans.fit(x, config: config)
         }
+        clock.mark("fit")
         let labels = model.predict(x)
         let silhouette = model.centres.count > 1 ? (try? Silhouette.score(x, labels: labels, sampleSize: p.silhouetteSample, seed: config.seed)) ?? .nan : .nan
+        clock.mark("predict+silhouette")
         var segments = Table()
         for id in p.ids { segments.append(id, .text(try t.texts(id))) }
         segments.append("segment", .number(labels.map(Double.init)))
@@ -126,5 +132,6 @@ public enum KMeansKind: TaskKind {
         try ArtifactFiles.writeJSON(Output(columns: p.columns, scaling: scaling, model: model, silhouette: silhouette, candidates: candidates), context, "model.json")
         try ArtifactFiles.writeMetrics(["k": Double(model.centres.count), "inertia": model.inertia, "silhouette": silhouette,
                                         "iterations": Double(model.iterations)], context)
+        clock.mark("write")
     }
 }

@@ -93,6 +93,24 @@ import Testing
         }
     }
 
+    // The gradient and Hessian are summed per fixed chunk of rows and reduced in chunk order: a fit on
+    // several chunks gives the same bits on one thread as on many.
+    @Test func sameBitsOnAnyNumberOfThreads() throws {
+        let (x, y) = Self.simulated(n: 3 * RowChunks.size + 123, seed: 21)
+        func fit() throws -> LogisticRegressionModel {
+            try LogisticRegression.fit(x: x, y: y, featureNames: ["a", "b", "c"], config: .init(l2: 1e-3))
+        }
+        let one = try Parallel.limited(to: 1) { try fit() }
+        let two = try Parallel.limited(to: 2) { try fit() }
+        let all = try fit()
+        for m in [two, all] {
+            #expect(m.intercept.bitPattern == one.intercept.bitPattern)
+            #expect(m.coefficients.map(\.bitPattern) == one.coefficients.map(\.bitPattern))
+            #expect(m.coefficientStandardErrors.map(\.bitPattern) == one.coefficientStandardErrors.map(\.bitPattern))
+            #expect(m.objective.bitPattern == one.objective.bitPattern)
+        }
+    }
+
     @Test func modelRoundTripsThroughJSON() throws {
         let (x, y) = Self.table()
         let m = try LogisticRegression.fit(x: x, y: y, featureNames: ["x"])

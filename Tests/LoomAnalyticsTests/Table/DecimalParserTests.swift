@@ -78,4 +78,92 @@ import Testing
         }
         #expect(decided > 100_000)
     }
+
+    /// What Loom itself writes (`Double.description`, up to 17 significant digits, so w > 2^53 for
+    /// most values) is decided by the Eisel-Lemire step, not only left to the reference.
+    @Test func shortestRoundTripFormsAreDecided() {
+        var rng = SeededRandom(seed: 14)
+        var decided = 0, normal = 0
+        for _ in 0..<200_000 {
+            let d = Double(bitPattern: rng.next())
+            guard d.isNormal else { continue }
+            normal += 1
+            if Self.check(d.description) { decided += 1 }
+            let unit = rng.uniform() * 20 - 10          // the benchmark tables' range
+            #expect(Self.check(unit.description), "\(unit.description) not decided")
+        }
+        // Only exponents beyond the Clinger range that print as 19+ digits, and the few products
+        // too close to a rounding boundary, go to the reference.
+        #expect(Double(decided) > 0.99 * Double(normal))
+    }
+
+    /// Strings at or within a hair of the exact midpoint between two adjacent Doubles, where a
+    /// truncated 128-bit power of ten cannot always decide: Eisel-Lemire must give up (nil) or be
+    /// right. Midpoints are exact in Float80; their digits are cut to 19 significant digits and
+    /// nudged one unit in the last digit either way. Integers 2^53 + odd are exactly half-way.
+    @Test func nearHalfwayDecimalsAgreeWithTheReference() {
+        var rng = SeededRandom(seed: 15)
+        func digitsAndExponent(_ s: String) -> (String, Int)? {
+            // Float80.description: [-]d.ddd[e[+-]x] or [-]ddd.ddd
+            var body = s, exponent = 0
+            if let e = body.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+                guard let x = Int(body[body.index(after: e)...]) else { return nil }
+                exponent = x
+                body = String(body[..<e])
+            }
+            if body.hasPrefix("-") { body.removeFirst() }
+            let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+            let whole = String(parts[0]), fraction = parts.count > 1 ? String(parts[1]) : ""
+            var digits = whole + fraction
+            exponent -= fraction.count
+            while digits.hasPrefix("0") && digits.count > 1 { digits.removeFirst() }
+            return (digits, exponent)
+        }
+        var tried = 0
+        for _ in 0..<100_000 {
+            let d = Double(bitPattern: rng.next() & ~(1 << 63))
+            guard d.isNormal, d.nextUp.isFinite else { continue }
+            let mid = (Float80(d) + Float80(d.nextUp)) / 2
+            guard let parsed = digitsAndExponent(mid.description) else { continue }
+            let (digits, exponent) = parsed
+            let cut = String(digits.prefix(19)), e = exponent + digits.count - cut.count
+            guard let w = UInt64(cut) else { continue }
+            for v in [w, w &+ 1, w &- 1] where v > 0 {
+                Self.check("\(v)e\(e)")
+                Self.check("-\(v)e\(e)")
+                tried += 1
+            }
+        }
+        for k in 0..<20_000 {
+            let odd = (UInt64(1) << 53) + 2 * UInt64(rng.int(below: 1 << 30)) + 1
+            Self.check(String(odd))
+            Self.check(String(odd << UInt64(k % 11)))
+        }
+        #expect(tried > 100_000)
+    }
+
+    /// Every power of ten the table covers, and its neighbours, at 1 and 19 digits.
+    @Test func everyTablePowerAgreesWithTheReference() {
+        for e in EiselLemire.minExponent...EiselLemire.maxExponent {
+            for w in ["1", "9", "5", "1234567890123456789", "9999999999999999999", "4503599627370497"] {
+                Self.check("\(w)e\(e)")
+            }
+        }
+    }
+
+    /// The 8-digits-at-once step: runs of 8 to 24 digits with leading zeros, and with one byte
+    /// replaced by a neighbour of the digits in ASCII ('/' and ':'), by a point or by a letter,
+    /// must be decided as the reference decides them, or left to it.
+    @Test func eightDigitBlocksAgreeWithTheReference() {
+        var rng = SeededRandom(seed: 16)
+        var decided = 0
+        for _ in 0..<100_000 {
+            var chars = Array(String(repeating: "0", count: rng.int(below: 10)))
+            chars += (0..<(8 + rng.int(below: 17))).map { _ in Character(String(rng.int(below: 10))) }
+            if rng.bernoulli(0.5) { chars.insert(".", at: rng.int(below: chars.count + 1)) }
+            if rng.bernoulli(0.3) { chars[rng.int(below: chars.count)] = ["/", ":", ".", "a", "e"][rng.int(below: 5)] }
+            if Self.check((rng.bernoulli(0.3) ? "-" : "") + String(chars)) { decided += 1 }
+        }
+        #expect(decided > 50_000)
+    }
 }

@@ -97,6 +97,17 @@ import Testing
         #expect(try model.predictRaw(x) == model.predictRaw(binned: binned))
     }
 
+    // Raw predictions run over chunks of rows in parallel: on several chunks, the same bits as one
+    // pass per tree on one thread (the trees added to each row in tree order).
+    @Test func rawPredictionsMatchOnePassPerTree() throws {
+        let (x, y, _) = logisticData(3 * RowChunks.size + 77, seed: 9)
+        let model = try GradientBoosting.fit(x: x, y: y, config: small)
+        var expected = [Double](repeating: model.baseScore, count: x.rows)
+        for tree in model.trees { tree.addPredictions(x, to: &expected) }
+        #expect(try model.predictRaw(x).map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(try Parallel.limited(to: 1) { try model.predictRaw(x) }.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+
     // Missing values carry the signal: NaN in x0 means y = 1; otherwise y = 1 iff x0 > 0.5.
     @Test func learnsFromMissingValues() throws {
         var (x, _) = stepData(2000, seed: 9)
