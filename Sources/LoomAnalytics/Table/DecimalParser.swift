@@ -30,32 +30,13 @@ enum DecimalParser {
         var significant = 0      // digits in w, counted from the first non-zero one
         var mantissaDigits = 0   // all mantissa digits, zeros included
         var scale = 0            // digits after the point (they divide w)
-        while i + 8 <= end, let block = eightDigits(p, i) {
-            guard take(block, &w, &significant) else { return nil }
-            mantissaDigits += 8
-            i += 8
-        }
-        while i < end, p[i] &- 0x30 < 10 {
-            let d = UInt64(p[i] &- 0x30)
-            if significant > 0 || d != 0 { significant += 1; guard significant <= 19 else { return nil }; w = w &* 10 &+ d }
-            mantissaDigits += 1
-            i += 1
-        }
+        guard let whole = digits(p, &i, end, &w, &significant) else { return nil }
+        mantissaDigits += whole
         if i < end, p[i] == 0x2E {
             i += 1
-            while i + 8 <= end, let block = eightDigits(p, i) {
-                guard take(block, &w, &significant) else { return nil }
-                mantissaDigits += 8
-                scale += 8
-                i += 8
-            }
-            while i < end, p[i] &- 0x30 < 10 {
-                let d = UInt64(p[i] &- 0x30)
-                if significant > 0 || d != 0 { significant += 1; guard significant <= 19 else { return nil }; w = w &* 10 &+ d }
-                mantissaDigits += 1
-                scale += 1
-                i += 1
-            }
+            guard let fraction = digits(p, &i, end, &w, &significant) else { return nil }
+            mantissaDigits += fraction
+            scale += fraction
         }
         guard mantissaDigits > 0 else { return nil }
         var exponent = 0
@@ -77,6 +58,23 @@ enum DecimalParser {
         let e = exponent - scale
         if let v = clinger(w, e) { return negative ? -v : v }
         return EiselLemire.value(w, e, negative: negative)
+    }
+
+    /// Reads the run of digits at `p[i...]` (before `end`) into `w`, eight at a time where it can:
+    /// how many digits there were, or nil past 19 significant ones.
+    @inline(__always)
+    static func digits(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ w: inout UInt64, _ significant: inout Int) -> Int? {
+        let start = i
+        while i + 8 <= end, let block = eightDigits(p, i) {
+            guard take(block, &w, &significant) else { return nil }
+            i += 8
+        }
+        while i < end, p[i] &- 0x30 < 10 {
+            let d = UInt64(p[i] &- 0x30)
+            if significant > 0 || d != 0 { significant += 1; guard significant <= 19 else { return nil }; w = w &* 10 &+ d }
+            i += 1
+        }
+        return i - start
     }
 
     /// The value of the 8 bytes at `p + i` when all are ASCII digits, else nil: one unaligned load and a

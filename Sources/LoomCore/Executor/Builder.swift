@@ -24,6 +24,8 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
     let scheduler: Scheduler
     /// When the run started (uptime ns), for task start times.
     let t0: UInt64
+    /// Which tasks the run includes (by node index): the plan's mask.
+    let includedMask: [Bool]
     /// The environment tasks inherit, read once (ProcessInfo builds a new dictionary per call),
     /// when the first task starts: a no-op run never builds it. On the queue only.
     private lazy var baseEnvironment: [String: String] = ProcessInfo.processInfo.environment
@@ -51,6 +53,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         self.t0 = t0
         var mask = [Bool](repeating: false, count: scan.graph.nodes.count)
         for i in scan.included { mask[i] = true }
+        includedMask = mask
         // A local runner counts cpus as tokens of -j and memory against the machine's; a cluster
         // enforces them itself.
         let demands = runner.memoryBudget.map { _ in
@@ -90,21 +93,24 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         let start = seconds(since: t0)
         for (i, record, metrics) in proofs {
             scan.countMemoHit(i)
-            let n = graph.nodes[i]
-            var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached)
-            r.key = record.key
-            r.artifact = record.artifact
-            r.metrics = metrics
-            r.start = start
+            let r = memoReport(graph.nodes[i], record, metrics, start: start)
             reports[i] = r
             digests[i] = record.artifact
             observer?(.finished(r))
         }
-        var mask = [Bool](repeating: false, count: graph.nodes.count)
-        for i in scan.included { mask[i] = true }
-        var plan = Plan(needs: graph.nodes.map(\.needs), included: mask)
+        var plan = Plan(needs: graph.nodes.map(\.needs), included: includedMask)
         plan.succeedAll()
         return plan
+    }
+
+    /// A task taken from the memo: cached, with the key, artifact and metrics the memo proved.
+    private func memoReport(_ n: TaskNode, _ record: BuildState.Record, _ metrics: [String: Double], start: Double) -> TaskReport {
+        var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached)
+        r.key = record.key
+        r.artifact = record.artifact
+        r.metrics = metrics
+        r.start = start
+        return r
     }
 
     /// Ctrl-C / SIGTERM (any thread): stop starting tasks and stop the running ones.
@@ -124,12 +130,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         let upstream = n.needs.map { digests[$0] }
         let forced = options.forced.contains(n.id.name)
         if let hit = scan.memoHit(i, upstream: upstream, forced: forced) {
-            var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached)
-            r.key = hit.record.key
-            r.artifact = hit.record.artifact
-            r.metrics = hit.metrics
-            r.start = seconds(since: t0)
-            finish(i, r, ok: true, digest: hit.record.artifact, done: done)
+            finish(i, memoReport(n, hit.record, hit.metrics, start: seconds(since: t0)), ok: true, digest: hit.record.artifact, done: done)
             return
         }
         var inputs: [String: Digest] = [:]
