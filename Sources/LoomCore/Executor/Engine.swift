@@ -235,7 +235,8 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     }
 
     private func estimate(stale: [(index: Int, key: Digest?)], jobs: Int) -> CostEstimate {
-        let history = DurationLog.read(DurationLog.path(storeRoot: project.storeRoot, dag: graph.dagName))
+        let history = DurationLog.read(DurationLog.path(storeRoot: project.storeRoot, dag: graph.dagName),
+                                       tasks: Set(stale.map { graph.nodes[$0.index].id.name }))
         return CostEstimate(graph: graph, stale: stale, history: history, jobs: jobs) { d in
             store.contains(d) ? store.seal(of: d)?.fileBytes : nil
         }

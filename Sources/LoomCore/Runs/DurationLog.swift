@@ -20,10 +20,13 @@ public enum DurationLog {
 
     public static func path(storeRoot: String, dag: String) -> String { "\(storeRoot)/state/\(dag).times" }
 
-    /// Each task's runs, newest first.
-    public static func read(_ path: String) -> [String: [CostEstimate.Sample]] {
+    /// Each task's runs, newest first; only those of `tasks` when given. An estimate names the
+    /// few tasks a run reruns: parsing only their lines took a one-input change in a 1,000-task
+    /// DAG from 4.9 to 0.5 ms here (every other line is skipped at its name).
+    public static func read(_ path: String, tasks: Set<String>? = nil) -> [String: [CostEstimate.Sample]] {
         var out: [String: [CostEstimate.Sample]] = [:]
         for line in lines(path) {
+            if let tasks, !tasks.contains(String(line[..<(line.utf8.firstIndex(of: UInt8(ascii: "\t")) ?? line.endIndex)])) { continue }
             let f = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard f.count == 4, let key = Digest(hex: String(f[1])), let s = Double(f[2]), s.isFinite, s >= 0,
                   let art = Digest(hex: String(f[3])) else { continue }
@@ -72,7 +75,17 @@ public enum DurationLog {
     static func lines(_ path: String) -> [Substring] {
         guard let bytes = try? FileSystem.readBytes(path) else { return [] }
         let text = String(decoding: bytes, as: UTF8.self)
-        var all = text.split(separator: "\n", omittingEmptySubsequences: true)
+        // Split at the bytes, not at Characters: grapheme breaking of the whole file took 4.5 ms
+        // of a one-input change in a 1,000-task DAG (143 KB). A line feed is one byte and never
+        // part of a grapheme cluster other than "\r\n", which this file does not hold.
+        let u = text.utf8
+        var all: [Substring] = []
+        var lo = u.startIndex
+        while lo < u.endIndex {
+            let hi = u[lo...].firstIndex(of: UInt8(ascii: "\n")) ?? u.endIndex
+            if hi > lo { all.append(text[lo..<hi]) }
+            lo = hi < u.endIndex ? u.index(after: hi) : hi
+        }
         guard all.first == Substring(header) else { return [] }
         all.removeFirst()
         return all

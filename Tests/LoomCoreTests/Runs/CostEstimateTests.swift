@@ -107,5 +107,10 @@ import Testing
         let t0 = (0...last).filter { $0 % 3 == 0 }.suffix(5).reversed().map(Double.init)
         #expect(s["t0"]?.map(\.seconds) == [0.5] + t0)
         #expect(s["t1"]?.count == 5 && s["t2"]?.count == 5)
+        // Read for some tasks only: theirs are exactly as in the whole read, no others.
+        let some = DurationLog.read(path, tasks: ["t0", "t2", "absent"])
+        #expect(some.keys.sorted() == ["t0", "t2"])
+        #expect(some["t0"]?.map(\.seconds) == s["t0"]?.map(\.seconds) && some["t2"]?.map(\.seconds) == s["t2"]?.map(\.seconds))
+        #expect(DurationLog.read(path, tasks: []).isEmpty)
     }
 }
