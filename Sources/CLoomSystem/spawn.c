@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -359,4 +360,8 @@ int loom_build_id(unsigned char *out, int capacity) {
 
 int loom_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+int loom_spawn_actions_chdir(void *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np((posix_spawn_file_actions_t *)actions, path);
 }

@@ -172,13 +172,7 @@ import Testing
         COMP_WORDS=('\(bin)' run dags/t.yaml ''); COMP_CWORD=3; COMP_LINE="'\(bin)' run dags/t.yaml "; COMP_POINT=${#COMP_LINE}
         _loom; printf '%s\\n' "${COMPREPLY[@]}"
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", script]
-        p.currentDirectoryURL = URL(fileURLWithPath: s.root)
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
+        let (p, out, _) = try Child.start(["/bin/bash", "-c", script], in: s.root)
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(text == "alpha\nbeta\n", "\(text)")

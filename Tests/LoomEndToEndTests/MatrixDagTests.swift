@@ -114,18 +114,10 @@ import LoomCore
 /// words are coloured; NO_COLOR turns it off; piped output never has escape codes.
 @Suite(.serialized) struct ColourDagTests {
     func underTerminal(_ s: Sandbox, _ command: String, noColour: Bool) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", command, "/dev/null"]
-        p.currentDirectoryURL = URL(fileURLWithPath: s.root)
         var env = ProcessInfo.processInfo.environment
         env["TERM"] = "xterm"
         env["NO_COLOR"] = noColour ? "1" : nil
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        let (p, out, _) = try Child.start(["/usr/bin/script", "-qec", command, "/dev/null"], in: s.root, environment: env)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self)

@@ -218,13 +218,8 @@ tasks:
         mkdir(s.root + "/gone")
         // The shell stands in gone/ and removes it, then starts loom there.
         let line = "cd \(s.root)/gone && rmdir \(s.root)/gone && \(Sandbox.binary) runs"
-        let sh = Process()
-        sh.executableURL = URL(fileURLWithPath: "/bin/sh")
-        sh.arguments = ["-c", line]
-        let pipe = Pipe()
-        sh.standardError = pipe
-        try sh.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (sh, _, err) = try Child.start(["/bin/sh", "-c", line])
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         sh.waitUntilExit()
         #expect(sh.terminationStatus == 6)
         #expect(text == "error: cannot read the current directory (was it removed?); cd to the project or give it with -C DIR\n")

@@ -14,15 +14,9 @@ import LoomCore
     /// Runs git in the sandbox (fixed identity and branch, no user or system config).
     @discardableResult
     func git(_ s: Sandbox, _ args: String...) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"] + args
-        p.currentDirectoryURL = URL(fileURLWithPath: s.root)
-        p.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "HOME": s.root]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (p, out, _) = try Child.start(["/usr/bin/env", "git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"] + args,
+                                          in: s.root,
+                                          environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "HOME": s.root])
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         if p.terminationStatus != 0 { throw InternalError("git \(args) exited \(p.terminationStatus)") }

@@ -10,16 +10,7 @@ import LoomCore
     static let server: (env: [String: String]?, log: String) = {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         func sh(_ args: [String]) -> (Int32, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [repo + "/scripts/s3-server.sh"] + args
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            do { try p.run() } catch { return (-1, "\(error)") }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+            do { return try Child.run(["/bin/bash", repo + "/scripts/s3-server.sh"] + args) } catch { return (-1, "\(error)") }
         }
         let (started, log) = sh(["start"])
         guard started == 0 else { return (nil, log) }

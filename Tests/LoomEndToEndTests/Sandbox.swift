@@ -90,23 +90,10 @@ final class Sandbox: @unchecked Sendable {
     }
 
     /// Starts loom without waiting.
-    func start(_ args: [String], in directory: String? = nil) throws -> (Process, Pipe, Pipe) {
-        let p = Process()
-        if let user {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            p.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", root + "/bin/loom"] + args
-        } else {
-            p.executableURL = URL(fileURLWithPath: Self.binary)
-            p.arguments = args
-        }
-        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        p.currentDirectoryURL = URL(fileURLWithPath: directory ?? root)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return (p, out, err)
+    func start(_ args: [String], in directory: String? = nil) throws -> (Child, Child.Output, Child.Output) {
+        let argv = user.map { ["/usr/bin/setpriv", "--reuid=\($0)", "--regid=\($0)", "--clear-groups", root + "/bin/loom"] + args } ?? [Self.binary] + args
+        let env = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        return try Child.start(argv, in: directory ?? root, environment: env)
     }
 
     @discardableResult

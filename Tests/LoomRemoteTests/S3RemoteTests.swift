@@ -13,16 +13,12 @@ enum S3TestServer {
     static let environment: Result<[String: String], S3Error> = {
         let script = repo + "/scripts/s3-server.sh"
         func sh(_ args: [String]) -> (Int32, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [script] + args
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            do { try p.run() } catch { return (-1, "\(error)") }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+            // LoomCore's `Command` (posix_spawn, waitpid on the pid), not Foundation's `Process`,
+            // whose `waitUntilExit` once waited for ever for a child that had exited.
+            do {
+                let r = try Command.run(["/bin/bash", script] + args)
+                return (r.status, r.output + r.errors)
+            } catch { return (-1, "\(error)") }
         }
         let (started, log) = sh(["start"])
         guard started == 0 else { return .failure(S3Error(message: "scripts/s3-server.sh start failed:\n\(log)")) }

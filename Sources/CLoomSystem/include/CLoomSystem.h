@@ -45,5 +45,9 @@ int loom_build_id(unsigned char *out, int capacity);
 /// pipe2(fds, O_CLOEXEC): a pipe whose ends no concurrently spawned child inherits.
 int loom_pipe_cloexec(int fds[2]);
 
+/// posix_spawn_file_actions_addchdir_np (glibc 2.29), which Swift's Glibc module does not show;
+/// `actions` is a posix_spawn_file_actions_t *.
+int loom_spawn_actions_chdir(void *actions, const char *path);
+
 
 #endif

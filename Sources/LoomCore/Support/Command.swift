@@ -23,8 +23,10 @@ public enum Command {
     }
 
     /// Runs `arguments` (the first is looked up in PATH) with `environment` (nil: this process's),
-    /// stdin from /dev/null. Output past `limit` bytes per stream is dropped.
-    public static func run(_ arguments: [String], environment: [String: String]? = nil, limit: Int = 16 << 20) throws -> Result {
+    /// in `directory` (nil: this process's), stdin from /dev/null. Output past `limit` bytes per
+    /// stream is dropped.
+    public static func run(_ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
+                           limit: Int = 16 << 20) throws -> Result {
         var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
         guard loom_pipe_cloexec(&out) == 0 else { throw NotFound(program: arguments[0], errno: errno) }
         guard loom_pipe_cloexec(&err) == 0 else { close(out[0]); close(out[1]); throw NotFound(program: arguments[0], errno: errno) }
@@ -34,6 +36,7 @@ public enum Command {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        if let directory { _ = loom_spawn_actions_chdir(&actions, directory) }
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         let env = environment.map { e in e.keys.sorted().map { strdup("\($0)=\(e[$0]!)") } + [nil] }
         defer { for p in argv { free(p) }; for p in env ?? [] { free(p) } }

@@ -14,17 +14,9 @@ let hostileValues: [String] = [
     func sh(_ command: String) throws -> (out: String, pwned: Bool) {
         let dir = TestDir()
         defer { dir.remove() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (String(decoding: data, as: UTF8.self), FileSystem.exists(dir.path + "/pwned"))
+        // LoomCore's `Command`, not Foundation's `Process` (see `Child` in the end-to-end tests).
+        let r = try Command.run(["/bin/sh", "-c", command], directory: dir.path)
+        return (r.output, FileSystem.exists(dir.path + "/pwned"))
     }
 
     /// Placements where a value is written, with what the shell must print for value v.
