@@ -50,7 +50,7 @@ public struct StoreMaintenance {
         }
         if repair {
             for p in r.corruptBlobs { unlink(p) }
-            for d in r.corrupt { FileSystem.removeTree(store.location(of: d)); unlink(store.sealPath(d)) }
+            for d in r.corrupt { FileSystem.removeTree(store.location(of: d)); unlink(store.sealPath(d)); store.forgetSeal(d) }
             for p in r.danglingKeys { unlink(p) }
             r.repaired = true
         }
@@ -91,7 +91,7 @@ public struct StoreMaintenance {
             if keep.contains(d) { r.artifactsKept += 1; continue }
             removed.insert(d)
             r.artifactsRemoved += 1
-            if dryRun { countNames(d, into: &names) } else { FileSystem.removeTree(store.location(of: d)) }
+            if dryRun { countNames(d, into: &names) } else { FileSystem.removeTree(store.location(of: d)); store.forgetSeal(d) }
         }
         if dryRun {
             for (_, n) in names where n.links - n.removed <= 1 { r.bytesFreed += n.size }

@@ -30,6 +30,33 @@ import Testing
         #expect((try FileSystem.listDirectory(dir.path + "/artifacts/tmp")).isEmpty)
     }
 
+    /// The seal a commit remembers is the one it wrote, and never hides damage: a write into the
+    /// committed artifact in this same process is still found, and eviction forgets it.
+    @Test func aRememberedSealIsTheWrittenOneAndStillChecksTheFiles() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let store = try LocalStore(root: dir.path + "/artifacts")
+        let s = try store.makeStaging(label: "t")
+        try FileSystem.makeDirectories(s + "/sub")
+        try FileSystem.writeAtomically(s + "/sub/y.txt", "other")
+        try FileSystem.writeAtomically(s + "/x.txt", "same")
+        let a = try store.commit(staging: s)
+        let remembered = try #require(store.seal(of: a))
+        let written = try #require(TreeSeal.decode(try FileSystem.readBytes(store.sealPath(a)), digest: a))
+        #expect(remembered == written)
+        #expect(store.condition(of: a, repair: false) == .intact)
+        try store.sync([a])
+        // Damage through the file's own name (as root ignores modes: make it writable first).
+        let file = store.location(of: a) + "/x.txt"
+        chmod(file, 0o644)
+        let fd = open(file, O_WRONLY | O_APPEND)
+        _ = "!".withCString { write(fd, $0, 1) }
+        close(fd)
+        #expect(store.condition(of: a, repair: false) == .damaged)
+        #expect(store.condition(of: a, repair: true) == .damaged)
+        #expect(store.seal(of: a) == nil && !store.contains(a))
+    }
+
     /// A power loss can leave a blob cut short (its data never reached the disk) under an artifact
     /// whose directory did. No key points at it (keys are written after a sync), and committing
     /// the same content again must repair it rather than trust it.
