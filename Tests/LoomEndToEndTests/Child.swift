@@ -16,6 +16,7 @@ final class Child: @unchecked Sendable {   // the status is written once, by the
 
     let processIdentifier: pid_t
     private var status: Int32?
+    private var pipes: [FileHandle] = []
 
     /// Starts `arguments[0]` (a path) in `directory` with `environment` (nil: this process's),
     /// stdin from /dev/null; its stdout and stderr are pipes returned to read, or one pipe for both
@@ -44,8 +45,12 @@ final class Child: @unchecked Sendable {   // the status is written once, by the
             close(err[0])
             throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .ENOENT)
         }
-        return (Child(pid), Output(fileHandleForReading: FileHandle(fileDescriptor: out[0], closeOnDealloc: true)),
-                Output(fileHandleForReading: FileHandle(fileDescriptor: err[0], closeOnDealloc: true)))
+        let o = FileHandle(fileDescriptor: out[0], closeOnDealloc: true), e = FileHandle(fileDescriptor: err[0], closeOnDealloc: true)
+        // The child holds the read ends too: a caller that drops them (a run started and only
+        // waited for) must not close them under the process, which would die writing (EPIPE).
+        let c = Child(pid)
+        c.pipes = [o, e]
+        return (c, Output(fileHandleForReading: o), Output(fileHandleForReading: e))
     }
 
     /// Runs to the end; returns the exit status and what it printed (stderr after stdout).
