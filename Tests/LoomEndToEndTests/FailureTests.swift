@@ -85,6 +85,29 @@ import LoomCore
         #expect(s.read("experiments/\(try s.lastRun().id)/logs/flaky.log")?.contains("--- loom: attempt 2 of 3 ---") == true)
     }
 
+    /// A task rerun for a changed key is explained once it has started (the old manifest is read
+    /// and diffed while it runs): every attempt's run line and its record still carry the reasons.
+    @Test func aRerunIsExplainedOnEveryAttemptAndInItsRecord() throws {
+        let s = Sandbox()
+        s.write("dags/t.yaml", """
+        params: {x: 1}
+        tasks:
+          flaky:
+            kind: shell
+            retries: 1
+            cmd: |
+              n=$(cat $LOOM_ROOT/count 2>/dev/null || echo 0); echo $((n+1)) > $LOOM_ROOT/count
+              [ $((n % 2)) -eq 1 ] && echo {{params.x}} > $LOOM_OUT/r
+        """)
+        #expect(try s.loom("run", "dags/t.yaml").status == 0)
+        let r = try s.loom("run", "dags/t.yaml", "-P", "x=2")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.lines.filter { $0.hasPrefix("run      flaky") } == ["run      flaky  (param 'x' changed 1 -> 2)", "run      flaky attempt 2  (param 'x' changed 1 -> 2)"],
+                "\(r.stdout)")
+        let t = try #require(try s.lastRun().tasks.first)
+        #expect(t.status == .ran && t.attempts == 2 && t.reasons == ["param 'x' changed 1 -> 2"])
+    }
+
     @Test func parallelismReallyReachesJobs() throws {
         let s = Sandbox()
         var dag = "tasks:\n"

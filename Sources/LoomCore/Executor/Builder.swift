@@ -36,6 +36,10 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
     private var running: [Int: RunningJob] = [:]
     private(set) var interrupted = false
     private var logDirectoryMade = false
+    /// Tasks that run because their key changed, whose reasons are worked out once the task has
+    /// started (`DependencyScan.changeReasons`), then kept for its later attempts and its report.
+    private var explainAfterStart: [Int: KeyManifest] = [:]
+    private var explained: [Int: [String]] = [:]
 
     var graph: TaskGraph { scan.graph }
 
@@ -136,12 +140,16 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         var inputs: [String: Digest] = [:]
         for (j, d) in zip(n.needs, upstream) { inputs[graph.nodes[j].id.name] = d }
         let m = scan.manifest(n, inputs: inputs)
-        let (staleness, key, cached) = scan.explain(n, m, unknown: [], forced: forced)
+        let (staleness, key, cached, diffDeferred) = scan.explain(n, m, unknown: [], forced: forced, deferDiff: true)
+        let stale = staleness.isStale || diffDeferred
         var r = TaskReport(name: n.id.name, kind: n.kind, status: .cached, reasons: staleness.reasons.map(\.description))
         r.key = key
         r.manifest = m
         r.start = seconds(since: t0)
-        if staleness.isStale, !forced, let key, let remote, let entry = remote.pull(key) {
+        // Any way out but running the task: its reasons now.
+        func explainNow() { if diffDeferred { r.reasons = scan.changeReasons(n, m).map(\.description) } }
+        if stale, !forced, let key, let remote, let entry = remote.pull(key) {
+            explainNow()
             // The remote had this key: its artifact was downloaded, checked and committed.
             r.manifest = nil
             r.artifact = entry.artifact
@@ -150,14 +158,15 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             finish(i, r, ok: true, digest: entry.artifact, done: done)
             return
         }
-        if staleness.isStale && options.pullOnly {
+        if stale && options.pullOnly {
+            explainNow()
             r.status = .skipped
             r.reasons.append(remote == nil ? "no remote cache" : "not in the remote cache (loom pull runs nothing)")
             r.manifest = nil
             finish(i, r, ok: false, digest: nil, done: done)
             return
         }
-        if let cached, !staleness.isStale {
+        if let cached, !stale {
             // A cache hit's manifest is the one stored with its key; the record keeps only the key.
             r.manifest = nil
             r.artifact = cached
@@ -166,11 +175,13 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             return
         }
         if interrupted {
+            explainNow()
             r.status = .skipped
             finish(i, r, ok: false, digest: nil, done: done)
             return
         }
         r.log = "logs/\(n.id.name).log"
+        if diffDeferred { explainAfterStart[i] = m }
         attempt(i, 1, r, manifest: m, done: done)
     }
 
@@ -179,8 +190,18 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         let n = graph.nodes[i]
         var r = report
         r.attempts = number
+        if let e = explained[i], r.reasons.isEmpty { r.reasons = e }
         let logPath = project.runs.logPath(runID, task: n.id.name)
-        observer?(.started(r, attempt: number))
+        // A task to explain after it starts is announced then, with its reasons.
+        let explainLater = explainAfterStart.removeValue(forKey: i)
+        if explainLater == nil { observer?(.started(r, attempt: number)) }
+        func announceExplained() {
+            guard let m = explainLater else { return }
+            let reasons = scan.changeReasons(n, m).map(\.description)
+            explained[i] = reasons
+            r.reasons = reasons
+            observer?(.started(r, attempt: number))
+        }
         let work: String
         let job: Job
         let inputs = n.needs.map { (graph.nodes[$0].id.name, digests[$0], scan.memo?.entries[$0]?.seal) }
@@ -197,6 +218,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
                 appendLog(logPath, "\n--- loom: attempt \(number) \(of) ---\n")
             }
         } catch {
+            announceExplained()
             r.status = .failed
             r.error = "\(error)"
             finish(i, r, ok: false, digest: nil, done: done)
@@ -212,6 +234,8 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             }
         }
         running[i] = handle
+        // The completion is posted to this queue: it cannot be handled before this returns.
+        announceExplained()
         if interrupted { handle.cancel() }
     }
 
@@ -274,7 +298,9 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
     static let lostRetries = 2
 
     /// On the queue.
-    private func finish(_ i: Int, _ r: TaskReport, ok: Bool, digest: Digest?, done: @Sendable (Bool) -> Void) {
+    private func finish(_ i: Int, _ report: TaskReport, ok: Bool, digest: Digest?, done: @Sendable (Bool) -> Void) {
+        var r = report
+        if r.reasons.isEmpty, let e = explained[i] { r.reasons = e }
         reports[i] = r
         digests[i] = digest
         observer?(.finished(r))
