@@ -21,6 +21,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r "$repo/dags" "$repo/loom.yaml" "$work/"
 cd "$work"
+echo "start $(date -u +%H:%M:%S) UTC, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$repo/bench/shop/task_rss.py" rss.tsv -- /usr/bin/time -v "$LOOM" run dags/shop.yaml -j 2 -q -P customers="$customers" 2> time.txt
 echo "loom run, $customers customers: $(grep -E 'Elapsed' time.txt | sed 's/.*): //') wall, peak $(( $(grep 'Maximum resident' time.txt | awk '{print $6}') / 1024 )) MB"
 "$LOOM" show last | grep -E "^  ran|events = " | sed 's/^ *//'
@@ -38,4 +39,6 @@ for engine in pandas duckdb; do
     secs=$(/usr/bin/time -v -o "$work/t.txt" "$py" "$repo/bench/shop/reference.py" "$engine" "$step" "$in" "$out")
     echo "  $engine $step: ${secs} s, peak $(( $(grep 'Maximum resident' "$work/t.txt" | awk '{print $6}') / 1024 )) MB"
   done
+  rm -f "$work/$engine"-*.csv   # 3-4 GB at 20 million events
 done
+echo "end $(date -u +%H:%M:%S) UTC, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
