@@ -6,9 +6,11 @@
 # engine's feature steps read its own cleaned table), each step's time and peak.
 #
 #   bash bench/shop/memory.sh [CUSTOMERS]          LOOM=path/to/loom to skip the release build
+#   bash bench/shop/memory.sh 250000               the issue's 20 million events (21 minutes here;
+#                                                  pandas' sessions step peaks at 11 GB)
 #
 # Needs bench/.venv with pandas and duckdb (bash bench/setup-python.sh). Uses about 2 GB of disk
-# per million events in a temporary directory, removed at the end.
+# per million events in a temporary directory, removed at the end (each engine's tables as it finishes).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 customers="${1:-50000}"
