@@ -6,9 +6,11 @@
 # engine's feature steps read its own cleaned table), each step's time and peak.
 #
 #   bash bench/shop/memory.sh [CUSTOMERS]          LOOM=path/to/loom to skip the release build
+#   bash bench/shop/memory.sh 250000               the issue's 20 million events (21 minutes here;
+#                                                  pandas' sessions step peaks at 11 GB)
 #
 # Needs bench/.venv with pandas and duckdb (bash bench/setup-python.sh). Uses about 2 GB of disk
-# per million events in a temporary directory, removed at the end.
+# per million events in a temporary directory, removed at the end (each engine's tables as it finishes).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 customers="${1:-50000}"
@@ -21,6 +23,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r "$repo/dags" "$repo/loom.yaml" "$work/"
 cd "$work"
+echo "start $(date -u +%H:%M:%S) UTC, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$repo/bench/shop/task_rss.py" rss.tsv -- /usr/bin/time -v "$LOOM" run dags/shop.yaml -j 2 -q -P customers="$customers" 2> time.txt
 echo "loom run, $customers customers: $(grep -E 'Elapsed' time.txt | sed 's/.*): //') wall, peak $(( $(grep 'Maximum resident' time.txt | awk '{print $6}') / 1024 )) MB"
 "$LOOM" show last | grep -E "^  ran|events = " | sed 's/^ *//'
@@ -38,4 +41,6 @@ for engine in pandas duckdb; do
     secs=$(/usr/bin/time -v -o "$work/t.txt" "$py" "$repo/bench/shop/reference.py" "$engine" "$step" "$in" "$out")
     echo "  $engine $step: ${secs} s, peak $(( $(grep 'Maximum resident' "$work/t.txt" | awk '{print $6}') / 1024 )) MB"
   done
+  rm -f "$work/$engine"-*.csv   # 3-4 GB at 20 million events
 done
+echo "end $(date -u +%H:%M:%S) UTC, load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -16,7 +16,13 @@ extension EventIngest {
     /// line and column): `run` parses the whole file before it checks values, so here a value or
     /// column error waits until every later piece has been parsed without a malformed record.
     /// Memory: one piece, its strings and a write buffer, whatever the file's size.
-    public static func stream(path: String, file: String, config c: Config, to output: String, blockSize: Int = 16 << 20) throws -> StreamResult {
+    ///
+    /// A piece without quotes is read in place on all cores (`EventScan`), in parts merged in
+    /// order; any piece it does not decide (a malformed record, invalid UTF-8, a bad value that
+    /// is an error) is parsed as before, so errors and skipped records are the parsed path's.
+    /// `scan: false` parses every piece (the reference the differential tests hold the scan to).
+    public static func stream(path: String, file: String, config c: Config, to output: String, blockSize: Int = 16 << 20,
+                              scan: Bool = true) throws -> StreamResult {
         var chunks = try CSVChunks(path: path, blockSize: blockSize)
         let reading = CSV.Reading(skipBadRows: c.skipBadRows, strictUTF8: true)
         var summary = TransactionIngest.Summary()
@@ -29,10 +35,35 @@ extension EventIngest {
         var first = true
         var prefixLines = 0
         while let chunk = try chunks.next() {
+            let isFirst = first
             let offset = first ? 0 : chunk.firstLine - (prefixLines + 1)
-            let bytes = first ? chunk.bytes : (chunks.header ?? []) + chunk.bytes
             if first { prefixLines = (chunks.header ?? []).reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
+            // The scan reads the piece as it is (its records start after the header in the first
+            // piece, at 0 in the others); the parser reads it after the header's bytes.
+            let records = first ? (chunks.header ?? []).count : 0
             first = false
+            // In place when the scan decides every record: the header's columns known, the time
+            // format too (an automatic one is detected by the first piece, parsed).
+            if scan && pending == nil && fields == nil, let h = try? CSV.rows(chunks.header ?? [], file: file, reading: reading) {
+                fields = try? Fields(h, c)
+            }
+            if scan && pending == nil, let x = fields, let format,
+               let parts = EventScan(width: x.width, fields: x, format: format, skipBadRows: c.skipBadRows).scanParts(chunk.bytes, from: records) {
+                let w = try writer ?? CSVRowWriter(path: output, header: outputColumns(c))
+                writer = w
+                var line = prefixLines + 1 + offset   // the line of the first record after the header's bytes
+                for part in parts {
+                    w.encodedRows(part.out, count: part.kept)
+                    summary.rowsRead += part.records
+                    summary.rowsKept += part.kept
+                    for (k, n) in part.skipped.enumerated() where n > 0 { summary.skipped[EventScan.reasons[k], default: 0] += n }
+                    for l in part.skippedLines where valueLines.count < CSV.skippedLinesKept { valueLines.append(line + l) }
+                    part.types.merge(into: &typeCounts)
+                    line += part.newlines
+                }
+                continue
+            }
+            let bytes = isFirst ? chunk.bytes : (chunks.header ?? []) + chunk.bytes
             let rows: CSV.Rows
             do { rows = try CSV.rows(bytes, file: file, reading: reading) } catch let AnalyticsError.badData(f, line, column, field, expected, found) {
                 throw AnalyticsError.badData(file: f, line: line + offset, column: column, field: field, expected: expected, found: found)

@@ -70,14 +70,7 @@ struct PurchaseScan {
     /// the first LF at or past `from + (k + 1) x partBytes` (a size fixed here, never derived from
     /// the thread count), so the purchases and their order are the same for any number of threads.
     func scanParts(_ bytes: [UInt8], from: Int, partBytes: Int = 1 << 20, into out: inout Found) throws {
-        var ends: [Int] = []
-        var last = from
-        while last < bytes.count {
-            let target = max(last + 1, from + (ends.count + 1) * partBytes)
-            let end = target >= bytes.count ? bytes.count : (bytes[(target - 1)...].firstIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count)
-            ends.append(end)
-            last = end
-        }
+        let ends = CSVPieces.partEnds(bytes, from: from, partBytes: partBytes)
         let parts = ends.count
         guard parts > 1 else { try scan(bytes, from: from, to: bytes.count, into: &out); return }
         let slots = UnsafeMutablePointer<Result<Found, Error>>.allocate(capacity: parts)

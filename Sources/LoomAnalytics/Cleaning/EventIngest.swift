@@ -61,6 +61,8 @@ public struct EventIngest: Sendable {
         let user: Int, session: Int, eventType: Int, time: Int
         let price: Int?, product: Int?, category: Int?, brand: Int?
         let extra: [Int]
+        /// Fields in the header.
+        let width: Int
 
         /// The same lookups, in the same order (so the same first error), as `run` always made.
         init(_ rows: CSV.Rows, _ c: Config) throws {
@@ -73,6 +75,7 @@ public struct EventIngest: Sendable {
                 throw AnalyticsError.invalidParameter(name: "extra", value: name, expected: "a name other than the canonical columns (\(EventIngest.canonicalColumns.joined(separator: ", ")))")
             }
             extra = try c.extra.map { try rows.column($0, param: "extra") }
+            width = rows.header.count
         }
 
         enum Checked { case good(time: Double, price: Double), bad((reason: String, field: Int, expected: String, found: String)) }

@@ -38,25 +38,41 @@ public enum TimeFormat: String, Codable, Sendable, CaseIterable {
 
     static func datetime(_ s: String) -> Double? {
         var s = s
-        return s.withUTF8 { all -> Double? in
-            var n = all.count
-            if n >= 4, all[n - 4] == 0x20, all[n - 3] == UInt8(ascii: "U"), all[n - 2] == UInt8(ascii: "T"), all[n - 1] == UInt8(ascii: "C") {
-                n -= 4
-            } else if n >= 1, all[n - 1] == UInt8(ascii: "Z") {
-                n -= 1
-            }
-            guard n == 19 else { return nil }
-            let u = UnsafeBufferPointer(rebasing: all[0..<19])
-            guard u[10] == UInt8(ascii: " ") || u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
-                  let day = CivilDate.parse(utf8: UnsafeBufferPointer(rebasing: u[0..<10])) else { return nil }
-            func num(_ a: Int, _ b: Int) -> Int? {
-                var v = 0
-                for i in a..<b { guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }; v = v * 10 + Int(u[i] - 0x30) }
-                return v
-            }
-            guard let h = num(11, 13), let m = num(14, 16), let sec = num(17, 19), h < 24, m < 60, sec < 61 else { return nil }
-            return Double(day) * 86400 + Double(h * 3600 + m * 60 + sec)
+        return s.withUTF8 { datetime(utf8: $0) }
+    }
+
+    /// `seconds` of a value's UTF-8 bytes, without a String for the formats with a fixed shape
+    /// and for epoch numbers `DecimalParser` decides (it gives `Double(String)`'s value).
+    static func seconds(utf8 u: UnsafeBufferPointer<UInt8>, _ format: TimeFormat) -> Double? {
+        switch format {
+        case .yyyymmdd: return u.count == 8 ? CivilDate.parse(utf8: u).map { Double($0) * 86400 } : nil
+        case .date: return u.count == 10 ? CivilDate.parse(utf8: u).map { Double($0) * 86400 } : nil
+        case .datetime: return datetime(utf8: u)
+        case .epoch:
+            if let p = u.baseAddress, let v = DecimalParser.parse(p, 0, u.count) { return v.isFinite ? v : nil }
+            return format.seconds(String(decoding: u, as: UTF8.self))
+        case .auto: return format.seconds(String(decoding: u, as: UTF8.self))
         }
+    }
+
+    static func datetime(utf8 all: UnsafeBufferPointer<UInt8>) -> Double? {
+        var n = all.count
+        if n >= 4, all[n - 4] == 0x20, all[n - 3] == UInt8(ascii: "U"), all[n - 2] == UInt8(ascii: "T"), all[n - 1] == UInt8(ascii: "C") {
+            n -= 4
+        } else if n >= 1, all[n - 1] == UInt8(ascii: "Z") {
+            n -= 1
+        }
+        guard n == 19 else { return nil }
+        let u = UnsafeBufferPointer(rebasing: all[0..<19])
+        guard u[10] == UInt8(ascii: " ") || u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
+              let day = CivilDate.parse(utf8: UnsafeBufferPointer(rebasing: u[0..<10])) else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int? {
+            var v = 0
+            for i in a..<b { guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }; v = v * 10 + Int(u[i] - 0x30) }
+            return v
+        }
+        guard let h = num(11, 13), let m = num(14, 16), let sec = num(17, 19), h < 24, m < 60, sec < 61 else { return nil }
+        return Double(day) * 86400 + Double(h * 3600 + m * 60 + sec)
     }
 }
 

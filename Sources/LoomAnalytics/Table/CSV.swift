@@ -84,11 +84,11 @@ public enum CSV {
         if n < 0 { out.append(0x2D) }
         var m = n.magnitude
         guard m >= 10 else { out.append(0x30 + UInt8(m)); return }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // up to 20 decimal digits, least significant first
-        var count = 0
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // up to 20 decimal digits, most significant first, ending at byte 24
+        var first = 24
         withUnsafeMutableBytes(of: &digits) { buffer in
-            while m > 0 { buffer[count] = 0x30 + UInt8(m % 10); m /= 10; count += 1 }
-            for k in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[k]) }
+            while m > 0 { first -= 1; buffer[first] = 0x30 + UInt8(m % 10); m /= 10 }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[first..<24]).assumingMemoryBound(to: UInt8.self))   // one append, not one a digit
         }
     }
 

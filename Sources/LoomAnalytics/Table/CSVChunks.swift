@@ -56,11 +56,28 @@ public struct CSVChunks {
         let bytes = Array(buffer[0..<n])
         let chunk = Chunk(bytes: bytes, firstLine: 1 + newlines, offset: offset)
         if header == nil { header = Array(bytes[0..<(headerEnd ?? n)]) }
-        for b in bytes where b == 0x0A { newlines += 1 }
+        newlines += Self.newlines(bytes)
         buffer.removeSubrange(0..<n)
         offset += n
         emitted = true
         return chunk
+    }
+
+    /// The LFs in `bytes`, eight bytes at a time (a byte loop took 8% of ingest_events' time): in
+    /// each word, a byte is LF when its XOR with LF is zero, and a zero byte z is the one whose
+    /// `~((z & 0x7F) + 0x7F | z | 0x7F)` keeps its high bit (exact, no carries between bytes).
+    static func newlines(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { raw in
+            let n = raw.count, words = n / 8
+            let lf: UInt64 = 0x0A0A_0A0A_0A0A_0A0A, low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+            var count = 0
+            for k in 0..<words {
+                let z = raw.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self) ^ lf
+                count += (~(((z & low) &+ low) | z | low)).nonzeroBitCount
+            }
+            for k in (words * 8)..<n where raw[k] == 0x0A { count += 1 }
+            return count
+        }
     }
 
     /// End of the header record within the first piece (set by `boundary()` on the first piece).

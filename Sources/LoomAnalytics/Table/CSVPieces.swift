@@ -75,6 +75,22 @@ public struct CSVPieces {
         }
     }
 
+    /// Where the parts of `bytes[from...]` end when each is cut after the first LF at or past
+    /// `from + (k + 1) x partBytes` (or at the end): parts that start lines, of a size fixed by the
+    /// caller, never by the thread count, so what is computed per part and merged in order is the
+    /// same for any number of threads.
+    static func partEnds(_ bytes: [UInt8], from: Int, partBytes: Int) -> [Int] {
+        var ends: [Int] = []
+        var last = from
+        while last < bytes.count {
+            let target = max(last + 1, from + (ends.count + 1) * partBytes)
+            let end = target >= bytes.count ? bytes.count : (bytes[(target - 1)...].firstIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count)
+            ends.append(end)
+            last = end
+        }
+        return ends
+    }
+
     /// Where each record after `from` starts in `bytes` (a piece that parsed): without quotes every
     /// line with content is one (`CSVChunkedReader`'s rule); with quotes, the serial reader says.
     func recordStarts(_ bytes: [UInt8], from: Int) throws -> [Int] {

@@ -54,6 +54,19 @@ public final class CSVRowWriter {
         if buffer.count >= Self.bufferSize { try? flush() }
     }
 
+    /// `count` whole rows already encoded as `text` and `number` encode them, each ending in LF
+    /// (`EventScan`'s parts), written after what is buffered; a failed write is thrown by `close`.
+    func encodedRows(_ bytes: [UInt8], count: Int) {
+        precondition(field == 0, "CSVRowWriter: encoded rows inside a row")
+        if buffer.count + bytes.count <= Self.bufferSize {
+            buffer.append(contentsOf: bytes)
+        } else {
+            try? flush()
+            do { try handle.write(contentsOf: bytes) } catch { failed = true }
+        }
+        rows += count
+    }
+
     var failed = false
 
     func flush() throws {
