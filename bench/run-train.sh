@@ -55,10 +55,6 @@ cp "$data" "$proj/data.csv"
 cat > "$proj/dags/bench.yaml" <<'EOF'
 name: bench
 tasks:
-  table:
-    kind: shell
-    files: [data.csv]
-    cmd: cp $LOOM_ROOT/data.csv $LOOM_OUT/table.csv
   gbdt:
     kind: train
     params: {project_file: data.csv, label: label, model: gbdt, split: ordered, train_rows: 160000}
@@ -67,10 +63,9 @@ tasks:
     params: {project_file: data.csv, label: label, model: logistic, C: 1, split: ordered, train_rows: 160000}
   kmeans:
     kind: kmeans
-    needs: [table]
-    params: {file: table.csv, columns: [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17, f18, f19], k: 8, n_init: 1, seed: 0}
+    params: {project_file: data.csv, columns: [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17, f18, f19], k: 8, n_init: 1, seed: 0}
 EOF
-(cd "$proj" && "$loom" run bench -q > /dev/null)   # every task once: the table, the stat cache
+(cd "$proj" && "$loom" run bench -q > /dev/null)   # every task once: the stat cache
 
 results="$work/results.tsv"
 : > "$results"

@@ -74,6 +74,45 @@ import LoomCore
         """)
     }
 
+    static let kmeansDag = """
+    tasks:
+      seg:
+        kind: kmeans
+        params: {project_file: data/t.csv, columns: [a, b], k: 2, n_init: 1}
+
+    """
+
+    // kmeans reads a project file directly (issue 12: no `cp` shell task): hashed into the key, so
+    // editing it reruns the task; a path outside the project is refused where it is written.
+    @Test func kmeansReadsAProjectFileAndRefusesOneOutside() throws {
+        let s = Sandbox()
+        s.write("dags/k.yaml", Self.kmeansDag)
+        s.write("data/t.csv", "a,b\n1,1\n1,2\n9,9\n9,8\n")
+        #expect(try s.loom("run", "dags/k.yaml", "-q").status == 0)
+        #expect(s.read("artifacts/latest/k/seg/segments.csv")?.split(separator: "\n").count == 5)
+        #expect(try s.loom("status", "dags/k.yaml").stdout == "up to date  seg\n1 up to date, 0 stale\n")
+        s.write("data/t.csv", "a,b\n1,1\n1,2\n9,9\n9,8\n5,5\n")
+        #expect(try s.loom("status", "dags/k.yaml").withoutEstimate == "stale       seg\n              - file data/t.csv changed\n0 up to date, 1 stale\n")
+
+        s.write("dags/k.yaml", Self.kmeansDag.replacingOccurrences(of: "data/t.csv", with: "../outside.csv"))
+        FileManager.default.createFile(atPath: s.root + "/../outside.csv", contents: Data("a,b\n1,1\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: s.root + "/../outside.csv") }
+        let r = try s.loom("run", "dags/k.yaml")
+        #expect(r.status == 3)
+        #expect(r.stderr == """
+        dags/k.yaml:4:28: error: file '../outside.csv' (param 'project_file' of task 'seg') is outside the project
+            params: {project_file: ../outside.csv, columns: [a, b], k: 2, n_init: 1}
+                                   ^~~~~~~~~~~~~~
+        note: a task reads only files inside the project, so that they enter its key; copy the file into the project
+        error: 1 error in dags/k.yaml; nothing ran
+
+        """)
+        s.write("dags/k.yaml", Self.kmeansDag.replacingOccurrences(of: "data/t.csv", with: "data/nope.csv"))
+        let missing = try s.loom("run", "dags/k.yaml")
+        #expect(missing.status == 3)
+        #expect(missing.stderr.hasPrefix("dags/k.yaml:4:28: error: file 'data/nope.csv' (param 'project_file' of task 'seg') does not exist\n"), "\(missing.stderr)")
+    }
+
     static let quotingDag = """
     params:
       x: hi

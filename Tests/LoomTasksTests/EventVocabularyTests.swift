@@ -121,6 +121,16 @@ import Testing
         ("kmeans", ["columns": .list([.string("a")]), "k": .int(2), "transforms": .map(["a": .string("log")])], "param 'transforms' gives 'a' the transform 'log'; expected one of none, log1p, standardise, log1p_standardise"),
         ("kmeans", ["columns": .list([.string("a")]), "k": .int(2), "log1p": .list([.string("a")]), "transforms": .map(["a": .string("none")])], "column 'a' is in both 'log1p' and 'transforms'; give its transform in one place"),
         ("kmeans", ["columns": .list([.string("a")]), "k": .int(2), "silhouette_sample": .int(1)], "param 'silhouette_sample' must be >= 2, got 1"),
+        ("kmeans", ["columns": .list([.string("a")]), "k": .int(2), "project_file": .string("t.csv"), "input": .string("x")],
+         "give either 'project_file' (a project CSV) or 'input' (a needed task), not both"),
+        ("kmeans", ["columns": .list([.string("a")]), "k": .int(2), "project_file": .int(3)], "param 'project_file' must be string, got 3"),
+        ("train", ["label": .string("y"), "model": .string("logistic"), "tolerance": .float(-1e-6)], "param 'tolerance' must be > 0, got -1e-06"),
+        ("train", ["label": .string("y"), "model": .string("logistic"), "tolerance": .float(0)], "param 'tolerance' must be > 0, got 0.0"),
+        ("train", ["label": .string("y"), "model": .string("logistic"), "tolerance": .float(.nan)], "param 'tolerance' must be > 0, got null"),
+        ("train", ["label": .string("y"), "model": .string("logistic"), "tolerance": .float(.infinity)], "param 'tolerance' must be a finite number, got null"),
+        // What YAML gives for `.nan` and `nan` (strings: ParamValue reads only finite numbers as floats).
+        ("train", ["label": .string("y"), "model": .string("logistic"), "tolerance": .string(".nan")], "param 'tolerance' must be float, got \".nan\""),
+        ("train", ["label": .string("y"), "tolerance": .float(1e-6)], "param 'tolerance' is for model: logistic (the Newton solver's stopping rule)"),
     ] as [(String, [String: ParamValue], String)])
     func hostileParamsAreRefusedByName(kind: String, params: [String: ParamValue], message: String) throws {
         let problems = try #require(BuiltinKinds.registry[kind]).check(params)
@@ -211,6 +221,46 @@ import Testing
         let metrics = try s.metrics("m")
         #expect(metrics["constant_features_dropped"] == 1 && metrics["train_rows"] == 24 && metrics["test_rows"] == 6)
         #expect(try s.table("m", "importance.csv").texts("feature") == ["x1", "x2"])
+    }
+
+    /// `tolerance` reaches the Newton solver: a loose one stops in fewer iterations, and is saved in
+    /// model.json; unset, the fit is the default's (1e-10) bit for bit.
+    @Test func logisticToleranceReachesTheSolver() throws {
+        let s = try KindSandbox()
+        try FileSystem.writeAtomically(s.root + "/data.csv", Self.table)
+        let base: [String: ParamValue] = ["project_file": .string("data.csv"), "label": .string("label"), "model": .string("logistic"), "C": .float(0.5),
+                                          "split": .string("ordered"), "train_rows": .int(24)]
+        try s.run("default", "train", base)
+        try s.run("tight", "train", base.merging(["tolerance": .float(1e-10)]) { _, b in b })
+        try s.run("loose", "train", base.merging(["tolerance": .float(0.05)]) { _, b in b })
+        func model(_ task: String) throws -> LogisticRegressionModel {
+            try #require(ArtifactFiles.readJSON(TrainedModel.self, s.root + "/\(task)/model.json").logistic)
+        }
+        let (d, t, l) = (try model("default"), try model("tight"), try model("loose"))
+        #expect(d.config.tolerance == 1e-10 && l.config.tolerance == 0.05)
+        #expect(d.coefficients.map(\.bitPattern) == t.coefficients.map(\.bitPattern) && d.iterations == t.iterations)
+        #expect(l.converged && l.iterations < d.iterations, "\(l.iterations) vs \(d.iterations)")
+        // Stopped early, but near: within the loose tolerance's reach of the optimum on O(1) coefficients.
+        #expect(zip(l.coefficients, d.coefficients).allSatisfy { abs($0 - $1) < 0.5 })
+    }
+
+    /// kmeans reads a project file itself (no `cp` shell task, no second copy in the store), and
+    /// clusters it as it clusters the same table from a needed task.
+    @Test func kmeansReadsAProjectFile() throws {
+        let s = try KindSandbox()
+        let text = "id,a,b\n" + (0..<40).map { "r\($0),\(Double($0 % 4) * 10),\($0 % 7)" }.joined(separator: "\n") + "\n"
+        try FileSystem.makeDirectories(s.root + "/data")
+        try FileSystem.writeAtomically(s.root + "/data/t.csv", text)
+        try s.artifact("t", file: "t.csv", text)
+        let params: [String: ParamValue] = ["columns": .list([.string("a"), .string("b")]), "k": .int(4), "seed": .int(1), "ids": .list([.string("id")])]
+        try s.run("direct", "kmeans", params.merging(["project_file": .string("data/t.csv")]) { _, b in b }, files: ["data/t.csv"])
+        try s.run("needed", "kmeans", params.merging(["file": .string("t.csv")]) { _, b in b }, needs: ["t"])
+        for file in ["segments.csv", "centres.csv", "model.json", "metrics.json"] {
+            #expect(FileManager.default.contentsEqual(atPath: s.root + "/direct/" + file, andPath: s.root + "/needed/" + file), "\(file)")
+        }
+        expectFailure(["no file 'data/nope.csv' in the project"]) {
+            try s.run("missing", "kmeans", params.merging(["project_file": .string("data/nope.csv")]) { _, b in b })
+        }
     }
 
     /// Per-column transforms: a column left as is keeps mean 0 and scale 1 in model.json, so its

@@ -401,7 +401,9 @@ public enum CSV {
     /// numbers when every non-empty value parses as one, else text. Empty numbers are NaN.
     /// `otherColumns`, when given, is the type of every column not named in `types` (no inference).
     public static func read(_ path: String, types: [String: ColumnType] = [:], otherColumns: ColumnType? = nil) throws -> Table {
-        guard let bytes = fileBytes(path) ?? FileManager.default.contents(atPath: path).map({ [UInt8]($0) }) else {
+        // Mapped (no copy of the file); a file that cannot be mapped (empty, not regular) is read.
+        if let table = try FileBytes.withMapping(path, { try parse($0, file: path, types: types, otherColumns: otherColumns) }) { return table }
+        guard let bytes = FileBytes.read(path) else {
             throw AnalyticsError.invalidInput(what: "cannot read \(path)", expected: "an existing, readable CSV file")
         }
         return try parse(bytes, file: path, types: types, otherColumns: otherColumns)
@@ -413,6 +415,12 @@ public enum CSV {
     public static func parse(_ bytes: [UInt8], file: String, types: [String: ColumnType] = [:], otherColumns: ColumnType? = nil) throws -> Table {
         if let table = CSVChunkedReader.parse(bytes, types: types, otherColumns: otherColumns) { return table }
         return try parseSerially(bytes, file: file, types: types, otherColumns: otherColumns)
+    }
+
+    /// `parse` of bytes anywhere in memory (a mapped file); the serial reader gets a copy.
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, file: String, types: [String: ColumnType], otherColumns: ColumnType?) throws -> Table {
+        if let table = CSVChunkedReader.parse(buffer, types: types, otherColumns: otherColumns) { return table }
+        return try parseSerially(Array(buffer), file: file, types: types, otherColumns: otherColumns)
     }
 
     /// The reference reader: `rows`, then each column typed from its Strings (public for the
@@ -458,32 +466,6 @@ public enum CSV {
             return Double(s)
         }
     }
-}
-
-/// A regular file's bytes read straight into an array (no `Data` and no copy of it: a 40 MB table
-/// read in about 20 ms less); nil for anything else, or a file that changed size while read, which
-/// the caller reads the ordinary way.
-private func fileBytes(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 else { return nil }
-    let size = Int(info.st_size)
-    var complete = false
-    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-        var done = 0
-        while done < size {
-            let got = read(fd, buffer.baseAddress! + done, size - done)
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { break }
-            done += got
-        }
-        count = done
-        var extra: UInt8 = 0
-        complete = done == size && read(fd, &extra, 1) == 0
-    }
-    return complete ? bytes : nil
 }
 
 extension Table {

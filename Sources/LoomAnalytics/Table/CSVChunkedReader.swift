@@ -1,8 +1,9 @@
 import Foundation
 
 /// The fast path of `CSV.parse` for files without quotes: fields are read in place (numbers by
-/// `DecimalParser`, no String per numeric field), in chunks of `chunkBytes` parsed on all cores,
-/// merged in chunk order.
+/// `DecimalParser`, no String per numeric field), in chunks of `chunkBytes` parsed on all cores;
+/// a first pass counts each chunk's records, so each chunk writes its numbers straight into its
+/// rows of the table's columns.
 ///
 /// Without a `"` in the file every LF ends a record, so a chunk can start after any LF: chunk k
 /// starts after the first LF at or past `k x chunkBytes` (a size fixed here, never derived from the
@@ -19,30 +20,39 @@ enum CSVChunkedReader {
     /// How a column's fields are read in a pass.
     enum Mode { case skip, number, infer, text }
 
-    /// One chunk's columns: numbers for `.number`/`.infer` columns, strings for `.text` ones.
+    /// One chunk's records: how many (the count pass), then its text columns and what its number
+    /// columns met (the parse pass; numbers go straight into the table's columns).
     struct Chunk {
-        var numbers: [[Double]]
-        var texts: [[String]]
-        var notNumbers: [Bool]   // an `.infer` column met a field that is not a number
+        var texts: [[String]] = []
+        var notNumbers: [Bool] = []   // an `.infer` column met a field that is not a number
         var rows = 0
-        var valid = true         // false: a record the serial reader must report
+        var valid = true              // false: a record the serial reader must report
     }
 
     /// The table, or nil when the serial reader must read the file. `chunkBytes` is a parameter for
     /// tests only (small chunks put boundaries everywhere).
     static func parse(_ bytes: [UInt8], types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?, chunkBytes: Int = chunkBytes) -> Table? {
-        bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress, memchr(base, 0x22, buffer.count) == nil else { return nil }
-            return parse(base, buffer.count, types: types, otherColumns: otherColumns, chunkBytes: chunkBytes)
-        }
+        bytes.withUnsafeBufferPointer { parse($0, types: types, otherColumns: otherColumns, chunkBytes: chunkBytes) }
     }
 
+    /// `parse` of bytes anywhere in memory (a mapped file).
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?,
+                      chunkBytes: Int = chunkBytes) -> Table? {
+        guard let base = buffer.baseAddress else { return nil }
+        return parse(base, buffer.count, types: types, otherColumns: otherColumns, chunkBytes: chunkBytes)
+    }
+
+    // Passes over the file, each over the same chunks on all cores: count each chunk's records (and
+    // look for quotes), so that every chunk knows the row its first record lands on; parse, writing
+    // numbers in place into the table's columns (no per-chunk arrays to merge); read again as text
+    // the inferred columns that turned out not to be numeric.
     private static func parse(_ p: UnsafePointer<UInt8>, _ n: Int, types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?,
                               chunkBytes: Int) -> Table? {
         let bom = n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0
         let headerLF = lineFeed(p, from: bom, to: n)
         let headerEnd = contentEnd(p, from: bom, lineFeed: headerLF, to: n)
-        guard headerEnd > bom else { return nil }
+        let dataStart = min(headerLF + 1, n)
+        guard headerEnd > bom, memchr(p, 0x22, dataStart) == nil else { return nil }
         var names: [String] = []
         var s = bom
         for k in bom...headerEnd where k == headerEnd || p[k] == 0x2C {
@@ -57,61 +67,129 @@ enum CSVChunkedReader {
             case nil: return .infer
             }
         }
-        let dataStart = min(headerLF + 1, n)
         var starts = [dataStart]
         while let last = starts.last, last < n {
             let from = max(last, dataStart + starts.count * chunkBytes - 1)
             starts.append(from >= n ? n : min(lineFeed(p, from: from, to: n) + 1, n))
         }
-        // Pass 1 reads every column as declared; pass 2 reads as text the inferred columns that
-        // turned out not to be numeric.
-        let first = read(p, n, starts: starts, modes: modes)
-        guard first.allSatisfy(\.valid) else { return nil }
-        let rows = first.reduce(0) { $0 + $1.rows }
+        guard let counts = countRecords(p, starts: starts) else { return nil }
+        var firstRows = [0]
+        for c in counts { firstRows.append(firstRows[firstRows.count - 1] + c) }
+        let rows = firstRows[firstRows.count - 1]
+        let numeric = modes.map { $0 == .number || $0 == .infer }
+        var first: [Chunk] = []
+        let numbers = withUninitializedColumns(numeric.filter { $0 }.count, rows: rows) { pointers -> Bool in
+            var k = 0
+            let columns = numeric.map { isNumber -> UnsafeMutablePointer<Double>? in
+                guard isNumber else { return nil }
+                defer { k += 1 }
+                return pointers[k]
+            }
+            first = read(p, starts: starts, firstRows: firstRows, modes: modes, columns: columns)
+            return first.allSatisfy(\.valid) && zip(first, counts).allSatisfy { $0.rows == $1 }
+        }
+        guard let numbers else { return nil }
         let textual = modes.indices.map { j in modes[j] == .infer && (rows == 0 || first.contains { $0.notNumbers[j] }) }
         var second: [Chunk] = []
         if textual.contains(true) {
-            second = read(p, n, starts: starts, modes: modes.indices.map { textual[$0] ? .text : .skip })
+            second = read(p, starts: starts, firstRows: firstRows, modes: modes.indices.map { textual[$0] ? .text : .skip }, columns: modes.map { _ in nil })
             guard second.allSatisfy(\.valid) else { return nil }
         }
         var table = Table()
+        var k = 0
         for (j, name) in names.enumerated() {
+            if numeric[j] { k += 1 }
             if modes[j] == .text || textual[j] {
                 var all: [String] = []
                 all.reserveCapacity(rows)
                 for c in (modes[j] == .text ? first : second) { all.append(contentsOf: c.texts[j]) }
                 table.append(name, .text(all))
             } else {
-                var all: [Double] = []
-                all.reserveCapacity(rows)
-                for c in first { all.append(contentsOf: c.numbers[j]) }
-                table.append(name, .number(all))
+                table.append(name, .number(numbers[k - 1]))
             }
         }
         return table
     }
 
-    /// Reads the chunks between consecutive `starts` on all cores (`Parallel`), in chunk order.
-    private static func read(_ p: UnsafePointer<UInt8>, _ n: Int, starts: [Int], modes: [Mode]) -> [Chunk] {
+    /// The records of each chunk between consecutive `starts` (lines with content), on all cores;
+    /// nil when a chunk has a quote (the serial reader knows quoted fields).
+    private static func countRecords(_ p: UnsafePointer<UInt8>, starts: [Int]) -> [Int]? {
         let count = starts.count - 1
-        guard count > 0 else { return [Chunk(numbers: modes.map { _ in [] }, texts: modes.map { _ in [] }, notNumbers: modes.map { _ in false })] }
+        guard count > 0 else { return [] }
+        var counts = [Int](repeating: -1, count: count)
+        counts.withUnsafeMutableBufferPointer { out in
+            // Each iteration writes its own slot only.
+            Parallel.perform(iterations: count) { k in
+                let from = starts[k], to = starts[k + 1]
+                guard memchr(p + from, 0x22, to - from) == nil else { return }
+                var records = 0, line = from
+                while line < to {
+                    let lf = lineFeed(p, from: line, to: to)
+                    if contentEnd(p, from: line, lineFeed: lf, to: to) > line { records += 1 }
+                    line = lf + 1
+                }
+                out[k] = records
+            }
+        }
+        return counts.contains(-1) ? nil : counts
+    }
+
+    /// Number columns whose arrays are made one inside another's initialiser (the rest are copied).
+    static let nestedColumns = 64
+
+    /// `count` arrays of `rows` Doubles, uninitialised while `fill` writes every element through the
+    /// pointers it is given; nil (and the arrays freed) when `fill` returns false. The first
+    /// `nestedColumns` arrays are made one inside the other's initialiser, so that all their pointers
+    /// are valid at once and the parse writes the table's own storage (no copy); each level costs a
+    /// few hundred bytes of stack, so a wider table's further columns are written into buffers and
+    /// copied into arrays after (a kind's thread may have a 512 KB stack).
+    static func withUninitializedColumns(_ count: Int, rows: Int, _ fill: ([UnsafeMutablePointer<Double>]) -> Bool) -> [[Double]]? {
+        let nested = min(count, nestedColumns)
+        let spare = (nested..<count).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: max(rows, 1)) }
+        defer { for buffer in spare { buffer.deallocate() } }
+        var pointers: [UnsafeMutablePointer<Double>] = []
+        pointers.reserveCapacity(count)
+        var filled = false
+        func nest(_ j: Int) -> [[Double]] {
+            guard j < nested else { filled = fill(pointers + spare); return [] }
+            var rest: [[Double]] = []
+            // One element more than needed, so that even an empty column has storage to point at.
+            let column = [Double](unsafeUninitializedCapacity: rows + 1) { buffer, initialised in
+                pointers.append(buffer.baseAddress!)
+                rest = nest(j + 1)
+                initialised = filled ? rows : 0   // Double is trivial: nothing to deinitialise either way
+            }
+            return [column] + rest
+        }
+        let columns = nest(0)
+        guard filled else { return nil }
+        return columns + spare.map { Array(UnsafeBufferPointer(start: $0, count: rows)) }
+    }
+
+    /// Reads the chunks between consecutive `starts` on all cores (`Parallel`), in chunk order: the
+    /// number columns (`columns[j]` non-nil) into rows from `firstRows[k]` on, the rest into chunks.
+    private static func read(_ p: UnsafePointer<UInt8>, starts: [Int], firstRows: [Int], modes: [Mode],
+                             columns: [UnsafeMutablePointer<Double>?]) -> [Chunk] {
+        let count = starts.count - 1
+        guard count > 0 else { return [Chunk(texts: modes.map { _ in [] }, notNumbers: modes.map { _ in false })] }
         let out = UnsafeMutablePointer<Chunk>.allocate(capacity: count)
         defer { out.deinitialize(count: count); out.deallocate() }
-        // Each iteration initialises its own slot only.
+        // Each iteration initialises its own slot and writes its own rows of the columns only.
         Parallel.perform(iterations: count) { k in
-            (out + k).initialize(to: readChunk(p, from: starts[k], to: starts[k + 1], modes: modes))
+            (out + k).initialize(to: readChunk(p, from: starts[k], to: starts[k + 1], modes: modes, columns: columns, firstRow: firstRows[k],
+                                               rows: firstRows[k + 1] - firstRows[k]))
         }
         return Array(UnsafeBufferPointer(start: out, count: count))
     }
 
-    /// The records of `p[from..<to]`, which starts a line and ends after an LF or at the file's end.
+    /// The records of `p[from..<to]`, which starts a line and ends after an LF or at the file's end,
+    /// whose `rows` records (the count pass's) are rows `firstRow...` of the table.
     /// Mirrors the serial reader: CRLF or LF ends a record (a lone CR is data), an empty line is
     /// skipped, a field is the bytes between commas.
-    private static func readChunk(_ p: UnsafePointer<UInt8>, from: Int, to: Int, modes: [Mode]) -> Chunk {
+    private static func readChunk(_ p: UnsafePointer<UInt8>, from: Int, to: Int, modes: [Mode], columns: [UnsafeMutablePointer<Double>?],
+                                  firstRow: Int, rows: Int) -> Chunk {
         let width = modes.count
-        let guess = (to - from) / max(1, width * 8)
-        var chunk = Chunk(numbers: modes.map { m in var a: [Double] = []; if m == .number || m == .infer { a.reserveCapacity(guess) }; return a },
-                          texts: modes.map { m in var a: [String] = []; if m == .text { a.reserveCapacity(guess) }; return a },
+        var chunk = Chunk(texts: modes.map { m in var a: [String] = []; if m == .text { a.reserveCapacity(rows) }; return a },
                           notNumbers: modes.map { _ in false })
         var line = from
         while line < to {
@@ -119,26 +197,34 @@ enum CSVChunkedReader {
             let end = contentEnd(p, from: line, lineFeed: lf, to: to)
             defer { line = lf + 1 }
             if end == line { continue }
+            // More records than counted would write past this chunk's rows.
+            guard chunk.rows < rows else { chunk.valid = false; return chunk }
             // Fields: j counts them; each ends at a comma or at the line's end.
             var i = line
             for j in 0..<width {
                 let start = i
                 switch modes[j] {
                 case .number, .infer:
-                    i = fieldEnd(p, from: start, to: end)
-                    if chunk.notNumbers[j] { break }
-                    // No closure here: one capturing `i` costs a heap box per field.
-                    var parsed: Double? = .nan
-                    if i > start {
-                        parsed = DecimalParser.parse(p, start, i)
-                        if parsed == nil { parsed = CSV.number(String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self)) }
+                    if chunk.notNumbers[j] { i = fieldEnd(p, from: start, to: end); break }
+                    // The field's value and end in one pass (`DecimalParser.scan`); a field it cannot
+                    // decide is read from its String. No closure here: one capturing `i` costs a heap
+                    // box per field.
+                    var value = Double.nan
+                    if start < end && p[start] != 0x2C {
+                        i = start
+                        if let v = DecimalParser.scan(p, &i, end, readable: to), i == end || p[i] == 0x2C {
+                            value = v
+                        } else {
+                            i = fieldEnd(p, from: start, to: end)
+                            guard let v = CSV.number(String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self)) else {
+                                if modes[j] == .number { chunk.valid = false; return chunk }
+                                chunk.notNumbers[j] = true
+                                break
+                            }
+                            value = v
+                        }
                     }
-                    guard let value = parsed else {
-                        if modes[j] == .number { chunk.valid = false; return chunk }
-                        chunk.notNumbers[j] = true
-                        break
-                    }
-                    chunk.numbers[j].append(value)
+                    columns[j].unsafelyUnwrapped[firstRow + chunk.rows] = value
                 case .text:
                     i = fieldEnd(p, from: start, to: end)
                     chunk.texts[j].append(String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self))

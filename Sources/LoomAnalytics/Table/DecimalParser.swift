@@ -14,15 +14,24 @@
 /// and the caller asks the reference (`CSV.number`). A differential test holds the two equal over
 /// random, near-half-way and edge-case inputs.
 enum DecimalParser {
-    /// Exact powers of ten as Doubles, 10^0 ... 10^22.
-    static let powers: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { r, _ in r * 10 } }
-
     /// The value of the bytes `p[start..<end]` when they are a plain decimal
     /// (`[+-]? digits* [. digits*] [(e|E) [+-]? digits+]`, at least one mantissa digit) that the
     /// fast path can convert exactly; otherwise nil (which does not mean "not a number").
-    @inline(__always)
+    @inline(always)
     static func parse(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
         var i = start
+        guard let value = scan(p, &i, end, readable: end), i == end else { return nil }
+        return value
+    }
+
+    /// Reads the plain decimal that starts at `p[i]` (before `end`) and moves `i` past it, stopping
+    /// at the first byte that cannot continue it (the CSV reader's comma): its value when the fast
+    /// path can convert it exactly, else nil. `parse` is `scan` that must stop at `end`; the CSV
+    /// reader calls `scan` to find a field's end and its value in one pass over the bytes.
+    /// `readable` (>= end): bytes before it may be loaded eight at a time, even past `end`
+    /// (they are never read as part of the number).
+    @inline(always)
+    static func scan(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, readable: Int) -> Double? {
         guard i < end else { return nil }
         var negative = false
         if p[i] == 0x2D { negative = true; i += 1 } else if p[i] == 0x2B { i += 1 }
@@ -30,11 +39,11 @@ enum DecimalParser {
         var significant = 0      // digits in w, counted from the first non-zero one
         var mantissaDigits = 0   // all mantissa digits, zeros included
         var scale = 0            // digits after the point (they divide w)
-        guard let whole = digits(p, &i, end, &w, &significant) else { return nil }
+        guard let whole = digits(p, &i, end, readable, &w, &significant) else { return nil }
         mantissaDigits += whole
         if i < end, p[i] == 0x2E {
             i += 1
-            guard let fraction = digits(p, &i, end, &w, &significant) else { return nil }
+            guard let fraction = digits(p, &i, end, readable, &w, &significant) else { return nil }
             mantissaDigits += fraction
             scale += fraction
         }
@@ -53,21 +62,34 @@ enum DecimalParser {
             guard i > first else { return nil }
             if negativeExponent { exponent = -exponent }
         }
-        guard i == end else { return nil }
         if w == 0 { return negative ? -0.0 : 0.0 }
         let e = exponent - scale
         if let v = clinger(w, e) { return negative ? -v : v }
         return EiselLemire.value(w, e, negative: negative)
     }
 
-    /// Reads the run of digits at `p[i...]` (before `end`) into `w`, eight at a time where it can:
-    /// how many digits there were, or nil past 19 significant ones.
-    @inline(__always)
-    static func digits(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ w: inout UInt64, _ significant: inout Int) -> Int? {
+    /// Reads the run of digits at `p[i...]` (before `end`) into `w`: how many digits there were, or
+    /// nil past 19 significant ones. Where eight bytes can be loaded (before `readable`), a run is
+    /// read eight bytes at a time, a run shorter than eight (`-3.141593`'s 3 and 141593) in one
+    /// load too: the bytes before the first non-digit, shifted up and padded with leading zeros.
+    @inline(always)
+    static func digits(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ readable: Int, _ w: inout UInt64, _ significant: inout Int) -> Int? {
         let start = i
-        while i + 8 <= end, let block = eightDigits(p, i) {
-            guard take(block, &w, &significant) else { return nil }
-            i += 8
+        while i + 8 <= readable {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian
+            let run = min(leadingDigits(v), end - i)
+            if run == 8 {
+                guard take(eightDigitsValue(v), 8, &w, &significant) else { return nil }
+                i += 8
+                continue
+            }
+            if run > 0 {
+                // The run in the top bytes, ASCII zeros below it: the same number, eight digits long.
+                let shift = UInt64(8 * (8 - run))
+                guard take(eightDigitsValue(v << shift | 0x3030_3030_3030_3030 >> UInt64(8 * run)), run, &w, &significant) else { return nil }
+                i += run
+            }
+            return i - start
         }
         while i < end, p[i] &- 0x30 < 10 {
             let d = UInt64(p[i] &- 0x30)
@@ -77,14 +99,20 @@ enum DecimalParser {
         return i - start
     }
 
-    /// The value of the 8 bytes at `p + i` when all are ASCII digits, else nil: one unaligned load and a
-    /// few multiplications instead of 8 dependent multiply-adds (Lemire 2021, section 4; fast_float's
-    /// `is_made_of_eight_digits_fast` and `parse_eight_digits_unrolled`). Little-endian loads (x86_64,
-    /// arm64): the first digit is the lowest byte.
-    @inline(__always)
-    static func eightDigits(_ p: UnsafePointer<UInt8>, _ i: Int) -> UInt64? {
-        let v = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian
-        guard (v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4) == 0x3333_3333_3333_3333 else { return nil }
+    /// How many of the 8 bytes of `v` (little-endian: the first byte lowest) are ASCII digits
+    /// before the first one that is not (8 when all are). A byte b is a digit when its high nibble
+    /// is 3 and b + 6 keeps it 3 (Lemire 2021, section 4; fast_float's `is_made_of_eight_digits_fast`);
+    /// a carry out of a byte >= 0xFA can only spoil bytes after it, which are past the run.
+    @inline(always)
+    static func leadingDigits(_ v: UInt64) -> Int {
+        let notDigits = ((v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)) ^ 0x3333_3333_3333_3333
+        return notDigits == 0 ? 8 : notDigits.trailingZeroBitCount >> 3
+    }
+
+    /// The value of 8 ASCII digits loaded little-endian into `v`: a few multiplications instead of 8
+    /// dependent multiply-adds (Lemire 2021, section 4; fast_float's `parse_eight_digits_unrolled`).
+    @inline(always)
+    static func eightDigitsValue(_ v: UInt64) -> UInt64 {
         var d = v &- 0x3030_3030_3030_3030
         d = d &* 10 &+ (d >> 8)                              // pairs: byte 2k holds digits 2k, 2k+1 as a number < 100
         let lo = (d & 0x0000_00FF_0000_00FF) &* (100 &+ (1_000_000 << 32))
@@ -92,26 +120,83 @@ enum DecimalParser {
         return (lo &+ hi) >> 32
     }
 
-    /// Appends 8 digits worth `block` to `w`, counting significant digits from the first non-zero one
-    /// as the digit loop does; false when that passes 19 (w would no longer be exact).
-    @inline(__always)
-    static func take(_ block: UInt64, _ w: inout UInt64, _ significant: inout Int) -> Bool {
+    /// Appends `count` (1...8) digits worth `block` to `w`, counting significant digits from the
+    /// first non-zero one as the digit loop does; false when that passes 19 (w would no longer be exact).
+    @inline(always)
+    static func take(_ block: UInt64, _ count: Int, _ w: inout UInt64, _ significant: inout Int) -> Bool {
         if significant > 0 {
-            significant += 8
+            significant += count
             guard significant <= 19 else { return false }
-            w = w &* 100_000_000 &+ block
+            w = w &* smallPower(count) &+ block
         } else if block != 0 {
             // w is 0: the significant digits are block's own (its leading zeros are not).
-            var digits = 1, t = block
-            while t >= 10 { t /= 10; digits += 1 }
-            significant = digits
+            significant = decimalDigits(block)
             w = block
         }
         return true
     }
 
+    /// The number of decimal digits of 0 < x < 10^8, by comparisons (a loop dividing by ten was 8%
+    /// of reading numbers like 0.58488931268581623, whose first eight digits follow a zero).
+    @inline(always)
+    static func decimalDigits(_ x: UInt64) -> Int {
+        if x >= 10_000 {
+            if x >= 1_000_000 { return x >= 10_000_000 ? 8 : 7 }
+            return x >= 100_000 ? 6 : 5
+        }
+        if x >= 100 { return x >= 1_000 ? 4 : 3 }
+        return x >= 10 ? 2 : 1
+    }
+
+    /// 10^k for k in 1...8 (a switch, not a global array: no lazy-initialisation check per call).
+    @inline(always)
+    static func smallPower(_ k: Int) -> UInt64 {
+        switch k {
+        case 1: return 10
+        case 2: return 100
+        case 3: return 1_000
+        case 4: return 10_000
+        case 5: return 100_000
+        case 6: return 1_000_000
+        case 7: return 10_000_000
+        default: return 100_000_000
+        }
+    }
+
+    /// 10^e for e in 0...22, exactly (each is a Double: 10^22 = 2^22 x 5^22 and 5^22 < 2^53). A
+    /// switch rather than a global array: the array's lazy initialisation cost a `swift_once`
+    /// check per number, 6% of the read in a profile.
+    @inline(always)
+    static func power(_ e: Int) -> Double {
+        switch e {
+        case 0: return 1e0
+        case 1: return 1e1
+        case 2: return 1e2
+        case 3: return 1e3
+        case 4: return 1e4
+        case 5: return 1e5
+        case 6: return 1e6
+        case 7: return 1e7
+        case 8: return 1e8
+        case 9: return 1e9
+        case 10: return 1e10
+        case 11: return 1e11
+        case 12: return 1e12
+        case 13: return 1e13
+        case 14: return 1e14
+        case 15: return 1e15
+        case 16: return 1e16
+        case 17: return 1e17
+        case 18: return 1e18
+        case 19: return 1e19
+        case 20: return 1e20
+        case 21: return 1e21
+        default: return 1e22
+        }
+    }
+
     /// Clinger's exact product or quotient for w x 10^e (w > 0), or nil when w or e is out of its range.
-    @inline(__always)
+    @inline(always)
     static func clinger(_ w: UInt64, _ e: Int) -> Double? {
         guard w <= 1 << 53 else { return nil }
         var w = w, e = e
@@ -125,6 +210,6 @@ enum DecimalParser {
             }
         }
         guard e >= -22 else { return nil }
-        return e >= 0 ? Double(w) * powers[e] : Double(w) / powers[-e]
+        return e >= 0 ? Double(w) * power(e) : Double(w) / power(-e)
     }
 }

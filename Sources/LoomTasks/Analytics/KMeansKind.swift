@@ -6,6 +6,8 @@ import LoomCore
 /// log1p then standardised; by default standardised),
 /// k-means++ with restarts; a fixed k, or the best silhouette over k_min..k_max.
 /// Writes segments.csv (ids + segment), centres.csv (original units, with sizes), model.json.
+/// The table is a needed task's FILE or a project CSV (`project_file`; it came without a version
+/// bump: tasks without it read and write what they did, and keep their keys).
 public enum KMeansKind: TaskKind {
     public struct Params: Decodable, Sendable {
         public var input: String?
@@ -20,8 +22,10 @@ public enum KMeansKind: TaskKind {
         public var seed: Int
         public var transforms: [String: String]
         public var silhouetteSample: Int
+        public var projectFile: String?
         enum CodingKeys: String, CodingKey {
-            case input, file, columns, log1p, ids, k, kMin = "k_min", kMax = "k_max", nInit = "n_init", seed, transforms, silhouetteSample = "silhouette_sample"
+            case input, file, columns, log1p, ids, k, kMin = "k_min", kMax = "k_max", nInit = "n_init", seed, transforms, silhouetteSample = "silhouette_sample",
+                 projectFile = "project_file"
         }
     }
 
@@ -42,6 +46,9 @@ public enum KMeansKind: TaskKind {
     public static let params = [
         ParamSpec.soleInput("the needed task with the table"),
         ParamSpec("file", .string, "customers.csv", "the table in INPUT"),
+        ParamSpec("project_file", .string, .unset("none: FILE of INPUT"),
+                  "a CSV in the project to cluster instead of a needed task's FILE (hashed into the key like a files: entry; no copy of it is stored)",
+                  projectFile: .always, legacy: .null),
         ParamSpec("columns", .strings, .required, "numeric columns to cluster on"),
         ParamSpec("log1p", .strings, .value(.list([])), "columns to transform with log(1 + x) first (skewed amounts and counts)"),
         ParamSpec("ids", .strings, .value(.list([])), "id columns copied into segments.csv"),
@@ -61,6 +68,9 @@ public enum KMeansKind: TaskKind {
     public static func validate(_ p: Params) -> [ParamProblem] {
         var out: [ParamProblem] = []
         if p.columns.isEmpty { out.append(ParamProblem(param: "columns", "param 'columns' must name at least one column")) }
+        if p.projectFile != nil && p.input != nil {
+            out.append(ParamProblem(param: "project_file", "give either 'project_file' (a project CSV) or 'input' (a needed task), not both"))
+        }
         for c in p.log1p where !p.columns.contains(c) { out.append(ParamProblem(param: "log1p", "log1p column '\(c)' is not in 'columns'")) }
         let choices = Transform.allCases.map(\.rawValue)
         for c in p.transforms.keys.sorted() {
@@ -92,8 +102,9 @@ public enum KMeansKind: TaskKind {
 
     public static func run(_ p: Params, context: TaskContext) throws {
         var clock = StageClock()
-        let input = try ArtifactFiles.soleInput(context, p.input, kind: name)
-        let t = try ArtifactFiles.table(context, input: input, file: p.file)
+        // A project file (hashed into the key as a declared file), or FILE of the needed task.
+        let input = try p.projectFile == nil ? ArtifactFiles.soleInput(context, p.input, kind: name) : nil
+        let t = try ArtifactFiles.table(context, input: input, file: p.projectFile ?? p.file)
         clock.mark("read")
         let raw = try t.matrix(p.columns)
         let transforms = p.columns.map { transform(of: $0, p) }

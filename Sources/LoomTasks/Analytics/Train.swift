@@ -27,6 +27,7 @@ public enum Train: TaskKind {
         public var minSamplesLeaf: Int
         public var l2: Double?
         public var c: Double?
+        public var tolerance: Double?
         public var objective: String
         public var trees: Int?
         public var maxFeatures: String?
@@ -47,7 +48,7 @@ public enum Train: TaskKind {
         public var testValue: String
         enum CodingKeys: String, CodingKey {
             case input, file, label, features, ids, model, splitColumn = "split_column", group, testFraction = "test_fraction", seed, rounds,
-                 learningRate = "learning_rate", maxLeafNodes = "max_leaf_nodes", minSamplesLeaf = "min_samples_leaf", l2, c = "C",
+                 learningRate = "learning_rate", maxLeafNodes = "max_leaf_nodes", minSamplesLeaf = "min_samples_leaf", l2, c = "C", tolerance,
                  projectFile = "project_file", split, trainRows = "train_rows", trainValue = "train_value", testValue = "test_value",
                  objective, trees, maxFeatures = "max_features", bootstrap, maxDepth = "max_depth", cvFolds = "cv_folds", threshold,
                  validationFraction = "validation_fraction", permutationRepeats = "permutation_repeats", earlyStoppingRounds = "early_stopping_rounds",
@@ -61,8 +62,9 @@ public enum Train: TaskKind {
     /// (the same bits on any thread count; gbdt, random_forest and linear are unchanged).
     public static let version = 2
     public static let summary = "Trains a binary classifier (gbdt: histogram gradient boosting; logistic: L2-regularised logistic regression; random_forest) or a regression (gbdt, random_forest, linear) on a table (a needed task's or a project file); test-set predictions, model.json and feature importance."
-    /// The logistic penalty's default is `LogisticRegression.Config`'s, declared there once.
+    /// The logistic penalty's and tolerance's defaults are `LogisticRegression.Config`'s, declared there once.
     static let logisticL2 = LogisticRegression.Config().l2
+    static let logisticTolerance = LogisticRegression.Config().tolerance
     /// The forest's defaults are `RandomForest.Config`'s, declared there once.
     static let forest = RandomForest.Config()
     public static let params = [
@@ -136,6 +138,13 @@ public enum Train: TaskKind {
                   bounds: .atLeast(0), legacy: .int(0)),
         ParamSpec("C", .float, .unset("none: use l2"), "logistic: inverse penalty as scikit-learn's LogisticRegression(C) on standardised features (C x summed log loss + |b|^2 / 2, so lambda = 1/(2 C n), n the training rows)",
                   bounds: .above(0), legacy: .null),
+        ParamSpec("tolerance", .float, .unset("logistic: \(JSON.format(logisticTolerance))"),
+                  "logistic: the Newton solver stops once the largest component of the objective's gradient (mean log loss + penalty, on standardised features) "
+                  + "is at most this, or the Newton decrement's predicted decrease at most its square; scikit-learn's lbfgs stops on the same gradient norm at its tol (default 1e-4)",
+                  bounds: .above(0), legacy: .null, check: { v in
+                      if case .float(let x) = v, !x.isFinite { return "must be a finite number, got \(v.canonical)" }
+                      return nil
+                  }),
     ]
 
     public static func validate(_ p: Params) -> [ParamProblem] {
@@ -163,6 +172,9 @@ public enum Train: TaskKind {
         }
         if p.projectFile != nil && p.input != nil {
             out.append(ParamProblem(param: "project_file", "give either 'project_file' (a project CSV) or 'input' (a needed task), not both"))
+        }
+        if p.tolerance != nil && p.model != "logistic" {
+            out.append(ParamProblem(param: "tolerance", "param 'tolerance' is for model: logistic (the Newton solver's stopping rule)"))
         }
         if p.c != nil {
             if p.model != "logistic" { out.append(ParamProblem(param: "C", "param 'C' is for model: logistic (gbdt takes l2)")) }

@@ -29,6 +29,7 @@ struct TrainedModel: Codable {
             // scikit-learn minimises C sum(log loss) + |b|^2 / 2; divided by C n that is this fit's
             // mean log loss + |b|^2 / (2 C n).
             c.l2 = p.c.map { 1 / (2 * $0 * Double(y.count)) } ?? p.l2 ?? LogisticRegression.Config().l2
+            c.tolerance = p.tolerance ?? Train.logisticTolerance
             return TrainedModel(type: "logistic", logistic: try LogisticRegression.fit(x: x, y: y, featureNames: features, config: c))
         case "random_forest":
             return TrainedModel(type: "random_forest", forest: try RandomForest.fit(x: x, y: y, featureNames: features, config: Train.forestConfig(p),

@@ -14,13 +14,9 @@ enum ArtifactFiles {
         return try readCSV(path, types: types, otherColumns: otherColumns)
     }
 
-    /// `CSV.read` without its `Data` copy of the file (one file size less at the peak): the same
-    /// parse, the same errors.
+    /// `CSV.read`: the file mapped, not copied (no file-sized array at the peak).
     static func readCSV(_ path: String, types: [String: CSV.ColumnType] = [:], otherColumns: CSV.ColumnType? = nil) throws -> Table {
-        guard let bytes = FileBytes.read(path) else {
-            throw AnalyticsError.invalidInput(what: "cannot read \(path)", expected: "an existing, readable CSV file")
-        }
-        return try CSV.parse(bytes, file: path, types: types, otherColumns: otherColumns)
+        try CSV.read(path, types: types, otherColumns: otherColumns)
     }
 
     static func path(_ context: TaskContext, input: String?, file: String) throws -> String {

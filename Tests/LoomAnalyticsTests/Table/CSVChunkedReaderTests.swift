@@ -93,6 +93,55 @@ import Testing
         #expect(fast > 500)   // the fast path is taken for most files without quotes
     }
 
+    /// `CSV.read` (the file mapped into memory, not copied) against the serial reader of the same
+    /// bytes: random files on disk, an empty file and a missing one.
+    @Test func readingAMappedFileGivesTheSerialReadersTable() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loom-csvread-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SeededRandom(seed: 23)
+        for k in 0..<300 {
+            let bytes = Self.randomFile(&rng)
+            let (types, other) = Self.randomTypes(&rng)
+            let path = dir + "/\(k).csv"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let reference = Self.outcome { try CSV.parseSerially(bytes, file: path, types: types, otherColumns: other) }
+            switch (Self.outcome { try CSV.read(path, types: types, otherColumns: other) }, reference) {
+            case (.success(let a), .success(let b)): #expect(Self.same(a, b), "file \(k)")
+            case (.failure(let a), .failure(let b)): #expect(a == b, "file \(k)")
+            default: Issue.record("file \(k): one reader fails, the other does not")
+            }
+        }
+        // An empty file cannot be mapped: it is read, and reported as the serial reader reports it.
+        try Data().write(to: URL(fileURLWithPath: dir + "/empty.csv"))
+        #expect(Self.outcome { try CSV.read(dir + "/empty.csv") } == Self.outcome { try CSV.parseSerially([], file: dir + "/empty.csv") })
+        #expect(throws: AnalyticsError.invalidInput(what: "cannot read \(dir)/missing.csv", expected: "an existing, readable CSV file")) {
+            try CSV.read(dir + "/missing.csv")
+        }
+        #expect(throws: AnalyticsError.invalidInput(what: "cannot read \(dir)", expected: "an existing, readable CSV file")) { try CSV.read(dir) }
+    }
+
+    /// Thousands of number columns (the parse writes into every column's storage at once, the
+    /// columns made one inside another's initialiser), with every spelling of a number, on a
+    /// thread with a small stack as built-in kinds may have.
+    @Test func wideTablesGiveTheSerialReadersTable() throws {
+        var rng = SeededRandom(seed: 24)
+        let width = 3_000
+        var text = (0..<width).map { "c\($0)" }.joined(separator: ",") + "\n"
+        for _ in 0..<40 { text += (0..<width).map { _ in Self.cell(&rng, numeric: true, quotes: false) }.joined(separator: ",") + "\n" }
+        let bytes = Array(text.utf8)
+        // The thread writes `box.table` before signalling; this thread reads it after waiting.
+        final class Box: @unchecked Sendable { var table: Table? }
+        let box = Box(), done = DispatchSemaphore(value: 0)
+        let thread = Thread { box.table = CSVChunkedReader.parse(bytes, types: [:], otherColumns: nil, chunkBytes: 4096); done.signal() }
+        thread.stackSize = 512 << 10
+        thread.start()
+        done.wait()
+        let fast = try #require(box.table)
+        #expect(Self.same(fast, try CSV.parseSerially(bytes, file: "wide.csv")))
+        #expect(fast.columns.contains { $0.numbers == nil } && fast.columns.contains { $0.numbers != nil })
+    }
+
     /// The same table for any thread limit (chunks are fixed by the bytes, merged in order).
     @Test func threadsDoNotChangeTheTable() throws {
         var rng = SeededRandom(seed: 22)

@@ -10,10 +10,34 @@ import Testing
         return bytes.withUnsafeBufferPointer { b in b.baseAddress.flatMap { DecimalParser.parse($0, 0, b.count) } }
     }
 
-    /// Returns whether the fast path decided `s`; fails the test when it disagrees with the reference.
+    /// `scan` as the CSV reader calls it: `s` then `tail` in memory, the field ending where `s`
+    /// does (at `end`, the line's end, or at a comma in `tail`), eight-byte loads allowed to the end
+    /// of the bytes: the value when `scan` stops exactly after `s`, else nil.
+    static func scanned(_ s: String, tail: String, endsAtComma: Bool) -> Double? {
+        let bytes = Array((s + tail).utf8), n = s.utf8.count
+        return bytes.withUnsafeBufferPointer { b -> Double? in
+            guard let p = b.baseAddress else { return nil }
+            var i = 0
+            guard let v = DecimalParser.scan(p, &i, endsAtComma ? b.count : n, readable: b.count), i == n else { return nil }
+            return v
+        }
+    }
+
+    /// Digits and commas after a field, which `scan` may load but must never read as the number's.
+    static let tails = ["", "9", "12345678", ",", ",9", ",12345678901234567", "\n1234567", "\r\n98765432"]
+
+    /// Returns whether the fast path decided `s`; fails the test when it disagrees with the reference,
+    /// or when `scan` with bytes after the field (the CSV reader's call) decides it differently.
     @discardableResult
     static func check(_ s: String) -> Bool {
-        guard let v = fast(s) else { return false }
+        let parsed = fast(s)
+        if !s.contains(",") {
+            for tail in tails {
+                let v = scanned(s, tail: tail, endsAtComma: tail.hasPrefix(","))
+                #expect(v?.bitPattern == parsed?.bitPattern, "\(s) before \(tail.debugDescription): scan \(String(describing: v)), parse \(String(describing: parsed))")
+            }
+        }
+        guard let v = parsed else { return false }
         let reference = CSV.number(s)
         #expect(reference?.bitPattern == v.bitPattern, "\(s): fast \(v), reference \(String(describing: reference))")
         return true
