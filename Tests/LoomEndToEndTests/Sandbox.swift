@@ -76,7 +76,7 @@ final class Sandbox: @unchecked Sendable {
     /// Makes the sandbox an unprivileged user's project (`nobody`), with its own copy of loom.
     func becomeUnprivileged(uid: UInt32 = 65534) {
         try? FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
-        try? FileManager.default.copyItem(atPath: Self.binary, toPath: root + "/bin/loom")
+        Self.copyClosedOnExec(Self.binary, root + "/bin/loom")
         chmod(root, 0o755)
         func own(_ p: String) {
             chown(p, uid, uid)
@@ -87,6 +87,24 @@ final class Sandbox: @unchecked Sendable {
         }
         own(root)
         user = uid
+    }
+
+    /// Copies a file through descriptors closed on exec. A copy's write descriptor inherited by a
+    /// child another test started meanwhile (fork, then exec) made running the copy fail with
+    /// "Text file busy" (ETXTBSY) once in a full run.
+    static func copyClosedOnExec(_ from: String, _ to: String) {
+        let src = open(from, O_RDONLY | O_CLOEXEC)
+        guard src >= 0 else { return }
+        defer { close(src) }
+        let dst = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard dst >= 0 else { return }
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = Glibc.read(src, &buf, buf.count)
+            if n <= 0 { break }
+            _ = buf.withUnsafeBytes { Glibc.write(dst, $0.baseAddress!, n) }
+        }
+        close(dst)
     }
 
     /// Starts loom without waiting.
@@ -105,11 +123,19 @@ final class Sandbox: @unchecked Sendable {
     }
 
     func loom(_ args: [String], in directory: String? = nil) throws -> Output {
-        let (p, out, err) = try start(args, in: directory)
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        // Even closed on exec, the copy's write descriptor lives in a child forked by another
+        // test until that child execs: a few microseconds in which running it fails with
+        // ETXTBSY (setpriv says so and exits 126). That is the test harness, not loom: try again.
+        for attempt in 0..<5 {
+            let (p, out, err) = try start(args, in: directory)
+            let o = out.fileHandleForReading.readDataToEndOfFile()
+            let e = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            let result = Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+            if user != nil, attempt < 4, (result.status == 126 || result.status == 127), result.stderr.contains("Text file busy") { usleep(50_000); continue }
+            return result
+        }
+        fatalError("unreachable")
     }
 
     /// The artifact digest of each task from the DAG's build state.
