@@ -260,6 +260,11 @@ tasks:
         #expect(words.count == 4 && words[0] == "loom" && words[2] == "(build", "\(v.stdout)")
         let id = words.last.map { String($0.dropLast(2)) } ?? ""   // "<hex>)\n"
         #expect(id.count >= 16 && id.allSatisfy(\.isHexDigit), "a GNU build ID in hex: \(v.stdout)")
+        // The same digits as the ELF note says (lowercase, two per byte, leading zeros kept).
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/readelf") {
+            let notes = try Child.run(["/usr/bin/readelf", "-n", Sandbox.binary]).output
+            #expect(notes.contains("Build ID: \(id)\n"), "\(notes)")
+        }
         #expect(try s.loom("--version").stdout == v.stdout)
         #expect(try s.loom("-C", "/", "--version").stdout == v.stdout)
         #expect(try s.loom("--help").stdout.contains("--version"))
