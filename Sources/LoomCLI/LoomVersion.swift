@@ -1,4 +1,5 @@
 import CLoomSystem
+import LoomCore
 
 /// What `loom --version` prints: the release number, and the build (the executable's GNU build
 /// ID, a hash the linker computes over the program, so two binaries built from different code
@@ -12,17 +13,10 @@ enum LoomVersion {
         var id = [UInt8](repeating: 0, count: 64)
         let n = Int(loom_build_id(&id, Int32(id.count)))
         guard n > 0 else { return nil }
-        // Written digit by digit: mapping to Strings and `joined()` instantiated generic metadata
-        // and searched the conformance tables, 60% of `loom --version`'s own time (perf), and
-        // every `loom run` asks for the build ID for its record.
-        let digits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(2 * n)
-        for b in id[0..<n] {
-            hex.append(digits[Int(b >> 4)])
-            hex.append(digits[Int(b & 15)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        // Not bytes mapped to Strings and `joined()`: that instantiated generic metadata and
+        // searched the conformance tables, 60% of `loom --version`'s own time (perf), and every
+        // `loom run` asks for the build ID for its record.
+        return Hex.lowercase(id[0..<n])
     }
 
     /// `loom 0.1.0 (build 8c1f...)`, or `(build unknown: no GNU build ID)`.

@@ -191,7 +191,7 @@ tasks:
         // The README's crontab line, minus cron: absolute paths, --quiet, output appended to a log.
         let line = "cd \(s.root) && \(Sandbox.binary) run dags/t.yaml --quiet >> \(s.root)/nightly.log 2>&1"
         for _ in 0..<2 {
-            #expect(try Child.run(["/bin/sh", "-c", line]).status == 0)
+            #expect(try Command.run(["/bin/sh", "-c", line]).status == 0)
         }
         let log = s.read("nightly.log") ?? ""
         let lines = log.split(separator: "\n")

@@ -262,7 +262,7 @@ tasks:
         #expect(id.count >= 16 && id.allSatisfy(\.isHexDigit), "a GNU build ID in hex: \(v.stdout)")
         // The same digits as the ELF note says (lowercase, two per byte, leading zeros kept).
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/readelf") {
-            let notes = try Child.run(["/usr/bin/readelf", "-n", Sandbox.binary]).output
+            let notes = try Command.run(["/usr/bin/readelf", "-n", Sandbox.binary]).output
             #expect(notes.contains("Build ID: \(id)\n"), "\(notes)")
         }
         #expect(try s.loom("--version").stdout == v.stdout)

@@ -10,7 +10,10 @@ import LoomCore
     static let server: (env: [String: String]?, log: String) = {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         func sh(_ args: [String]) -> (Int32, String) {
-            do { return try Child.run(["/bin/bash", repo + "/scripts/s3-server.sh"] + args) } catch { return (-1, "\(error)") }
+            do {
+                let r = try Command.run(["/bin/bash", repo + "/scripts/s3-server.sh"] + args)
+                return (r.status, r.output + r.errors)
+            } catch { return (-1, "\(error)") }
         }
         let (started, log) = sh(["start"])
         guard started == 0 else { return (nil, log) }

@@ -110,7 +110,18 @@ public struct CacheKey: Hashable, Comparable, Sendable, CustomStringConvertible 
     public static func < (a: CacheKey, b: CacheKey) -> Bool { a.digest < b.digest }
 }
 
-enum Hex {
+public enum Hex {
+    /// Two lowercase hex digits per byte.
+    public static func lowercase(_ bytes: ArraySlice<UInt8>) -> String {
+        var hex = [UInt8]()
+        hex.reserveCapacity(2 * bytes.count)
+        for b in bytes {
+            hex.append(digit(b >> 4))
+            hex.append(digit(b & 15))
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
+
     /// The lowercase hex digit of a value below 16.
     @inline(__always) static func digit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
 

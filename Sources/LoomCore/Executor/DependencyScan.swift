@@ -126,10 +126,9 @@ public final class DependencyScan: Sendable {
                  deferDiff: Bool = false) -> (staleness: Staleness, key: CacheKey?, cached: Digest?, diffDeferred: Bool) {
         var reasons: [StaleReason] = forced ? [.forced] : []
         let previous = prior[n.index]
-        func diffs(unknownInputs: Set<String>) -> [StaleReason] { diff(n, m, unknownInputs: unknownInputs) }
         if !unknown.isEmpty {
             reasons += unknown.map(StaleReason.upstreamWillRun)
-            reasons += diffs(unknownInputs: Set(unknown)).filter { $0 != .previousUnknown }
+            reasons += diff(n, m, unknownInputs: Set(unknown)).filter { $0 != .previousUnknown }
             return (Staleness(reasons), nil, nil, false)
         }
         let key = m.key

@@ -27,6 +27,21 @@ public enum Command {
     /// stream is dropped.
     public static func run(_ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
                            limit: Int = 16 << 20) throws -> Result {
+        let c = try spawn(arguments, environment: environment, directory: directory)
+        let (o, e) = drain(c.output, c.errors, limit: limit)
+        close(c.output); close(c.errors)
+        var status: Int32 = 0
+        while waitpid(c.pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7f
+        return Result(status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
+                      output: String(decoding: o, as: UTF8.self), errors: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Starts `arguments` as `run` does, without waiting: its pid and the read ends of its stdout
+    /// and stderr (close-on-exec pipes, so no child started meanwhile keeps a write end), which
+    /// the caller reads, closes, and reaps the pid with `waitpid`.
+    public static func spawn(_ arguments: [String], environment: [String: String]? = nil,
+                             directory: String? = nil) throws -> (pid: pid_t, output: Int32, errors: Int32) {
         var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
         guard loom_pipe_cloexec(&out) == 0 else { throw NotFound(program: arguments[0], errno: errno) }
         guard loom_pipe_cloexec(&err) == 0 else { close(out[0]); close(out[1]); throw NotFound(program: arguments[0], errno: errno) }
@@ -49,13 +64,7 @@ public enum Command {
         }
         close(out[1]); close(err[1])
         guard rc == 0 else { close(out[0]); close(err[0]); throw NotFound(program: arguments[0], errno: rc) }
-        let (o, e) = drain(out[0], err[0], limit: limit)
-        close(out[0]); close(err[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let signal = status & 0x7f
-        return Result(status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
-                      output: String(decoding: o, as: UTF8.self), errors: String(decoding: e, as: UTF8.self))
+        return (pid, out[0], err[0])
     }
 
     /// Reads both pipes to their ends (one `poll` loop, so neither can fill up and block the child).
