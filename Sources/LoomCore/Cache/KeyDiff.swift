@@ -80,7 +80,7 @@ public enum KeyDiff: Equatable, Sendable, CustomStringConvertible {
         } else if old.kindVersion != new.kindVersion {
             out.append(.kindVersionChanged(kind: new.kind, old: old.kindVersion, new: new.kindVersion))
         }
-        for name in Set(old.params.keys).union(new.params.keys).sorted(by: JSON.byteOrder) {
+        for name in JSON.sortedByBytes(Array(Set(old.params.keys).union(new.params.keys))) {
             switch (old.params[name], new.params[name]) {
             case let (o?, n?) where o != n: out.append(.paramChanged(name: name, old: o, new: n))
             case let (nil, n?): out.append(.paramAdded(name: name, value: n))
@@ -88,7 +88,7 @@ public enum KeyDiff: Equatable, Sendable, CustomStringConvertible {
             default: break
             }
         }
-        for name in Set(old.inputs.keys).union(new.inputs.keys).union(unknownInputs).sorted(by: JSON.byteOrder) {
+        for name in JSON.sortedByBytes(Array(Set(old.inputs.keys).union(new.inputs.keys).union(unknownInputs))) {
             let isUnknown = unknownInputs.contains(name)
             switch (old.inputs[name], new.inputs[name]) {
             case let (o?, n?) where o != n: out.append(.inputChanged(name: name))
@@ -97,7 +97,7 @@ public enum KeyDiff: Equatable, Sendable, CustomStringConvertible {
             default: break
             }
         }
-        for path in Set(old.files.keys).union(new.files.keys).sorted(by: JSON.byteOrder) {
+        for path in JSON.sortedByBytes(Array(Set(old.files.keys).union(new.files.keys))) {
             switch (old.files[path], new.files[path]) {
             case let (o?, n?) where o != n: out.append(.fileChanged(path: path))
             case (nil, _?): out.append(.fileAdded(path: path))
@@ -105,7 +105,7 @@ public enum KeyDiff: Equatable, Sendable, CustomStringConvertible {
             default: break
             }
         }
-        for name in Set(old.env.keys).union(new.env.keys).sorted(by: JSON.byteOrder) where old.env[name] != new.env[name] {
+        for name in JSON.sortedByBytes(Array(Set(old.env.keys).union(new.env.keys))) where old.env[name] != new.env[name] {
             out.append(.envChanged(name: name))
         }
         if old.outputs.sorted() != new.outputs.sorted() { out.append(.outputsChanged) }

@@ -42,14 +42,14 @@ public struct KeyManifest: Equatable, Sendable {
         e.field("kind-version", String(kindVersion))
         func group<V>(_ tag: String, _ d: [String: V], _ text: (V) -> String) {
             e.count(tag, d.count)
-            for k in d.keys.sorted(by: JSON.byteOrder) { e.field("name", k); e.field("value", text(d[k]!)) }
+            for (k, v) in JSON.sortedByBytes(d) { e.field("name", k); e.field("value", text(v)) }
         }
         group("params", params) { $0.canonical }
         group("inputs", inputs) { $0.hex }
         group("files", files) { $0.hex }
         group("env", env) { $0 }
         e.count("outputs", outputs.count)
-        for o in outputs.sorted(by: JSON.byteOrder) { e.field("path", o) }
+        for o in JSON.sortedByBytes(outputs) { e.field("path", o) }
         if let command { e.field("command", command) }
         return e.bytes
     }

@@ -75,8 +75,7 @@ public final class StatCache: @unchecked Sendable {   // `entries`, `dirty`, `ha
         guard dirty else { return }
         var w = BinaryWriter(format: Self.format)
         w.int(entries.count)
-        for p in entries.keys.sorted(by: JSON.byteOrder) {
-            let e = entries[p]!
+        for (p, e) in JSON.sortedByBytes(entries) {
             w.string(p)
             w.int(Int(e.size))
             w.int(Int(e.mtimeNs))

@@ -79,7 +79,7 @@ public final class DependencyScan: Sendable {
     /// Digest of each declared file or directory of the included tasks, hashed in parallel
     /// (through the stat cache, so unchanged files are not read).
     static func hashDeclaredFiles(_ graph: TaskGraph, _ included: [Int], root: String, statCache: StatCache) throws -> [String: Digest] {
-        let paths = Array(Set(included.flatMap { graph.nodes[$0].files })).sorted()
+        let paths = JSON.sortedByBytes(Array(Set(included.flatMap { graph.nodes[$0].files })))
         let results = Slots<Result<Digest, Error>>(count: paths.count)
         // In chunks: one `stat` each is too little work for an iteration of its own.
         let chunk = 32, chunks = (paths.count + chunk - 1) / chunk

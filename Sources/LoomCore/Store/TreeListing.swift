@@ -26,7 +26,7 @@ public struct TreeListing: Equatable, Sendable {
 
     public var text: String {
         var out = "loom-tree 1\n"
-        for e in entries.sorted(by: { JSON.byteOrder($0.path, $1.path) }) {
+        for e in JSON.byteOrderPermutation(entries.map(\.path)).map({ entries[$0] }) {
             let p = JSON.string(e.path).encoded()
             switch e.kind {
             case .file, .executable: out += "\(e.kind.rawValue) \(e.digest!.hex) \(e.size) \(p)\n"

@@ -201,7 +201,7 @@ public enum FileSystem {
             let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names.sorted(by: JSON.byteOrder)
+        return JSON.sortedByBytes(names)
     }
 
     /// An absolute, `..`-free form of a path relative to `base` (no symlink resolution).

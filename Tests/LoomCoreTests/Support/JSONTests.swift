@@ -119,3 +119,35 @@ import Testing
         }
     }
 }
+
+/// `JSON.byteOrderPermutation` (a shared prefix skipped, eight bytes compared as an integer) puts
+/// keys in the order `byteOrder` does, for any keys: shared prefixes longer and shorter than eight
+/// bytes, keys that are prefixes of others, NUL bytes (equal to the zero padding), non-ASCII
+/// (where Swift's `<` and bytes disagree), duplicates, and fewer than 16 keys (the plain sort).
+@Suite struct ByteOrderSortTests {
+    @Test func sortsAsByteOrderOverRandomKeys() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let pieces = ["", "\0", "a", "b", "t", "\u{7f}", "é", "e\u{301}", "\u{10FFFF}", "z", "0", "9", "/"]
+        for trial in 0..<400 {
+            let prefix = String(repeating: "p", count: next(3) == 0 ? 0 : next(12))
+            let count = [1, 2, 15, 16, 17, 40, 300][next(7)]
+            var keys: [String] = []
+            for _ in 0..<count {
+                var k = next(5) == 0 ? "" : prefix
+                for _ in 0..<next(12) { k += pieces[next(pieces.count)] }
+                keys.append(k)
+            }
+            if next(4) == 0, let k = keys.first { keys.append(k) }   // a duplicate
+            let expected = keys.sorted(by: JSON.byteOrder)
+            #expect(JSON.sortedByBytes(keys) == expected, "trial \(trial)")
+            #expect(JSON.byteOrderPermutation(keys).sorted() == Array(keys.indices))
+        }
+        let d = Dictionary(uniqueKeysWithValues: (0..<1000).map { ("t\($0)", $0) })
+        #expect(JSON.sortedByBytes(d).map(\.key) == d.keys.sorted(by: JSON.byteOrder))
+        #expect(JSON.sortedByBytes(d).allSatisfy { d[$0.key] == $0.value })
+    }
+}
