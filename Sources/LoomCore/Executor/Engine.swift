@@ -194,9 +194,16 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         }
         let (reports, interrupted) = builder.scheduler.sync { (builder.reports, builder.interrupted) }
         if let note = runner.isolationNote, plan.outcomes.contains(where: { $0 != .skipped }) { observer?(.warning(note)) }
-        // Every key entry is on disk before the state that trusts it. If the store could not be
-        // synced, this run's new results are left out of the state too: they run again next time.
-        let syncProblems = keys.drain()
+        // Every key entry is on disk before the state that trusts it: the group commit's last
+        // fsyncs run on another thread while the record and report, which trust none, are written.
+        let syncing = keys.drainInBackground()
+        try? statCache.save()
+        record.estimate = estimate(reports: reports, plan: plan, jobs: options.jobs)
+        let recorder = RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
+        try recorder.record(&record, reports: reports, plan: plan, interrupted: interrupted, started: t0)
+        // If the store could not be synced, this run's new results are left out of the state
+        // too: they run again next time.
+        let syncProblems = syncing.wait()
         Stats.mark("sync")
         for problem in syncProblems { observer?(.warning(problem)) }
         if let remote {
@@ -209,11 +216,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
             }
             if let problem = remote.unreachable { observer?(.warning(problem)) }
         }
-        try? statCache.save()
-        record.estimate = estimate(reports: reports, plan: plan, jobs: options.jobs)
-        try RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
-            .finish(&record, reports: reports, plan: plan, interrupted: interrupted, syncProblems: syncProblems,
-                    started: t0)
+        try recorder.commit(record, syncProblems: syncProblems)
         // After the estimate read the durations of the runs before this one.
         if record.estimate != nil { try? DurationLog.append(DurationLog.path(storeRoot: project.storeRoot, dag: graph.dagName), tasks: record.tasks) }
     }

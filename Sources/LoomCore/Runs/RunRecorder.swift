@@ -1,8 +1,13 @@
 import Foundation
 
 /// The third of the engine's three parts: once a run's tasks are over, writes what it leaves
-/// behind, in this order: latest links and the build state (after every key entry is on disk),
-/// the run record and its report, and the no-op memo (after the state it describes).
+/// behind in two steps. `record` writes the run record and its report, which trust no key entry
+/// and so need not wait for the disk: they are written while the group commit's fsyncs run (on a
+/// one-input rebuild the fsync of the join's output took about 5 ms, as long as the record and
+/// report together). `commit` then writes what trusts the key entries, once they are on disk:
+/// latest links and the build state, then the no-op memo (after the state it describes).
+/// A crash between the two leaves a record of a run whose results the state does not know yet:
+/// the next run finds them by their keys, or runs them again if their entries were not written.
 struct RunRecorder {
     let scan: DependencyScan
     let store: ArtifactStore & ActionCache
@@ -12,48 +17,53 @@ struct RunRecorder {
 
     var graph: TaskGraph { scan.graph }
 
-    /// Fills `record` from the tasks' reports and writes everything; returns the record.
-    func finish(_ record: inout RunRecord, reports: [TaskReport?], plan: Plan, interrupted: Bool, syncProblems: [String],
-                started t0: UInt64) throws {
-        let inc = scan.included
-        var newState = scan.state
-        var stateChanged = false
-        record.tasks.reserveCapacity(inc.count)
-        // A task whose artifact is its memo entry's already has its latest link if the memo's
-        // stamp says every entry's link was right and nobody touched `latest/<dag>/` since:
-        // skipping 1,000 readlinks keeps no-op runs cheap. Otherwise its link is checked.
-        let memo = scan.memo
-        let linksStamp = store.latestMembership(dag: graph.dagName)
-        let linksRight = memo?.links != nil && memo?.links == linksStamp?.stamp
-        for i in inc {
+    /// Fills `record` from the tasks' reports and writes it and its report.
+    func record(_ record: inout RunRecord, reports: [TaskReport?], plan: Plan, interrupted: Bool, started t0: UInt64) throws {
+        record.tasks.reserveCapacity(scan.included.count)
+        for i in scan.included {
             let n = graph.nodes[i]
             var r = reports[i] ?? TaskReport(name: n.id.name, kind: n.kind, status: .skipped)
             if plan.outcomes[i] == .skipped && r.status != .failed && r.status != .interrupted {
                 r.status = .skipped
                 r.reasons = interrupted ? ["run interrupted"] : ["not started: a needed task failed or the run stopped"]
             }
-            // A result whose key entry could not be made durable is left out of the state too:
-            // it runs again next time.
-            if r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
-                if !linksRight || memo?.entries[i]?.seal.digest != art {
-                    store.updateLatest(dag: graph.dagName, task: n.id.name, digest: art)
-                }
-                let built = BuildState.Record(key: key, artifact: art)
-                if scan.prior[i] != built {
-                    newState.tasks[n.id.name] = built
-                    stateChanged = true
-                }
-            }
             record.tasks.append(r)
         }
-        if stateChanged { try FileSystem.writeAtomically(statePath, newState.encoded()) }
         record.duration = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
-        Stats.mark("links+state")
         try project.runs.save(record)
         Stats.mark("run.json")
         try writeReport(record)
         Stats.mark("report")
+    }
+
+    /// After every key entry of the run is on disk (`GroupCommit.drain`): latest links and the
+    /// build state for the tasks of `record` (as `record(...)` filled it), then the memo.
+    func commit(_ record: RunRecord, syncProblems: [String]) throws {
+        var newState = scan.state
+        var stateChanged = false
+        // A task whose artifact is its memo entry's already has its latest link if the memo's
+        // stamp says every entry's link was right and nobody touched `latest/<dag>/` since:
+        // skipping 1,000 readlinks keeps no-op runs cheap. Otherwise its link is checked.
+        let memo = scan.memo
+        let linksStamp = store.latestMembership(dag: graph.dagName)
+        let linksRight = memo?.links != nil && memo?.links == linksStamp?.stamp
+        for (i, r) in zip(scan.included, record.tasks) {
+            // A result whose key entry could not be made durable is left out of the state too:
+            // it runs again next time.
+            if r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
+                if !linksRight || memo?.entries[i]?.seal.digest != art {
+                    store.updateLatest(dag: graph.dagName, task: graph.nodes[i].id.name, digest: art)
+                }
+                let built = BuildState.Record(key: key, artifact: art)
+                if scan.prior[i] != built {
+                    newState.tasks[graph.nodes[i].id.name] = built
+                    stateChanged = true
+                }
+            }
+        }
+        if stateChanged { try FileSystem.writeAtomically(statePath, newState.encoded()) }
+        Stats.mark("links+state")
         // Last: the later the links' stamp is taken, the likelier the clock has left the tick of
         // this run's last link change (see `linksStamp`).
         if let g = graph.cacheKey { try? updateMemo(graph: g, record: record, newState: newState, linksRight: linksRight) }

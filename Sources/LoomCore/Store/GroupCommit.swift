@@ -43,6 +43,30 @@ public final class GroupCommit: @unchecked Sendable {   // `pending`, `scheduled
         return problems
     }
 
+    /// `drain()` on another thread, so the caller can do work that trusts no key entry meanwhile;
+    /// `wait()` on the result returns what `drain()` would. With nothing queued it drains at once.
+    public func drainInBackground() -> Draining {
+        lock.lock()
+        let idle = pending.isEmpty
+        lock.unlock()
+        let d = Draining()
+        if idle { d.finish(drain()) } else { DispatchQueue.global().async { d.finish(self.drain()) } }
+        return d
+    }
+
+    /// A drain under way (`drainInBackground`).
+    public final class Draining: @unchecked Sendable {   // `problems` written once, before `done` is signalled
+        private let done = DispatchSemaphore(value: 0)
+        private var problems: [String] = []
+        fileprivate func finish(_ p: [String]) { problems = p; done.signal() }
+        /// Waits for the drain; what went wrong (as `drain()`).
+        public func wait() -> [String] {
+            done.wait()
+            done.signal()   // a second wait returns at once
+            return problems
+        }
+    }
+
     private func flush() {
         lock.lock()
         let batch = pending

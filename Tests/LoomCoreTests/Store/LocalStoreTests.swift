@@ -116,6 +116,15 @@ import Testing
         // Every record comes after a sync that followed its add.
         #expect(r.events.first == "sync")
         #expect(g.drain().isEmpty)
+        // The same drain on another thread: `wait()` returns after every entry is recorded, with
+        // the same problems, as often as it is asked; with nothing queued it has nothing to say.
+        for k in ["d", "bad", "e"] { g.add(entry(k)) }
+        let draining = g.drainInBackground()
+        let late = draining.wait()
+        #expect(late.count == 1 && late[0].contains("disk full"))
+        #expect(r.events.filter { $0.hasPrefix("record") }.suffix(2) == ["record d", "record e"])
+        #expect(draining.wait() == late)
+        #expect(g.drainInBackground().wait().isEmpty)
     }
 
     @Test func treeDigestIsPinned() throws {
