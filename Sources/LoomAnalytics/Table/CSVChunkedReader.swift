@@ -13,6 +13,9 @@ import Foundation
 /// header, or anything the serial reader reports as an error (a row with the wrong number of
 /// fields, a non-number in a number column): that reader names the file, line and column.
 /// A differential test holds its tables equal to the serial reader's over random files.
+///
+/// With `wanted`, the other columns are skipped: their fields are only passed over (no number, no
+/// String, no type check), and the table holds the wanted columns in the file's order.
 enum CSVChunkedReader {
     /// Bytes per chunk (about 100,000 fields of a numeric table).
     static let chunkBytes = 1 << 20
@@ -31,15 +34,16 @@ enum CSVChunkedReader {
 
     /// The table, or nil when the serial reader must read the file. `chunkBytes` is a parameter for
     /// tests only (small chunks put boundaries everywhere).
-    static func parse(_ bytes: [UInt8], types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?, chunkBytes: Int = chunkBytes) -> Table? {
-        bytes.withUnsafeBufferPointer { parse($0, types: types, otherColumns: otherColumns, chunkBytes: chunkBytes) }
+    static func parse(_ bytes: [UInt8], types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?, wanted: Set<String>? = nil,
+                      chunkBytes: Int = chunkBytes) -> Table? {
+        bytes.withUnsafeBufferPointer { parse($0, types: types, otherColumns: otherColumns, wanted: wanted, chunkBytes: chunkBytes)?.table }
     }
 
-    /// `parse` of bytes anywhere in memory (a mapped file).
+    /// `parse` of bytes anywhere in memory (a mapped file); also every name of the header.
     static func parse(_ buffer: UnsafeBufferPointer<UInt8>, types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?,
-                      chunkBytes: Int = chunkBytes) -> Table? {
+                      wanted: Set<String>? = nil, chunkBytes: Int = chunkBytes) -> (table: Table, header: [String])? {
         guard let base = buffer.baseAddress else { return nil }
-        return parse(base, buffer.count, types: types, otherColumns: otherColumns, chunkBytes: chunkBytes)
+        return parse(base, buffer.count, types: types, otherColumns: otherColumns, wanted: wanted, chunkBytes: chunkBytes)
     }
 
     // Passes over the file, each over the same chunks on all cores: count each chunk's records (and
@@ -47,7 +51,7 @@ enum CSVChunkedReader {
     // numbers in place into the table's columns (no per-chunk arrays to merge); read again as text
     // the inferred columns that turned out not to be numeric.
     private static func parse(_ p: UnsafePointer<UInt8>, _ n: Int, types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?,
-                              chunkBytes: Int) -> Table? {
+                              wanted: Set<String>?, chunkBytes: Int) -> (table: Table, header: [String])? {
         let bom = n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0
         let headerLF = lineFeed(p, from: bom, to: n)
         let headerEnd = contentEnd(p, from: bom, lineFeed: headerLF, to: n)
@@ -61,6 +65,7 @@ enum CSVChunkedReader {
         }
         guard Set(names).count == names.count else { return nil }
         let modes: [Mode] = names.map { name in
+            if let wanted, !wanted.contains(name) { return .skip }
             switch types[name] ?? otherColumns {
             case .number?: return .number
             case .text?: return .text
@@ -97,7 +102,7 @@ enum CSVChunkedReader {
         }
         var table = Table()
         var k = 0
-        for (j, name) in names.enumerated() {
+        for (j, name) in names.enumerated() where modes[j] != .skip {
             if numeric[j] { k += 1 }
             if modes[j] == .text || textual[j] {
                 var all: [String] = []
@@ -108,7 +113,7 @@ enum CSVChunkedReader {
                 table.append(name, .number(numbers[k - 1]))
             }
         }
-        return table
+        return (table, names)
     }
 
     /// The records of each chunk between consecutive `starts` (lines with content), on all cores;
