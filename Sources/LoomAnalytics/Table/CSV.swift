@@ -413,9 +413,14 @@ public enum CSV {
         try read(path, wanted: wanted, types: types, otherColumns: otherColumns)
     }
 
-    static func read(_ path: String, wanted: Set<String>?, types: [String: ColumnType], otherColumns: ColumnType?) throws -> (table: Table, header: [String]) {
-        // Mapped (no copy of the file); a file that cannot be mapped (empty, not regular) is read.
-        if let read = try FileBytes.withMapping(path, { try parse($0, file: path, types: types, otherColumns: otherColumns, wanted: wanted) }) { return read }
+    /// `releasingFrom`: see `FileBytes.withMapping` (a parameter for tests only).
+    static func read(_ path: String, wanted: Set<String>?, types: [String: ColumnType], otherColumns: ColumnType?,
+                     releasingFrom: Int = FileBytes.releasingFrom) throws -> (table: Table, header: [String]) {
+        // Mapped (no copy of the file), a large file's pages released as the chunks are read; a file
+        // that cannot be mapped (empty, not regular) is read.
+        if let read = try FileBytes.withMapping(path, releasingFrom: releasingFrom, {
+            try parse($0, file: path, types: types, otherColumns: otherColumns, wanted: wanted, pages: $1)
+        }) { return read }
         guard let bytes = FileBytes.read(path) else {
             throw AnalyticsError.invalidInput(what: "cannot read \(path)", expected: "an existing, readable CSV file")
         }
@@ -433,8 +438,8 @@ public enum CSV {
     /// `parse` of bytes anywhere in memory (a mapped file), of the `wanted` columns (nil: all); the
     /// serial reader gets a copy.
     static func parse(_ buffer: UnsafeBufferPointer<UInt8>, file: String, types: [String: ColumnType], otherColumns: ColumnType?,
-                      wanted: Set<String>? = nil) throws -> (table: Table, header: [String]) {
-        if let read = CSVChunkedReader.parse(buffer, types: types, otherColumns: otherColumns, wanted: wanted) { return read }
+                      wanted: Set<String>? = nil, pages: FileBytes.MappedPages? = nil) throws -> (table: Table, header: [String]) {
+        if let read = CSVChunkedReader.parse(buffer, types: types, otherColumns: otherColumns, wanted: wanted, pages: pages) { return read }
         return try parseSerially(Array(buffer), file: file, types: types, otherColumns: otherColumns, wanted: wanted)
     }
 
