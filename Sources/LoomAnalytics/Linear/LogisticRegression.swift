@@ -115,6 +115,15 @@ public enum LogisticRegression {
         return (0..<x.columns).filter { variances[$0].squareRoot() == 0 }
     }
 
+    /// `constantColumns` of features given one column at a time (each column's variance is the bits
+    /// `columnMeansAndVariances` computes for it in a matrix: the same sums in the same row order).
+    public static func constantColumns(_ x: FeatureColumns) -> [Int] {
+        (0..<x.count).filter { j in
+            let c = x.column(j)
+            return !constantColumns(Matrix(rows: c.count, columns: 1, values: c)).isEmpty
+        }
+    }
+
     /// Column means and population standard deviations (or 0 and 1 without standardisation).
     static func standardization(_ x: Matrix, featureNames: [String], standardize: Bool) throws -> ([Double], [Double]) {
         guard standardize else { return (Array(repeating: 0, count: x.columns), Array(repeating: 1, count: x.columns)) }

@@ -401,12 +401,30 @@ public enum CSV {
     /// numbers when every non-empty value parses as one, else text. Empty numbers are NaN.
     /// `otherColumns`, when given, is the type of every column not named in `types` (no inference).
     public static func read(_ path: String, types: [String: ColumnType] = [:], otherColumns: ColumnType? = nil) throws -> Table {
-        // Mapped (no copy of the file); a file that cannot be mapped (empty, not regular) is read.
-        if let table = try FileBytes.withMapping(path, { try parse($0, file: path, types: types, otherColumns: otherColumns) }) { return table }
+        try read(path, wanted: nil, types: types, otherColumns: otherColumns).table
+    }
+
+    /// `read` of only the columns named in `wanted`, in the file's order (a name the header lacks is
+    /// simply absent: the caller reports it, naming `header`, every column of the file). The other
+    /// columns are passed over: none of their values is typed, checked or kept, so a task that needs
+    /// a few columns of a wide file holds only those.
+    public static func read(_ path: String, columns wanted: Set<String>, types: [String: ColumnType] = [:],
+                            otherColumns: ColumnType? = nil) throws -> (table: Table, header: [String]) {
+        try read(path, wanted: wanted, types: types, otherColumns: otherColumns)
+    }
+
+    /// `releasingFrom`: see `FileBytes.withMapping` (a parameter for tests only).
+    static func read(_ path: String, wanted: Set<String>?, types: [String: ColumnType], otherColumns: ColumnType?,
+                     releasingFrom: Int = FileBytes.releasingFrom) throws -> (table: Table, header: [String]) {
+        // Mapped (no copy of the file), a large file's pages released as the chunks are read; a file
+        // that cannot be mapped (empty, not regular) is read.
+        if let read = try FileBytes.withMapping(path, releasingFrom: releasingFrom, {
+            try parse($0, file: path, types: types, otherColumns: otherColumns, wanted: wanted, pages: $1)
+        }) { return read }
         guard let bytes = FileBytes.read(path) else {
             throw AnalyticsError.invalidInput(what: "cannot read \(path)", expected: "an existing, readable CSV file")
         }
-        return try parse(bytes, file: path, types: types, otherColumns: otherColumns)
+        return try bytes.withUnsafeBufferPointer { try parse($0, file: path, types: types, otherColumns: otherColumns, wanted: wanted) }
     }
 
     /// `read` for bytes in memory. Files without quotes take `CSVChunkedReader` (on all cores, no
@@ -417,18 +435,26 @@ public enum CSV {
         return try parseSerially(bytes, file: file, types: types, otherColumns: otherColumns)
     }
 
-    /// `parse` of bytes anywhere in memory (a mapped file); the serial reader gets a copy.
-    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, file: String, types: [String: ColumnType], otherColumns: ColumnType?) throws -> Table {
-        if let table = CSVChunkedReader.parse(buffer, types: types, otherColumns: otherColumns) { return table }
-        return try parseSerially(Array(buffer), file: file, types: types, otherColumns: otherColumns)
+    /// `parse` of bytes anywhere in memory (a mapped file), of the `wanted` columns (nil: all); the
+    /// serial reader gets a copy.
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, file: String, types: [String: ColumnType], otherColumns: ColumnType?,
+                      wanted: Set<String>? = nil, pages: FileBytes.MappedPages? = nil) throws -> (table: Table, header: [String]) {
+        if let read = CSVChunkedReader.parse(buffer, types: types, otherColumns: otherColumns, wanted: wanted, pages: pages) { return read }
+        return try parseSerially(Array(buffer), file: file, types: types, otherColumns: otherColumns, wanted: wanted)
     }
 
     /// The reference reader: `rows`, then each column typed from its Strings (public for the
     /// benchmark, `bench/run-csv.sh`).
     public static func parseSerially(_ bytes: [UInt8], file: String, types: [String: ColumnType] = [:], otherColumns: ColumnType? = nil) throws -> Table {
+        try parseSerially(bytes, file: file, types: types, otherColumns: otherColumns, wanted: nil).table
+    }
+
+    /// `parseSerially` of the `wanted` columns (nil: all; the others are not typed), and the header.
+    static func parseSerially(_ bytes: [UInt8], file: String, types: [String: ColumnType], otherColumns: ColumnType?,
+                              wanted: Set<String>?) throws -> (table: Table, header: [String]) {
         let rows = try rows(bytes, file: file)
         var table = Table()
-        for (j, name) in rows.header.enumerated() {
+        for (j, name) in rows.header.enumerated() where wanted?.contains(name) ?? true {
             let values = rows.columns[j]
             switch types[name] ?? otherColumns {
             case .text?:
@@ -453,7 +479,7 @@ public enum CSV {
                 if !values.isEmpty && parsed.count == values.count { table.append(name, .number(parsed)) } else { table.append(name, .text(values)) }
             }
         }
-        return table
+        return (table, rows.header)
     }
 
     /// A number as CSV writes it (also `+1`, `1.5E3`, `inf`); nil for anything else.

@@ -13,6 +13,9 @@ import Foundation
 /// header, or anything the serial reader reports as an error (a row with the wrong number of
 /// fields, a non-number in a number column): that reader names the file, line and column.
 /// A differential test holds its tables equal to the serial reader's over random files.
+///
+/// With `wanted`, the other columns are skipped: their fields are only passed over (no number, no
+/// String, no type check), and the table holds the wanted columns in the file's order.
 enum CSVChunkedReader {
     /// Bytes per chunk (about 100,000 fields of a numeric table).
     static let chunkBytes = 1 << 20
@@ -31,15 +34,18 @@ enum CSVChunkedReader {
 
     /// The table, or nil when the serial reader must read the file. `chunkBytes` is a parameter for
     /// tests only (small chunks put boundaries everywhere).
-    static func parse(_ bytes: [UInt8], types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?, chunkBytes: Int = chunkBytes) -> Table? {
-        bytes.withUnsafeBufferPointer { parse($0, types: types, otherColumns: otherColumns, chunkBytes: chunkBytes) }
+    static func parse(_ bytes: [UInt8], types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?, wanted: Set<String>? = nil,
+                      chunkBytes: Int = chunkBytes) -> Table? {
+        bytes.withUnsafeBufferPointer { parse($0, types: types, otherColumns: otherColumns, wanted: wanted, chunkBytes: chunkBytes)?.table }
     }
 
-    /// `parse` of bytes anywhere in memory (a mapped file).
+    /// `parse` of bytes anywhere in memory (a mapped file); also every name of the header. With
+    /// `pages` (the buffer's, a large mapped file's), each chunk's pages are released after every
+    /// pass over it, so that the file is never resident all at once.
     static func parse(_ buffer: UnsafeBufferPointer<UInt8>, types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?,
-                      chunkBytes: Int = chunkBytes) -> Table? {
+                      wanted: Set<String>? = nil, pages: FileBytes.MappedPages? = nil, chunkBytes: Int = chunkBytes) -> (table: Table, header: [String])? {
         guard let base = buffer.baseAddress else { return nil }
-        return parse(base, buffer.count, types: types, otherColumns: otherColumns, chunkBytes: chunkBytes)
+        return parse(base, buffer.count, types: types, otherColumns: otherColumns, wanted: wanted, pages: pages, chunkBytes: chunkBytes)
     }
 
     // Passes over the file, each over the same chunks on all cores: count each chunk's records (and
@@ -47,7 +53,7 @@ enum CSVChunkedReader {
     // numbers in place into the table's columns (no per-chunk arrays to merge); read again as text
     // the inferred columns that turned out not to be numeric.
     private static func parse(_ p: UnsafePointer<UInt8>, _ n: Int, types: [String: CSV.ColumnType], otherColumns: CSV.ColumnType?,
-                              chunkBytes: Int) -> Table? {
+                              wanted: Set<String>?, pages: FileBytes.MappedPages?, chunkBytes: Int) -> (table: Table, header: [String])? {
         let bom = n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0
         let headerLF = lineFeed(p, from: bom, to: n)
         let headerEnd = contentEnd(p, from: bom, lineFeed: headerLF, to: n)
@@ -61,6 +67,7 @@ enum CSVChunkedReader {
         }
         guard Set(names).count == names.count else { return nil }
         let modes: [Mode] = names.map { name in
+            if let wanted, !wanted.contains(name) { return .skip }
             switch types[name] ?? otherColumns {
             case .number?: return .number
             case .text?: return .text
@@ -72,7 +79,7 @@ enum CSVChunkedReader {
             let from = max(last, dataStart + starts.count * chunkBytes - 1)
             starts.append(from >= n ? n : min(lineFeed(p, from: from, to: n) + 1, n))
         }
-        guard let counts = countRecords(p, starts: starts) else { return nil }
+        guard let counts = countRecords(p, starts: starts, pages: pages) else { return nil }
         var firstRows = [0]
         for c in counts { firstRows.append(firstRows[firstRows.count - 1] + c) }
         let rows = firstRows[firstRows.count - 1]
@@ -85,19 +92,20 @@ enum CSVChunkedReader {
                 defer { k += 1 }
                 return pointers[k]
             }
-            first = read(p, starts: starts, firstRows: firstRows, modes: modes, columns: columns)
+            first = read(p, starts: starts, firstRows: firstRows, modes: modes, columns: columns, pages: pages)
             return first.allSatisfy(\.valid) && zip(first, counts).allSatisfy { $0.rows == $1 }
         }
         guard let numbers else { return nil }
         let textual = modes.indices.map { j in modes[j] == .infer && (rows == 0 || first.contains { $0.notNumbers[j] }) }
         var second: [Chunk] = []
         if textual.contains(true) {
-            second = read(p, starts: starts, firstRows: firstRows, modes: modes.indices.map { textual[$0] ? .text : .skip }, columns: modes.map { _ in nil })
+            second = read(p, starts: starts, firstRows: firstRows, modes: modes.indices.map { textual[$0] ? .text : .skip }, columns: modes.map { _ in nil },
+                          pages: pages)
             guard second.allSatisfy(\.valid) else { return nil }
         }
         var table = Table()
         var k = 0
-        for (j, name) in names.enumerated() {
+        for (j, name) in names.enumerated() where modes[j] != .skip {
             if numeric[j] { k += 1 }
             if modes[j] == .text || textual[j] {
                 var all: [String] = []
@@ -108,12 +116,12 @@ enum CSVChunkedReader {
                 table.append(name, .number(numbers[k - 1]))
             }
         }
-        return table
+        return (table, names)
     }
 
     /// The records of each chunk between consecutive `starts` (lines with content), on all cores;
     /// nil when a chunk has a quote (the serial reader knows quoted fields).
-    private static func countRecords(_ p: UnsafePointer<UInt8>, starts: [Int]) -> [Int]? {
+    private static func countRecords(_ p: UnsafePointer<UInt8>, starts: [Int], pages: FileBytes.MappedPages?) -> [Int]? {
         let count = starts.count - 1
         guard count > 0 else { return [] }
         var counts = [Int](repeating: -1, count: count)
@@ -129,6 +137,7 @@ enum CSVChunkedReader {
                     line = lf + 1
                 }
                 out[k] = records
+                pages?.release(from..<to)
             }
         }
         return counts.contains(-1) ? nil : counts
@@ -169,7 +178,7 @@ enum CSVChunkedReader {
     /// Reads the chunks between consecutive `starts` on all cores (`Parallel`), in chunk order: the
     /// number columns (`columns[j]` non-nil) into rows from `firstRows[k]` on, the rest into chunks.
     private static func read(_ p: UnsafePointer<UInt8>, starts: [Int], firstRows: [Int], modes: [Mode],
-                             columns: [UnsafeMutablePointer<Double>?]) -> [Chunk] {
+                             columns: [UnsafeMutablePointer<Double>?], pages: FileBytes.MappedPages?) -> [Chunk] {
         let count = starts.count - 1
         guard count > 0 else { return [Chunk(texts: modes.map { _ in [] }, notNumbers: modes.map { _ in false })] }
         let out = UnsafeMutablePointer<Chunk>.allocate(capacity: count)
@@ -178,6 +187,7 @@ enum CSVChunkedReader {
         Parallel.perform(iterations: count) { k in
             (out + k).initialize(to: readChunk(p, from: starts[k], to: starts[k + 1], modes: modes, columns: columns, firstRow: firstRows[k],
                                                rows: firstRows[k + 1] - firstRows[k]))
+            pages?.release(starts[k]..<starts[k + 1])
         }
         return Array(UnsafeBufferPointer(start: out, count: count))
     }

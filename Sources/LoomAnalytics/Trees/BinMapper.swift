@@ -38,23 +38,37 @@ struct BinMapper: Equatable, Sendable {
     /// Finds up to `maxBins` (2...255) bins per column of `x` from the distinct values when there are few
     /// enough, or else from quantiles. Rows beyond `subsampleSize` are subsampled with `seed`.
     static func fit(_ x: Matrix, maxBins: Int, seed: UInt64) -> BinMapper {
+        fitTransform(FeatureColumns(x), maxBins: maxBins, seed: seed).mapper
+    }
+
+    /// `fit` and `transform` of the same features in one pass over the columns: each column is made
+    /// once (one per task, so at most one column per thread besides the bins), its thresholds found
+    /// and its values binned.
+    static func fitTransform(_ x: FeatureColumns, maxBins: Int, seed: UInt64) -> (mapper: BinMapper, binned: BinnedMatrix) {
         precondition((2...255).contains(maxBins), "BinMapper.fit: maxBins must be in 2...255")
-        var rows = Array(0..<x.rows)
-        if x.rows > subsampleSize {
+        let n = x.rows, m = x.count
+        var sample: [Int]? = nil
+        if n > subsampleSize {
+            var rows = Array(0..<n)
             var rng = SeededRandom(seed: seed)
             rng.shuffle(&rows)
-            rows = Array(rows.prefix(subsampleSize)).sorted()
+            sample = Array(rows.prefix(subsampleSize)).sorted()
         }
-        // One column per task: each column's thresholds depend on that column only.
-        var t = [[Double]](repeating: [], count: x.columns)
-        t.withUnsafeMutableBufferPointer { buffer in
-            let out = buffer
-            Parallel.perform(iterations: x.columns) { j in
-                let column = rows.map { x.values[$0 * x.columns + j] }
-                out[j] = thresholds(of: column, maxBins: maxBins)
+        var t = [[Double]](repeating: [], count: m)
+        var bins = [UInt8](repeating: 0, count: n * m)
+        t.withUnsafeMutableBufferPointer { thresholdsOut in
+            bins.withUnsafeMutableBufferPointer { binsOut in
+                let (tOut, bOut) = (thresholdsOut, binsOut)
+                // One column per task: each column's thresholds depend on that column only.
+                Parallel.perform(iterations: m) { j in
+                    let column = x.column(j)
+                    let found = thresholds(of: sample.map { $0.map { column[$0] } } ?? column, maxBins: maxBins)
+                    tOut[j] = found
+                    if let base = bOut.baseAddress { bin(column, thresholds: found, into: base + j * n) }   // nil: no rows
+                }
             }
         }
-        return BinMapper(thresholds: t)
+        return (BinMapper(thresholds: t), BinnedMatrix(rows: n, columns: m, bins: bins))
     }
 
     /// Thresholds of one column: midpoints between consecutive distinct values when there are at most
@@ -131,27 +145,32 @@ struct BinMapper: Equatable, Sendable {
         var bins = [UInt8](repeating: 0, count: n * m)
         bins.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
-            x.values.withUnsafeBufferPointer { v in
-                Parallel.perform(iterations: m) { j in     // one column per task
-                    // Thresholds padded with +infinity to 255 entries, so that a branch-free binary search of
-                    // fixed depth (8 halvings of 256) counts the thresholds below x.
-                    var padded = [Double](repeating: .infinity, count: 256)
-                    for (k, t) in thresholds[j].enumerated() { padded[k] = t }
-                    padded.withUnsafeBufferPointer { t in
-                        for i in 0..<n {
-                            let x = v[i * m + j]
-                            var lo = 0                            // invariant: t[..<lo] < x
-                            var step = 128
-                            while step > 0 {
-                                lo &+= t[lo &+ step &- 1] < x ? step : 0
-                                step >>= 1
-                            }
-                            out[j * n + i] = x.isNaN ? Self.missingBin : UInt8(truncatingIfNeeded: lo)
-                        }
-                    }
-                }
+            Parallel.perform(iterations: m) { j in     // one column per task
+                if let base = out.baseAddress { Self.bin(x.column(j), thresholds: thresholds[j], into: base + j * n) }   // nil: no rows
             }
         }
         return BinnedMatrix(rows: n, columns: m, bins: bins)
+    }
+
+    /// The bins of one column's values (`column.count` of them written from `out` on).
+    static func bin(_ column: [Double], thresholds: [Double], into out: UnsafeMutablePointer<UInt8>) {
+        // Thresholds padded with +infinity to 255 entries, so that a branch-free binary search of
+        // fixed depth (8 halvings of 256) counts the thresholds below x.
+        var padded = [Double](repeating: .infinity, count: 256)
+        for (k, t) in thresholds.enumerated() { padded[k] = t }
+        padded.withUnsafeBufferPointer { t in
+            column.withUnsafeBufferPointer { v in
+                for i in 0..<v.count {
+                    let x = v[i]
+                    var lo = 0                            // invariant: t[..<lo] < x
+                    var step = 128
+                    while step > 0 {
+                        lo &+= t[lo &+ step &- 1] < x ? step : 0
+                        step >>= 1
+                    }
+                    out[i] = x.isNaN ? missingBin : UInt8(truncatingIfNeeded: lo)
+                }
+            }
+        }
     }
 }

@@ -94,20 +94,27 @@ public enum GradientBoosting {
     ///   once their loss has not improved for that many rounds and keeps the rounds up to the (first) minimum.
     public static func fit(x: Matrix, y: [Double], featureNames: [String]? = nil,
                            config: Config = Config(), validation: (x: Matrix, y: [Double])? = nil) throws -> GradientBoostingModel {
+        try fit(columns: FeatureColumns(x), y: y, featureNames: featureNames, config: config, validation: validation)
+    }
+
+    /// `fit` of features given one column at a time (the model is the same as from the matrix of
+    /// those columns): only the binned features (one byte per value) are held during the fit, so a
+    /// caller need never make a row-major matrix of its training rows.
+    public static func fit(columns x: FeatureColumns, y: [Double], featureNames: [String]? = nil,
+                           config: Config = Config(), validation: (x: Matrix, y: [Double])? = nil) throws -> GradientBoostingModel {
         try config.validate()
         let regression = config.loss == .squaredError
-        try validate(x: x, y: y, featureNames: featureNames, regression: regression)
+        try validate(rows: x.rows, columns: x.count, y: y, featureNames: featureNames, regression: regression)
         if let v = validation {
-            guard v.x.columns == x.columns, v.y.count == v.x.rows, v.x.rows > 0 else {
+            guard v.x.columns == x.count, v.y.count == v.x.rows, v.x.rows > 0 else {
                 throw AnalyticsError.invalidInput(what: "validation data of \(v.x.rows) rows, \(v.x.columns) columns and \(v.y.count) labels",
-                                                  expected: "at least one row, \(x.columns) columns and one label per row")
+                                                  expected: "at least one row, \(x.count) columns and one label per row")
             }
             if let k = v.y.firstIndex(where: { regression ? !$0.isFinite : ($0 != 0 && $0 != 1) }) {
                 throw AnalyticsError.invalidInput(what: "validation label of row \(k) is \(v.y[k])", expected: regression ? "a finite number" : "0 or 1")
             }
         }
-        let mapper = BinMapper.fit(x, maxBins: config.maxBins, seed: config.seed)
-        let binned = mapper.transform(x)
+        let (mapper, binned) = BinMapper.fitTransform(x, maxBins: config.maxBins, seed: config.seed)
         let positives = y.reduce(0, +)
         // Regression starts from the mean target, classification from the log-odds of the base rate.
         let baseScore = regression ? positives / Double(y.count) : log(positives / (Double(y.count) - positives))
@@ -146,20 +153,20 @@ public enum GradientBoosting {
             trees.removeLast(trees.count - best)
             loss.removeLast(loss.count - best - 1)
         }
-        return GradientBoostingModel(featureCount: x.columns, featureNames: featureNames, baseScore: baseScore,
+        return GradientBoostingModel(featureCount: x.count, featureNames: featureNames, baseScore: baseScore,
                                      trees: trees, trainingLoss: loss, config: config,
                                      validationLoss: validation == nil ? nil : validationLoss)
     }
 
-    private static func validate(x: Matrix, y: [Double], featureNames: [String]?, regression: Bool) throws {
-        if x.rows == 0 { throw AnalyticsError.tooFewRows(what: "training data", rows: 0, needed: 1) }
-        if x.columns == 0 { throw AnalyticsError.invalidInput(what: "training data has no feature columns", expected: "at least one feature") }
-        if y.count != x.rows {
-            throw AnalyticsError.invalidInput(what: "\(y.count) labels for \(x.rows) rows", expected: "one label per row")
+    private static func validate(rows: Int, columns: Int, y: [Double], featureNames: [String]?, regression: Bool) throws {
+        if rows == 0 { throw AnalyticsError.tooFewRows(what: "training data", rows: 0, needed: 1) }
+        if columns == 0 { throw AnalyticsError.invalidInput(what: "training data has no feature columns", expected: "at least one feature") }
+        if y.count != rows {
+            throw AnalyticsError.invalidInput(what: "\(y.count) labels for \(rows) rows", expected: "one label per row")
         }
-        if let names = featureNames, names.count != x.columns {
+        if let names = featureNames, names.count != columns {
             throw AnalyticsError.invalidParameter(name: "featureNames", value: "\(names.count) names",
-                                                  expected: "\(x.columns) names, one per column")
+                                                  expected: "\(columns) names, one per column")
         }
         if regression {
             if let k = y.firstIndex(where: { !$0.isFinite }) { throw AnalyticsError.invalidInput(what: "target of row \(k) is \(y[k])", expected: "a finite number") }

@@ -129,8 +129,7 @@ public enum RandomForest {
                            regression: Bool = false) throws -> RandomForestModel {
         try config.validate()
         try validate(x: x, y: y, featureNames: featureNames, regression: regression)
-        let mapper = BinMapper.fit(x, maxBins: config.maxBins, seed: config.seed)
-        let binned = mapper.transform(x)
+        let (mapper, binned) = BinMapper.fitTransform(FeatureColumns(x), maxBins: config.maxBins, seed: config.seed)
         let perSplit = config.maxFeatures.count(of: x.columns)
         var trees = [DecisionTree](repeating: DecisionTree(nodes: []), count: config.trees)
         trees.withUnsafeMutableBufferPointer { buffer in

@@ -31,7 +31,7 @@ extension Train {
     /// cv.csv and returns the `cv.` metrics. Folds are grouped by `group` when given, else stratified
     /// by label for a classifier, seeded by `seed`.
     /// `validation`: rows for gbdt's early stopping in every fold (the task's validation rows).
-    static func crossValidate(_ p: Params, k: Int, table t: Table, x: Matrix, y: [Double], rows: [Int], features: [String],
+    static func crossValidate(_ p: Params, k: Int, table t: Table, x: TableFeatures, y: [Double], rows: [Int], features: [String],
                               validation: (x: Matrix, y: [Double])?, context: TaskContext) throws -> [String: Double] {
         let regression = p.objective == "regression"
         let groups = try p.group.map { try t.texts($0).indicesSelected(rows) }
@@ -44,11 +44,11 @@ extension Train {
             let fit = rows.indices.filter { fold[$0] != f }.map { rows[$0] }, held = rows.indices.filter { fold[$0] == f }.map { rows[$0] }
             let model: TrainedModel
             do {
-                model = try TrainedModel.fit(p, x: x.selectingRows(fit), y: fit.map { y[$0] }, features: features, validation: validation)
+                model = try TrainedModel.fit(p, x: x, rows: fit, y: fit.map { y[$0] }, features: features, validation: validation)
             } catch {
                 throw KindError("cross-validation fold \(f + 1) of \(k) (\(fit.count) training rows): \(error)")
             }
-            let m = try scoreMetrics(labels: held.map { y[$0] }, scores: model.predict(x.selectingRows(held)), regression: regression, threshold: p.threshold)
+            let m = try scoreMetrics(labels: held.map { y[$0] }, scores: model.predict(x.matrix(rows: held)), regression: regression, threshold: p.threshold)
             for (i, name) in names.enumerated() { perFold[i].append(m[name] ?? .nan) }
             trainCounts.append(Double(fit.count))
             testCounts.append(Double(held.count))

@@ -21,6 +21,18 @@ struct TrainedModel: Codable {
     /// table's numeric columns of `featureNames` as they are.
     var preprocessing: Preprocessing? = nil
 
+    /// The model fitted on the rows `rows` of `x`: gbdt bins their columns one at a time (no matrix of
+    /// them), the other models take their matrix.
+    /// - Parameter validation: rows for gbdt's early stopping (used only with early_stopping_rounds).
+    static func fit(_ p: Train.Params, x: TableFeatures, rows: [Int], y: [Double], features: [String],
+                    validation: (x: Matrix, y: [Double])? = nil) throws -> TrainedModel {
+        if p.model == "gbdt" {
+            return TrainedModel(type: "gbdt", gbdt: try GradientBoosting.fit(columns: x.columns(rows: rows), y: y, featureNames: features, config: Train.boostingConfig(p),
+                                                                              validation: p.earlyStoppingRounds == nil ? nil : validation))
+        }
+        return try fit(p, x: x.matrix(rows: rows), y: y, features: features, validation: validation)
+    }
+
     /// - Parameter validation: rows for gbdt's early stopping (used only with early_stopping_rounds).
     static func fit(_ p: Train.Params, x: Matrix, y: [Double], features: [String], validation: (x: Matrix, y: [Double])? = nil) throws -> TrainedModel {
         switch p.model {

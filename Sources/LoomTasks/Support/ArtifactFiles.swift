@@ -14,6 +14,18 @@ enum ArtifactFiles {
         return try readCSV(path, types: types, otherColumns: otherColumns)
     }
 
+    /// `table` of only the columns in `columns` (nil: every column; see `CSV.read(_:columns:)`), and
+    /// every column name of the file's header (for errors about a column it lacks).
+    static func table(_ context: TaskContext, input: String?, file: String, columns: Set<String>?, types: [String: CSV.ColumnType] = [:],
+                      otherColumns: CSV.ColumnType? = nil) throws -> (table: Table, header: [String]) {
+        let path = try self.path(context, input: input, file: file)
+        guard let columns else {
+            let t = try readCSV(path, types: types, otherColumns: otherColumns)
+            return (t, t.names)
+        }
+        return try CSV.read(path, columns: columns, types: types, otherColumns: otherColumns)
+    }
+
     /// `CSV.read`: the file mapped, not copied (no file-sized array at the peak).
     static func readCSV(_ path: String, types: [String: CSV.ColumnType] = [:], otherColumns: CSV.ColumnType? = nil) throws -> Table {
         try CSV.read(path, types: types, otherColumns: otherColumns)

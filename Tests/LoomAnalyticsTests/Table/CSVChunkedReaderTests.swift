@@ -154,4 +154,77 @@ import Testing
         #expect(Self.same(all, try CSV.parseSerially(bytes, file: "t.csv")))
         #expect(all["c"]?.texts?.count == 20_000)
     }
+
+    /// A column filter (`CSV.read(_:columns:)`, the chunked reader with `wanted`, the serial reader)
+    /// gives the wanted columns of the full table, in the file's order, and the whole header: random
+    /// files with random wanted sets, some naming columns the file lacks. Its only difference from a
+    /// full read: the skipped columns are not checked, so a non-number in a skipped number column is
+    /// no error.
+    @Test func aColumnFilterReadsExactlyTheWantedColumns() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loom-csvcolumns-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SeededRandom(seed: 25)
+        var compared = 0
+        for k in 0..<600 {
+            let bytes = Self.randomFile(&rng)
+            let (types, other) = Self.randomTypes(&rng)
+            let wanted = Set((0..<6).filter { _ in rng.bernoulli(0.4) }.map { "c\($0)" })   // c5 is never a column
+            let path = dir + "/\(k).csv"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let full = Self.outcome { try CSV.parseSerially(bytes, file: path, types: types, otherColumns: other) }
+            let filtered = Self.outcome { try CSV.read(path, columns: wanted, types: types, otherColumns: other).table }
+            let header = try? CSV.read(path, columns: wanted, types: types, otherColumns: other).header
+            let serial = Self.outcome { try CSV.parseSerially(bytes, file: path, types: types, otherColumns: other, wanted: wanted).table }
+            let chunked = CSVChunkedReader.parse(bytes, types: types, otherColumns: other, wanted: wanted, chunkBytes: [7, 64, 1 << 20][k % 3])
+            switch (filtered, serial) {
+            case (.success(let a), .success(let b)): #expect(Self.same(a, b), "file \(k)")
+            case (.failure(let a), .failure(let b)): #expect(a == b, "file \(k)")
+            default: Issue.record("file \(k): the mapped and the serial filtered reads differ in failing")
+            }
+            if let chunked, case .success(let b) = serial { #expect(Self.same(chunked, b), "file \(k)") }
+            guard case .success(let t) = full else { continue }
+            compared += 1
+            guard case .success(let a) = filtered else { Issue.record("file \(k): the full read succeeds, the filtered one fails"); continue }
+            #expect(Self.same(a, t.selectingColumns(t.names.filter { wanted.contains($0) })), "file \(k)")
+            #expect(header == t.names, "file \(k)")
+        }
+        #expect(compared > 200)   // 254 of the 600 random files read in full without an error
+        // A skipped number column is not read: its non-number is no error, as it is for a full read.
+        let text = Array("a,b\n1,x\n2,3\n".utf8)
+        #expect(throws: AnalyticsError.self) { try CSV.parse(text, file: "t.csv", types: ["b": .number]) }
+        try Data(text).write(to: URL(fileURLWithPath: dir + "/t.csv"))
+        let read = try CSV.read(dir + "/t.csv", columns: ["a", "z"], types: ["b": .number])
+        #expect(read.table == Table([("a", .number([1, 2]))]))
+        #expect(read.header == ["a", "b"])
+    }
+
+    /// A large file's pages released chunk by chunk after every pass (`FileBytes.releasingFrom`,
+    /// lowered to 0 here) give the table the populated mapping gives: random files, and a 6 MB one
+    /// of many chunks and pages with a text column that is read in a second pass over released pages.
+    @Test func releasingAMappedFilesPagesGivesTheSameTable() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loom-csvpages-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SeededRandom(seed: 26)
+        for k in 0..<200 {
+            let bytes = Self.randomFile(&rng)
+            let (types, other) = Self.randomTypes(&rng)
+            let path = dir + "/\(k).csv"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let released = Self.outcome { try CSV.read(path, wanted: nil, types: types, otherColumns: other, releasingFrom: 0).table }
+            switch (released, Self.outcome { try CSV.parseSerially(bytes, file: path, types: types, otherColumns: other) }) {
+            case (.success(let a), .success(let b)): #expect(Self.same(a, b), "file \(k)")
+            case (.failure(let a), .failure(let b)): #expect(a == b, "file \(k)")
+            default: Issue.record("file \(k): one reader fails, the other does not")
+            }
+        }
+        var text = "id,x,y,word\n"
+        for i in 0..<150_000 { text += "\(i),\(CSV.format(rng.uniform())),\(rng.int(below: 1000)),\(i % 7 == 0 ? "w\(i)" : "\(i % 13)")\n" }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/big.csv"))
+        let populated = try CSV.read(dir + "/big.csv")
+        let released = try CSV.read(dir + "/big.csv", wanted: nil, types: [:], otherColumns: nil, releasingFrom: 0).table
+        #expect(Self.same(populated, released))
+        #expect(released["word"]?.texts?.count == 150_000 && released.rowCount == 150_000)
+    }
 }
