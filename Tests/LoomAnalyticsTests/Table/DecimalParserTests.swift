@@ -23,8 +23,11 @@ import Testing
         }
     }
 
-    /// Digits and commas after a field, which `scan` may load but must never read as the number's.
-    static let tails = ["", "9", "12345678", ",", ",9", ",12345678901234567", "\n1234567", "\r\n98765432"]
+    /// Digits and commas after a field, which `scan` may load but must never read as the number's;
+    /// each also followed by 48 bytes more, so that `scan` takes its `plain` step (40 bytes readable).
+    static let tails = ["", "9", "12345678", ",", ",9", ",12345678901234567", "\n1234567", "\r\n98765432"].flatMap {
+        [$0, $0 + String(repeating: "7", count: 48)]
+    }
 
     /// Returns whether the fast path decided `s`; fails the test when it disagrees with the reference,
     /// or when `scan` with bytes after the field (the CSV reader's call) decides it differently.
@@ -121,34 +124,36 @@ import Testing
         #expect(Double(decided) > 0.99 * Double(normal))
     }
 
+    /// The significant digits of a Float80 description and the exponent of their last one.
+    static func digitsAndExponent(_ s: String) -> (String, Int)? {
+        // Float80.description: [-]d.ddd[e[+-]x] or [-]ddd.ddd
+        var body = s, exponent = 0
+        if let e = body.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let x = Int(body[body.index(after: e)...]) else { return nil }
+            exponent = x
+            body = String(body[..<e])
+        }
+        if body.hasPrefix("-") { body.removeFirst() }
+        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+        let whole = String(parts[0]), fraction = parts.count > 1 ? String(parts[1]) : ""
+        var digits = whole + fraction
+        exponent -= fraction.count
+        while digits.hasPrefix("0") && digits.count > 1 { digits.removeFirst() }
+        return (digits, exponent)
+    }
+
     /// Strings at or within a hair of the exact midpoint between two adjacent Doubles, where a
     /// truncated 128-bit power of ten cannot always decide: Eisel-Lemire must give up (nil) or be
     /// right. Midpoints are exact in Float80; their digits are cut to 19 significant digits and
     /// nudged one unit in the last digit either way. Integers 2^53 + odd are exactly half-way.
     @Test func nearHalfwayDecimalsAgreeWithTheReference() {
         var rng = SeededRandom(seed: 15)
-        func digitsAndExponent(_ s: String) -> (String, Int)? {
-            // Float80.description: [-]d.ddd[e[+-]x] or [-]ddd.ddd
-            var body = s, exponent = 0
-            if let e = body.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-                guard let x = Int(body[body.index(after: e)...]) else { return nil }
-                exponent = x
-                body = String(body[..<e])
-            }
-            if body.hasPrefix("-") { body.removeFirst() }
-            let parts = body.split(separator: ".", omittingEmptySubsequences: false)
-            let whole = String(parts[0]), fraction = parts.count > 1 ? String(parts[1]) : ""
-            var digits = whole + fraction
-            exponent -= fraction.count
-            while digits.hasPrefix("0") && digits.count > 1 { digits.removeFirst() }
-            return (digits, exponent)
-        }
         var tried = 0
         for _ in 0..<100_000 {
             let d = Double(bitPattern: rng.next() & ~(1 << 63))
             guard d.isNormal, d.nextUp.isFinite else { continue }
             let mid = (Float80(d) + Float80(d.nextUp)) / 2
-            guard let parsed = digitsAndExponent(mid.description) else { continue }
+            guard let parsed = Self.digitsAndExponent(mid.description) else { continue }
             let (digits, exponent) = parsed
             let cut = String(digits.prefix(19)), e = exponent + digits.count - cut.count
             guard let w = UInt64(cut) else { continue }
@@ -189,5 +194,95 @@ import Testing
             if Self.check((rng.bernoulli(0.3) ? "-" : "") + String(chars)) { decided += 1 }
         }
         #expect(decided > 50_000)
+    }
+
+    /// `plain` against `general` on bytes as the CSV reader has them (the field, then a comma and
+    /// more fields or a line's end, then more bytes): whenever `plain` gives a value, `general` gives
+    /// the same bits and stops at the same byte; when it gives none, `i` is left where it was.
+    /// Returns whether `plain` decided the field.
+    @discardableResult
+    static func plainMatchesGeneral(_ field: String, endsAtComma: Bool) -> Bool {
+        let after = endsAtComma ? ",12345678901234567,-0.5" : "\r\n-1.25,3"
+        let bytes = Array((field + after).utf8) + [UInt8](repeating: UInt8(ascii: "7"), count: 48)
+        let end = endsAtComma ? bytes.count - 48 : field.utf8.count
+        return bytes.withUnsafeBufferPointer { b -> Bool in
+            guard let p = b.baseAddress else { return false }
+            var i = 0, j = 0
+            guard let v = DecimalParser.plain(p, &i, end) else {
+                #expect(i == 0, "\(field): plain moved i without a value")
+                return false
+            }
+            let g = DecimalParser.general(p, &j, end, readable: b.count)
+            #expect(g?.bitPattern == v.bitPattern && j == i,
+                    "\(field): plain \(v) to \(i), general \(String(describing: g)) to \(j)")
+            return true
+        }
+    }
+
+    /// Random fields of `plain`'s shape and near it: signs, 0-9 integer digits (leading zeros
+    /// too), a point, 0-24 fraction digits, sometimes an exponent or a stray byte, before a comma or
+    /// a line's end: `plain` equals `general`, and `scan` (through `check`) equals the reference.
+    @Test func plainStepAgreesWithTheGeneralOne() {
+        var rng = SeededRandom(seed: 17)
+        var decided = 0
+        func digitString(_ n: Int) -> String { String((0..<n).map { _ in Character(String(rng.int(below: 10))) }) }
+        for _ in 0..<200_000 {
+            var s = ["", "-", "+"][rng.int(below: 3)]
+            if rng.bernoulli(0.2) { s += String(repeating: "0", count: rng.int(below: 4)) }
+            s += digitString(rng.int(below: rng.bernoulli(0.8) ? 3 : 10))
+            if rng.bernoulli(0.85) { s += "." + digitString(rng.int(below: rng.bernoulli(0.8) ? 20 : 25)) }
+            if rng.bernoulli(0.1) { s += ["e", "E"][rng.int(below: 2)] + ["", "-", "+"][rng.int(below: 3)] + String(rng.int(below: 40)) }
+            if rng.bernoulli(0.05) { s += ["x", " ", ".", "e", "/", ":"][rng.int(below: 6)] }
+            if Self.plainMatchesGeneral(s, endsAtComma: rng.bernoulli(0.5)) { decided += 1 }
+            if rng.bernoulli(0.25) { Self.check(s) }
+        }
+        #expect(decided > 100_000)
+        // The benchmark tables' shapes are plain's.
+        for s in ["0.58488931268581623", "-1.7971044852075218", "0.670670363211884", "-3.141593", "1", "0", "-0.0", "12.5"] {
+            #expect(Self.plainMatchesGeneral(s, endsAtComma: true), "\(s)")
+        }
+    }
+
+    /// Random 17-19 digit mantissas, positional (as numpy's `%.17g` and Loom write them) and with
+    /// exponents across the whole range (subnormals, overflow, the table's ends), and Doubles'
+    /// exact midpoints cut to 17-19 digits and nudged one unit, written positionally: where a
+    /// 17-digit number's rounding is hardest, in the shape `plain` reads.
+    @Test func longMantissasAgreeWithTheReference() {
+        var rng = SeededRandom(seed: 18)
+        func positional(_ digits: String, _ exponent: Int) -> String {
+            // digits x 10^exponent, written without an exponent.
+            if exponent >= 0 { return digits + String(repeating: "0", count: exponent) }
+            let n = digits.count, point = n + exponent
+            if point > 0 { return String(digits.prefix(point)) + "." + String(digits.dropFirst(point)) }
+            return "0." + String(repeating: "0", count: -point) + digits
+        }
+        var decided = 0
+        for _ in 0..<100_000 {
+            let n = 17 + rng.int(below: 3)
+            let digits = String(1 + rng.int(below: 9)) + String((1..<n).map { _ in Character(String(rng.int(below: 10))) })
+            let sign = rng.bernoulli(0.5) ? "-" : ""
+            Self.check(sign + digits + "e" + String(rng.int(below: 700) - 360))
+            let s = sign + positional(digits, -(n - 1 - rng.int(below: 4)))   // 1-4 integer digits
+            if Self.check(s) { decided += 1 }
+            Self.plainMatchesGeneral(s, endsAtComma: true)
+        }
+        #expect(decided > 90_000)
+        var halfway = 0
+        for _ in 0..<100_000 {
+            let d = rng.uniform() * pow(10, Double(rng.int(below: 10) - 3))
+            guard d.isNormal else { continue }
+            let mid = (Float80(d) + Float80(d.nextUp)) / 2
+            // The midpoint's digits (up to 21, Float80's round-trip form) cut to 17-19.
+            guard let (all, exponent) = Self.digitsAndExponent(mid.description) else { continue }
+            let n = 17 + rng.int(below: 3)
+            guard let w = UInt64(String(all.prefix(n))) else { continue }
+            let e = exponent + all.count - min(n, all.count)
+            for v in [w, w &+ 1, w &- 1] where v > 0 {
+                let s = positional(String(v), e)
+                Self.check(s)
+                if Self.plainMatchesGeneral(s, endsAtComma: false) { halfway += 1 }
+            }
+        }
+        #expect(halfway > 100_000)
     }
 }
