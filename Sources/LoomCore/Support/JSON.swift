@@ -97,14 +97,13 @@ public enum JSON: Equatable, Sendable {
     /// `JSONTests` holds it to `byteOrder` over random keys.
     public static func byteOrderPermutation(_ keys: [String]) -> [Int] {
         if keys.count < 16 { return keys.indices.sorted { byteOrder(keys[$0], keys[$1]) } }
-        var first = Array(keys[0].utf8)
+        let first = Array(keys[0].utf8)
         var shared = first.count
         for k in keys.dropFirst() where shared > 0 {
             var n = 0
             for b in k.utf8 { if n == shared || b != first[n] { break }; n += 1 }
             shared = n
         }
-        first = []
         var ranked: [(prefix: UInt64, index: Int)] = []
         ranked.reserveCapacity(keys.count)
         for (i, k) in keys.enumerated() {

@@ -222,7 +222,8 @@ public enum Train: TaskKind {
         for c in p.categorical { types[c] = .text }
         // Named features: only the columns train uses are read (a wide table's others are passed
         // over). Without, every numeric column but these is a feature, so every column is read.
-        let used = p.features.map { Set($0 + [p.label] + p.ids + p.categorical + [p.group, p.splitColumn].compactMap { $0 }) }
+        let excluded = Set([p.label] + p.ids + p.categorical + [p.group, p.splitColumn].compactMap { $0 })
+        let used = p.features.map { excluded.union($0) }
         let (t, header) = try ArtifactFiles.table(context, input: input, file: p.projectFile ?? p.file, columns: used, types: types)
         // A column the file lacks, reported with every column of the file (not only those read).
         func require(_ name: String) throws {
@@ -231,7 +232,6 @@ public enum Train: TaskKind {
         for c in p.categorical where t[c] == nil {
             throw KindError("param 'categorical': \(AnalyticsError.missingColumn(name: c, available: header))")
         }
-        let excluded = Set([p.label] + p.ids + p.categorical + [p.group, p.splitColumn].compactMap { $0 })
         var features = p.features ?? t.names.filter { !excluded.contains($0) && t[$0]?.numbers != nil }
         guard !features.isEmpty else { throw KindError("no numeric feature columns in \(source) (columns: \(header.joined(separator: ", ")))") }
         for f in features where t[f]?.numbers == nil {
