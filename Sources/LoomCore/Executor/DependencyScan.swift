@@ -96,8 +96,7 @@ public final class DependencyScan: Sendable {
             let task = included.first { graph.nodes[$0].files.contains(p) }.map { graph.nodes[$0].id.name } ?? "?"
             throw DiagnosticError([Diagnostic(.error, "declared file '\(p)' of task '\(task)' does not exist (\(graph.dagPath))")])
         }
-        try? statCache.save()
-        return map
+        return map   // the caller saves the stat cache (a run does it while its tasks run)
     }
 
     /// A file's content digest, or a directory's digest over its listing (every file by content).

@@ -99,6 +99,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     /// is stale (the default counts cores through cgroup files).
     public func statusWithEstimate(targets: [String] = [], forced: [String] = [], jobs: @autoclosure () -> Int?) throws -> (reports: [TaskReport], estimate: CostEstimate?) {
         let s = try scan(targets: targets, repairing: false)
+        try? statCache.save()
         Stats.mark("scan:seals")
         let reports = s.status(forced: forced)
         Stats.mark("explain")
@@ -184,7 +185,12 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         lock.unlock()
         if early { builder.interrupt() }
         let signals = installSignalHandlers()
+        // The scan's stat cache is saved while the tasks run (a one-input change spent about
+        // 1 ms on it before starting the first task); again after them in case they changed it.
+        let saving = DispatchGroup()
+        DispatchQueue.global().async(group: saving) { try? self.statCache.save() }
         let plan = builder.run()
+        saving.wait()
         removeSignalHandlers(signals)
         Stats.mark("tasks")
         if let dirty, var p = record.provenance, var g = p.git {
@@ -194,13 +200,18 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         }
         let (reports, interrupted) = builder.scheduler.sync { (builder.reports, builder.interrupted) }
         if let note = runner.isolationNote, plan.outcomes.contains(where: { $0 != .skipped }) { observer?(.warning(note)) }
-        // Every key entry is on disk before the state that trusts it: the group commit's last
-        // fsyncs run on another thread while the record and report, which trust none, are written.
-        let syncing = keys.drainInBackground()
+        // Every key entry is on disk before the links and state that trust it: the group commit's
+        // last fsyncs run on another thread, which then moves the latest links, while the record
+        // and report, which trust none, are written here.
+        let recorder = RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
+        let linksRight = Slots<Bool>(count: 1)
+        let syncing = keys.drainInBackground { problems in linksRight[0] = recorder.updateLinks(reports: reports, syncProblems: problems) }
         try? statCache.save()
         record.estimate = estimate(reports: reports, plan: plan, jobs: options.jobs)
-        let recorder = RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
-        try recorder.record(&record, reports: reports, plan: plan, interrupted: interrupted, started: t0)
+        do { try recorder.record(&record, reports: reports, plan: plan, interrupted: interrupted, started: t0) } catch {
+            _ = syncing.wait()   // nothing of this run is left moving links after it
+            throw error
+        }
         // If the store could not be synced, this run's new results are left out of the state
         // too: they run again next time.
         let syncProblems = syncing.wait()
@@ -216,9 +227,10 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
             }
             if let problem = remote.unreachable { observer?(.warning(problem)) }
         }
-        try recorder.commit(record, syncProblems: syncProblems)
-        // After the estimate read the durations of the runs before this one.
+        // After the estimate read the durations of the runs before this one; before the state and
+        // memo, so that the clock has that much longer to leave the tick of the last link change.
         if record.estimate != nil { try? DurationLog.append(DurationLog.path(storeRoot: project.storeRoot, dag: graph.dagName), tasks: record.tasks) }
+        try recorder.commit(record, syncProblems: syncProblems, linksRight: linksRight[0] ?? false)
     }
 
     /// What the tasks this run executed (or would have, had a needed task not failed) were

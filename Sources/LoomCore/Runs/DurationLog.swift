@@ -27,11 +27,12 @@ public enum DurationLog {
     public static func read(_ path: String, tasks: Set<String>? = nil) -> [String: [CostEstimate.Sample]] {
         var out: [String: [CostEstimate.Sample]] = [:]
         guard let bytes = try? FileSystem.readBytes(path), let ranges = lineRanges(bytes) else { return out }
-        let wanted = tasks.map { Set($0.map { Array($0.utf8) }) }
+        // A name is looked up by its bytes: one small set per length, compared in place.
+        let wanted = tasks.map { Dictionary(grouping: $0.map { Array($0.utf8) }, by: \.count) }
         for r in ranges {
             if let wanted {
                 let tab = bytes[r].firstIndex(of: UInt8(ascii: "\t")) ?? r.upperBound
-                guard wanted.contains(Array(bytes[r.lowerBound..<tab])) else { continue }
+                guard let same = wanted[tab - r.lowerBound], same.contains(where: { $0.elementsEqual(bytes[r.lowerBound..<tab]) }) else { continue }
             }
             let f = bytes[r].split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             guard f.count == 4, let key = Digest(hex: f[1]), let s = Double(f[2]), s.isFinite, s >= 0,
@@ -87,11 +88,16 @@ public enum DurationLog {
     /// line-feed bytes, not at Characters: grapheme breaking of a 143 KB log took 4.5 ms.
     static func lineRanges(_ bytes: [UInt8]) -> [Range<Int>]? {
         var ranges: [Range<Int>] = []
-        var lo = 0
-        while lo < bytes.count {
-            let hi = bytes[lo...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            if hi > lo { ranges.append(lo..<hi) }
-            lo = hi + 1
+        ranges.reserveCapacity(bytes.count / 128)
+        bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            var lo = 0
+            while lo < b.count {
+                // memchr: `firstIndex(of:)` on a slice went a byte at a time (0.4 ms for 160 KB).
+                let hi = memchr(base + lo, 0x0A, b.count - lo).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? b.count
+                if hi > lo { ranges.append(lo..<hi) }
+                lo = hi + 1
+            }
         }
         guard let first = ranges.first, bytes[first].elementsEqual(header.utf8) else { return nil }
         return Array(ranges.dropFirst())

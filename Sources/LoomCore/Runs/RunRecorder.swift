@@ -4,8 +4,9 @@ import Foundation
 /// behind in two steps. `record` writes the run record and its report, which trust no key entry
 /// and so need not wait for the disk: they are written while the group commit's fsyncs run (on a
 /// one-input rebuild the fsync of the join's output took about 5 ms, as long as the record and
-/// report together). `commit` then writes what trusts the key entries, once they are on disk:
-/// latest links and the build state, then the no-op memo (after the state it describes).
+/// report together). What trusts the key entries waits for them to be on disk: `updateLinks`
+/// moves the latest links on the drain's thread as soon as they are, and `commit` writes the
+/// build state, then the no-op memo (after the state it describes).
 /// A crash between the two leaves a record of a run whose results the state does not know yet:
 /// the next run finds them by their keys, or runs them again if their entries were not written.
 struct RunRecorder {
@@ -37,24 +38,35 @@ struct RunRecorder {
         Stats.mark("report")
     }
 
-    /// After every key entry of the run is on disk (`GroupCommit.drain`): latest links and the
-    /// build state for the tasks of `record` (as `record(...)` filled it), then the memo.
-    func commit(_ record: RunRecord, syncProblems: [String]) throws {
-        var newState = scan.state
-        var stateChanged = false
+    /// Once every key entry of the run is on disk (`GroupCommit.drain`; on the drain's thread,
+    /// while `record` writes the run record): points the latest links at the run's results.
+    /// Returns whether the memo's links stamp held before, which `commit` needs. A result whose
+    /// key entry could not be made durable gets no link: it runs again next time.
+    func updateLinks(reports: [TaskReport?], syncProblems: [String]) -> Bool {
         // A task whose artifact is its memo entry's already has its latest link if the memo's
         // stamp says every entry's link was right and nobody touched `latest/<dag>/` since:
         // skipping 1,000 readlinks keeps no-op runs cheap. Otherwise its link is checked.
         let memo = scan.memo
-        let linksStamp = store.latestMembership(dag: graph.dagName)
-        let linksRight = memo?.links != nil && memo?.links == linksStamp?.stamp
+        let linksRight = memo?.links != nil && memo?.links == store.latestMembership(dag: graph.dagName)?.stamp
+        for i in scan.included {
+            guard let r = reports[i], r.status == .cached || (r.status == .ran && syncProblems.isEmpty), r.key != nil,
+                  let art = r.artifact else { continue }
+            if !linksRight || memo?.entries[i]?.seal.digest != art {
+                store.updateLatest(dag: graph.dagName, task: graph.nodes[i].id.name, digest: art)
+            }
+        }
+        return linksRight
+    }
+
+    /// After `updateLinks`: the build state for the tasks of `record` (as `record(...)` filled
+    /// it), then the memo.
+    func commit(_ record: RunRecord, syncProblems: [String], linksRight: Bool) throws {
+        var newState = scan.state
+        var stateChanged = false
         for (i, r) in zip(scan.included, record.tasks) {
             // A result whose key entry could not be made durable is left out of the state too:
             // it runs again next time.
             if r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
-                if !linksRight || memo?.entries[i]?.seal.digest != art {
-                    store.updateLatest(dag: graph.dagName, task: graph.nodes[i].id.name, digest: art)
-                }
                 let built = BuildState.Record(key: key, artifact: art)
                 if scan.prior[i] != built {
                     newState.tasks[graph.nodes[i].id.name] = built
@@ -63,7 +75,7 @@ struct RunRecorder {
             }
         }
         if stateChanged { try FileSystem.writeAtomically(statePath, newState.encoded()) }
-        Stats.mark("links+state")
+        Stats.mark("state")
         // Last: the later the links' stamp is taken, the likelier the clock has left the tick of
         // this run's last link change (see `linksStamp`).
         if let g = graph.cacheKey { try? updateMemo(graph: g, record: record, newState: newState, linksRight: linksRight) }
@@ -75,7 +87,8 @@ struct RunRecorder {
     /// just before takes the stamp in that same tick more often than not, and the next run would
     /// then read every latest link again (1,000 readlinks); so, on a file system with sub-second
     /// times, it waits for the next tick (a jiffy, 1-4 ms; at most 20 ms), which a no-op run,
-    /// whose links did not change, never does.
+    /// whose links did not change, never does, and neither does a run on a file system with
+    /// multigrain timestamps (`StoreMembership.showsLaterChanges`).
     private func linksStamp() -> String? {
         for _ in 0..<20 {
             let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
@@ -135,9 +148,12 @@ struct RunRecorder {
         }
         // The links stamp says every entry's latest link is right: this run made sure of the
         // included tasks' links; kept entries' links were right only if the old stamp held.
-        let links = !kept || linksRight ? linksStamp() : nil
-        let proved = NoopMemo(graph: g, links: links, entries: entries)
-        if proved != memo { try proved.save(memoPath) }
+        var proved = NoopMemo(graph: g, entries: entries)
+        // Encoded before the stamp is taken: time the clock needs to leave the tick anyway.
+        let encoded = proved.entries == memo?.entries ? nil : proved.encodedEntries()
+        proved.links = !kept || linksRight ? linksStamp() : nil
+        guard proved != memo else { return }
+        try NoopMemo.save(memoPath, entries: encoded ?? proved.encodedEntries(), links: proved.links)
     }
 
     /// Writes `report.html` beside the run record (again after gates change the record).

@@ -43,8 +43,18 @@ public struct StoreMembership: Equatable, Sendable {
     /// When the membership last changed: seconds and nanoseconds since 1970, as the file system
     /// recorded it.
     public var changedAt: (seconds: Int, nanoseconds: Int)
-    public init(stamp: String, changedAt: (seconds: Int, nanoseconds: Int)) { self.stamp = stamp; self.changedAt = changedAt }
-    public static func == (a: Self, b: Self) -> Bool { a.stamp == b.stamp && a.changedAt == b.changedAt }
+    /// Whether any change after this stamp was taken will show in the next one, even within the
+    /// clock's tick (`NoopMemo.changeTimesFineAfterQuery`); when false, only changes after the
+    /// tick of `changedAt` are sure to.
+    public var showsLaterChanges: Bool
+    public init(stamp: String, changedAt: (seconds: Int, nanoseconds: Int), showsLaterChanges: Bool = false) {
+        self.stamp = stamp
+        self.changedAt = changedAt
+        self.showsLaterChanges = showsLaterChanges
+    }
+    public static func == (a: Self, b: Self) -> Bool {
+        a.stamp == b.stamp && a.changedAt == b.changedAt && a.showsLaterChanges == b.showsLaterChanges
+    }
 }
 
 /// Key -> result, kept apart from the content store (llbuild's action cache vs CAS).

@@ -44,13 +44,19 @@ public final class GroupCommit: @unchecked Sendable {   // `pending`, `scheduled
     }
 
     /// `drain()` on another thread, so the caller can do work that trusts no key entry meanwhile;
-    /// `wait()` on the result returns what `drain()` would. With nothing queued it drains at once.
-    public func drainInBackground() -> Draining {
+    /// `wait()` on the result returns what `drain()` would, once `then` (given the same) has run
+    /// on that thread. With nothing queued it drains, and calls `then`, at once.
+    public func drainInBackground(then: @escaping @Sendable ([String]) -> Void = { _ in }) -> Draining {
         lock.lock()
         let idle = pending.isEmpty
         lock.unlock()
         let d = Draining()
-        if idle { d.finish(drain()) } else { DispatchQueue.global().async { d.finish(self.drain()) } }
+        let work: @Sendable () -> Void = {
+            let problems = self.drain()
+            then(problems)
+            d.finish(problems)
+        }
+        if idle { work() } else { DispatchQueue.global().async(execute: work) }
         return d
     }
 

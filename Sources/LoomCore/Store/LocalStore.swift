@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,6 +36,7 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
     /// listing to sync its files. Reading each back from disk (read, SHA-256 of the listing, parse)
     /// was 80 us of CPU per task of a cold 200-task chain. Bounded; evicted artifacts leave it.
     private let recent = RecentSeals()
+    private let fine = Mutex<Bool?>(nil)
 
     final class RecentSeals: @unchecked Sendable {   // `seals` under `lock`
         static let capacity = 4096
@@ -292,7 +294,20 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
     public func latestMembership(dag: String) -> StoreMembership? {
         var st = stat()
         guard stat(latestDirectory(dag: dag), &st) == 0 else { return nil }
-        return Self.stamp(st)
+        var m = Self.stamp(st)
+        // Asked only of a directory changed in this tick (a run that just moved links).
+        if !(m.changedAt < NoopMemo.coarseClock()) { m.showsLaterChanges = fineChangeTimes(dag: dag) }
+        return m
+    }
+
+    /// `NoopMemo.changeTimesFineAfterQuery` for `latest/<dag>/`, probed once per store object.
+    private func fineChangeTimes(dag: String) -> Bool {
+        fine.withLock { known in
+            if let known { return known }
+            let f = NoopMemo.changeTimesFineAfterQuery(directory: latestDirectory(dag: dag), probe: root + "/state/clock-probe")
+            known = f
+            return f
+        }
     }
 
     private static func stamp(_ st: stat) -> StoreMembership {

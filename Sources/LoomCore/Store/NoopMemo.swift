@@ -28,15 +28,18 @@ import Glibc
 /// stamp's would not show (git's "racily clean" index). The stamp is therefore recorded only if,
 /// before taking it, the run read the coarse wall clock (the clock the kernel stamps inodes with)
 /// and found it already past the stamp's change time; on a file system with whole-second times it
-/// must be two seconds past.
+/// must be two seconds past. With multigrain timestamps (Linux 6.13+), a change after a `stat`
+/// gets a finer, later time, so there the stamp is recorded at once (`changeTimesFineAfterQuery`).
 ///
-/// File `artifacts/state/<dag>.memo`, format "loom-memo 4" (`CacheFile`: checksummed, and written
-/// for one Loom build only), `BinaryWriter` fields: the graph key, the latest links' stamp or
-/// nothing, then per entry its node index, `given`, key, metrics, artifact digest and seal entries.
-/// (3 was one fingerprint over every declared file and the whole build state: one changed input
-/// sent every task of the DAG the full way.)
+/// File `artifacts/state/<dag>.memo`, format "loom-memo 5" (`CacheFile`: checksummed, and written
+/// for one Loom build only), `BinaryWriter` fields: the graph key, then per entry its node index,
+/// `given`, key, metrics, artifact digest and seal entries, then the latest links' stamp or
+/// nothing. (The stamp is last so that the entries can be encoded before it is taken, while the
+/// clock leaves the tick of the run's last link change; 4 had it first. 3 was one fingerprint
+/// over every declared file and the whole build state: one changed input sent every task of the
+/// DAG the full way.)
 public struct NoopMemo: Equatable, Sendable {
-    public static let format = "loom-memo 4"
+    public static let format = "loom-memo 5"
     /// The `GraphCache` key of the graph the entries' node indices refer to.
     public var graph: Digest
     /// The stamp of `latest/<dag>/` when every entry's latest link was known right, if trusted.
@@ -83,16 +86,20 @@ public struct NoopMemo: Equatable, Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(8 + 32 * (files.count + upstream.count))
         withUnsafeBytes(of: UInt32(files.count).littleEndian) { bytes.append(contentsOf: $0) }
-        for f in files { bytes.append(contentsOf: digests[f]?.bytes ?? Array(repeating: 0, count: 32)) }
+        for f in files {
+            if let d = digests[f] { d.append(to: &bytes) } else { bytes.append(contentsOf: repeatElement(0, count: 32)) }
+        }
         withUnsafeBytes(of: UInt32(upstream.count).littleEndian) { bytes.append(contentsOf: $0) }
-        for d in upstream { bytes.append(contentsOf: d.bytes) }
+        for d in upstream { d.append(to: &bytes) }
         return Digest(of: bytes)
     }
 
     /// The stamp to record, if the coarse wall clock read just before taking it (`clockBefore`,
-    /// seconds and nanoseconds) was already past the stamp's change time.
+    /// seconds and nanoseconds) was already past the stamp's change time, or the file system
+    /// shows every later change anyway (`StoreMembership.showsLaterChanges`).
     public static func trusted(_ m: StoreMembership?, clockBefore now: (seconds: Int, nanoseconds: Int)) -> String? {
         guard let m else { return nil }
+        if m.showsLaterChanges { return m.stamp }
         let c = m.changedAt
         let past = c.nanoseconds == 0 ? c.seconds + 2 <= now.seconds : c < now
         return past ? m.stamp : nil
@@ -105,12 +112,36 @@ public struct NoopMemo: Equatable, Sendable {
         return (Int(ts.tv_sec), Int(ts.tv_nsec))
     }
 
+    /// Whether the file system holding `directory` gives a change made after a `stat` a later
+    /// change time even within the clock's tick (Linux 6.13's multigrain timestamps: ext4, xfs,
+    /// btrfs, tmpfs). Then a stamp taken by a `stat` after a run's last change shows any later
+    /// change, and need not wait for the tick to end. Probed on a scratch file `probe`, which
+    /// must be on the same file system: query its change time, change it, and see whether the
+    /// new one is past the coarse clock (a whole-tick clock cannot be; a tick that ended during
+    /// the probe makes it try again).
+    public static func changeTimesFineAfterQuery(directory: String, probe: String) -> Bool {
+        var d = stat(), st = stat()
+        guard stat(directory, &d) == 0 else { return false }
+        let fd = open(probe, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        for _ in 0..<3 {
+            guard fstat(fd, &st) == 0, st.st_dev == d.st_dev else { return false }   // the query
+            let before = coarseClock()
+            guard fchmod(fd, st.st_mode & 0o777 == 0o600 ? 0o644 : 0o600) == 0, fstat(fd, &st) == 0 else { return false }
+            let after = coarseClock()
+            guard before == after else { continue }
+            return (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec)) > after
+        }
+        return false
+    }
+
     public static func path(storeRoot: String, dag: String) -> String { "\(storeRoot)/state/\(dag).memo" }
 
     /// The memo at `path`, or nil if there is none, it is damaged, or another build wrote it.
     public static func load(_ path: String) -> NoopMemo? {
         guard let payload = CacheFile.read(path, format: format, what: "no-op memo"), var r = BinaryReader(payload, format: format),
-              let graph = r.digest(), let links = r.optional({ $0.string() }), let n = r.count() else { return nil }
+              let graph = r.digest(), let n = r.count() else { return nil }
         var entries: [Int: Entry] = [:]
         entries.reserveCapacity(n)
         for _ in 0..<n {
@@ -126,13 +157,25 @@ public struct NoopMemo: Equatable, Sendable {
             }
             entries[i] = Entry(given: given, key: CacheKey(key), metrics: metrics, seal: Seal(digest: d, entries: files))
         }
-        return r.atEnd ? NoopMemo(graph: graph, links: links, entries: entries) : nil
+        guard let links = r.optional({ $0.string() }), r.atEnd else { return nil }
+        return NoopMemo(graph: graph, links: links, entries: entries)
     }
 
-    public func save(_ path: String) throws {
+    public func save(_ path: String) throws { try Self.save(path, entries: encodedEntries(), links: links) }
+
+    /// Writes a memo from `encodedEntries()` of it and its links stamp.
+    public static func save(_ path: String, entries: EncodedEntries, links: String?) throws {
+        var w = entries.writer
+        w.optional(links) { $0.string($1) }
+        try FileSystem.writeAtomically(path, CacheFile.wrap(w.bytes, format: Self.format))
+    }
+
+    /// The memo's file up to its links stamp (see `save(_:entries:links:)`).
+    public struct EncodedEntries { fileprivate var writer: BinaryWriter }
+
+    public func encodedEntries() -> EncodedEntries {
         var w = BinaryWriter(format: Self.format)
         w.digest(graph)
-        w.optional(links) { $0.string($1) }
         w.int(entries.count)
         for i in entries.keys.sorted() {
             let e = entries[i]!
@@ -150,6 +193,6 @@ public struct NoopMemo: Equatable, Sendable {
                 w.int(Int(f.mtimeNs))
             }
         }
-        try FileSystem.writeAtomically(path, CacheFile.wrap(w.bytes, format: Self.format))
+        return EncodedEntries(writer: w)
     }
 }

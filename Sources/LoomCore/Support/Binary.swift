@@ -23,7 +23,7 @@ struct BinaryWriter {
         int(s.utf8.count)
         bytes.append(contentsOf: s.utf8)
     }
-    mutating func digest(_ d: Digest) { bytes.append(contentsOf: d.bytes) }
+    mutating func digest(_ d: Digest) { d.append(to: &bytes) }
     mutating func strings(_ a: [String]) {
         int(a.count)
         for s in a { string(s) }

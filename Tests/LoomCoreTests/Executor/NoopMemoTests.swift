@@ -185,7 +185,8 @@ import Testing
         #expect(e.memoHits == 19)
         #expect(r.tasks.filter { $0.status == .ran }.map(\.name) == ["t7", "all"])
         // The run moved two latest links just before its end, and still recorded a trusted stamp
-        // of them (it waited for the clock's next tick): the next run reads no latest link.
+        // of them (it waited for the clock's next tick, or the file system has multigrain
+        // timestamps): the next run reads no latest link.
         let memo = try #require(NoopMemo.load(memoPath(dir)))
         let store = try LocalStore(root: dir.path + "/artifacts")
         #expect(memo.links != nil && memo.links == store.latestMembership(dag: "t")?.stamp)
@@ -206,6 +207,36 @@ import Testing
         #expect(NoopMemo.trusted(coarse, clockBefore: (101, 999_999_999)) == nil)
         #expect(NoopMemo.trusted(coarse, clockBefore: (102, 0)) == "c")
         #expect(NoopMemo.trusted(nil, clockBefore: (200, 0)) == nil)
+        let fine = StoreMembership(stamp: "f", changedAt: (100, 500), showsLaterChanges: true)
+        #expect(NoopMemo.trusted(fine, clockBefore: (100, 500)) == "f", "multigrain: a later change shows even in this tick")
+    }
+
+    /// The probe for multigrain change times agrees with what the file system does: when it says
+    /// yes, every change made right after a `stat` (in the same tick or not) moves the change time;
+    /// when it says no, it has seen a change that did not. It refuses what it cannot trust.
+    @Test func changeTimesProbeAgreesWithTheFileSystem() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        dir.write("d/x", "")
+        let d = dir.path + "/d"
+        let fine = NoopMemo.changeTimesFineAfterQuery(directory: d, probe: dir.path + "/probe")
+        var unchanged = 0
+        for k in 0..<300 {
+            var a = stat(), b = stat()
+            #expect(stat(d, &a) == 0)
+            #expect(symlink("x", d + "/l\(k)") == 0)
+            #expect(stat(d, &b) == 0)
+            if a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec { unchanged += 1 }
+        }
+        if fine { #expect(unchanged == 0, "the probe said every later change shows") }
+        // Hostile probes: a symlink is not followed, a missing directory or a probe on another
+        // file system than the directory's is a no.
+        #expect(symlink(dir.path + "/probe", dir.path + "/link") == 0)
+        #expect(!NoopMemo.changeTimesFineAfterQuery(directory: d, probe: dir.path + "/link"))
+        #expect(!NoopMemo.changeTimesFineAfterQuery(directory: dir.path + "/missing", probe: dir.path + "/probe"))
+        if FileSystem.exists("/proc/self") {
+            #expect(!NoopMemo.changeTimesFineAfterQuery(directory: "/proc/self", probe: dir.path + "/probe"))
+        }
     }
 
     @Test func memoFileRoundTripAndDamage() throws {
