@@ -102,6 +102,13 @@ struct RunRequest: Equatable {
 
     private func runOnce(_ location: ProjectRoot, overrides: [(name: String, value: String)], sweep: String?, console: Console) throws -> ExitStatus {
         let project = location.project
+        // The lock first, if it is free, so that the memo and seals are read while the DAG loads.
+        let prelude = dryRun ? nil : location.dagFile(dag).flatMap {
+            RunPrelude.start(project: project, dagName: GraphBuilder.dagName(project.display($0)), command: CommandLine.arguments.joined(separator: " "),
+                             checkSeals: self.tasks.isEmpty)
+        }
+        var handedOver = false
+        defer { if !handedOver { prelude?.release() } }
         let graph = try loadGraph(location, dag: dag, params: overrides.map { "\($0.name)=\($0.value)" }, console: console)
         let tasks = try taskNames(self.tasks, in: graph, what: "target")
         let force = try taskNames(self.force, in: graph, what: "--force")
@@ -114,7 +121,7 @@ struct RunRequest: Equatable {
         }
         let tier = !noRemote && !dryRun ? try RemoteSetup.open(location, name: remote, required: remoteRequired, console: console) : nil
         let (runner, runnerJobs) = dryRun ? (ProcessRunner(), 1) : try makeRunner(location, remote: tier)
-        let engine = try Engine(project: project, graph: graph, runner: runner)
+        let engine = try Engine(project: project, graph: graph, runner: runner, store: prelude?.store)
         if let tier {
             engine.remote = tier
             engine.writeThrough = !noPush
@@ -147,7 +154,8 @@ struct RunRequest: Equatable {
         defer { progress.stop(); console.status("") }
         var record: RunRecord
         do {
-            record = try engine.run(options)
+            handedOver = true
+            record = try engine.run(options, prelude: prelude)
         } catch let busy as ProjectLock.Busy {
             console.err("error: \(busy.description)")
             return .lockBusy
@@ -170,7 +178,9 @@ struct RunRequest: Equatable {
                 try engine.writeReport(record)
             }
         }
-        return finish(record, project: project, console: console)
+        let status = finish(record, project: project, console: console)
+        KeptUntilExit.keep((engine, record))
+        return status
     }
 
     /// The runner `--executor` (or `executor:` in loom.yaml) names, and -j (or its default for the

@@ -33,8 +33,10 @@ public final class DependencyScan: Sendable {
     let hit: Slots<Bool>
 
     /// Hashes the declared files of the included tasks and finds the memo that applies.
+    /// `early`: the memo, seals and state a `RunPrelude` read under this run's lock (then
+    /// `stateBytes` is not read).
     public init(graph: TaskGraph, root: String, store: ArtifactStore & ActionCache, statCache: StatCache, stateBytes: [UInt8],
-                statePath: String, memoPath: String, targets: [String], repairing: Bool) throws {
+                statePath: String, memoPath: String, targets: [String], repairing: Bool, early: RunPrelude.Results? = nil) throws {
         self.graph = graph
         self.root = root
         self.store = store
@@ -42,7 +44,7 @@ public final class DependencyScan: Sendable {
         hit = Slots<Bool>(count: graph.nodes.count)
         let included = targets.isEmpty ? Array(graph.nodes.indices) : graph.closure(of: targets.compactMap(graph.index(of:)))
         self.included = included
-        if let g = graph.cacheKey, let m = NoopMemo.load(memoPath), m.graph == g {
+        if let g = graph.cacheKey, let m = early.map({ $0.memo }) ?? NoopMemo.load(memoPath), m.graph == g {
             memo = m
         } else {
             memo = nil
@@ -56,7 +58,7 @@ public final class DependencyScan: Sendable {
         let held = Slots<Bool>(count: graph.nodes.count)
         let sealing = DispatchGroup()
         if let memo {
-            let candidates = included.filter { memo.entries[$0] != nil }
+            let candidates = included.filter { memo.entries[$0] != nil && early?.held[$0] == nil }
             let chunk = 64, chunks = (candidates.count + chunk - 1) / chunk
             DispatchQueue.global().async(group: sealing) {
                 DispatchQueue.concurrentPerform(iterations: chunks) { c in
@@ -64,7 +66,7 @@ public final class DependencyScan: Sendable {
                 }
             }
         }
-        let state = BuildState.parse(stateBytes, path: statePath)
+        let state = early?.state ?? BuildState.parse(stateBytes, path: statePath)
         self.state = state
         prior = graph.nodes.map { state.tasks[$0.id.name] }
         Stats.mark("scan:state")
@@ -73,7 +75,7 @@ public final class DependencyScan: Sendable {
         Stats.mark("scan:files")
         sealing.wait()
         self.files = try files.get()
-        sealHeld = memo == nil ? [] : held.values.map { $0 ?? false }
+        sealHeld = memo == nil ? [] : held.values.enumerated().map { i, h in h ?? early?.held[i] ?? false }
     }
 
     /// Digest of each declared file or directory of the included tasks, hashed in parallel

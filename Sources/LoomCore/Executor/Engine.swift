@@ -78,10 +78,10 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         memoPath = NoopMemo.path(storeRoot: project.storeRoot, dag: graph.dagName)
     }
 
-    private func scan(targets: [String], repairing: Bool) throws -> DependencyScan {
+    private func scan(targets: [String], repairing: Bool, early: RunPrelude.Results? = nil) throws -> DependencyScan {
         let s = try DependencyScan(graph: graph, root: project.root, store: store, statCache: statCache,
-                                   stateBytes: (try? FileSystem.readBytes(statePath)) ?? [], statePath: statePath,
-                                   memoPath: memoPath, targets: targets, repairing: repairing)
+                                   stateBytes: early != nil ? [] : (try? FileSystem.readBytes(statePath)) ?? [], statePath: statePath,
+                                   memoPath: memoPath, targets: targets, repairing: repairing, early: early)
         lock.lock()
         lastScan = s
         lock.unlock()
@@ -108,12 +108,19 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         return (reports, estimate(stale: stale, jobs: jobs))
     }
 
-    /// Runs the stale tasks among the targets (all tasks if none) and records the run.
-    public func run(_ options: RunOptions) throws -> RunRecord {
-        let projectLock = ProjectLock(path: project.storeRoot + "/lock")
-        try projectLock.acquire(wait: options.waitForLock, timeout: options.lockTimeout, command: options.command)
+    /// Runs the stale tasks among the targets (all tasks if none) and records the run. With a
+    /// `prelude` (best made with this engine's store: `RunPrelude.store`), the run holds its lock
+    /// already and uses its reads if it was made for this DAG; it releases the lock either way.
+    public func run(_ options: RunOptions, prelude: RunPrelude? = nil) throws -> RunRecord {
+        let projectLock: ProjectLock
+        if let prelude {
+            projectLock = prelude.lock
+        } else {
+            projectLock = ProjectLock(path: project.storeRoot + "/lock")
+            try projectLock.acquire(wait: options.waitForLock, timeout: options.lockTimeout, command: options.command)
+        }
         Stats.mark("lock")
-        defer { projectLock.release() }
+        defer { if let prelude { prelude.release() } else { projectLock.release() } }
         if let prev = projectLock.previousHolder {
             let marked = projectLock.previousRun.map { project.runs.markCrashed($0) } ?? false
             observer?(.warning("the previous run (\(prev)) did not exit cleanly; taking over its lock"
@@ -123,7 +130,8 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         try FileSystem.emptyDirectory(project.storeRoot + "/tmp")
         // The build state is read now, under the lock: a run that waited sees what the run it
         // waited for recorded.
-        let scan = try self.scan(targets: options.targets, repairing: true)
+        let early = prelude.flatMap { $0.dagName == graph.dagName ? $0.wait() : nil }
+        let scan = try self.scan(targets: options.targets, repairing: true, early: early)
         Stats.mark("scan:seals")
         var record = RunRecord(id: RunID.new(at: Date()), dagPath: graph.dagPath, dagName: graph.dagName, dagDigest: graph.dagDigest,
                                params: graph.params, jobs: options.jobs, startedAt: Date(), status: .running, tasks: [])

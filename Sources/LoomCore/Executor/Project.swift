@@ -33,7 +33,7 @@ public struct Project: Sendable {
         }
         let digest = Digest(of: text)
         let cache = GraphCache(storeRoot: storeRoot)
-        let key = GraphCache.key(dagDigest: digest, root: root, overrides: overrides, registry: registry)
+        let key = GraphCache.key(dagDigest: digest, path: shown, root: root, overrides: overrides, registry: registry)
         if var cached = cache.load(key) {
             cached.dagPath = shown
             cached.dagText = text

@@ -25,7 +25,8 @@ public struct GraphBuilder {
         if p.hasPrefix("./") { p.removeFirst(2) }
         if p.hasPrefix("dags/") { p.removeFirst(5) }
         if let dot = p.lastIndex(of: "."), !p[dot...].contains("/") { p = String(p[..<dot]) }
-        return p.replacingOccurrences(of: "/", with: "-")
+        // By hand: Foundation's `replacingOccurrences` cost 0.4 ms on its first use in a process.
+        return String(decoding: p.utf8.map { $0 == UInt8(ascii: "/") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
     }
 
     /// `prior`: the parser's problems with this spec (`SpecParser.parsePartially`), reported with

@@ -3,7 +3,8 @@ import Foundation
 /// Validated graphs, cached by everything they are made from, so that a no-op run of a large DAG
 /// does not parse its YAML again (`artifacts/graphs/<key>.bin`).
 ///
-/// Key: SHA-256 over (format version, DAG text digest, project root, `-P` overrides in order, the
+/// Key: SHA-256 over (format version, DAG text digest, the DAG file's path as shown (it names the
+/// DAG: two files with the same text are two DAGs), project root, `-P` overrides in order, the
 /// shell kind's version, and the kinds: a registry fixed by the build is named by its `identity`,
 /// the build itself standing for every kind's version and params (see below); one made by hand
 /// is listed, every kind's name, version and param declarations, defaults included, since a graph
@@ -20,10 +21,11 @@ public struct GraphCache {
 
     public init(storeRoot: String) { directory = storeRoot + "/graphs" }
 
-    public static func key(dagDigest: Digest, root: String, overrides: [(name: String, value: String)], registry: KindRegistry) -> Digest {
+    public static func key(dagDigest: Digest, path: String, root: String, overrides: [(name: String, value: String)], registry: KindRegistry) -> Digest {
         var e = CanonicalEncoder()
         e.field("format", format)
         e.field("dag", dagDigest.hex)
+        e.field("path", path)
         e.field("root", root)
         e.count("overrides", overrides.count)
         for o in overrides { e.field("name", o.name); e.field("value", o.value) }

@@ -43,6 +43,24 @@ public final class ProjectLock {
             }
             usleep(100_000)
         }
+        took(command: command)
+    }
+
+    /// Takes the lock only if it is free now (`RunPrelude`); false if it is not or the file cannot
+    /// be opened, without asking who holds it (`acquire` does that, and waits or says who).
+    public func tryAcquire(command: String) -> Bool {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            fd = -1
+            return false
+        }
+        took(command: command)
+        return true
+    }
+
+    private func took(command: String) {
         // A clean release empties the file: anything left names a holder that did not exit cleanly.
         var st = stat()
         if fstat(fd, &st) == 0, st.st_size > 0 {

@@ -16,13 +16,14 @@ import Testing
         // Param text layouts (built-in kinds' string params) survive the cache.
         g.nodes[0].layouts = ["query": .block(file: "dags/t.yaml", firstLine: 9, indent: 8), "title": .line(SourceLocation(file: "dags/t.yaml", line: 3, column: 12))]
         let cache = GraphCache(storeRoot: dir.path + "/artifacts")
-        let key = GraphCache.key(dagDigest: g.dagDigest, root: dir.path, overrides: [], registry: KindRegistry())
+        let key = GraphCache.key(dagDigest: g.dagDigest, path: "dags/t.yaml", root: dir.path, overrides: [], registry: KindRegistry())
         cache.save(g, key: key)
         let back = try #require(cache.load(key))
         #expect(GraphCache.encode(back) == GraphCache.encode(g))
         #expect(back.dependents == g.dependents && back.nodes[0].layouts == g.nodes[0].layouts && back.nodes[1].layouts.isEmpty)
-        #expect(GraphCache.key(dagDigest: g.dagDigest, root: dir.path, overrides: [("k", "5")], registry: KindRegistry()) != key)
-        #expect(GraphCache.key(dagDigest: Digest(of: "other"), root: dir.path, overrides: [], registry: KindRegistry()) != key)
+        #expect(GraphCache.key(dagDigest: g.dagDigest, path: "dags/t.yaml", root: dir.path, overrides: [("k", "5")], registry: KindRegistry()) != key)
+        #expect(GraphCache.key(dagDigest: Digest(of: "other"), path: "dags/t.yaml", root: dir.path, overrides: [], registry: KindRegistry()) != key)
+        #expect(GraphCache.key(dagDigest: g.dagDigest, path: "dags/u.yaml", root: dir.path, overrides: [], registry: KindRegistry()) != key, "another file with the same text is another DAG")
         FileSystem.removeTree(dir.path + "/data")
         #expect(cache.load(key) != nil, "declared files are checked by the scan (one stat each), not here")
     }

@@ -1,0 +1,85 @@
+import Foundation
+
+/// What `loom run` does while its DAG loads: it takes the project lock first (only if it is free
+/// at once), then, on other threads, reads the no-op memo, checks its entries' seals and reads the
+/// build state, work that needs the DAG's name but not its graph. On a no-op run of 1,000 tasks
+/// that is the two thousand `fstatat`s of the seals and the state's parse, which otherwise came
+/// after the graph, on the critical path.
+///
+/// Everything here is read under the lock, as `DependencyScan` would read it, so nothing can have
+/// changed it by the time the scan uses it; the scan still checks that the memo is the graph's
+/// (`NoopMemo.graph`) and that the DAG is the one named. A lock that is busy makes no prelude:
+/// the run loads its graph, then waits or fails as before (with the holder named).
+public final class RunPrelude: @unchecked Sendable {   // `results` is written once on the worker, read after `ready`
+    /// Held from `start` until the run's end (`Engine.run` releases it) or `release()`.
+    public let lock: ProjectLock
+    public let store: LocalStore
+    let dagName: String
+    private let ready = DispatchGroup()
+    private var results: Results?
+
+    public struct Results: Sendable {
+        var memo: NoopMemo?
+        /// Node index -> whether that memo entry's seal held (empty when not checked).
+        var held: [Int: Bool]
+        var state: BuildState
+    }
+
+    /// Takes the lock and starts the reads; nil when the lock is not free now or the store cannot
+    /// be opened. `checkSeals`: check every memo entry's seal (a run of the whole DAG; a run of
+    /// a few targets leaves it to the scan, which checks only theirs).
+    public static func start(project: Project, dagName: String, command: String, checkSeals: Bool) -> RunPrelude? {
+        let lock = ProjectLock(path: project.storeRoot + "/lock")
+        guard lock.tryAcquire(command: command) else { return nil }
+        guard let store = try? LocalStore(root: project.storeRoot) else {
+            lock.release()
+            return nil
+        }
+        let p = RunPrelude(lock: lock, store: store, dagName: dagName)
+        let statePath = BuildState.path(storeRoot: project.storeRoot, dag: dagName)
+        let memoPath = NoopMemo.path(storeRoot: project.storeRoot, dag: dagName)
+        DispatchQueue.global().async(group: p.ready) {
+            let memo = NoopMemo.load(memoPath)
+            let indices = checkSeals ? (memo?.entries.keys.sorted() ?? []) : []
+            let slots = Slots<Bool>(count: indices.count)
+            var state = BuildState()
+            // Iteration 0 reads the state, the others check seals in chunks, this thread taking
+            // part: a pool thread that waited for the seals instead left them all to one other
+            // thread (3 ms on a no-op of 1,000 tasks).
+            let chunk = 64, chunks = (indices.count + chunk - 1) / chunk
+            withUnsafeMutablePointer(to: &state) { statePointer in
+                nonisolated(unsafe) let statePointer = statePointer   // written by iteration 0 only, read after
+                DispatchQueue.concurrentPerform(iterations: chunks + 1) { c in
+                    guard c > 0 else {
+                        statePointer.pointee = BuildState.parse((try? FileSystem.readBytes(statePath)) ?? [], path: statePath)
+                        return
+                    }
+                    for k in ((c - 1) * chunk)..<min(indices.count, c * chunk) { slots[k] = memo!.entries[indices[k]]!.seal.holds(in: store) }
+                }
+            }
+            var sealHeld: [Int: Bool] = [:]
+            sealHeld.reserveCapacity(indices.count)
+            for (k, i) in indices.enumerated() { sealHeld[i] = slots[k] ?? false }
+            p.results = Results(memo: memo, held: sealHeld, state: state)
+        }
+        return p
+    }
+
+    private init(lock: ProjectLock, store: LocalStore, dagName: String) {
+        self.lock = lock
+        self.store = store
+        self.dagName = dagName
+    }
+
+    /// The reads, once done.
+    func wait() -> Results {
+        ready.wait()
+        return results!
+    }
+
+    /// Drops the lock once the reads are over (when the run never reached `Engine.run`).
+    public func release() {
+        ready.wait()
+        lock.release()
+    }
+}
