@@ -146,7 +146,7 @@ import Testing
         let line = try #require(r.stderr.split(separator: "\n").last.map(String.init))
         let phases = line.replacingOccurrences(of: "loom stats (ms): ", with: "").split(separator: ",").map { $0.split(separator: " ").first.map(String.init) ?? "" }
         #expect(phases == ["graph", "lock", "scan:memo", "scan:state", "scan:files", "scan:seals", "git", "provenance", "record", "tasks",
-                           "run.json", "report", "sync", "state", "memo", "exit", "total"], "\(line)")
+                           "run.json", "report", "sync", "exit", "total"], "\(line)")
         let status = try s.loom("status", "dags/t.yaml")
         #expect(status.stderr.hasPrefix("loom stats (ms): graph ") && status.stderr.contains(", explain "))
     }

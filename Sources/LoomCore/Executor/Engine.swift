@@ -209,11 +209,14 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         let (reports, interrupted) = builder.scheduler.sync { (builder.reports, builder.interrupted) }
         if let note = runner.isolationNote, plan.outcomes.contains(where: { $0 != .skipped }) { observer?(.warning(note)) }
         // Every key entry is on disk before the links and state that trust it: the group commit's
-        // last fsyncs run on another thread, which then moves the latest links, while the record
-        // and report, which trust none, are written here.
+        // last fsyncs run on another thread, which then moves the latest links and writes the
+        // state and memo, while the record and report, which trust none, are written here.
         let recorder = RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
-        let linksRight = Slots<Bool>(count: 1)
-        let syncing = keys.drainInBackground { problems in linksRight[0] = recorder.updateLinks(reports: reports, syncProblems: problems) }
+        let committing = Slots<Error>(count: 1)
+        let syncing = keys.drainInBackground { problems in
+            let linksRight = recorder.updateLinks(reports: reports, syncProblems: problems)
+            do { try recorder.commit(reports: reports, syncProblems: problems, linksRight: linksRight) } catch { committing[0] = error }
+        }
         try? statCache.save()
         record.estimate = estimate(reports: reports, plan: plan, jobs: options.jobs)
         do { try recorder.record(&record, reports: reports, plan: plan, interrupted: interrupted, started: t0) } catch {
@@ -235,10 +238,9 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
             }
             if let problem = remote.unreachable { observer?(.warning(problem)) }
         }
-        // After the estimate read the durations of the runs before this one; before the state and
-        // memo, so that the clock has that much longer to leave the tick of the last link change.
+        // After the estimate read the durations of the runs before this one.
         if record.estimate != nil { try? DurationLog.append(DurationLog.path(storeRoot: project.storeRoot, dag: graph.dagName), tasks: record.tasks) }
-        try recorder.commit(record, syncProblems: syncProblems, linksRight: linksRight[0] ?? false)
+        if let error = committing[0] { throw error }
     }
 
     /// What the tasks this run executed (or would have, had a needed task not failed) were

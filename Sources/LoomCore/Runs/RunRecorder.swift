@@ -4,9 +4,9 @@ import Foundation
 /// behind in two steps. `record` writes the run record and its report, which trust no key entry
 /// and so need not wait for the disk: they are written while the group commit's fsyncs run (on a
 /// one-input rebuild the fsync of the join's output took about 5 ms, as long as the record and
-/// report together). What trusts the key entries waits for them to be on disk: `updateLinks`
-/// moves the latest links on the drain's thread as soon as they are, and `commit` writes the
-/// build state, then the no-op memo (after the state it describes).
+/// report together). What trusts the key entries waits for them to be on disk, on the drain's
+/// thread, while the record is written: `updateLinks` moves the latest links as soon as they are,
+/// then `commit` writes the build state, then the no-op memo (after the state it describes).
 /// A crash between the two leaves a record of a run whose results the state does not know yet:
 /// the next run finds them by their keys, or runs them again if their entries were not written.
 struct RunRecorder {
@@ -58,15 +58,15 @@ struct RunRecorder {
         return linksRight
     }
 
-    /// After `updateLinks`: the build state for the tasks of `record` (as `record(...)` filled
-    /// it), then the memo.
-    func commit(_ record: RunRecord, syncProblems: [String], linksRight: Bool) throws {
+    /// After `updateLinks`, on the same thread: the build state for the tasks' results, then the
+    /// memo.
+    func commit(reports: [TaskReport?], syncProblems: [String], linksRight: Bool) throws {
         var newState = scan.state
         var stateChanged = false
-        for (i, r) in zip(scan.included, record.tasks) {
+        for i in scan.included {
             // A result whose key entry could not be made durable is left out of the state too:
             // it runs again next time.
-            if r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
+            if let r = reports[i], r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
                 let built = BuildState.Record(key: key, artifact: art)
                 if scan.prior[i] != built {
                     newState.tasks[graph.nodes[i].id.name] = built
@@ -75,11 +75,9 @@ struct RunRecorder {
             }
         }
         if stateChanged { try FileSystem.writeAtomically(statePath, newState.encoded()) }
-        Stats.mark("state")
         // Last: the later the links' stamp is taken, the likelier the clock has left the tick of
         // this run's last link change (see `linksStamp`).
-        if let g = graph.cacheKey { try? updateMemo(graph: g, record: record, newState: newState, linksRight: linksRight) }
-        Stats.mark("memo")
+        if let g = graph.cacheKey { try? updateMemo(graph: g, reports: reports, newState: newState, linksRight: linksRight) }
     }
 
     /// The stamp of `latest/<dag>/` to record as trusted, if it can be: the coarse clock must have
@@ -104,21 +102,21 @@ struct RunRecorder {
     /// longer agrees with, which are not used). Each task that ended with the key and artifact now
     /// in the state gets an entry; entries of tasks this run did not include are kept (the state
     /// still decides whether they hold); other entries go.
-    private func updateMemo(graph g: Digest, record: RunRecord, newState: BuildState, linksRight: Bool) throws {
+    private func updateMemo(graph g: Digest, reports: [TaskReport?], newState: BuildState, linksRight: Bool) throws {
         let memo = scan.memo
         // Every included task came from the memo and no link moved: it holds as it is.
         if memo != nil, linksRight, scan.memoHits.load(ordering: .relaxed) == scan.included.count { return }
         var entries: [Int: NoopMemo.Entry] = [:]
         var included = [Bool](repeating: false, count: graph.nodes.count)
         var artifacts = [Digest?](repeating: nil, count: graph.nodes.count)
-        for (i, r) in zip(scan.included, record.tasks) {
+        for i in scan.included {
             included[i] = true
-            guard r.status == .cached || r.status == .ran, let key = r.key, let art = r.artifact,
+            guard let r = reports[i], r.status == .cached || r.status == .ran, let key = r.key, let art = r.artifact,
                   newState.tasks[r.name] == BuildState.Record(key: key, artifact: art) else { continue }
             artifacts[i] = art
         }
-        for (i, r) in zip(scan.included, record.tasks) {
-            guard let art = artifacts[i], let key = r.key else { continue }
+        for i in scan.included {
+            guard let art = artifacts[i], let r = reports[i], let key = r.key else { continue }
             // Taken from its entry in this run: the entry stands as it is.
             if scan.hit[i] == true, let old = memo?.entries[i], old.key == key, old.seal.digest == art {
                 entries[i] = old
