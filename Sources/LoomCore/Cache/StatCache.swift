@@ -68,6 +68,30 @@ public final class StatCache: @unchecked Sendable {   // `entries`, `dirty`, `ha
         return d
     }
 
+    /// The digest of every remembered file whose stat still matches (`root`/key is a regular
+    /// file of the same size, mtime and inode), statted in parallel chunks: what `RunPrelude`
+    /// learns about the declared files while the DAG loads. A file that changed, is gone or is no
+    /// longer a regular file is left out (the scan stats and hashes it as usual).
+    public func unchanged(root: String) -> [String: Digest] {
+        lock.lock()
+        let known = Array(entries)
+        lock.unlock()
+        let same = Slots<Bool>(count: known.count)
+        let chunk = 64, chunks = (known.count + chunk - 1) / chunk
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            for k in (c * chunk)..<min(known.count, (c + 1) * chunk) {
+                var st = stat()
+                let e = known[k].value
+                same[k] = stat(root + "/" + known[k].key, &st) == 0 && st.st_mode & S_IFMT == S_IFREG && Int64(st.st_size) == e.size
+                    && Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec) == e.mtimeNs && UInt64(st.st_ino) == e.inode
+            }
+        }
+        var out: [String: Digest] = [:]
+        out.reserveCapacity(known.count)
+        for (k, (key, e)) in known.enumerated() where same[k] == true { out[key] = e.digest }
+        return out
+    }
+
     /// Writes the cache if anything changed.
     public func save() throws {
         lock.lock()

@@ -71,7 +71,7 @@ public final class DependencyScan: Sendable {
         prior = graph.nodes.map { state.tasks[$0.id.name] }
         Stats.mark("scan:state")
         // Wait for the seals before leaving on a failure: they read `held`.
-        let files = Result { try Self.hashDeclaredFiles(graph, included, root: root, statCache: statCache) }
+        let files = Result { try Self.hashDeclaredFiles(graph, included, root: root, statCache: statCache, unchanged: early?.unchanged ?? [:]) }
         Stats.mark("scan:files")
         sealing.wait()
         self.files = try files.get()
@@ -80,8 +80,17 @@ public final class DependencyScan: Sendable {
 
     /// Digest of each declared file or directory of the included tasks, hashed in parallel
     /// (through the stat cache, so unchanged files are not read).
-    static func hashDeclaredFiles(_ graph: TaskGraph, _ included: [Int], root: String, statCache: StatCache) throws -> [String: Digest] {
-        let paths = JSON.sortedByBytes(Array(Set(included.flatMap { graph.nodes[$0].files })))
+    /// `unchanged`: files a `RunPrelude` found as the stat cache remembers them, a moment ago.
+    static func hashDeclaredFiles(_ graph: TaskGraph, _ included: [Int], root: String, statCache: StatCache,
+                                  unchanged: [String: Digest] = [:]) throws -> [String: Digest] {
+        var map: [String: Digest] = [:]
+        var rest: Set<String> = []
+        for i in included {
+            for f in graph.nodes[i].files {
+                if let d = unchanged[f] { map[f] = d } else { rest.insert(f) }
+            }
+        }
+        let paths = JSON.sortedByBytes(Array(rest))
         let results = Slots<Result<Digest, Error>>(count: paths.count)
         // In chunks: one `stat` each is too little work for an iteration of its own.
         let chunk = 32, chunks = (paths.count + chunk - 1) / chunk
@@ -90,7 +99,6 @@ public final class DependencyScan: Sendable {
                 results[i] = Result { try digest(ofDeclared: paths[i], root: root, statCache: statCache) }
             }
         }
-        var map: [String: Digest] = [:]
         for (p, r) in zip(paths, results.values) {
             guard case .failure(let e as FileSystem.Failure) = r, e.errno == ENOENT else { map[p] = try r!.get(); continue }
             // The graph (maybe from `GraphCache`, which does not stat declared files: the scan

@@ -1,13 +1,16 @@
 import Foundation
 
 /// What `loom run` does while its DAG loads: it takes the project lock first (only if it is free
-/// at once), then, on other threads, reads the no-op memo, checks its entries' seals and reads the
-/// build state, work that needs the DAG's name but not its graph. On a no-op run of 1,000 tasks
+/// at once), then, on other threads, reads the no-op memo, checks its entries' seals, reads the
+/// build state and stats the declared files the stat cache remembers: work that needs the DAG's
+/// name but not its graph. On a no-op run of 1,000 tasks
 /// that is the two thousand `fstatat`s of the seals and the state's parse, which otherwise came
 /// after the graph, on the critical path.
 ///
-/// Everything here is read under the lock, as `DependencyScan` would read it, so nothing can have
-/// changed it by the time the scan uses it; the scan still checks that the memo is the graph's
+/// Everything in the store is read under the lock, as `DependencyScan` would read it, so nothing
+/// can have changed it by the time the scan uses it (a declared file is a project file, which can
+/// change at any time: statted here, a few milliseconds before the scan would, it is in the same
+/// race with an editor as it is there); the scan still checks that the memo is the graph's
 /// (`NoopMemo.graph`) and that the DAG is the one named. A lock that is busy makes no prelude:
 /// the run loads its graph, then waits or fails as before (with the holder named).
 public final class RunPrelude: @unchecked Sendable {   // `results` is written once on the worker, read after `ready`
@@ -23,6 +26,8 @@ public final class RunPrelude: @unchecked Sendable {   // `results` is written o
         /// Node index -> whether that memo entry's seal held (empty when not checked).
         var held: [Int: Bool]
         var state: BuildState
+        /// Declared files (stat cache keys) as the stat cache remembers them (`StatCache.unchanged`).
+        var unchanged: [String: Digest]
     }
 
     /// Takes the lock and starts the reads; nil when the lock is not free now or the store cannot
@@ -39,6 +44,12 @@ public final class RunPrelude: @unchecked Sendable {   // `results` is written o
         let statePath = BuildState.path(storeRoot: project.storeRoot, dag: dagName)
         let memoPath = NoopMemo.path(storeRoot: project.storeRoot, dag: dagName)
         DispatchQueue.global().async(group: p.ready) {
+            // The declared files the stat cache knows are statted on another thread meanwhile.
+            let files = DispatchGroup()
+            nonisolated(unsafe) var unchanged: [String: Digest] = [:]   // written by that thread, read after `files`
+            DispatchQueue.global().async(group: files) {
+                unchanged = StatCache(path: project.storeRoot + "/statcache").unchanged(root: project.root)
+            }
             let memo = NoopMemo.load(memoPath)
             let indices = checkSeals ? (memo?.entries.keys.sorted() ?? []) : []
             let slots = Slots<Bool>(count: indices.count)
@@ -60,7 +71,8 @@ public final class RunPrelude: @unchecked Sendable {   // `results` is written o
             var sealHeld: [Int: Bool] = [:]
             sealHeld.reserveCapacity(indices.count)
             for (k, i) in indices.enumerated() { sealHeld[i] = slots[k] ?? false }
-            p.results = Results(memo: memo, held: sealHeld, state: state)
+            files.wait()
+            p.results = Results(memo: memo, held: sealHeld, state: state, unchanged: unchanged)
         }
         return p
     }

@@ -273,6 +273,30 @@ import Testing
         #expect(reloaded.hashedCount == 1)
     }
 
+    /// `StatCache.unchanged` (what a run's prelude learns while the DAG loads) gives exactly the
+    /// remembered files whose stat still matches: not one edited, gone or replaced by a directory.
+    /// (The scan uses an entry only for a declared file of the graph, a path inside the project.)
+    @Test func statCacheUnchangedNamesOnlyFilesAsRemembered() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let names = ["a.txt", "b.txt", "c.txt", "d.txt", "sub/e.txt"]
+        for n in names { dir.write(n, n) }
+        var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        for n in names { utimensat(AT_FDCWD, dir.path + "/" + n, &times, 0) }
+        let cache = StatCache(path: dir.path + "/statcache")
+        for n in names { _ = try cache.digest(ofFile: dir.path + "/" + n, key: n) }
+        try cache.save()
+        let all = StatCache(path: dir.path + "/statcache").unchanged(root: dir.path)
+        #expect(all == Dictionary(uniqueKeysWithValues: names.map { ($0, Digest(of: $0)) }))
+        dir.write("a.txt", "a.txX")   // same size, new mtime
+        FileSystem.removeTree(dir.path + "/b.txt")
+        FileSystem.removeTree(dir.path + "/c.txt")
+        dir.write("c.txt/inner", "x")
+        let after = StatCache(path: dir.path + "/statcache").unchanged(root: dir.path)
+        #expect(after.keys.sorted() == ["d.txt", "sub/e.txt"])
+        #expect(StatCache(path: dir.path + "/missing").unchanged(root: dir.path).isEmpty)
+    }
+
     @Test func buildStateRoundTrip() throws {
         let dir = TestDir()
         defer { dir.remove() }
