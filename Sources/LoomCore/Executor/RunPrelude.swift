@@ -3,9 +3,8 @@ import Foundation
 /// What `loom run` does while its DAG loads: it takes the project lock first (only if it is free
 /// at once), then, on other threads, reads the no-op memo, checks its entries' seals, reads the
 /// build state and stats the declared files the stat cache remembers: work that needs the DAG's
-/// name but not its graph. On a no-op run of 1,000 tasks
-/// that is the two thousand `fstatat`s of the seals and the state's parse, which otherwise came
-/// after the graph, on the critical path.
+/// name but not its graph. On a no-op run of 1,000 tasks that is the 2,000 `fstatat`s of the
+/// seals and the state's parse, which otherwise came after the graph, on the critical path.
 ///
 /// Everything in the store is read under the lock, as `DependencyScan` would read it, so nothing
 /// can have changed it by the time the scan uses it (a declared file is a project file, which can
@@ -44,35 +43,29 @@ public final class RunPrelude: @unchecked Sendable {   // `results` is written o
         let statePath = BuildState.path(storeRoot: project.storeRoot, dag: dagName)
         let memoPath = NoopMemo.path(storeRoot: project.storeRoot, dag: dagName)
         DispatchQueue.global().async(group: p.ready) {
-            // The declared files the stat cache knows are statted on another thread meanwhile.
-            let files = DispatchGroup()
-            nonisolated(unsafe) var unchanged: [String: Digest] = [:]   // written by that thread, read after `files`
-            DispatchQueue.global().async(group: files) {
-                unchanged = StatCache(path: project.storeRoot + "/statcache").unchanged(root: project.root)
-            }
             let memo = NoopMemo.load(memoPath)
             let indices = checkSeals ? (memo?.entries.keys.sorted() ?? []) : []
-            let slots = Slots<Bool>(count: indices.count)
-            var state = BuildState()
-            // Iteration 0 reads the state, the others check seals in chunks, this thread taking
-            // part: a pool thread that waited for the seals instead left them all to one other
-            // thread (3 ms on a no-op of 1,000 tasks).
+            let held = Slots<Bool>(count: indices.count)
+            let state = Slots<BuildState>(count: 1)
+            let unchanged = Slots<[String: Digest]>(count: 1)
+            // Iteration 0 reads the state, 1 stats the declared files the stat cache knows, the
+            // others check seals in chunks, this thread taking part: no pool thread waits for
+            // another (one that waited for the seals had left all of them to one other thread,
+            // 3 ms on a no-op of 1,000 tasks).
             let chunk = 64, chunks = (indices.count + chunk - 1) / chunk
-            withUnsafeMutablePointer(to: &state) { statePointer in
-                nonisolated(unsafe) let statePointer = statePointer   // written by iteration 0 only, read after
-                DispatchQueue.concurrentPerform(iterations: chunks + 1) { c in
-                    guard c > 0 else {
-                        statePointer.pointee = BuildState.parse((try? FileSystem.readBytes(statePath)) ?? [], path: statePath)
-                        return
-                    }
-                    for k in ((c - 1) * chunk)..<min(indices.count, c * chunk) { slots[k] = memo!.entries[indices[k]]!.seal.holds(in: store) }
+            DispatchQueue.concurrentPerform(iterations: chunks + 2) { c in
+                switch c {
+                case 0: state[0] = BuildState.parse((try? FileSystem.readBytes(statePath)) ?? [], path: statePath)
+                case 1: unchanged[0] = StatCache(path: project.storeRoot + "/statcache").unchanged(root: project.root)
+                default:
+                    guard let memo else { return }
+                    for k in ((c - 2) * chunk)..<min(indices.count, (c - 1) * chunk) { held[k] = memo.entries[indices[k]]?.seal.holds(in: store) }
                 }
             }
             var sealHeld: [Int: Bool] = [:]
             sealHeld.reserveCapacity(indices.count)
-            for (k, i) in indices.enumerated() { sealHeld[i] = slots[k] ?? false }
-            files.wait()
-            p.results = Results(memo: memo, held: sealHeld, state: state, unchanged: unchanged)
+            for (k, i) in indices.enumerated() { sealHeld[i] = held[k] ?? false }
+            p.results = Results(memo: memo, held: sealHeld, state: state[0] ?? BuildState(), unchanged: unchanged[0] ?? [:])
         }
         return p
     }
