@@ -76,10 +76,12 @@ public enum Notices {
         lock.unlock()
     }
 
-    /// Every notice not taken yet, in the order they came.
+    /// Every notice not taken yet, in byte order: caches are read on several threads (a run's
+    /// prelude reads the memo and stat cache while the DAG loads), so the order they came in is
+    /// the threads' and must not reach the terminal.
     public static func take() -> [String] {
         lock.lock()
         defer { pending = []; lock.unlock() }
-        return pending
+        return JSON.sortedByBytes(pending)
     }
 }

@@ -297,6 +297,16 @@ import Testing
         #expect(StatCache(path: dir.path + "/missing").unchanged(root: dir.path).isEmpty)
     }
 
+    /// Notices come out in byte order, not in the order threads added them (a run's prelude
+    /// reads caches while the DAG loads). Other tests take notices too: only this test's are
+    /// looked at.
+    @Test func noticesComeOutInByteOrder() {
+        let mine = (0..<20).map { _ in "notice-order-test \(UInt32.random(in: 0...UInt32.max))" }
+        DispatchQueue.concurrentPerform(iterations: mine.count) { Notices.add(mine[$0]) }
+        let taken = Notices.take().filter { $0.hasPrefix("notice-order-test ") }
+        #expect(taken == taken.sorted(by: JSON.byteOrder))
+    }
+
     @Test func buildStateRoundTrip() throws {
         let dir = TestDir()
         defer { dir.remove() }
