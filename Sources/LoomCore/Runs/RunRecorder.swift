@@ -49,13 +49,19 @@ struct RunRecorder {
         let memo = scan.memo
         let linksRight = memo?.links != nil && memo?.links == store.latestMembership(dag: graph.dagName)?.stamp
         for i in scan.included {
-            guard let r = reports[i], r.status == .cached || (r.status == .ran && syncProblems.isEmpty), r.key != nil,
-                  let art = r.artifact else { continue }
+            guard let (_, art) = Self.kept(reports[i], syncProblems: syncProblems) else { continue }
             if !linksRight || memo?.entries[i]?.seal.digest != art {
                 store.updateLatest(dag: graph.dagName, task: graph.nodes[i].id.name, digest: art)
             }
         }
         return linksRight
+    }
+
+    /// The key and artifact a task's result leaves in the state and latest links: a cached one,
+    /// or one that ran if every key entry of the run was made durable.
+    static func kept(_ r: TaskReport?, syncProblems: [String]) -> (key: CacheKey, artifact: Digest)? {
+        guard let r, r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact else { return nil }
+        return (key, art)
     }
 
     /// After `updateLinks`, on the same thread: the build state for the tasks' results, then the
@@ -66,7 +72,7 @@ struct RunRecorder {
         for i in scan.included {
             // A result whose key entry could not be made durable is left out of the state too:
             // it runs again next time.
-            if let r = reports[i], r.status == .cached || (r.status == .ran && syncProblems.isEmpty), let key = r.key, let art = r.artifact {
+            if let (key, art) = Self.kept(reports[i], syncProblems: syncProblems) {
                 let built = BuildState.Record(key: key, artifact: art)
                 if scan.prior[i] != built {
                     newState.tasks[graph.nodes[i].id.name] = built
