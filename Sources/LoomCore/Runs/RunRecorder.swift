@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The third of the engine's three parts: once a run's tasks are over, writes what it leaves
 /// behind in two steps. `record` writes the run record and its report, which trust no key entry
@@ -32,10 +33,18 @@ struct RunRecorder {
         }
         record.duration = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
+        // The report is written on another thread while this one writes the record (a chain of
+        // 200 tasks draws its DAG on every no-op run). Both are written whatever the other's fate.
+        let drawn = record, failure = Mutex<(any Error)?>(nil), reporting = DispatchGroup()
+        DispatchQueue.global().async(group: reporting) {
+            do { try self.writeReport(drawn) } catch { failure.withLock { $0 = error } }
+        }
+        defer { reporting.wait() }
         try project.runs.save(record)
         Stats.mark("run.json")
-        try writeReport(record)
+        reporting.wait()
         Stats.mark("report")
+        if let error = failure.withLock({ $0 }) { throw error }
     }
 
     /// Once every key entry of the run is on disk (`GroupCommit.drain`; on the drain's thread,

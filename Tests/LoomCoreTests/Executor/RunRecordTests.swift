@@ -131,6 +131,28 @@ import Testing
         #expect(RunReport.dagSVG(one, needs: [:]).contains(">\(String(repeating: "n", count: 35))…</text>"))
     }
 
+    /// The DAG drawing, byte for byte, for names that need escaping, are not ASCII or are cut, in
+    /// three layers (pinned when the drawing moved from string interpolation to bytes).
+    @Test func dagDrawingByteForByte() {
+        let long = "n" + String(repeating: "é", count: 39)
+        var tasks = ["a", "b&c", "\"q\"<x>", long].map { TaskReport(name: $0, kind: "shell", status: .cached) }
+        tasks[1].status = .ran
+        tasks[2].status = .failed
+        tasks[3].status = .skipped
+        let r = RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""), params: [:], jobs: 1,
+                          startedAt: Date(timeIntervalSince1970: 0), status: .failed, tasks: tasks)
+        let svg = RunReport.dagSVG(r, needs: ["b&c": ["a"], "\"q\"<x>": ["a", "missing"], long: ["b&c", "\"q\"<x>"]])
+        #expect(svg == ##"<div style="overflow:auto;max-height:80vh;border:1px solid #eee"><svg xmlns="http://www.w3.org/2000/svg" width="884" height="84" font-size="12"><path d="M268,15 C288,15 288,15 308,15" fill="none" stroke="#999"/><path d="M268,15 C288,15 288,57 308,57" fill="none" stroke="#999"/><path d="M576,15 C596,15 596,15 616,15" fill="none" stroke="#999"/><path d="M576,57 C596,57 596,15 616,15" fill="none" stroke="#999"/><g><title>a: cached</title><rect x="0" y="0" width="268" height="30" rx="5" fill="#90a4ae"/><text x="7" y="19" fill="#fff">a</text></g><g><title>b&amp;c: ran</title><rect x="308" y="0" width="268" height="30" rx="5" fill="#4caf50"/><text x="315" y="19" fill="#fff">b&amp;c</text></g><g><title>&quot;q&quot;&lt;x&gt;: failed</title><rect x="308" y="42" width="268" height="30" rx="5" fill="#e53935"/><text x="315" y="61" fill="#fff">&quot;q&quot;&lt;x&gt;</text></g><g><title>nééééééééééééééééééééééééééééééééééééééé: skipped</title><rect x="616" y="0" width="268" height="30" rx="5" fill="#ffb74d"/><text x="623" y="19" fill="#fff">néééééééééééééééééééééééééééééééééé…</text></g></svg></div>"##)
+    }
+
+    @Test func htmlBytesWriteIntegersAndEscapes() {
+        var b = HTMLBytes(capacity: 0)
+        for n in [0, 7, 10, -1, -305, Int.max, Int.min] { b.put(n); b.put(" ") }
+        b.putEscaped("a&<\">é")
+        #expect(b.string == "0 7 10 -1 -305 \(Int.max) \(Int.min) a&amp;&lt;&quot;&gt;é")
+        #expect(RunReport.esc("plain") == "plain" && RunReport.esc("<b>") == "&lt;b&gt;")
+    }
+
     /// An all-cached run has no timeline of "0 s ... 0.00 s"; a fast one's axis is in milliseconds.
     @Test func timelinesOfCachedAndFastRuns() {
         var hit = TaskReport(name: "a", kind: "shell", status: .cached)
