@@ -90,6 +90,9 @@ public final class DependencyScan: Sendable {
                 if let d = unchanged[f] { map[f] = d } else { rest.insert(f) }
             }
         }
+        // Nothing left to stat (every file unchanged, or none declared): no pool, no result slots
+        // (their generic types cost a first-use metadata lookup, 0.1 ms, on every no-op run).
+        guard !rest.isEmpty else { return map }
         let paths = JSON.sortedByBytes(Array(rest))
         let results = Slots<Result<Digest, Error>>(count: paths.count)
         // In chunks: one `stat` each is too little work for an iteration of its own.

@@ -12,13 +12,16 @@ import Foundation
 /// race with an editor as it is there); the scan still checks that the memo is the graph's
 /// (`NoopMemo.graph`) and that the DAG is the one named. A lock that is busy makes no prelude:
 /// the run loads its graph, then waits or fails as before (with the holder named).
-public final class RunPrelude: @unchecked Sendable {   // `results` is written once on the worker, read after `ready`
+public final class RunPrelude: @unchecked Sendable {   // each of the four parts is written by one of the two jobs, read after `ready`
     /// Held from `start` until the run's end (`Engine.run` releases it) or `release()`.
     public let lock: ProjectLock
     public let store: LocalStore
     let dagName: String
     private let ready = DispatchGroup()
-    private var results: Results?
+    private var memo: NoopMemo?
+    private var held: [Int: Bool] = [:]
+    private var state = BuildState()
+    private var unchanged: [String: Digest] = [:]
 
     public struct Results: Sendable {
         var memo: NoopMemo?
@@ -42,30 +45,27 @@ public final class RunPrelude: @unchecked Sendable {   // `results` is written o
         let p = RunPrelude(lock: lock, store: store, dagName: dagName)
         let statePath = BuildState.path(storeRoot: project.storeRoot, dag: dagName)
         let memoPath = NoopMemo.path(storeRoot: project.storeRoot, dag: dagName)
+        // Two jobs, started together: the state and the stat cache on one pool thread; the memo,
+        // then its seals in chunks, on another (the thread that read it takes part in the chunks:
+        // no pool thread waits for another). The state's parse used to wait for the memo's read.
+        DispatchQueue.global().async(group: p.ready) {
+            p.state = BuildState.parse((try? FileSystem.readBytes(statePath)) ?? [], path: statePath)
+            p.unchanged = StatCache(path: project.storeRoot + "/statcache").unchanged(root: project.root)
+        }
         DispatchQueue.global().async(group: p.ready) {
             let memo = NoopMemo.load(memoPath)
-            let indices = checkSeals ? (memo?.entries.keys.sorted() ?? []) : []
+            p.memo = memo
+            guard checkSeals, let memo, !memo.entries.isEmpty else { return }
+            let indices = memo.entries.keys.sorted()
             let held = Slots<Bool>(count: indices.count)
-            let state = Slots<BuildState>(count: 1)
-            let unchanged = Slots<[String: Digest]>(count: 1)
-            // Iteration 0 reads the state, 1 stats the declared files the stat cache knows, the
-            // others check seals in chunks, this thread taking part: no pool thread waits for
-            // another (one that waited for the seals had left all of them to one other thread,
-            // 3 ms on a no-op of 1,000 tasks).
             let chunk = 64, chunks = (indices.count + chunk - 1) / chunk
-            DispatchQueue.concurrentPerform(iterations: chunks + 2) { c in
-                switch c {
-                case 0: state[0] = BuildState.parse((try? FileSystem.readBytes(statePath)) ?? [], path: statePath)
-                case 1: unchanged[0] = StatCache(path: project.storeRoot + "/statcache").unchanged(root: project.root)
-                default:
-                    guard let memo else { return }
-                    for k in ((c - 2) * chunk)..<min(indices.count, (c - 1) * chunk) { held[k] = memo.entries[indices[k]]?.seal.holds(in: store) }
-                }
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for k in (c * chunk)..<min(indices.count, (c + 1) * chunk) { held[k] = memo.entries[indices[k]]?.seal.holds(in: store) }
             }
             var sealHeld: [Int: Bool] = [:]
             sealHeld.reserveCapacity(indices.count)
             for (k, i) in indices.enumerated() { sealHeld[i] = held[k] ?? false }
-            p.results = Results(memo: memo, held: sealHeld, state: state[0] ?? BuildState(), unchanged: unchanged[0] ?? [:])
+            p.held = sealHeld
         }
         return p
     }
@@ -79,7 +79,7 @@ public final class RunPrelude: @unchecked Sendable {   // `results` is written o
     /// The reads, once done.
     func wait() -> Results {
         ready.wait()
-        return results!
+        return Results(memo: memo, held: held, state: state, unchanged: unchanged)
     }
 
     /// Drops the lock once the reads are over (when the run never reached `Engine.run`).

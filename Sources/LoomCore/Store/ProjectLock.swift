@@ -72,8 +72,14 @@ public final class ProjectLock {
                 previousRun = fields["run"]
             }
         }
-        holderText = "pid=\(getpid())\nstarted=\(UTCTime(Date()).iso)\ncommand=\(String(String.UnicodeScalarView(command.unicodeScalars.map { $0 == "\n" ? " " : $0 })))\n"
+        holderText = "pid=\(getpid())\nstarted=\(UTCTime(Date()).iso)\ncommand=\(Self.oneLine(command))\n"
         writeHolder()
+    }
+
+    /// `text` on one line: each line feed becomes a space. Byte by byte (a line feed is one byte
+    /// in UTF-8): the same through `unicodeScalars` cost 0.2 ms of first-use generic lookups.
+    static func oneLine(_ text: String) -> String {
+        String(decoding: text.utf8.map { $0 == UInt8(ascii: "\n") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
     }
 
     /// Names the run this holder records (so a crash can be attributed to it).

@@ -5,6 +5,14 @@ import Testing
 @Suite struct ProjectLockTests {
     /// Issue 10, hole 10: a loser that reads the lock file in the instant between the winner's
     /// flock and its write used to print "holder unknown".
+    /// The holder's command line is one line of the lock file: line feeds become spaces, nothing
+    /// else changes (a carriage return, non-ASCII text).
+    @Test func theHoldersCommandIsOneLine() {
+        #expect(ProjectLock.oneLine("loom run -P 'a=x\ny'") == "loom run -P 'a=x y'")
+        #expect(ProjectLock.oneLine("é\r\n\n") == "é\r  ")
+        #expect(ProjectLock.oneLine("") == "")
+    }
+
     @Test func aLoserNamesAHolderThatHasNotWrittenItsRecordYet() throws {
         let dir = TestDir()
         defer { dir.remove() }
