@@ -213,9 +213,27 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         // state and memo, while the record and report, which trust none, are written here.
         let recorder = RunRecorder(scan: scan, store: store, project: project, statePath: statePath, memoPath: memoPath)
         let committing = Slots<Error>(count: 1)
+        // The state and memo to write are computed on a thread of their own while the fsyncs run
+        // (a one-input change of 1,000 tasks: 4-5 ms that came after them); only the writes wait.
+        // A thread, not a pool item: the drain's pool thread waits for it.
+        let prepared = Slots<RunRecorder.Prepared>(count: 1), preparing = DispatchSemaphore(value: 0)
+        let ahead = reports.contains { $0?.status == .ran }
+        if ahead {
+            Thread {
+                prepared[0] = recorder.prepare(reports: reports, syncProblems: [])
+                preparing.signal()
+            }.start()
+        }
         let syncing = keys.drainInBackground { problems in
+            if ahead { preparing.wait() }
             let linksRight = recorder.updateLinks(reports: reports, syncProblems: problems)
-            do { try recorder.commit(reports: reports, syncProblems: problems, linksRight: linksRight) } catch { committing[0] = error }
+            do {
+                if ahead, problems.isEmpty, let p = prepared[0] {
+                    try recorder.commit(p, reports: reports, linksRight: linksRight)
+                } else {
+                    try recorder.commit(reports: reports, syncProblems: problems, linksRight: linksRight)
+                }
+            } catch { committing[0] = error }
         }
         try? statCache.save()
         record.estimate = estimate(reports: reports, plan: plan, jobs: options.jobs)

@@ -78,9 +78,31 @@ struct RunRecorder {
         return (key, art)
     }
 
-    /// After `updateLinks`, on the same thread: the build state for the tasks' results, then the
-    /// memo.
-    func commit(reports: [TaskReport?], syncProblems: [String], linksRight: Bool) throws {
+    /// What `commit` writes: the build state and the memo's entries, computed from the tasks'
+    /// reports and whether every key entry was made durable. A run with tasks that ran computes
+    /// it while the group commit's last fsyncs run (assuming they succeed: `syncProblems` empty),
+    /// so that only the writes wait for the disk; it is computed again after them if they failed.
+    struct Prepared: Sendable {
+        let syncProblems: [String]
+        let state: BuildState
+        /// The state's bytes, when they changed.
+        let stateBytes: [UInt8]?
+        /// The memo's entries and whether entries of tasks this run did not include were kept;
+        /// nil when the memo may hold as it is (every included task came from it: `commit`
+        /// computes them if the links stamp does not hold) or the graph has no cache key.
+        let memo: (entries: [Int: NoopMemo.Entry], keptOthers: Bool, encoded: NoopMemo.EncodedEntries?)?
+    }
+
+    func prepare(reports: [TaskReport?], syncProblems: [String]) -> Prepared {
+        let newState = newState(reports: reports, syncProblems: syncProblems)
+        let memo = allFromMemo ? nil : graph.cacheKey.map { memoEntries(graph: $0, reports: reports, newState: newState.state) }
+        return Prepared(syncProblems: syncProblems, state: newState.state, stateBytes: newState.changed ? newState.state.encoded() : nil, memo: memo)
+    }
+
+    /// Every included task came from the memo (a no-op run).
+    private var allFromMemo: Bool { scan.memo != nil && scan.memoHits.load(ordering: .relaxed) == scan.included.count }
+
+    private func newState(reports: [TaskReport?], syncProblems: [String]) -> (state: BuildState, changed: Bool) {
         var newState = scan.state
         var stateChanged = false
         for i in scan.included {
@@ -94,10 +116,21 @@ struct RunRecorder {
                 }
             }
         }
-        if stateChanged { try FileSystem.writeAtomically(statePath, newState.encoded()) }
+        return (newState, stateChanged)
+    }
+
+    /// After `updateLinks`, on the same thread: the build state for the tasks' results, then the
+    /// memo.
+    func commit(reports: [TaskReport?], syncProblems: [String], linksRight: Bool) throws {
+        try commit(prepare(reports: reports, syncProblems: syncProblems), reports: reports, linksRight: linksRight)
+    }
+
+    /// `commit` of what `prepare` computed (for the same `syncProblems`).
+    func commit(_ p: Prepared, reports: [TaskReport?], linksRight: Bool) throws {
+        if let bytes = p.stateBytes { try FileSystem.writeAtomically(statePath, bytes) }
         // Last: the later the links' stamp is taken, the likelier the clock has left the tick of
         // this run's last link change (see `linksStamp`).
-        if let g = graph.cacheKey { try? updateMemo(graph: g, reports: reports, newState: newState, linksRight: linksRight) }
+        if let g = graph.cacheKey { try? updateMemo(graph: g, p, reports: reports, linksRight: linksRight) }
     }
 
     /// The stamp of `latest/<dag>/` to record as trusted, if it can be: the coarse clock must have
@@ -119,13 +152,28 @@ struct RunRecorder {
     }
 
     /// Writes the memo after the state it describes (a crash in between leaves entries the state no
-    /// longer agrees with, which are not used). Each task that ended with the key and artifact now
-    /// in the state gets an entry; entries of tasks this run did not include are kept (the state
-    /// still decides whether they hold); other entries go.
-    private func updateMemo(graph g: Digest, reports: [TaskReport?], newState: BuildState, linksRight: Bool) throws {
+    /// longer agrees with, which are not used).
+    private func updateMemo(graph g: Digest, _ p: Prepared, reports: [TaskReport?], linksRight: Bool) throws {
         let memo = scan.memo
         // Every included task came from the memo and no link moved: it holds as it is.
-        if memo != nil, linksRight, scan.memoHits.load(ordering: .relaxed) == scan.included.count { return }
+        if allFromMemo, linksRight { return }
+        // Encoded before the stamp is taken (`memoEntries`): time the clock needs to leave the
+        // tick anyway.
+        let (entries, kept, encoded) = p.memo ?? memoEntries(graph: g, reports: reports, newState: p.state)
+        // The links stamp says every entry's latest link is right: this run made sure of the
+        // included tasks' links; kept entries' links were right only if the old stamp held.
+        var proved = NoopMemo(graph: g, entries: entries)
+        proved.links = !kept || linksRight ? linksStamp() : nil
+        guard proved != memo else { return }
+        try NoopMemo.save(memoPath, entries: encoded ?? proved.encodedEntries(), links: proved.links)
+    }
+
+    /// The memo's entries for `newState`: each task that ended with the key and artifact now in
+    /// the state gets an entry; entries of tasks this run did not include are kept (the state
+    /// still decides whether they hold); other entries go. Encoded when they differ from the
+    /// memo's.
+    private func memoEntries(graph g: Digest, reports: [TaskReport?], newState: BuildState) -> (entries: [Int: NoopMemo.Entry], keptOthers: Bool, encoded: NoopMemo.EncodedEntries?) {
+        let memo = scan.memo
         var entries: [Int: NoopMemo.Entry] = [:]
         var included = [Bool](repeating: false, count: graph.nodes.count)
         var artifacts = [Digest?](repeating: nil, count: graph.nodes.count)
@@ -164,14 +212,8 @@ struct RunRecorder {
                 kept = true
             }
         }
-        // The links stamp says every entry's latest link is right: this run made sure of the
-        // included tasks' links; kept entries' links were right only if the old stamp held.
-        var proved = NoopMemo(graph: g, entries: entries)
-        // Encoded before the stamp is taken: time the clock needs to leave the tick anyway.
-        let encoded = proved.entries == memo?.entries ? nil : proved.encodedEntries()
-        proved.links = !kept || linksRight ? linksStamp() : nil
-        guard proved != memo else { return }
-        try NoopMemo.save(memoPath, entries: encoded ?? proved.encodedEntries(), links: proved.links)
+        let encoded = entries == memo?.entries ? nil : NoopMemo(graph: g, entries: entries).encodedEntries()
+        return (entries, kept, encoded)
     }
 
     /// Writes `report.html` beside the run record (again after gates change the record).

@@ -171,7 +171,7 @@ public struct NoopMemo: Equatable, Sendable {
     }
 
     /// The memo's file up to its links stamp (see `save(_:entries:links:)`).
-    public struct EncodedEntries { fileprivate var writer: BinaryWriter }
+    public struct EncodedEntries: Sendable { fileprivate var writer: BinaryWriter }
 
     public func encodedEntries() -> EncodedEntries {
         var w = BinaryWriter(format: Self.format)
