@@ -44,9 +44,13 @@ public struct KeyManifest: Equatable, Sendable {
             e.count(tag, d.count)
             for (k, v) in JSON.sortedByBytes(d) { e.field("name", k); e.field("value", text(v)) }
         }
+        func digests(_ tag: String, _ d: [String: Digest]) {
+            e.count(tag, d.count)
+            for (k, v) in JSON.sortedByBytes(d) { e.field("name", k); e.field("value", hexOf: v) }
+        }
         group("params", params) { $0.canonical }
-        group("inputs", inputs) { $0.hex }
-        group("files", files) { $0.hex }
+        digests("inputs", inputs)
+        digests("files", files)
         group("env", env) { $0 }
         e.count("outputs", outputs.count)
         for o in JSON.sortedByBytes(outputs) { e.field("path", o) }
@@ -71,6 +75,40 @@ public struct KeyManifest: Equatable, Sendable {
         ]
         if let command { o["command"] = .string(command) }
         return .object(o)
+    }
+
+    /// Writes the bytes `json` encodes to, without building the tree (a join's manifest has 1,000
+    /// inputs, written into its key entry and the run record).
+    public func write(_ w: inout JSONWriter) {
+        w.openObject()
+        if let command { w.field("command", command) }
+        w.key("env")
+        w.openObject()
+        for (k, v) in JSON.sortedByBytes(env) { w.key(string: k); w.string(v) }
+        w.closeObject()
+        func digests(_ d: [String: Digest]) {
+            w.openObject()
+            for (k, v) in JSON.sortedByBytes(d) { w.key(string: k); w.digest(v) }
+            w.closeObject()
+        }
+        w.key("files")
+        digests(files)
+        w.key("inputs")
+        digests(inputs)
+        w.field("kind", kind)
+        w.field("kindVersion", kindVersion)
+        w.field("outputs", strings: outputs)
+        let sorted = JSON.sortedByBytes(params)
+        w.key("paramValues")
+        w.openObject()
+        for (k, v) in sorted { w.key(string: k); w.value(v.json) }
+        w.closeObject()
+        w.key("params")
+        w.openObject()
+        for (k, v) in sorted { w.key(string: k); w.string(v.canonical) }
+        w.closeObject()
+        w.field("schema", Self.schemaVersion)
+        w.closeObject()
     }
 
     /// Reads a manifest written by `json`; nil if it is not one (another schema, damaged).

@@ -50,7 +50,7 @@ public struct TaskReport: Sendable {
         if let key { w.field("key", digest: key.digest) }
         w.field("kind", kind)
         if let log { w.field("log", log) }
-        if let manifest { w.key("manifest"); w.value(manifest.json) }
+        if let manifest { w.key("manifest"); manifest.write(&w) }
         if !metrics.isEmpty { w.field("metrics", numbers: metrics) }
         w.field("name", name)
         if let outcome { w.field("outcome", outcome) }

@@ -333,7 +333,9 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
     /// (`KeyManifest.json`). A lookup trusts an entry only if the check holds and the manifest
     /// hashes to the key: a changed byte anywhere makes it a miss, never another artifact.
     static func entryText(_ e: ActionEntry) -> String {
-        "\(keyEntryHeader)\nartifact \(e.artifact.hex)\ncheck \(check(e.key, e.artifact).hex)\n\(e.manifest.json.encoded(pretty: true))\n"
+        var w = JSONWriter(pretty: true, capacity: 512 + 100 * e.manifest.inputs.count)
+        e.manifest.write(&w)
+        return "\(keyEntryHeader)\nartifact \(e.artifact.hex)\ncheck \(check(e.key, e.artifact).hex)\n" + String(decoding: w.bytes, as: UTF8.self) + "\n"
     }
 
     static func check(_ key: CacheKey, _ artifact: Digest) -> Digest { Digest(of: "\(keyEntryHeader) \(key.hex) \(artifact.hex)") }

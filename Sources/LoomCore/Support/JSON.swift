@@ -261,6 +261,9 @@ public struct JSONWriter {
     /// A digest as its 64 hex digits (a JSON string).
     public mutating func field(_ k: StaticString, digest d: Digest) {
         key(k)
+        digest(d)
+    }
+    public mutating func digest(_ d: Digest) {
         bytes.append(UInt8(ascii: "\""))
         d.appendHex(to: &bytes)
         bytes.append(UInt8(ascii: "\""))

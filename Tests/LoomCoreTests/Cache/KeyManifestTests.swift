@@ -19,6 +19,45 @@ import Testing
         #expect(m.key.hex == Digest(of: Array(m.canonicalBytes)).hex)
     }
 
+    /// Digests in the canonical encoding are their hex digits as a field of 64 bytes (pinned when
+    /// they came to be appended without a string each).
+    @Test func keyWithInputsAndFilesIsPinned() {
+        let m = KeyManifest(kind: "shell", kindVersion: 1, inputs: ["b": d2, "a": d1], files: ["x": d1], command: "c")
+        let expected = "schema:1:2kind:5:shellkind-version:1:1params:1:0inputs:1:2name:1:avalue:64:\(d1.hex)name:1:bvalue:64:\(d2.hex)"
+            + "files:1:1name:1:xvalue:64:\(d1.hex)env:1:0outputs:1:0command:1:c"
+        #expect(String(decoding: m.canonicalBytes, as: UTF8.self) == expected)
+    }
+
+    /// `write` gives the bytes of `json`'s encoding, compact and pretty, alone and nested (its key
+    /// entry and the run record write it that way), for every kind of field and awkward names.
+    @Test func writeIsTheJSONEncoding() {
+        let params: [String: ParamValue] = ["k": .int(4), "rate": .float(0.25), "name": .string("a \"q\" é\n"), "on": .bool(true),
+                                            "none": .null, "list": .list([.int(1), .string("x")]), "map": .map(["z": .int(1), "a": .list([])]),
+                                            "paramsX": .int(1), "Params": .int(2)]
+        let manifests = [
+            KeyManifest(kind: "shell", kindVersion: 1),
+            KeyManifest(kind: "k", kindVersion: 3, params: params, inputs: ["up": d1, "Up": d2, "u\u{1}p": d1],
+                        files: ["data/x.csv": d2, "é.txt": d1], env: ["B": "1", "A": "x\ty"], outputs: ["o/b", "o/a"], command: "echo \"$X\""),
+            base,
+        ]
+        for m in manifests {
+            for pretty in [false, true] {
+                var w = JSONWriter(pretty: pretty)
+                m.write(&w)
+                #expect(w.bytes == m.json.encodedBytes(pretty: pretty))
+                var nested = JSONWriter(pretty: pretty)
+                nested.openObject()
+                nested.key("a")
+                nested.openArray()
+                nested.element()
+                m.write(&nested)
+                nested.closeArray()
+                nested.closeObject()
+                #expect(nested.bytes == JSON.object(["a": .array([m.json])]).encodedBytes(pretty: pretty))
+            }
+        }
+    }
+
     @Test func keyIgnoresDictionaryOrderButNotTypes() {
         var a = base, b = base
         a.params = ["k": .int(4), "seed": .int(1)]
