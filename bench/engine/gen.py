@@ -1,6 +1,7 @@
 """Writes the same trivial work as a Loom DAG, a build.ninja and a Makefile into DIR.
 wide: N independent tasks (each writes its number to a file) + one task that concatenates them all.
 chain: N tasks, each reading the previous one's file and appending its number.
+output: one task writing an N MiB file and one reading it (a no-op checks a large artifact).
 inputs: wide, but task i declares and reads its own input file in/i<i>.txt (Loom `files:`, a
   ninja/make prerequisite), so changing one file reruns that task and the join. The join reads its
   inputs through a glob: a command line naming 30,000 files is longer than Linux allows one
@@ -36,6 +37,17 @@ elif kind == "inputs":
     deps = " ".join(f"o/t{i}" for i in range(n))
     ninja.append(f"build all: w {deps}\n  cmd = cat o/t* > all")
     make[:0] = ["MAKEFLAGS += -r", f"all: {deps}\n\t@cat o/t* > $@", "o:\n\t@mkdir -p o"]
+elif kind == "output":
+    # One task writes an N MiB file, a second reads it: a no-op checks a large artifact (issue 10:
+    # "no-op with a 200 MiB output").
+    size = n << 20
+    loom.append(f"  big: {{kind: shell, cmd: 'head -c {size} /dev/zero > $LOOM_OUT/big'}}")
+    loom.append("  size: {kind: shell, needs: [big], cmd: 'wc -c < $LOOM_IN/big/big > $LOOM_OUT/n'}")
+    ninja.append(f"build o/big: w\n  cmd = mkdir -p o && head -c {size} /dev/zero > o/big")
+    ninja.append("build o/n: w o/big\n  cmd = wc -c < o/big > o/n")
+    make.append(f"o/big:\n\t@mkdir -p o && head -c {size} /dev/zero > $@")
+    make.append("o/n: o/big\n\t@wc -c < $< > $@")
+    make.insert(0, "all: o/n")
 else:
     for i in range(n):
         if i == 0:
