@@ -316,7 +316,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         let out = work, inDir = project.storeRoot + "/inputs/" + dag + "/" + n.id.name
         var inputs: [(name: String, path: String)] = []
         for j in n.needs { inputs.append((graph.nodes[j].id.name, store.location(of: digests[j]!))) }
-        if !n.needs.isEmpty { try InputLinks.update(inDir, inputs) }
+        if !n.needs.isEmpty { try InputLinks.update(inDir, inputs, stamps: store) }
         var env = baseEnvironment
         env["LOOM_OUT"] = out
         env["LOOM_IN"] = inDir

@@ -8,7 +8,91 @@ import Glibc
 /// only when its artifact changed, and links of needs that are gone are removed. Tasks see it
 /// read-only (it is inside the store).
 public enum InputLinks {
-    public static func update(_ dir: String, _ links: [(name: String, path: String)]) throws {
+    /// `stamps`: the store holding `dir`, to remember the links beside it (`.<task>.links` in the
+    /// DAG's directory: task names never start with '.'), with the directory's stamp when they
+    /// were made. When the stamp still holds (nothing added, removed or replaced a link since:
+    /// each changes the directory's ctime, which cannot be set back), the links are known without
+    /// reading them: a join of 1,000 tasks read 1,000 links on every rerun (1.8 ms of CPU).
+    public static func update(_ dir: String, _ links: [(name: String, path: String)], stamps: ArtifactStore? = nil) throws {
+        let remembered = stamps == nil ? nil : sidecar(of: dir)
+        if let stamps, let remembered, let known = read(remembered, directory: dir, store: stamps) {
+            var have: [String: String] = [:]
+            have.reserveCapacity(known.count)
+            for (name, path) in known { have[name] = path }
+            var changed = false
+            if known.count != links.count || !zip(known, links).allSatisfy({ $0.0 == $1.name }) {
+                let wanted = Set(links.map(\.name))
+                for (name, _) in known where !wanted.contains(name) {
+                    FileSystem.removeTree(dir + "/" + name)
+                    changed = true
+                }
+            }
+            let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { throw FileSystem.fail("cannot open", dir) }
+            defer { close(fd) }
+            for (name, path) in links where have[name] != path {
+                try replace(fd, dir, name, path)
+                changed = true
+            }
+            if changed { remember(links, in: remembered, directory: dir, store: stamps) }
+            return
+        }
+        try updateByReading(dir, links)
+        if let stamps, let remembered { remember(links, in: remembered, directory: dir, store: stamps) }
+    }
+
+    static func sidecar(of dir: String) -> String {
+        guard let slash = dir.lastIndex(of: "/") else { return "." + dir + ".links" }
+        return String(dir[..<slash]) + "/." + String(dir[dir.index(after: slash)...]) + ".links"
+    }
+
+    private static let format = "loom-input-links 1"
+
+    /// The links the sidecar remembers, in its order, if its stamp is the directory's now.
+    private static func read(_ path: String, directory: String, store: ArtifactStore) -> [(String, String)]? {
+        guard let payload = CacheFile.read(path, format: format, what: "input links"), var r = BinaryReader(payload, format: format),
+              let stamp = r.string(), let n = r.count(), let now = store.membership(of: directory), now.stamp == stamp else { return nil }
+        var links: [(String, String)] = []
+        links.reserveCapacity(n)
+        for _ in 0..<n {
+            guard let name = r.string(), let path = r.string() else { return nil }
+            links.append((name, path))
+        }
+        return r.atEnd ? links : nil
+    }
+
+    /// Records `links` with the directory's stamp, if the stamp can be trusted (see
+    /// `NoopMemo.trusted`); otherwise removes the sidecar, and the next update reads the links.
+    private static func remember(_ links: [(name: String, path: String)], in path: String, directory: String, store: ArtifactStore) {
+        let clock = NoopMemo.coarseClock()   // before the stamp: see NoopMemo
+        guard let stamp = NoopMemo.trusted(store.membership(of: directory), clockBefore: clock) else {
+            unlink(path)
+            return
+        }
+        var w = BinaryWriter(format: format)
+        w.string(stamp)
+        w.int(links.count)
+        for (name, target) in links {
+            w.string(name)
+            w.string(target)
+        }
+        // Written in place, not renamed over (a new inode costs more than the write on ext4): a
+        // torn write fails its checksum and reads as absent.
+        let bytes = CacheFile.wrap(w.bytes, format: format)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        let written = fd >= 0 && bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
+        if fd >= 0 { close(fd) }
+        if !written { unlink(path) }
+    }
+
+    private static func replace(_ fd: Int32, _ dir: String, _ name: String, _ path: String) throws {
+        let tmp = name + ".new"
+        unlinkat(fd, tmp, 0)
+        guard symlinkat(path, fd, tmp) == 0, renameat(fd, tmp, fd, name) == 0 else { throw FileSystem.fail("cannot link input", dir + "/" + name) }
+    }
+
+    /// Reads every link and replaces those that are wrong; removes entries that are not wanted.
+    static func updateByReading(_ dir: String, _ links: [(name: String, path: String)]) throws {
         try FileSystem.makeDirectories(dir)
         let wanted = Set(links.map(\.name))
         for name in (try? FileSystem.listDirectory(dir)) ?? [] where !wanted.contains(name) { FileSystem.removeTree(dir + "/" + name) }
@@ -29,10 +113,6 @@ public enum InputLinks {
                 right[k] = n >= 0 && n < buf.count && buf[0..<n].elementsEqual(links[k].path.utf8)
             }
         }
-        for (k, (name, path)) in links.enumerated() where right[k] != true {
-            let tmp = name + ".new"
-            unlinkat(fd, tmp, 0)
-            guard symlinkat(path, fd, tmp) == 0, renameat(fd, tmp, fd, name) == 0 else { throw FileSystem.fail("cannot link input", dir + "/" + name) }
-        }
+        for (k, (name, path)) in links.enumerated() where right[k] != true { try replace(fd, dir, name, path) }
     }
 }

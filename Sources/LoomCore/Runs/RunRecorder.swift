@@ -175,6 +175,7 @@ struct RunRecorder {
     private func memoEntries(graph g: Digest, reports: [TaskReport?], newState: BuildState) -> (entries: [Int: NoopMemo.Entry], keptOthers: Bool, encoded: NoopMemo.EncodedEntries?) {
         let memo = scan.memo
         var entries: [Int: NoopMemo.Entry] = [:]
+        entries.reserveCapacity(max(scan.included.count, memo?.entries.count ?? 0))
         var included = [Bool](repeating: false, count: graph.nodes.count)
         var artifacts = [Digest?](repeating: nil, count: graph.nodes.count)
         for i in scan.included {

@@ -29,6 +29,8 @@ public protocol ArtifactStore: AnyObject, Sendable {
     func updateLatest(dag: String, task: String, digest: Digest)
     /// A stamp that changes when any of the DAG's latest links is added, removed or replaced.
     func latestMembership(dag: String) -> StoreMembership?
+    /// The same stamp for another directory of the store (`InputLinks`).
+    func membership(of directory: String) -> StoreMembership?
     /// A local directory holding the artifact's files (read-only by convention).
     func location(of digest: Digest) -> String
     /// Makes these committed artifacts durable: after it returns, a power loss cannot take their

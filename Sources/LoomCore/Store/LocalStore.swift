@@ -291,20 +291,24 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
     /// A stamp of `latest/<dag>/`: it changes when a link there is added, removed or replaced
     /// (by Loom or by hand), since its ctime cannot be set back; replacing the directory changes
     /// its inode.
-    public func latestMembership(dag: String) -> StoreMembership? {
+    public func latestMembership(dag: String) -> StoreMembership? { membership(of: latestDirectory(dag: dag)) }
+
+    /// The same stamp for any directory of the store (a task's `$LOOM_IN`: `InputLinks`).
+    public func membership(of directory: String) -> StoreMembership? {
         var st = stat()
-        guard stat(latestDirectory(dag: dag), &st) == 0 else { return nil }
+        guard stat(directory, &st) == 0 else { return nil }
         var m = Self.stamp(st)
         // Asked only of a directory changed in this tick (a run that just moved links).
-        if !(m.changedAt < NoopMemo.coarseClock()) { m.showsLaterChanges = fineChangeTimes(dag: dag) }
+        if !(m.changedAt < NoopMemo.coarseClock()) { m.showsLaterChanges = fineChangeTimes(directory: directory) }
         return m
     }
 
-    /// `NoopMemo.changeTimesFineAfterQuery` for `latest/<dag>/`, probed once per store object.
-    private func fineChangeTimes(dag: String) -> Bool {
+    /// `NoopMemo.changeTimesFineAfterQuery` for the store's file system (every directory of the
+    /// store is on it), probed once per store object.
+    private func fineChangeTimes(directory: String) -> Bool {
         fine.withLock { known in
             if let known { return known }
-            let f = NoopMemo.changeTimesFineAfterQuery(directory: latestDirectory(dag: dag), probe: root + "/state/clock-probe")
+            let f = NoopMemo.changeTimesFineAfterQuery(directory: directory, probe: root + "/state/clock-probe")
             known = f
             return f
         }

@@ -89,6 +89,7 @@ final class RecordingRunner: TaskRunner, @unchecked Sendable {
             var evictions: Int { base.evictions }
             func updateLatest(dag: String, task: String, digest: Digest) { base.updateLatest(dag: dag, task: task, digest: digest) }
             func latestMembership(dag: String) -> StoreMembership? { base.latestMembership(dag: dag) }
+            func membership(of directory: String) -> StoreMembership? { base.membership(of: directory) }
             func location(of digest: Digest) -> String { base.location(of: digest) }
             func sync(_ artifacts: [Digest]) throws { throw InternalError("disk gone") }
             func lookup(_ key: CacheKey) -> ActionEntry? { base.lookup(key) }

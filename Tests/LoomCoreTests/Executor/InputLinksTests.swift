@@ -26,4 +26,52 @@ import Testing
         #expect(TreeListing.readLink(inDir + "/a") == "/store/trees/1")
         #expect(try FileSystem.listDirectory(inDir) == ["a", "b"])
     }
+
+    /// With a store to stamp it, `$LOOM_IN` is remembered beside it and read back only while its
+    /// stamp holds: the right links either way, whatever was done to the directory by hand.
+    @Test func rememberedLinksAreTrustedOnlyWhileTheDirectoryIsUntouched() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let store = try LocalStore(root: dir.path + "/artifacts")
+        let inDir = store.root + "/inputs/d/join", side = store.root + "/inputs/d/.join.links"
+        func inode(_ n: String) -> UInt64 { var st = stat(); lstat(inDir + "/" + n, &st); return UInt64(st.st_ino) }
+        func links() -> [String: String] {
+            var m: [String: String] = [:]
+            for n in (try? FileSystem.listDirectory(inDir)) ?? [] { m[n] = TreeListing.readLink(inDir + "/" + n) ?? "(not a link)" }
+            return m
+        }
+        try InputLinks.update(inDir, [("a", "/s/1"), ("b", "/s/2"), ("c", "/s/3")], stamps: store)
+        #expect(FileSystem.exists(side))
+        // A changed need and a need gone, from the remembered links.
+        let a = inode("a")
+        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store)
+        #expect(links() == ["a": "/s/1", "c": "/s/9"] && inode("a") == a)
+        // Replaced, added or removed by hand: the stamp no longer holds and the links are read.
+        unlink(inDir + "/a")
+        symlink("/etc", inDir + "/a")
+        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store)
+        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+        symlink("/etc", inDir + "/extra")
+        try FileSystem.writeAtomically(inDir + "/c.new", "left by a crash")
+        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store)
+        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+        unlink(inDir + "/c")
+        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store)
+        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+        // A damaged sidecar reads as absent; one of an earlier state of the directory (its stamp
+        // is older) is not trusted.
+        let good = try FileSystem.readBytes(side)
+        var bad = good
+        bad[bad.count / 2] ^= 1
+        try FileSystem.writeAtomically(side, bad)
+        unlink(inDir + "/a")
+        symlink("/etc", inDir + "/a")
+        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store)
+        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+        try FileSystem.writeAtomically(side, good)
+        unlink(inDir + "/c")
+        symlink("/etc", inDir + "/c")
+        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store)
+        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+    }
 }

@@ -95,6 +95,7 @@ import Testing
             func seal(of digest: Digest) -> TreeSeal? { nil }
             func updateLatest(dag: String, task: String, digest: Digest) {}
             func latestMembership(dag: String) -> StoreMembership? { nil }
+            func membership(of directory: String) -> StoreMembership? { nil }
             func location(of digest: Digest) -> String { "" }
             func sync(_ artifacts: [Digest]) throws { note("sync") }
             func lookup(_ key: CacheKey) -> ActionEntry? { nil }
