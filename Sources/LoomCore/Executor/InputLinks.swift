@@ -13,8 +13,14 @@ public enum InputLinks {
     /// were made. When the stamp still holds (nothing added, removed or replaced a link since:
     /// each changes the directory's ctime, which cannot be set back), the links are known without
     /// reading them: a join of 1,000 tasks read 1,000 links on every rerun (1.8 ms of CPU).
-    public static func update(_ dir: String, _ links: [(name: String, path: String)], stamps: ArtifactStore? = nil) throws {
-        let remembered = stamps == nil ? nil : sidecar(of: dir)
+    /// Only a task with this many needs or more has its links remembered: reading fewer costs less
+    /// than the sidecar (its first write is a new inode, 0.3-0.4 ms on an ext4 without a journal,
+    /// which every task of a cold chain paid; a link is read in 1-2 us).
+    public static let rememberedFrom = 64
+
+    public static func update(_ dir: String, _ links: [(name: String, path: String)], stamps: ArtifactStore? = nil,
+                              rememberedFrom: Int = rememberedFrom) throws {
+        let remembered = stamps == nil || links.count < rememberedFrom ? nil : sidecar(of: dir)
         if let stamps, let remembered, let known = read(remembered, directory: dir, store: stamps) {
             var have: [String: String] = [:]
             have.reserveCapacity(known.count)
