@@ -83,7 +83,6 @@ struct RunRecorder {
     /// it while the group commit's last fsyncs run (assuming they succeed: `syncProblems` empty),
     /// so that only the writes wait for the disk; it is computed again after them if they failed.
     struct Prepared: Sendable {
-        let syncProblems: [String]
         let state: BuildState
         /// The state's bytes, when they changed.
         let stateBytes: [UInt8]?
@@ -96,7 +95,7 @@ struct RunRecorder {
     func prepare(reports: [TaskReport?], syncProblems: [String]) -> Prepared {
         let newState = newState(reports: reports, syncProblems: syncProblems)
         let memo = allFromMemo ? nil : graph.cacheKey.map { memoEntries(graph: $0, reports: reports, newState: newState.state) }
-        return Prepared(syncProblems: syncProblems, state: newState.state, stateBytes: newState.changed ? newState.state.encoded() : nil, memo: memo)
+        return Prepared(state: newState.state, stateBytes: newState.changed ? newState.state.encoded() : nil, memo: memo)
     }
 
     /// Every included task came from the memo (a no-op run).
