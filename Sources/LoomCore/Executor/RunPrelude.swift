@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What `loom run` does while its DAG loads: it takes the project lock first (only if it is free
 /// at once), then, on other threads, reads the no-op memo, checks its entries' seals, reads the
@@ -22,6 +23,7 @@ public final class RunPrelude: @unchecked Sendable {   // each of the four parts
     private var held: [Int: Bool] = [:]
     private var state = BuildState()
     private var unchanged: [String: Digest] = [:]
+    private let sealing = SealHandoff()
 
     public struct Results: Sendable {
         var memo: NoopMemo?
@@ -46,26 +48,26 @@ public final class RunPrelude: @unchecked Sendable {   // each of the four parts
         let statePath = BuildState.path(storeRoot: project.storeRoot, dag: dagName)
         let memoPath = NoopMemo.path(storeRoot: project.storeRoot, dag: dagName)
         // Two jobs, started together: the state and the stat cache on one pool thread; the memo,
-        // then its seals in chunks, on another (the thread that read it takes part in the chunks:
-        // no pool thread waits for another). The state's parse used to wait for the memo's read.
+        // then its seals, on another. The seals are checked in chunks taken from a counter by that
+        // thread, by the first one once its job is done, and by the thread that waits for them
+        // (`wait`, once its graph is loaded): no thread sleeps while chunks are left, and no
+        // pool thread waits for another pool item.
         DispatchQueue.global().async(group: p.ready) {
             p.state = BuildState.parse((try? FileSystem.readBytes(statePath)) ?? [], path: statePath)
             p.unchanged = StatCache(path: project.storeRoot + "/statcache").unchanged(root: project.root)
+            p.sealing.ifOpen { $0?.work() }
         }
         DispatchQueue.global().async(group: p.ready) {
             let memo = NoopMemo.load(memoPath)
             p.memo = memo
-            guard checkSeals, let memo, !memo.entries.isEmpty else { return }
-            let indices = memo.entries.keys.sorted()
-            let held = Slots<Bool>(count: indices.count)
-            let chunk = 64, chunks = (indices.count + chunk - 1) / chunk
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for k in (c * chunk)..<min(indices.count, (c + 1) * chunk) { held[k] = memo.entries[indices[k]]?.seal.holds(in: store) }
+            guard checkSeals, let memo, !memo.entries.isEmpty else {
+                p.sealing.open(nil)
+                return
             }
-            var sealHeld: [Int: Bool] = [:]
-            sealHeld.reserveCapacity(indices.count)
-            for (k, i) in indices.enumerated() { sealHeld[i] = held[k] ?? false }
-            p.held = sealHeld
+            let seals = SealChecks(memo: memo, store: store)
+            p.sealing.open(seals)
+            seals.work()
+            p.held = seals.results()
         }
         return p
     }
@@ -76,8 +78,9 @@ public final class RunPrelude: @unchecked Sendable {   // each of the four parts
         self.dagName = dagName
     }
 
-    /// The reads, once done.
+    /// The reads, once done; this thread checks seals meanwhile if any are left.
     func wait() -> Results {
+        sealing.wait()?.work()
         ready.wait()
         return Results(memo: memo, held: held, state: state, unchanged: unchanged)
     }
@@ -86,5 +89,70 @@ public final class RunPrelude: @unchecked Sendable {   // each of the four parts
     public func release() {
         ready.wait()
         lock.release()
+    }
+}
+
+/// The memo's seal checks, in chunks that any thread can take (`RunPrelude`).
+final class SealChecks: @unchecked Sendable {   // each slot of `held` is written by its chunk's taker, read after `finished`
+    private let memo: NoopMemo
+    private let store: LocalStore
+    private let indices: [Int]
+    private let held: Slots<Bool>
+    private let chunk = 32, chunks: Int
+    private let next = Atomic<Int>(0), done = Atomic<Int>(0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(memo: NoopMemo, store: LocalStore) {
+        self.memo = memo
+        self.store = store
+        indices = memo.entries.keys.sorted()
+        held = Slots<Bool>(count: indices.count)
+        chunks = (indices.count + chunk - 1) / chunk
+    }
+
+    /// Checks chunks until none is left to take.
+    func work() {
+        while true {
+            let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard c < chunks else { return }
+            for k in (c * chunk)..<min(indices.count, (c + 1) * chunk) { held[k] = memo.entries[indices[k]]?.seal.holds(in: store) }
+            if done.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == chunks { finished.signal() }
+        }
+    }
+
+    /// Node index -> whether its entry's seal held, once every chunk is checked (waits for chunks
+    /// other threads took).
+    func results() -> [Int: Bool] {
+        finished.wait()
+        finished.signal()
+        var byNode: [Int: Bool] = [:]
+        byNode.reserveCapacity(indices.count)
+        for (k, i) in indices.enumerated() { byNode[i] = held[k] ?? false }
+        return byNode
+    }
+}
+
+/// The seal checks handed from the thread that read the memo to the others, once (nil when there
+/// are none): `open` sets them, `wait` blocks until then, `ifOpen` runs only if they are set
+/// already. Not generic: a generic class's metadata is built on first use (0.1 ms here).
+final class SealHandoff: @unchecked Sendable {   // `checks` is written once, before `opened` is signalled; read after
+    private var checks: SealChecks?
+    private let opened = DispatchSemaphore(value: 0)
+    private let isOpen = Atomic<Bool>(false)
+
+    func open(_ c: SealChecks?) {
+        checks = c
+        isOpen.store(true, ordering: .releasing)
+        opened.signal()
+    }
+
+    func wait() -> SealChecks? {
+        opened.wait()
+        opened.signal()
+        return checks
+    }
+
+    func ifOpen(_ body: (SealChecks?) -> Void) {
+        if isOpen.load(ordering: .acquiring) { body(checks) }
     }
 }

@@ -239,6 +239,34 @@ import Testing
         }
     }
 
+    /// The prelude's seal checks, chunks taken by several threads at once, give what checking
+    /// each seal in turn gives: 100 artifacts, every seventh damaged (a file rewritten in place).
+    @Test func sealChecksSharedByThreadsAgreeWithOneByOne() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let store = try LocalStore(root: dir.path + "/artifacts")
+        var entries: [Int: NoopMemo.Entry] = [:]
+        for i in 0..<100 {
+            let staging = try store.makeStaging(label: "t\(i)")
+            try FileSystem.writeAtomically(staging + "/o", "\(i)\n")
+            let d = try store.commit(staging: staging)
+            let seal = try #require(store.seal(of: d))
+            entries[i * 3] = NoopMemo.Entry(given: Digest(of: "\(i)"), key: CacheKey(Digest(of: "k\(i)")), metrics: [:],
+                                            seal: NoopMemo.Seal(digest: d, entries: seal.entries))
+        }
+        for (i, e) in entries where i % 7 == 0 {
+            let file = store.location(of: e.seal.digest) + "/o"
+            chmod(file, 0o644)
+            try FileSystem.writeAtomically(file, "damaged")
+        }
+        let memo = NoopMemo(graph: Digest(of: "g"), entries: entries)
+        let expected = entries.mapValues { $0.seal.holds(in: store) }
+        #expect(expected.values.contains(false) && expected.values.contains(true))
+        let checks = SealChecks(memo: memo, store: store)
+        DispatchQueue.concurrentPerform(iterations: 3) { _ in checks.work() }
+        #expect(checks.results() == expected)
+    }
+
     @Test func memoFileRoundTripAndDamage() throws {
         let dir = TestDir()
         defer { dir.remove() }
