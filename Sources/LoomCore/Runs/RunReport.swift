@@ -23,12 +23,7 @@ public enum RunReport {
         <p><b>\(esc(r.status.rawValue))</b> · \(esc(r.dagPath)) · started \(esc(RunID.iso(r.startedAt))) · \(NumberText.fixed(r.duration ?? 0, 2)) s · -j \(r.jobs) ·
         \(r.count(.ran)) ran, \(r.count(.cached)) cached, \(r.count(.failed)) failed, \(r.count(.skipped)) skipped</p>
         """
-        if !r.params.isEmpty {
-            h += "<p>params: " + r.params.keys.sorted().map { "<code>\(esc($0))=\(esc(r.params[$0]!.canonical))</code>" }.joined(separator: " ") + "</p>"
-        }
-        if let p = r.provenance {
-            h += "<p class=\"muted\">" + (p.lines.map { "\(esc($0.field)) \(esc($0.value))" } + ["host \(esc(r.host))"]).joined(separator: " · ") + "</p>"
-        }
+        h += headerLines(r)
         for g in r.gateFailures { h += "<p style=\"color:#e53935\">\(esc(g))</p>" }
         // Past a few hundred tasks a drawing is unreadable (and slow to write on every no-op run).
         let drawable = r.tasks.count <= maxDrawnTasks
@@ -80,6 +75,28 @@ public enum RunReport {
         }
         put("</body></html>\n")
         return h + String(decoding: rows, as: UTF8.self)
+    }
+
+    /// The params and provenance lines under the title. As bytes: the generic `joined` they were
+    /// built with cost 0.1 ms of first-use type lookups in every run's report.
+    static func headerLines(_ r: RunRecord) -> String {
+        var b = HTMLBytes(capacity: 512)
+        if !r.params.isEmpty {
+            b.put("<p>params: ")
+            for (i, k) in r.params.keys.sorted().enumerated() {
+                if i > 0 { b.put(" ") }
+                b.put("<code>"); b.putEscaped(k); b.put("="); b.putEscaped(r.params[k]!.canonical); b.put("</code>")
+            }
+            b.put("</p>")
+        }
+        if let p = r.provenance {
+            b.put("<p class=\"muted\">")
+            for (field, value) in p.lines {
+                b.putEscaped(field); b.put(" "); b.putEscaped(value); b.put(" · ")
+            }
+            b.put("host "); b.putEscaped(r.host); b.put("</p>")
+        }
+        return b.string
     }
 
     static func colour(_ s: TaskStatus) -> (fill: String, label: String) {

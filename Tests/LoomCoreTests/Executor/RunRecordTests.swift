@@ -145,6 +145,23 @@ import Testing
         #expect(svg == ##"<div style="overflow:auto;max-height:80vh;border:1px solid #eee"><svg xmlns="http://www.w3.org/2000/svg" width="884" height="84" font-size="12"><path d="M268,15 C288,15 288,15 308,15" fill="none" stroke="#999"/><path d="M268,15 C288,15 288,57 308,57" fill="none" stroke="#999"/><path d="M576,15 C596,15 596,15 616,15" fill="none" stroke="#999"/><path d="M576,57 C596,57 596,15 616,15" fill="none" stroke="#999"/><g><title>a: cached</title><rect x="0" y="0" width="268" height="30" rx="5" fill="#90a4ae"/><text x="7" y="19" fill="#fff">a</text></g><g><title>b&amp;c: ran</title><rect x="308" y="0" width="268" height="30" rx="5" fill="#4caf50"/><text x="315" y="19" fill="#fff">b&amp;c</text></g><g><title>&quot;q&quot;&lt;x&gt;: failed</title><rect x="308" y="42" width="268" height="30" rx="5" fill="#e53935"/><text x="315" y="61" fill="#fff">&quot;q&quot;&lt;x&gt;</text></g><g><title>nééééééééééééééééééééééééééééééééééééééé: skipped</title><rect x="616" y="0" width="268" height="30" rx="5" fill="#ffb74d"/><text x="623" y="19" fill="#fff">néééééééééééééééééééééééééééééééééé…</text></g></svg></div>"##)
     }
 
+    /// The params and provenance lines, written as bytes, are what joining them gave.
+    @Test func headerLinesAreTheJoinedLines() {
+        var r = RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""),
+                          params: ["b": .int(2), "a<": .string("x&y"), "é": .list([.int(1)])], jobs: 1,
+                          startedAt: Date(timeIntervalSince1970: 0), status: .succeeded, tasks: [])
+        r.host = "h\"1"
+        r.provenance = Provenance(loomVersion: "1.<2>", loomBuild: "abc", user: "u&v",
+                                  git: GitState(commit: String(repeating: "f", count: 40), branch: "main", dirty: true))
+        let esc = RunReport.esc
+        let expected = "<p>params: " + r.params.keys.sorted().map { "<code>\(esc($0))=\(esc(r.params[$0]!.canonical))</code>" }.joined(separator: " ") + "</p>"
+            + "<p class=\"muted\">" + (r.provenance!.lines.map { "\(esc($0.field)) \(esc($0.value))" } + ["host \(esc(r.host))"]).joined(separator: " · ") + "</p>"
+        #expect(RunReport.headerLines(r) == expected)
+        r.params = [:]
+        r.provenance = nil
+        #expect(RunReport.headerLines(r) == "")
+    }
+
     @Test func htmlBytesWriteIntegersAndEscapes() {
         var b = HTMLBytes(capacity: 0)
         for n in [0, 7, 10, -1, -305, Int.max, Int.min] { b.put(n); b.put(" ") }
