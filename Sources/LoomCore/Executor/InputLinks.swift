@@ -86,7 +86,7 @@ public enum InputLinks {
         // torn write fails its checksum and reads as absent.
         let bytes = CacheFile.wrap(w.bytes, format: format)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        let written = fd >= 0 && bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
+        let written = fd >= 0 && bytes.withUnsafeBufferPointer { FileSystem.writeAll(fd, $0) }
         if fd >= 0 { close(fd) }
         if !written { unlink(path) }
     }

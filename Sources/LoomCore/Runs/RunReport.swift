@@ -32,10 +32,7 @@ public enum RunReport {
         h += "<h2>Timeline</h2>" + (drawable ? timelineSVG(r) : skipped)
         h += "<h2>Tasks</h2><table><tr><th>task</th><th>kind</th><th>status</th><th>duration</th><th>why</th><th>metrics</th><th>log</th></tr>"
         // One row per task, written as bytes: a record of a thousand tasks is reported on every run.
-        var rows: [UInt8] = []
-        rows.reserveCapacity(160 * r.tasks.count)
-        func put(_ s: String) { var s = s; s.withUTF8 { rows.append(contentsOf: $0) } }
-        func putEsc(_ s: String) { put(esc(s)) }
+        var rows = HTMLBytes(capacity: 160 * r.tasks.count)
         // Past the same size, cache hits without metrics (a no-op run's thousand identical rows)
         // are listed by name under the table instead.
         var rowless: [String] = []
@@ -43,38 +40,38 @@ public enum RunReport {
             if !drawable && r.tasks[i].status == .cached && r.tasks[i].metrics.isEmpty { rowless.append(r.tasks[i].name); continue }
             let t = r.tasks[i]
             let c = colour(t.status)
-            put("<tr><td>"); putEsc(t.name); put("</td><td>"); putEsc(t.kind)
-            put("</td><td><span class=\"s\" style=\"background:"); put(c.fill); put("\">"); put(c.label); put("</span></td><td>")
-            if let d = t.duration { put(NumberText.fixed(d, 2) + " s") }
-            put("</td><td>")
+            rows.put("<tr><td>"); rows.putEscaped(t.name); rows.put("</td><td>"); rows.putEscaped(t.kind)
+            rows.put("</td><td><span class=\"s\" style=\"background:"); rows.put(c.fill); rows.put("\">"); rows.put(c.label); rows.put("</span></td><td>")
+            if let d = t.duration { rows.put(NumberText.fixed(d, 2) + " s") }
+            rows.put("</td><td>")
             var first = true
             for why in (t.status == .cached ? ["cache hit"] : t.reasons) + [t.error ?? t.outcome].compactMap({ $0 }) {
-                if !first { put("<br>") }
+                if !first { rows.put("<br>") }
                 first = false
-                putEsc(why)
+                rows.putEscaped(why)
             }
-            put("</td><td>")
+            rows.put("</td><td>")
             for (k, name) in t.metrics.keys.sorted().enumerated() {
-                if k > 0 { put("<br>") }
-                putEsc(name); put(" = "); put(NumberText.metric(t.metrics[name]!))
+                if k > 0 { rows.put("<br>") }
+                rows.putEscaped(name); rows.put(" = "); rows.put(NumberText.metric(t.metrics[name]!))
             }
-            put("</td><td>")
-            if let log = t.log { put("<a href=\""); putEsc(log); put("\">log</a>") }
-            put("</td></tr>")
+            rows.put("</td><td>")
+            if let log = t.log { rows.put("<a href=\""); rows.putEscaped(log); rows.put("\">log</a>") }
+            rows.put("</td></tr>")
             if let tail = logTails[t.name], !tail.isEmpty {
-                put("<tr class=\"tail\"><td></td><td colspan=\"6\"><pre>")
-                for line in tail { putEsc(line); put("\n") }
-                put("</pre></td></tr>")
+                rows.put("<tr class=\"tail\"><td></td><td colspan=\"6\"><pre>")
+                for line in tail { rows.putEscaped(line); rows.put("\n") }
+                rows.put("</pre></td></tr>")
             }
         }
-        put("</table>")
+        rows.put("</table>")
         if !rowless.isEmpty {
-            put("<p class=\"muted\">\(rowless.count) more tasks were cache hits without metrics: ")
-            for (k, name) in rowless.enumerated() { if k > 0 { put(", ") }; putEsc(name) }
-            put("</p>")
+            rows.put("<p class=\"muted\">\(rowless.count) more tasks were cache hits without metrics: ")
+            for (k, name) in rowless.enumerated() { if k > 0 { rows.put(", ") }; rows.putEscaped(name) }
+            rows.put("</p>")
         }
-        put("</body></html>\n")
-        return h + String(decoding: rows, as: UTF8.self)
+        rows.put("</body></html>\n")
+        return h + rows.string
     }
 
     /// The params and provenance lines under the title. As bytes: the generic `joined` they were

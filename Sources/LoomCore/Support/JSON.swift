@@ -263,6 +263,7 @@ public struct JSONWriter {
         key(k)
         digest(d)
     }
+    /// A digest as a JSON string value (an object's member or an array's element).
     public mutating func digest(_ d: Digest) {
         bytes.append(UInt8(ascii: "\""))
         d.appendHex(to: &bytes)
