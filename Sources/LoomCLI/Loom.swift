@@ -34,7 +34,6 @@ public enum LoomMain {
             // Read by hand: a version check should not pay for the parser's reflection.
             if arguments == ["--version"] { console.out(LoomVersion.text); return ExitStatus.ok.rawValue }
             if let fast = FastArguments.parse(arguments) {
-                Digest.warmUp()
                 switch fast {
                 case .run(let r): try r.run()
                 case .status(let s): try s.run()

@@ -1,5 +1,4 @@
 import Dispatch
-import Crypto
 
 /// SHA-256 of content: a file, a tree listing. Written as 64 lowercase hex digits.
 public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -44,15 +43,7 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// The digest of some bytes.
-    public init(of data: [UInt8]) { self = SHA256.hash(data: data).withUnsafeBytes { Digest(bytes: $0) } }
-
-    /// Hashes nothing on a pool thread: the first SHA-256 of a process builds swift-crypto's type
-    /// metadata (0.1-0.2 ms in the static binary), which a run then pays on its critical path
-    /// (the graph cache's key). Started as `main` begins, it is done on the idle core while the
-    /// arguments are parsed and the project found; a first use that comes sooner waits for it.
-    public static func warmUp() {
-        DispatchQueue.global().async { _ = Digest(of: [UInt8]()) }
-    }
+    public init(of data: [UInt8]) { self = data.withUnsafeBytes { SHA256Hasher.hash($0) } }
 
     public init(of text: String) { self.init(of: Array(text.utf8)) }
 

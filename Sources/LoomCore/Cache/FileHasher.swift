@@ -1,9 +1,8 @@
-import Crypto
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Streams a file through SHA-256 in 1 MiB reads (swift-crypto uses the CPU's SHA extensions).
+/// Streams a file through SHA-256 in 1 MiB reads (BoringSSL uses the CPU's SHA extensions).
 public enum FileHasher {
     public static let chunkSize = 1 << 20
 
@@ -12,15 +11,15 @@ public enum FileHasher {
         guard fd >= 0 else { throw FileSystem.fail("cannot open", path) }
         defer { close(fd) }
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        var hasher = SHA256()
+        var hasher = SHA256Hasher()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
         defer { buffer.deallocate() }
         while true {
             let n = read(fd, buffer.baseAddress, chunkSize)
             if n < 0 { if errno == EINTR { continue }; throw FileSystem.fail("cannot read", path) }
             if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
-        return Digest(bytes: Array(hasher.finalize()))
+        return hasher.finalize()
     }
 }

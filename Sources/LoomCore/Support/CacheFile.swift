@@ -1,5 +1,4 @@
 import CLoomSystem
-import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -42,10 +41,10 @@ public enum CacheFile {
     }
 
     private static func checksum(format: String, body: ArraySlice<UInt8>) -> Digest {
-        var h = SHA256()
-        h.update(data: Array(format.utf8) + [0])
-        body.withUnsafeBytes { h.update(bufferPointer: $0) }
-        return h.finalize().withUnsafeBytes { Digest(bytes: $0) }
+        var h = SHA256Hasher()
+        h.update(Array(format.utf8) + [0])
+        body.withUnsafeBytes { h.update($0) }
+        return h.finalize()
     }
 }
 

@@ -1,4 +1,5 @@
 import Testing
+import Crypto
 @testable import LoomCore
 
 @Suite struct DigestTests {
@@ -39,5 +40,39 @@ import Testing
         #expect(a < b && !(b < a))
         let c = Digest(bytes: Array(repeating: 7, count: 31) + [9]), e = Digest(bytes: Array(repeating: 7, count: 31) + [10])
         #expect(c < e)
+    }
+}
+
+/// `SHA256Hasher` calls BoringSSL's C functions directly; it must give swift-crypto's `SHA256`
+/// digests byte for byte, however the input is cut into updates.
+@Suite struct SHA256HasherTests {
+    /// FIPS 180-2's examples (appendix B) and the empty string.
+    @Test func knownAnswers() {
+        #expect(Digest(of: "").hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(Digest(of: "abc").hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Digest(of: "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").hex
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        var h = SHA256Hasher()
+        let block = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
+        for _ in 0..<1000 { h.update(block) }
+        #expect(h.finalize().hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// Seeded random inputs of 0 to 5,000 bytes, split into random updates (empty ones too),
+    /// against swift-crypto's `SHA256` in one call.
+    @Test func agreesWithSwiftCrypto() {
+        var rng = DifferentialTests.Rand(state: 180_2)
+        for _ in 0..<300 {
+            let bytes = (0..<rng.int(5_001)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let reference = SHA256.hash(data: bytes).withUnsafeBytes { Digest(bytes: $0) }
+            #expect(Digest(of: bytes) == reference)
+            var h = SHA256Hasher(), at = 0
+            while at < bytes.count {
+                let n = min(bytes.count - at, rng.int(200))
+                bytes[at..<at + n].withUnsafeBytes { h.update($0) }
+                at += n
+            }
+            #expect(h.finalize() == reference)
+        }
     }
 }
