@@ -19,6 +19,17 @@ import Testing
         #expect(Console.tail(path, 10) == [String(repeating: "z", count: 300) + "..."])
         #expect(Console.tail(path + ".missing", 10) == [])
     }
+
+    /// Without a terminal, every line of a run line starts with the timestamp; the same as the
+    /// generic split-map-join it replaced, on blank lines and line ends too.
+    @Test func stampedLinesEachStartWithTheStamp() {
+        let t = "2026-12-04T21:00:00Z"
+        for s in ["", "one", "a\nb", "a\n", "\n\nx\n", "ünï\n\tcode"] {
+            let joined = s.split(separator: "\n", omittingEmptySubsequences: false).map { "\(t) \($0)" }.joined(separator: "\n")
+            #expect(Console.stamped(s, at: t) == joined)
+        }
+        #expect(Console.stamped("a\nb", at: t) == "\(t) a\n\(t) b")
+    }
 }
 
 /// The live line's text: each running task with its elapsed time.

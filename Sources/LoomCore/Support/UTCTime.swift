@@ -12,16 +12,30 @@ public struct UTCTime: Equatable, Sendable {
     public init(_ date: Date) {
         // Whole milliseconds, to the nearest (a time stored as 1795405346.123 is a hair under it).
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        var secs = time_t(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000))
-        var t = tm()
-        gmtime_r(&secs, &t)
-        year = Int(t.tm_year) + 1900
-        month = Int(t.tm_mon) + 1
-        day = Int(t.tm_mday)
-        hour = Int(t.tm_hour)
-        minute = Int(t.tm_min)
-        second = Int(t.tm_sec)
-        millisecond = Int(ms - Int64(secs) * 1000)
+        let secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000)
+        millisecond = Int(ms - secs * 1000)
+        // Days and seconds of the day, the day counted from 1970-01-01 (floor division).
+        let days = secs >= 0 ? secs / 86_400 : -((-secs + 86_399) / 86_400)
+        let inDay = Int(secs - days * 86_400)
+        hour = inDay / 3600
+        minute = inDay / 60 % 60
+        second = inDay % 60
+        (year, month, day) = Self.civil(days: days)
+    }
+
+    /// The proleptic Gregorian date `days` after 1970-01-01 (H. Hinnant's `civil_from_days`).
+    /// Arithmetic rather than `gmtime_r`, whose first call reads /etc/localtime (six system calls
+    /// in every run), although UTC needs no time zone.
+    static func civil(days: Int64) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097                                            // [0, 146096]
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365       // [0, 399]
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)                       // [0, 365]
+        let mp = (5 * doy + 2) / 153                                            // [0, 11], from March
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(yoe + era * 400 + (m <= 2 ? 1 : 0)), Int(m), Int(d))
     }
 
     /// `2026-11-23T03:42:26.123Z`, as ISO 8601 with fractional seconds.

@@ -190,6 +190,20 @@ import Testing
         // Before the epoch and at a leap day.
         #expect(UTCTime(Date(timeIntervalSince1970: -0.5)).iso == "1969-12-31T23:59:59.500Z")
         #expect(UTCTime.parse("2024-02-29")?.timeIntervalSince1970 == 1_709_164_800)
+        // The calendar arithmetic against gmtime_r: seeded random moments from 1600 to 2400
+        // (leap centuries both ways), and the edges of days, years and the epoch.
+        var rng = DifferentialTests.Rand(state: 20261204)
+        var moments: [Int64] = [0, -1, 86_399, 86_400, -86_400, -86_401, 951_782_400, 951_868_799, 4_107_542_399, -11_676_096_000]
+        for _ in 0..<20_000 { moments.append(Int64(rng.next() % 25_245_000_000) - 11_676_096_000) }
+        for s in moments {
+            var secs = time_t(s)
+            var g = tm()
+            gmtime_r(&secs, &g)
+            let u = UTCTime(Date(timeIntervalSince1970: Double(s) + 0.25))
+            let ours: [Int] = [u.year, u.month, u.day, u.hour, u.minute, u.second, u.millisecond]
+            let libc: [Int] = [Int(g.tm_year) + 1900, Int(g.tm_mon) + 1, Int(g.tm_mday), Int(g.tm_hour), Int(g.tm_min), Int(g.tm_sec), 250]
+            #expect(ours == libc, "\(s)")
+        }
         for bad in ["2026-02-30", "2026-13-01", "2026-11-23T03:42:26", "2026-11-23T03:42:26.Z", "20261123", "2026-11-23T24:00:00Z"] {
             #expect(UTCTime.parse(bad) == nil, "\(bad)")
         }
