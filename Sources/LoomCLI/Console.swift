@@ -90,7 +90,7 @@ public final class Console: @unchecked Sendable {
             first = false
             text += stamp
             text += " "
-            text += line
+            text += String(line)   // String's own +=: with a Substring it is generic (a conformance scan)
         }
         return text
     }

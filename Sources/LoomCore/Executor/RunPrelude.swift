@@ -105,7 +105,7 @@ final class SealChecks: @unchecked Sendable {   // each slot of `held` is writte
     init(memo: NoopMemo, store: LocalStore) {
         self.memo = memo
         self.store = store
-        indices = memo.entries.keys.sorted()
+        indices = NoopMemo.ascending(memo.entries.keys)
         held = Slots<Bool>(count: indices.count)
         chunks = (indices.count + chunk - 1) / chunk
     }

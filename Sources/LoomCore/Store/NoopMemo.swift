@@ -173,11 +173,27 @@ public struct NoopMemo: Equatable, Sendable {
     /// The memo's file up to its links stamp (see `save(_:entries:links:)`).
     public struct EncodedEntries: Sendable { fileprivate var writer: BinaryWriter }
 
+    /// Node indices in ascending order, by marking them in a table when they are small (node
+    /// indices always are): the standard library's sort, even given a closure on `Int`, looks
+    /// up `Int: Comparable` at run time on its first use, a conformance scan of 0.08 ms.
+    static func ascending(_ keys: Dictionary<Int, Entry>.Keys) -> [Int] {
+        let bound = keys.count * 4 + 64
+        var present = [Bool](repeating: false, count: bound)
+        for k in keys {
+            guard k >= 0 && k < bound else { return keys.sorted() }
+            present[k] = true
+        }
+        var out: [Int] = []
+        out.reserveCapacity(keys.count)
+        for k in 0..<bound where present[k] { out.append(k) }
+        return out
+    }
+
     public func encodedEntries() -> EncodedEntries {
         var w = BinaryWriter(format: Self.format)
         w.digest(graph)
         w.int(entries.count)
-        for i in entries.keys.sorted() {
+        for i in Self.ascending(entries.keys) {
             let e = entries[i]!
             w.int(i)
             w.digest(e.given)

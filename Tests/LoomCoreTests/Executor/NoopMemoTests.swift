@@ -267,6 +267,22 @@ import Testing
         #expect(checks.results() == expected)
     }
 
+    /// The memo's node indices in ascending order, as `sorted()` gives them: seeded random sets,
+    /// dense and sparse, with a key too large or negative for the table (the sorted fallback).
+    @Test func ascendingIndicesAreSorted() {
+        var rng = DifferentialTests.Rand(state: 4_12_2026)
+        let e = NoopMemo.Entry(given: Digest(of: "g"), key: CacheKey(Digest(of: "k")), metrics: [:],
+                               seal: .init(digest: Digest(of: "a"), entries: []))
+        for round in 0..<200 {
+            var entries: [Int: NoopMemo.Entry] = [:]
+            let n = rng.int(300), spread = [1, 2, 5, 40][round % 4]
+            for _ in 0..<n { entries[rng.int(n * spread + 1)] = e }
+            if round % 10 == 3 { entries[1 << 40] = e }
+            if round % 10 == 7 { entries[-5] = e }
+            #expect(NoopMemo.ascending(entries.keys) == entries.keys.sorted(), "round \(round)")
+        }
+    }
+
     @Test func memoFileRoundTripAndDamage() throws {
         let dir = TestDir()
         defer { dir.remove() }
