@@ -314,9 +314,10 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         // (A DAG file named `...yaml` has the DAG name `..`: never a path component here.)
         let dag = graph.dagName == "." || graph.dagName == ".." || graph.dagName.isEmpty ? "_" + graph.dagName : graph.dagName
         let out = work, inDir = project.storeRoot + "/inputs/" + dag + "/" + n.id.name
-        var inputs: [(name: String, path: String)] = []
-        for j in n.needs { inputs.append((graph.nodes[j].id.name, store.location(of: digests[j]!))) }
-        if !n.needs.isEmpty { try InputLinks.update(inDir, inputs, stamps: store) }
+        var needs: [(name: String, digest: Digest)] = []
+        needs.reserveCapacity(n.needs.count)
+        for j in n.needs { needs.append((graph.nodes[j].id.name, digests[j]!)) }
+        if !n.needs.isEmpty { try InputLinks.update(inDir, needs: needs, store: store) }
         var env = baseEnvironment
         env["LOOM_OUT"] = out
         env["LOOM_IN"] = inDir
@@ -328,6 +329,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             arguments = ["/bin/sh", "-c", n.renderedCommand ?? ""]
         } else {
             guard !options.builtinLauncher.isEmpty else { throw InternalError("no launcher for built-in kinds") }
+            let inputs = needs.map { (name: $0.name, path: store.location(of: $0.digest)) }
             var invocation = BuiltinInvocation(kind: n.kind, params: n.params, inputs: inputs, output: out, root: project.root, files: n.files,
                                                cpus: n.resources.cpus)
             invocation.layouts = n.layouts

@@ -40,27 +40,34 @@ import Testing
             for n in (try? FileSystem.listDirectory(inDir)) ?? [] { m[n] = TreeListing.readLink(inDir + "/" + n) ?? "(not a link)" }
             return m
         }
+        let d1 = Digest(of: "1"), d2 = Digest(of: "2"), d3 = Digest(of: "3"), d9 = Digest(of: "9")
+        let want = ["a": store.location(of: d1), "c": store.location(of: d9)]
         // A task with few needs reads its links (a sidecar would cost it more).
-        try InputLinks.update(inDir, [("a", "/s/1"), ("b", "/s/2"), ("c", "/s/3")], stamps: store)
+        try InputLinks.update(inDir, needs: [("a", d1), ("b", d2), ("c", d3)], store: store)
         #expect(!FileSystem.exists(side))
-        try InputLinks.update(inDir, [("a", "/s/1"), ("b", "/s/2"), ("c", "/s/3")], stamps: store, rememberedFrom: 1)
+        try InputLinks.update(inDir, needs: [("a", d1), ("b", d2), ("c", d3)], store: store, rememberedFrom: 1)
         #expect(FileSystem.exists(side))
+        #expect(links() == ["a": store.location(of: d1), "b": store.location(of: d2), "c": store.location(of: d3)])
         // A changed need and a need gone, from the remembered links.
         let a = inode("a")
-        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store, rememberedFrom: 1)
-        #expect(links() == ["a": "/s/1", "c": "/s/9"] && inode("a") == a)
+        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
+        #expect(links() == want && inode("a") == a)
+        // The same needs in the same order, one changed: only that link is replaced.
+        try InputLinks.update(inDir, needs: [("a", d2), ("c", d9)], store: store, rememberedFrom: 1)
+        #expect(links() == ["a": store.location(of: d2), "c": store.location(of: d9)] && inode("a") != a)
+        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
         // Replaced, added or removed by hand: the stamp no longer holds and the links are read.
         unlink(inDir + "/a")
         symlink("/etc", inDir + "/a")
-        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store, rememberedFrom: 1)
-        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
+        #expect(links() == want)
         symlink("/etc", inDir + "/extra")
         try FileSystem.writeAtomically(inDir + "/c.new", "left by a crash")
-        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store, rememberedFrom: 1)
-        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
+        #expect(links() == want)
         unlink(inDir + "/c")
-        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store, rememberedFrom: 1)
-        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
+        #expect(links() == want)
         // A damaged sidecar reads as absent; one of an earlier state of the directory (its stamp
         // is older) is not trusted.
         let good = try FileSystem.readBytes(side)
@@ -69,13 +76,29 @@ import Testing
         try FileSystem.writeAtomically(side, bad)
         unlink(inDir + "/a")
         symlink("/etc", inDir + "/a")
-        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store, rememberedFrom: 1)
-        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
+        #expect(links() == want)
         try FileSystem.writeAtomically(side, good)
         unlink(inDir + "/c")
         symlink("/etc", inDir + "/c")
-        try InputLinks.update(inDir, [("a", "/s/1"), ("c", "/s/9")], stamps: store, rememberedFrom: 1)
-        #expect(links() == ["a": "/s/1", "c": "/s/9"])
+        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
+        #expect(links() == want)
+    }
+
+    /// The sidecar names artifacts by digest; its links point at the store's locations, which move
+    /// with the project: a store opened at another path does not trust links made for the old one.
+    @Test func rememberedLinksFollowTheStoresLocation() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let store = try LocalStore(root: dir.path + "/p1/artifacts")
+        let d1 = Digest(of: "1"), d2 = Digest(of: "2")
+        try InputLinks.update(store.root + "/inputs/d/t", needs: [("a", d1), ("b", d2)], store: store, rememberedFrom: 1)
+        #expect(rename(dir.path + "/p1", dir.path + "/p2") == 0)
+        let moved = try LocalStore(root: dir.path + "/p2/artifacts")
+        let inDir = moved.root + "/inputs/d/t"
+        // The directory's own stamp is unchanged by the move of a directory above it.
+        try InputLinks.update(inDir, needs: [("a", d1), ("b", d2)], store: moved, rememberedFrom: 1)
+        #expect(TreeListing.readLink(inDir + "/a") == moved.location(of: d1) && TreeListing.readLink(inDir + "/b") == moved.location(of: d2))
     }
 
     /// The remembered links against the directory itself over 300 seeded random steps: wanted
@@ -88,7 +111,8 @@ import Testing
         let store = try LocalStore(root: dir.path + "/artifacts")
         let inDir = store.root + "/inputs/d/t", side = store.root + "/inputs/d/.t.links"
         var r = DifferentialTests.Rand(state: 0x11AB)
-        let names = ["a", "b", "c", "d", "e", "f"], targets = ["/s/1", "/s/2", "/s/22", "/s/3", "/elsewhere"]
+        let names = ["a", "b", "c", "d", "e", "f"], digests = ["1", "2", "22", "3"].map { Digest(of: $0) }
+        let targets = digests.map { store.location(of: $0) } + ["/elsewhere"]
         var older: [UInt8]? = nil
         for step in 0..<300 {
             switch r.int(8) {
@@ -107,12 +131,13 @@ import Testing
             default: break
             }
             if r.int(4) == 0 { older = try? FileSystem.readBytes(side) }
-            var wanted: [(name: String, path: String)] = []
-            for n in names where r.int(3) > 0 { wanted.append((n, targets[r.int(targets.count)])) }
-            try InputLinks.update(inDir, wanted, stamps: store, rememberedFrom: 1)
+            var wanted: [(name: String, digest: Digest)] = []
+            for n in names where r.int(3) > 0 { wanted.append((n, digests[r.int(digests.count)])) }
+            if r.int(5) == 0, wanted.count > 1 { wanted.swapAt(r.int(wanted.count), r.int(wanted.count)) }   // another order
+            try InputLinks.update(inDir, needs: wanted, store: store, rememberedFrom: 1)
             var have: [String: String] = [:]
             for n in try FileSystem.listDirectory(inDir) { have[n] = TreeListing.readLink(inDir + "/" + n) ?? "(not a link)" }
-            #expect(have == Dictionary(uniqueKeysWithValues: wanted.map { ($0.name, $0.path) }), "step \(step)")
+            #expect(have == Dictionary(uniqueKeysWithValues: wanted.map { ($0.name, store.location(of: $0.digest)) }), "step \(step)")
         }
     }
 }
