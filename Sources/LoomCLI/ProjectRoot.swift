@@ -131,7 +131,11 @@ struct ProjectRoot: Equatable {
     /// there is none (the caller reports it).
     func dagFile(_ argument: String) -> String? {
         if argument.hasPrefix("/") { return argument }
-        for c in dagCandidates(argument) where Self.isFile(c) { return c }
+        // The first place, as typed from the start directory, is nearly always it: tried before
+        // the list is built (0.04 ms of first-use generic lookups in every run).
+        let typed = FileSystem.absolute(start + "/" + argument, base: "/")
+        if Self.isFile(typed) { return typed }
+        for c in dagCandidates(argument).dropFirst() where Self.isFile(c) { return c }
         return nil
     }
 

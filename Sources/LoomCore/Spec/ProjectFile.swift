@@ -150,27 +150,43 @@ public struct ProjectFile: Equatable, Sendable {
         return try parseYAML(bytes, path: path)
     }
 
-    /// The file read without a YAML parser, or nil if it is not of the usual shape: UTF-8, lines
+    /// The file read without a YAML parser, or nil if it is not of the usual shape: ASCII, lines
     /// split by `\n` only, each blank, a comment (spaces, then `#`), or exactly once `loom: N`
     /// (N a version this build reads, no leading zero; then spaces and an optional ` # comment`).
+    /// A byte loop: through the generic `split`, `drop` and `starts(with:)` it cost 0.04 ms of
+    /// first-use type lookups in every command.
     static func quick(_ bytes: [UInt8]) -> ProjectFile? {
-        guard String(validating: bytes, as: UTF8.self) != nil, !bytes.contains(0x0D), !bytes.starts(with: [0xEF, 0xBB, 0xBF]) else { return nil }
+        let key: [UInt8] = [0x6C, 0x6F, 0x6F, 0x6D, 0x3A, 0x20]   // "loom: "
         var version: Int?
-        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            let body = line.drop { $0 == 0x20 }
-            if body.isEmpty || body.first == 0x23 { continue }   // blank, or a comment
-            let key = Array("loom: ".utf8)
-            guard version == nil, line.starts(with: key) else { return nil }
-            var rest = line.dropFirst(key.count).drop { $0 == 0x20 }
-            let digits = rest.prefix { $0 >= 0x30 && $0 <= 0x39 }
-            guard let first = digits.first, first != 0x30, digits.count <= 9 else { return nil }
-            rest = rest.dropFirst(digits.count)
-            let spaces = rest.prefix { $0 == 0x20 }
-            rest = rest.dropFirst(spaces.count)
-            guard rest.isEmpty || (!spaces.isEmpty && rest.first == 0x23) else { return nil }
-            let n = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-            guard n <= currentVersion else { return nil }   // the full parser says why not
-            version = n
+        var i = 0
+        let n = bytes.count
+        while i <= n {
+            var end = i
+            while end < n && bytes[end] != 0x0A {
+                if bytes[end] >= 0x80 || bytes[end] == 0x0D { return nil }
+                end += 1
+            }
+            defer { i = end + 1 }
+            var k = i
+            while k < end && bytes[k] == 0x20 { k += 1 }
+            if k == end || bytes[k] == 0x23 { continue }   // blank, or a comment
+            guard version == nil, end - i >= key.count else { return nil }
+            for (o, b) in key.enumerated() where bytes[i + o] != b { return nil }
+            k = i + key.count
+            while k < end && bytes[k] == 0x20 { k += 1 }
+            let digitsStart = k
+            var value = 0
+            while k < end && bytes[k] >= 0x30 && bytes[k] <= 0x39 {
+                value = value * 10 + Int(bytes[k] - 0x30)
+                k += 1
+                if k - digitsStart > 9 { return nil }
+            }
+            guard k > digitsStart, bytes[digitsStart] != 0x30 else { return nil }
+            let spacesStart = k
+            while k < end && bytes[k] == 0x20 { k += 1 }
+            guard k == end || (k > spacesStart && bytes[k] == 0x23) else { return nil }
+            guard value <= currentVersion else { return nil }   // the full parser says why not
+            version = value
         }
         return version.map { ProjectFile(version: $0) }
     }
