@@ -63,7 +63,7 @@ enum FastArguments: Equatable {
         }
         guard let dag = positionals.first else { return nil }
         // A malformed -P is reported by the full parser, with the command's usage.
-        guard (try? Sweep.points(DAGOptions.overrides(params))) != nil else { return nil }
+        guard params.isEmpty || (try? Sweep.points(DAGOptions.overrides(params))) != nil else { return nil }
         let tasks = Array(positionals.dropFirst())
         if command == "status" { return .status(StatusRequest(directories: directories, dag: dag, params: params, tasks: tasks, force: [])) }
         return .run(RunRequest(directories: directories, dag: dag, params: params, tasks: tasks, jobs: jobs, keepGoing: seen.contains("--keep-going"),

@@ -110,7 +110,7 @@ struct RunRequest: Equatable {
     /// 0.2 ms of first-use type lookups in every run).
     static let commandLine: String = {
         var line = ""
-        for (i, a) in CommandLine.arguments.enumerated() {
+        for (i, a) in ProcessArguments.all.enumerated() {
             if i > 0 { line += " " }
             line += a
         }
@@ -408,5 +408,5 @@ func estimateLines(_ e: CostEstimate) -> [String] {
 func selfExecutable() -> String {
     var buf = [CChar](repeating: 0, count: 4096)
     let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-    return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ProcessArguments.all[0]
 }

@@ -1,4 +1,4 @@
 import Foundation
 import LoomCLI
 
-exit(LoomMain.run(Array(CommandLine.arguments.dropFirst())))
+exit(LoomMain.run(Array(ProcessArguments.all.dropFirst())))

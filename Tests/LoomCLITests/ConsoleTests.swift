@@ -56,3 +56,11 @@ import Testing
         #expect(Colour.red.wrap("error:") == "\u{1B}[31merror:\u{1B}[0m")
     }
 }
+
+/// The arguments read from argv by hand are the standard library's.
+@Suite struct ProcessArgumentsTests {
+    @Test func sameAsCommandLine() {
+        #expect(ProcessArguments.all == CommandLine.arguments)
+        #expect(!ProcessArguments.all.isEmpty)
+    }
+}
