@@ -72,9 +72,23 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
     /// Runs the plan to its end (blocks) and returns it with every outcome.
     func run() -> Plan {
         // On the queue (still idle), which owns the state it fills, as an interrupt expects.
-        if let plan = scheduler.sync({ allFromMemo() }) { return plan }
+        if let plan = scheduler.sync({ memoPlan ?? (memoTried ? nil : allFromMemo()) }) { return plan }
         return scheduler.run { i, done in self.startTask(i, done: done) }
     }
+
+    /// Whether the memo proves every included task current (then `run` starts no task): tried
+    /// once, before `run`, which then uses the outcome.
+    func provedByMemo() -> Bool {
+        scheduler.sync {
+            memoTried = true
+            memoPlan = allFromMemo()
+            return memoPlan != nil
+        }
+    }
+
+    // On the queue only: `provedByMemo`'s outcome.
+    private var memoTried = false
+    private var memoPlan: Plan?
 
     /// A no-op run: when the memo proves every included task current, they are all taken from it
     /// here, in topological order in one block on the queue, without the scheduler (a queue hop, a

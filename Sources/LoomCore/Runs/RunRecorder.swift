@@ -34,6 +34,7 @@ struct RunRecorder {
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
         // The report is written on another thread while this one writes the record (a chain of
         // 200 tasks draws its DAG on every no-op run). Both are written whatever the other's fate.
+        try project.runs.makeRunDirectory(record.id)   // a no-op run's record is written only now
         let drawn = record, report = Outcome(), reporting = DispatchGroup()
         DispatchQueue.global().async(group: reporting) {
             do { try self.writeReport(drawn) } catch { report.error = error }

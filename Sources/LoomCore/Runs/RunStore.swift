@@ -29,8 +29,20 @@ public struct RunStore: Sendable {
     }
 
     public func save(_ r: RunRecord) throws {
-        try FileSystem.writeAtomically(directory(r.id) + "/run.json", r.encoded(pretty: true, newline: true))
+        let path = directory(r.id) + "/run.json"
+        // A run recorded only at its end (a no-op: `Engine.run`) has no file to replace yet: it
+        // is created as `create` creates it. (`makeRunDirectory` made the directory already.)
+        if access(path, F_OK) != 0 && errno == ENOENT {
+            try FileSystem.writeNew(path, r.encoded(pretty: true, newline: true))
+        } else {
+            try FileSystem.writeAtomically(path, r.encoded(pretty: true, newline: true))
+        }
         if r.status != .running { try appendIndex(r) }
+    }
+
+    /// The run's directory, if it is not there yet (a run recorded only at its end).
+    public func makeRunDirectory(_ id: RunID) throws {
+        try FileSystem.makeDirectories(directory(id))
     }
 
     /// Marks a run whose process died while it held the project lock: if its record still says

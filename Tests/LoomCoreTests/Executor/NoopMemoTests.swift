@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import LoomCore
 
@@ -44,6 +45,38 @@ import Testing
         tasks.map { t in
             "\(t.name) \(t.status) \(t.key?.hex ?? "-") \(t.artifact?.hex ?? "-") \(t.reasons) \(t.metrics.sorted { $0.key < $1.key })"
         }
+    }
+
+    /// A run the memo proves a no-op writes its record once, at its end: no directory while its
+    /// tasks are taken from the memo, then the same record, report and index line as any run. A
+    /// run with a task to start records itself as running first, as before.
+    @Test func noOpRunIsRecordedOnlyAtItsEnd() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let project = Project(root: dir.path)
+        let first = try engine(dir).run(RunOptions())
+        #expect(first.status == .succeeded)
+        let seen = Mutex<[[RunID]]>([])
+        let noop = try engine(dir)
+        noop.observer = { event in
+            if case .finished = event { seen.withLock { $0.append(project.runs.ids()) } }
+        }
+        let r = try noop.run(RunOptions())
+        #expect(r.status == .succeeded && noop.memoHits == 4 && r.tasks.allSatisfy { $0.status == .cached })
+        #expect(seen.withLock { $0 }.count == 4 && seen.withLock { $0 }.allSatisfy { $0 == [first.id] }, "no record while the tasks were proved")
+        #expect(project.runs.ids() == [first.id, r.id])
+        let saved = try project.runs.load(r.id)
+        #expect(saved.status == .succeeded && saved.tasks.count == 4)
+        #expect(FileSystem.exists(project.runs.directory(r.id) + "/report.html"))
+        #expect(RunQuery(store: project.runs).all().map(\.id) .contains(r.id))
+        // A param change: a task to start, so the record exists (running) before it starts.
+        let during = Mutex<[RunID]>([])
+        let changed = try engine(dir, n: "2")
+        changed.observer = { event in
+            if case .started = event { during.withLock { $0 = project.runs.ids() } }
+        }
+        let r3 = try changed.run(RunOptions())
+        #expect(r3.status == .succeeded && during.withLock { $0 }.contains(r3.id))
     }
 
     @Test func memoDecidesWhatTheFullPathDecides() throws {
