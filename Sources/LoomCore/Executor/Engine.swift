@@ -152,8 +152,8 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         let builder = Builder(scan: scan, project: project, store: store, runner: runner, keys: keys, remote: remote,
                               options: options, runID: record.id, observer: observer, t0: t0)
         // A run the memo proves a no-op starts no task: its record is written once, at its end
-        // (a directory and a file, where a record written first as running took two more inode
-        // creations, 0.2-0.3 ms on this disk). Killed before that, it leaves no record: it did
+        // (a directory and a file renamed into place, where a record written first as running
+        // took one more inode creation and a write, 0.2-0.3 ms on this disk). Killed before that, it leaves no record: it did
         // nothing, and the next holder of the lock still warns that it did not exit cleanly.
         if !builder.provedByMemo() {
             do { try project.runs.create(record) } catch {

@@ -29,14 +29,9 @@ public struct RunStore: Sendable {
     }
 
     public func save(_ r: RunRecord) throws {
-        let path = directory(r.id) + "/run.json"
-        // A run recorded only at its end (a no-op: `Engine.run`) has no file to replace yet: it
-        // is created as `create` creates it. (`makeRunDirectory` made the directory already.)
-        if access(path, F_OK) != 0 && errno == ENOENT {
-            try FileSystem.writeNew(path, r.encoded(pretty: true, newline: true))
-        } else {
-            try FileSystem.writeAtomically(path, r.encoded(pretty: true, newline: true))
-        }
+        // Renamed into place even when there is no file yet (a run recorded only at its end, a
+        // no-op: `Engine.run`): a crash while writing never leaves a torn record.
+        try FileSystem.writeAtomically(directory(r.id) + "/run.json", r.encoded(pretty: true, newline: true))
         if r.status != .running { try appendIndex(r) }
     }
 
