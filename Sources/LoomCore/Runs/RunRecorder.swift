@@ -34,12 +34,14 @@ struct RunRecorder {
         record.status = interrupted ? .interrupted : record.tasks.contains { $0.status == .failed } ? .failed : .succeeded
         // The report is written on another thread while this one writes the record (a chain of
         // 200 tasks draws its DAG on every no-op run). Both are written whatever the other's fate.
-        try project.runs.makeRunDirectory(record.id)   // a no-op run's record is written only now
+        // It is drawn while this thread makes the run's directory, which a no-op run's record
+        // gets only now; each makes sure of it before writing into it.
         let drawn = record, report = Outcome(), reporting = DispatchGroup()
         DispatchQueue.global().async(group: reporting) {
             do { try self.writeReport(drawn) } catch { report.error = error }
         }
         defer { reporting.wait() }
+        try project.runs.makeRunDirectory(record.id)
         try project.runs.save(record)
         Stats.mark("run.json")
         reporting.wait()
@@ -230,6 +232,7 @@ struct RunRecorder {
             if let log = t.log { tails[t.name] = LogTail.lines(project.runs.directory(record.id) + "/" + log, 20) }
         }
         let path = project.runs.directory(record.id) + "/report.html", html = RunReport.html(record, needs: needs, logTails: tails)
+        try project.runs.makeRunDirectory(record.id)   // at once if `record` made it first
         // The first report of a run is a new file; a second one (gates changed the record) replaces it.
         if FileSystem.exists(path) { try FileSystem.writeAtomically(path, html) } else { try FileSystem.writeNew(path, html) }
     }
