@@ -77,7 +77,8 @@ public final class Console: @unchecked Sendable {
     /// failure with its log tail, a warning): like progress lines, every line of it starts with
     /// the UTC timestamp without a TTY, so a nightly log's last line is dated too.
     public func runLine(_ s: String, error: Bool) {
-        if error { err(isTTY ? s : Self.stamped(s)) } else { out(isTTY ? s : Self.stamped(s)) }
+        let text = isTTY ? s : Self.stamped(s)
+        if error { err(text) } else { out(text) }
     }
 
     /// Each line of `s` after the UTC timestamp and a space. Joined by hand: the generic `joined`

@@ -194,7 +194,7 @@ struct Pull: ParsableCommand {
         options.pullOnly = true
         options.keepGoing = true
         options.jobs = 2
-        options.command = ProcessArguments.all.joined(separator: " ")
+        options.command = ProcessArguments.commandLine
         let record = try engine.run(options)
         if let problem = engine.remote?.unreachable { throw CLIExit(.remoteUnavailable, problem) }
         let pulled = record.tasks.filter { $0.reasons.contains(TaskReport.servedByRemote) }.count

@@ -106,22 +106,12 @@ struct RunRequest: Equatable {
         if worst != .ok { throw CLIExit(worst) }
     }
 
-    /// The command line as typed, for the run record: joined by hand (the generic `joined` costs
-    /// 0.2 ms of first-use type lookups in every run).
-    static let commandLine: String = {
-        var line = ""
-        for (i, a) in ProcessArguments.all.enumerated() {
-            if i > 0 { line += " " }
-            line += a
-        }
-        return line
-    }()
 
     private func runOnce(_ location: ProjectRoot, overrides: [(name: String, value: String)], sweep: String?, console: Console) throws -> ExitStatus {
         let project = location.project
         // The lock first, if it is free, so that the memo and seals are read while the DAG loads.
         let prelude = dryRun ? nil : location.dagFile(dag).flatMap {
-            RunPrelude.start(project: project, dagName: GraphBuilder.dagName(project.display($0)), command: Self.commandLine,
+            RunPrelude.start(project: project, dagName: GraphBuilder.dagName(project.display($0)), command: ProcessArguments.commandLine,
                              checkSeals: self.tasks.isEmpty)
         }
         var handedOver = false
@@ -158,7 +148,7 @@ struct RunRequest: Equatable {
         options.tags = tags
         options.waitForLock = wait
         options.lockTimeout = waitTimeout
-        options.command = Self.commandLine
+        options.command = ProcessArguments.commandLine
         options.sweep = sweep
         options.loomVersion = LoomVersion.number
         options.loomBuild = LoomVersion.buildID

@@ -7,7 +7,7 @@ import LoomTasks
 func withProjectLock<T>(_ project: Project, wait: Bool, _ body: () throws -> T) throws -> T {
     let lock = ProjectLock(path: project.storeRoot + "/lock")
     try FileSystem.makeDirectories(project.storeRoot)
-    do { try lock.acquire(wait: wait, command: ProcessArguments.all.joined(separator: " ")) } catch let b as ProjectLock.Busy {
+    do { try lock.acquire(wait: wait, command: ProcessArguments.commandLine) } catch let b as ProjectLock.Busy {
         throw CLIExit(.lockBusy, b.description)
     }
     defer { lock.release() }

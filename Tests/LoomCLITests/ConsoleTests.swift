@@ -62,5 +62,6 @@ import Testing
     @Test func sameAsCommandLine() {
         #expect(ProcessArguments.all == CommandLine.arguments)
         #expect(!ProcessArguments.all.isEmpty)
+        #expect(ProcessArguments.commandLine == CommandLine.arguments.joined(separator: " "))
     }
 }

@@ -11,7 +11,8 @@ public enum InputLinks {
     /// A task's links are remembered beside its directory (`.<task>.links` in the DAG's directory:
     /// task names never start with '.'), with the directory's stamp when they were made. When the
     /// stamp still holds (nothing added, removed or replaced a link since: each changes the
-    /// directory's ctime, which cannot be set back), the links are known without reading them: a join of 1,000 tasks read 1,000 links on every rerun (1.8 ms of CPU).
+    /// directory's ctime, which cannot be set back), the links are known without reading them:
+    /// a join of 1,000 tasks read 1,000 links on every rerun (1.8 ms of CPU).
     /// Only a task with this many needs or more has its links remembered: reading fewer costs less
     /// than the sidecar (its first write is a new inode, 0.3-0.4 ms on an ext4 without a journal,
     /// which every task of a cold chain paid; a link is read in 1-2 us).
@@ -24,10 +25,8 @@ public enum InputLinks {
     /// targets are the store's locations, checked through the location of one made-up digest.
     public static func update(_ dir: String, needs: [(name: String, digest: Digest)], store: ArtifactStore,
                               rememberedFrom: Int = rememberedFrom) throws {
-        guard needs.count >= rememberedFrom else {
-            try updateByReading(dir, needs.map { ($0.name, store.location(of: $0.digest)) })
-            return
-        }
+        func byReading() throws { try updateByReading(dir, needs.map { ($0.name, store.location(of: $0.digest)) }) }
+        guard needs.count >= rememberedFrom else { return try byReading() }
         let remembered = sidecar(of: dir), base = store.location(of: probe)
         if let known = read(remembered, directory: dir, store: store, base: base) {
             var changed = false
@@ -57,7 +56,7 @@ public enum InputLinks {
             if changed { remember(needs, in: remembered, directory: dir, store: store, base: base) }
             return
         }
-        try updateByReading(dir, needs.map { ($0.name, store.location(of: $0.digest)) })
+        try byReading()
         remember(needs, in: remembered, directory: dir, store: store, base: base)
     }
 
