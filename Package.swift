@@ -26,8 +26,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
-        // The few system calls Swift cannot make safely: starting a task in namespaces (only
-        // system calls between clone and exec) and reading the executable's build ID.
+        // The few system calls Swift cannot make safely or at all: starting a task in namespaces
+        // (only system calls between clone and exec), reading the executable's build ID, and
+        // renameat2 (which Swift's Glibc module does not show).
         .target(name: "CLoomSystem"),
         .target(
             name: "LoomCore",

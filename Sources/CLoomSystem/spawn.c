@@ -365,3 +365,12 @@ int loom_pipe_cloexec(int fds[2]) {
 int loom_spawn_actions_chdir(void *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np((posix_spawn_file_actions_t *)actions, path);
 }
+
+int loom_exchange(int from_dir, const char *from, int to_dir, const char *to) {
+#ifdef SYS_renameat2
+    return (int)syscall(SYS_renameat2, from_dir, from, to_dir, to, 2 /* RENAME_EXCHANGE */);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}

@@ -25,6 +25,7 @@ public enum LoomMain {
         // Damaged caches found on the way (ignored and rebuilt): said once, at the end.
         Stats.mark("main")
         defer {
+            Removals.wait()   // files replaced on the way, deleted off it (`FileSystem.replace`)
             for n in Notices.take() { console.err("warning: \(n)") }
             Stats.mark("exit")
             if let line = Stats.report() { console.err(line) }

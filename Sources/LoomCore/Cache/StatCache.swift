@@ -92,8 +92,9 @@ public final class StatCache: @unchecked Sendable {   // `entries`, `dirty`, `ha
         return out
     }
 
-    /// Writes the cache if anything changed.
-    public func save() throws {
+    /// Writes the cache if anything changed (with `trash`, the file it replaces is deleted later:
+    /// `FileSystem.replace`).
+    public func save(trash: String? = nil) throws {
         lock.lock()
         defer { lock.unlock() }
         guard dirty else { return }
@@ -106,7 +107,7 @@ public final class StatCache: @unchecked Sendable {   // `entries`, `dirty`, `ha
             w.int(Int(truncatingIfNeeded: e.inode))
             w.digest(e.digest)
         }
-        try FileSystem.writeAtomically(path, CacheFile.wrap(w.bytes, format: Self.format))
+        try FileSystem.writeAtomically(path, CacheFile.wrap(w.bytes, format: Self.format), trash: trash)
         dirty = false
     }
 }

@@ -331,7 +331,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         var needs: [(name: String, digest: Digest)] = []
         needs.reserveCapacity(n.needs.count)
         for j in n.needs { needs.append((graph.nodes[j].id.name, digests[j]!)) }
-        if !n.needs.isEmpty { try InputLinks.update(inDir, needs: needs, store: store) }
+        if !n.needs.isEmpty { try InputLinks.update(inDir, needs: needs, store: store, trash: project.storeRoot + "/tmp") }
         var env = baseEnvironment
         env["LOOM_OUT"] = out
         env["LOOM_IN"] = inDir

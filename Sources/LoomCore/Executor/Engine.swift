@@ -99,7 +99,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
     /// is stale (the default counts cores through cgroup files).
     public func statusWithEstimate(targets: [String] = [], forced: [String] = [], jobs: @autoclosure () -> Int?) throws -> (reports: [TaskReport], estimate: CostEstimate?) {
         let s = try scan(targets: targets, repairing: false)
-        try? statCache.save()
+        try? statCache.save(trash: project.storeRoot + "/tmp")
         Stats.mark("scan:seals")
         let reports = s.status(forced: forced)
         Stats.mark("explain")
@@ -205,7 +205,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
         // The scan's stat cache is saved while the tasks run (a one-input change spent about
         // 1 ms on it before starting the first task); again after them in case they changed it.
         let saving = DispatchGroup()
-        DispatchQueue.global().async(group: saving) { try? self.statCache.save() }
+        DispatchQueue.global().async(group: saving) { try? self.statCache.save(trash: self.project.storeRoot + "/tmp") }
         let plan = builder.run()
         saving.wait()
         removeSignalHandlers(signals)
@@ -244,7 +244,7 @@ public final class Engine: @unchecked Sendable {   // `observer` and `remote` ar
                 }
             } catch { committing[0] = error }
         }
-        try? statCache.save()
+        try? statCache.save(trash: project.storeRoot + "/tmp")
         record.estimate = estimate(reports: reports, plan: plan, jobs: options.jobs)
         do { try recorder.record(&record, reports: reports, plan: plan, interrupted: interrupted, started: t0) } catch {
             _ = syncing.wait()   // nothing of this run is left moving links after it

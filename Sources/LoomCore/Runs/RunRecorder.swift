@@ -129,7 +129,8 @@ struct RunRecorder {
 
     /// `commit` of what `prepare` computed (for the same `syncProblems`).
     func commit(_ p: Prepared, reports: [TaskReport?], linksRight: Bool) throws {
-        if let bytes = p.stateBytes { try FileSystem.writeAtomically(statePath, bytes) }
+        // The files these replace are deleted later (`FileSystem.replace`): on the run's way out.
+        if let bytes = p.stateBytes { try FileSystem.writeAtomically(statePath, bytes, trash: project.storeRoot + "/tmp") }
         // Last: the later the links' stamp is taken, the likelier the clock has left the tick of
         // this run's last link change (see `linksStamp`).
         if let g = graph.cacheKey { try? updateMemo(graph: g, p, reports: reports, linksRight: linksRight) }
@@ -167,7 +168,7 @@ struct RunRecorder {
         var proved = NoopMemo(graph: g, entries: entries)
         proved.links = !kept || linksRight ? linksStamp() : nil
         guard proved != memo else { return }
-        try NoopMemo.save(memoPath, entries: encoded ?? proved.encodedEntries(), links: proved.links)
+        try NoopMemo.save(memoPath, entries: encoded ?? proved.encodedEntries(), links: proved.links, trash: project.storeRoot + "/tmp")
     }
 
     /// The memo's entries for `newState`: each task that ended with the key and artifact now in

@@ -73,7 +73,8 @@ public struct BuildState: Equatable, Sendable {
         return body + Array("sum\t\(Digest(of: body).hex)\n".utf8)
     }
 
-    public func save(_ path: String) throws {
-        try FileSystem.writeAtomically(path, encoded())
+    /// With `trash`, the state it replaces is deleted later (`FileSystem.replace`).
+    public func save(_ path: String, trash: String? = nil) throws {
+        try FileSystem.writeAtomically(path, encoded(), trash: trash)
     }
 }

@@ -383,6 +383,7 @@ public final class LocalStore: ArtifactStore, ActionCache, Sendable {
         try? FileSystem.makeDirectories(dir)
         let tmp = link + ".tmp.\(getpid())"
         unlink(tmp)
-        if symlink(target, tmp) == 0 { rename(tmp, link) }
+        // The link replaced goes to tmp/ and is deleted later: `FileSystem.replace`.
+        if symlink(target, tmp) == 0 { _ = FileSystem.replace(AT_FDCWD, tmp, AT_FDCWD, link, trash: root + "/tmp") }
     }
 }

@@ -164,10 +164,11 @@ public struct NoopMemo: Equatable, Sendable {
     public func save(_ path: String) throws { try Self.save(path, entries: encodedEntries(), links: links) }
 
     /// Writes a memo from `encodedEntries()` of it and its links stamp.
-    public static func save(_ path: String, entries: EncodedEntries, links: String?) throws {
+    /// With `trash`, the memo it replaces is deleted later (`FileSystem.replace`).
+    public static func save(_ path: String, entries: EncodedEntries, links: String?, trash: String? = nil) throws {
         var w = entries.writer
         w.optional(links) { $0.string($1) }
-        try FileSystem.writeAtomically(path, CacheFile.wrap(w.bytes, format: Self.format))
+        try FileSystem.writeAtomically(path, CacheFile.wrap(w.bytes, format: Self.format), trash: trash)
     }
 
     /// The memo's file up to its links stamp (see `save(_:entries:links:)`).

@@ -1,4 +1,6 @@
+import CLoomSystem
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,22 +70,47 @@ public enum FileSystem {
     }
 
     /// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBufferPointer { try writeAtomically(path, $0) }
+    /// With `trash`, the file this replaces is deleted later, not here (`replace`).
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], trash: String? = nil) throws {
+        try bytes.withUnsafeBufferPointer { try writeAtomically(path, $0, trash: trash) }
     }
 
-    public static func writeAtomically(_ path: String, _ bytes: UnsafeBufferPointer<UInt8>) throws {
+    public static func writeAtomically(_ path: String, _ bytes: UnsafeBufferPointer<UInt8>, trash: String? = nil) throws {
         let tmp = path + ".tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw fail("cannot create", tmp) }
         guard writeAll(fd, bytes) else { close(fd); unlink(tmp); throw fail("cannot write", tmp) }
         close(fd)
-        if rename(tmp, path) != 0 { let f = fail("cannot rename into", path); unlink(tmp); throw f }
+        if !replace(AT_FDCWD, tmp, AT_FDCWD, path, trash: trash) { let f = fail("cannot rename into", path); unlink(tmp); throw f }
     }
 
-    public static func writeAtomically(_ path: String, _ text: String) throws {
+    /// `renameat(fromDir, from, toDir, to)`, except that the file `to` names, if any, is not
+    /// deleted on this thread: the two names are exchanged (atomically: `to` never goes
+    /// missing), the old file is moved into `trash` (a directory on the same file system) and
+    /// `Removals` deletes it there. Deleting a file whose blocks are on disk took 0.1-0.4 ms on
+    /// the bench machine (ext4 mounted with `discard` and no journal: each freed extent waits
+    /// for the device), and a one-input rerun replaced five such files one after another on its
+    /// way to the end. Without `trash`, or where names cannot be exchanged, a plain rename.
+    /// False with `errno` set if `from` could not be renamed to `to`.
+    public static func replace(_ fromDir: Int32, _ from: String, _ toDir: Int32, _ to: String, trash: String?) -> Bool {
+        if let trash {
+            if loom_exchange(fromDir, from, toDir, to) == 0 {
+                // `from` now names the old file. Moved out of the way (the directory must not
+                // keep it: a task's `$LOOM_IN`, a stamped `latest/` directory), deleted later.
+                let later = trash + "/replaced.\(getpid()).\(replacedCount.add(1, ordering: .relaxed).newValue)"
+                if renameat(fromDir, from, AT_FDCWD, later) == 0 { Removals.later(later) } else { unlinkat(fromDir, from, 0) }
+                return true
+            }
+            // ENOENT: nothing to replace. EINVAL/ENOSYS: this file system or kernel cannot exchange.
+        }
+        return renameat(fromDir, from, toDir, to) == 0
+    }
+
+    private static let replacedCount = Atomic<Int>(0)
+
+    public static func writeAtomically(_ path: String, _ text: String, trash: String? = nil) throws {
         var text = text
-        try text.withUTF8 { try writeAtomically(path, $0) }
+        try text.withUTF8 { try writeAtomically(path, $0, trash: trash) }
     }
 
     /// Creates `path` holding `bytes`, failing if it exists. For files no reader can see half
@@ -229,4 +256,20 @@ public enum FileSystem {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         return getcwd(&buf, buf.count) != nil ? String(cString: buf) : "."
     }
+}
+
+/// Deletions taken off a command's way (`FileSystem.replace`), made one after another on a
+/// queue of their own. `LoomMain` waits for them before the process exits; a process killed
+/// before that leaves the files in the store's `tmp/` (crash debris, safe to delete).
+public enum Removals {
+    private static let queue = DispatchQueue(label: "loom.removals")
+    private static let pending = DispatchGroup()
+
+    /// Deletes the file at `path` soon, on another thread.
+    public static func later(_ path: String) {
+        queue.async(group: pending) { _ = unlink(path) }
+    }
+
+    /// Returns once every deletion asked for so far is done.
+    public static func wait() { pending.wait() }
 }

@@ -48,10 +48,16 @@ import Testing
         try InputLinks.update(inDir, needs: [("a", d1), ("b", d2), ("c", d3)], store: store, rememberedFrom: 1)
         #expect(FileSystem.exists(side))
         #expect(links() == ["a": store.location(of: d1), "b": store.location(of: d2), "c": store.location(of: d3)])
-        // A changed need and a need gone, from the remembered links.
-        let a = inode("a")
+        // A changed need and a need gone, from the remembered links; the sidecar, written over
+        // in place, is cut to its new length.
+        let a = inode("a"), longer = try FileSystem.readBytes(side).count
         try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
         #expect(links() == want && inode("a") == a)
+        let shorter = try FileSystem.readBytes(side)
+        #expect(shorter.count < longer)
+        unlink(side)
+        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
+        #expect(try FileSystem.readBytes(side).count == shorter.count)
         // The same needs in the same order, one changed: only that link is replaced.
         try InputLinks.update(inDir, needs: [("a", d2), ("c", d9)], store: store, rememberedFrom: 1)
         #expect(links() == ["a": store.location(of: d2), "c": store.location(of: d9)] && inode("a") != a)
@@ -134,10 +140,13 @@ import Testing
             var wanted: [(name: String, digest: Digest)] = []
             for n in names where r.int(3) > 0 { wanted.append((n, digests[r.int(digests.count)])) }
             if r.int(5) == 0, wanted.count > 1 { wanted.swapAt(r.int(wanted.count), r.int(wanted.count)) }   // another order
-            try InputLinks.update(inDir, needs: wanted, store: store, rememberedFrom: 1)
+            // Replaced links go to the store's tmp/ half the time (`FileSystem.replace`).
+            try InputLinks.update(inDir, needs: wanted, store: store, rememberedFrom: 1, trash: r.int(2) == 0 ? store.root + "/tmp" : nil)
             var have: [String: String] = [:]
             for n in try FileSystem.listDirectory(inDir) { have[n] = TreeListing.readLink(inDir + "/" + n) ?? "(not a link)" }
             #expect(have == Dictionary(uniqueKeysWithValues: wanted.map { ($0.name, store.location(of: $0.digest)) }), "step \(step)")
         }
+        Removals.wait()
+        #expect(try FileSystem.listDirectory(store.root + "/tmp").isEmpty)
     }
 }
