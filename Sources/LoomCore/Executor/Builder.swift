@@ -259,8 +259,17 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         let n = graph.nodes[i]
         var r = report
         r.duration = seconds(since: started)
+        // A task with many inputs has its output committed and made durable while they are
+        // checked (`GroupCommit.syncAhead`); its key entry waits for the check.
+        var committed: Result<Digest, Error>?
+        if outcome == .succeeded && inputs.count >= Self.syncAheadFrom {
+            committed = Result { try commit(n, work: work, manifest: m) }
+            if case .success(let d) = committed { keys.syncAhead(d) }
+        }
         if let damage = checkInputs(inputs) {
-            // Whatever the task's own outcome: it wrote into the store.
+            // Whatever the task's own outcome: it wrote into the store. An output already
+            // committed stays unreferenced (no key entry names it).
+            if case .success(let d) = committed { keys.giveUp(d) }
             discardAttempt(work)
             appendLog(logPath, "loom: \(damage)\n")
             r.status = .failed
@@ -271,7 +280,8 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         }
         if outcome == .succeeded {
             do {
-                let digest = try commit(n, work: work, manifest: m, key: r.key!)
+                let digest = try committed?.get() ?? commit(n, work: work, manifest: m)
+                keys.add(ActionEntry(key: r.key!, artifact: digest, manifest: m))
                 r.status = .ran
                 r.artifact = digest
                 r.metrics = Engine.readMetrics(store.location(of: digest))
@@ -379,16 +389,20 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
                             env: shell ? n.env : [:], params: shell ? [:] : n.params)
     }
 
-    /// Checks declared outputs, moves the output into the store, then queues the key entry.
-    private func commit(_ n: TaskNode, work: String, manifest m: KeyManifest, key: CacheKey) throws -> Digest {
+    /// Checks declared outputs and moves the output into the store (its key entry is queued
+    /// once its inputs are known undamaged).
+    private func commit(_ n: TaskNode, work: String, manifest m: KeyManifest) throws -> Digest {
         for o in n.outputs where !FileSystem.exists(work + "/" + o) {
             throw KindError("declared output '\(o)' was not written to $LOOM_OUT")
         }
         discardSidecars(work)
-        let digest = try store.commit(staging: work)
-        keys.add(ActionEntry(key: key, artifact: digest, manifest: m))
-        return digest
+        return try store.commit(staging: work)
     }
+
+    /// From this many inputs on, a task's output is synced while its inputs are checked (with
+    /// fewer, the check is shorter than the fsyncs it would let a task pay alone, outside the
+    /// group commit's batches).
+    static let syncAheadFrom = 64
 
     /// After a task: whether its inputs are still the bytes they were (their seals, re-hashed if
     /// a seal does not hold). A damaged input is evicted, never served again, and named.

@@ -128,6 +128,82 @@ import Testing
         #expect(g.drainInBackground().wait().isEmpty)
     }
 
+    /// An artifact synced ahead of its entry (`syncAhead`: while its task's inputs are checked)
+    /// is synced with the entries queued before it and not again when its entry comes. It counts
+    /// once: recorded, given up, or added again later, it is synced again. A sync ahead that
+    /// failed leaves the artifact to its entry's sync.
+    @Test func groupCommitSyncsAhead() throws {
+        final class Recorder: ArtifactStore, ActionCache, @unchecked Sendable {   // `events`, `failNext` under `lock`
+            let lock = NSLock()
+            var events: [String] = []
+            var failNext = false
+            let names: [Digest: String]
+            init(_ names: [String]) { self.names = Dictionary(uniqueKeysWithValues: names.map { (Digest(of: $0), $0) }) }
+            func note(_ e: String) { lock.lock(); events.append(e); lock.unlock() }
+            func makeStaging(label: String) throws -> String { "" }
+            func commit(staging: String) throws -> Digest { Digest(of: staging) }
+            func discard(staging: String) {}
+            func contains(_ digest: Digest) -> Bool { true }
+            func condition(of digest: Digest, repair: Bool) -> ArtifactCondition { .intact }
+            func damagedFiles(_ digest: Digest) -> [String] { [] }
+            func seal(of digest: Digest) -> TreeSeal? { nil }
+            func updateLatest(dag: String, task: String, digest: Digest) {}
+            func latestMembership(dag: String) -> StoreMembership? { nil }
+            func membership(of directory: String) -> StoreMembership? { nil }
+            func location(of digest: Digest) -> String { "" }
+            func sync(_ artifacts: [Digest]) throws {
+                lock.lock()
+                defer { lock.unlock() }
+                if failNext {
+                    failNext = false
+                    events.append("sync failed")
+                    throw InternalError("disk gone")
+                }
+                events.append("sync " + artifacts.map { names[$0] ?? "?" }.sorted().joined(separator: ","))
+            }
+            func lookup(_ key: CacheKey) -> ActionEntry? { nil }
+            func record(_ entry: ActionEntry) throws { note("record \(entry.manifest.kind)") }
+        }
+        let r = Recorder(["a", "j", "k", "x"])
+        let g = GroupCommit(store: r)
+        func entry(_ kind: String) -> ActionEntry {
+            let m = KeyManifest(kind: kind, kindVersion: 1)
+            return ActionEntry(key: m.key, artifact: Digest(of: kind), manifest: m)
+        }
+        func events() -> [String] { r.lock.lock(); defer { r.lock.unlock() }; let e = r.events; r.events = []; return e }
+        g.add(entry("a"))
+        g.syncAhead(Digest(of: "j"))
+        #expect(g.drain().isEmpty)   // the sync ahead has run, with "a" queued before it
+        g.add(entry("j"))
+        #expect(g.drain().isEmpty)
+        #expect(events() == ["sync a,j", "record a", "record j"])
+        // Recorded once, it is synced again when it comes back (evicted and committed again).
+        g.add(entry("j"))
+        #expect(g.drain().isEmpty)
+        #expect(events() == ["sync j", "record j"])
+        // Given up (its task failed the input check): synced again with a later entry.
+        g.syncAhead(Digest(of: "x"))
+        #expect(g.drain().isEmpty)
+        g.giveUp(Digest(of: "x"))
+        g.add(entry("x"))
+        #expect(g.drain().isEmpty)
+        #expect(events() == ["sync x", "sync x", "record x"])
+        // A sync ahead that failed says nothing yet; the entry's own sync makes it durable.
+        r.lock.lock(); r.failNext = true; r.lock.unlock()
+        g.syncAhead(Digest(of: "k"))
+        #expect(g.drain().isEmpty)
+        g.add(entry("k"))
+        #expect(g.drain().isEmpty)
+        #expect(events() == ["sync failed", "sync k", "record k"])
+        // Its entry queued before the sync ahead ran: synced once, as one of the batch.
+        g.add(entry("k"))
+        g.syncAhead(Digest(of: "k"))
+        #expect(g.drain().isEmpty)
+        g.add(entry("k"))
+        #expect(g.drain().isEmpty)
+        #expect(events() == ["sync k", "record k", "sync k", "record k"])
+    }
+
     @Test func treeDigestIsPinned() throws {
         let listing = TreeListing(entries: [
             .init(kind: .file, path: "b.txt", digest: Digest(of: "b"), size: 1, target: nil),
