@@ -64,18 +64,30 @@ public final class ProcessRunner: TaskRunner, @unchecked Sendable {   // mutable
                 DispatchQueue.global().asyncAfter(deadline: .now() + t) { handle.expire(after: t) }
             }
             let thread = Thread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                // The supervisor passes the program's own wait status up before it exits; a
-                // supervisor killed outright (SIGKILL at the end of a grace period) has none.
+                // The supervisor passes the program's own wait status up once every other process
+                // of the task is gone, then exits: the task is over when the status arrives, and
+                // the supervisor's exit (tearing down its namespaces) is waited for after.
                 var programStatus: Int32 = 0
-                let n = read(statusFD, &programStatus, 4)
+                var n: Int
+                repeat { n = read(statusFD, &programStatus, 4) } while n < 0 && errno == EINTR
                 close(statusFD)
-                if n == 4 { status = programStatus }
-                loom_spawn_release(UnsafeMutableRawPointer(bitPattern: stackAddress))   // the supervisor is gone: its stack can go
-                // Stragglers left in the group (without namespaces) must not touch $LOOM_OUT.
-                kill(-pid, SIGKILL)
-                onExit(handle.outcome(status: status))
+                var status: Int32 = 0
+                func reap() {
+                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                    loom_spawn_release(UnsafeMutableRawPointer(bitPattern: stackAddress))   // the supervisor is gone: its stack can go
+                }
+                if n == 4 {
+                    kill(-pid, SIGKILL)   // what is left of the group: the exiting supervisor
+                    onExit(handle.outcome(status: programStatus))
+                    reap()
+                } else {
+                    // Killed outright (SIGKILL at the end of a grace period) before reporting: its
+                    // exit kills what is left in its PID namespace; without one, stragglers in
+                    // the group must not touch $LOOM_OUT.
+                    reap()
+                    kill(-pid, SIGKILL)
+                    onExit(handle.outcome(status: status))
+                }
             }
             thread.stackSize = 1 << 16
             thread.start()
