@@ -141,6 +141,36 @@ import LoomCore
         #expect(try s.loom("verify").status == 0)
     }
 
+    /// For a task of many needs, `$LOOM_IN/<need>` is a view of the artifact (its own
+    /// directories, the stored files' inodes): a task without isolation that adds, removes or
+    /// replaces an entry in it fails, is not cached, and the next run sees the artifact again.
+    @Test func aTaskThatChangesItsViewOfAnInputIsNotCached() throws {
+        let s = Sandbox(), n = 70
+        s.environment = ["LOOM_ISOLATION": "none"]
+        func dag(_ join: String) -> String {
+            var lines = ["tasks:"]
+            for i in 0..<n { lines.append("  u\(i): {kind: shell, cmd: 'echo \(i) > $LOOM_OUT/o'}") }
+            lines.append("  join: {kind: shell, needs: [\((0..<n).map { "u\($0)" }.joined(separator: ", "))], cmd: '\(join)'}")
+            return lines.joined(separator: "\n") + "\n"
+        }
+        let view = s.root + "/artifacts/inputs/t/join/u0"
+        s.write("dags/t.yaml", dag("chmod u+w $LOOM_IN/u0; touch $LOOM_IN/u0/new; cat $LOOM_IN/u*/o > $LOOM_OUT/all"))
+        let r = try s.loom("run", "dags/t.yaml")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("the task's view of input 'u0' under $LOOM_IN was changed"), "\(r.stderr)")
+        #expect(s.artifacts()["join"] == nil)
+        #expect(FileSystem.exists(view + "/new"))
+        s.write("dags/t.yaml", dag("ls $LOOM_IN/u0 > $LOOM_OUT/listing; cat $LOOM_IN/u*/o > $LOOM_OUT/all"))
+        let good = try s.loom("run", "dags/t.yaml")
+        #expect(good.status == 0 && has(good, "run", "join"), "\(good.stderr)")
+        #expect(s.read("artifacts/latest/t/join/listing") == "o\n")
+        #expect(!FileSystem.exists(view + "/new"))
+        #expect(s.read("artifacts/latest/t/join/all") == (0..<n).map { "\($0)\n" }.sorted().joined())
+        // The view's file is the stored one.
+        var a = stat(), b = stat()
+        #expect(stat(view + "/o", &a) == 0 && stat(s.root + "/artifacts/latest/t/u0/o", &b) == 0 && a.st_ino == b.st_ino)
+    }
+
     /// Hole 2 as an unprivileged user: `chmod u+w` and write works on one's own files, so the
     /// store is fenced off inside a user namespace.
     @Test(.enabled(if: isRoot, "needs root to become another user"))

@@ -218,6 +218,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         }
         let work: String
         let job: Job
+        var views: InputLinks.Views?
         let inputs = n.needs.map { (graph.nodes[$0].id.name, digests[$0], scan.memo?.entries[$0]?.seal) }
         do {
             if !logDirectoryMade {
@@ -226,7 +227,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
                 logDirectoryMade = true
             }
             work = try store.makeStaging(label: n.id.name)
-            job = try makeJob(n, attempt: number, work: work, logPath: logPath, manifest: m)
+            (job, views) = try makeJob(n, attempt: number, work: work, logPath: logPath, manifest: m)
             if number > 1 {
                 let of = number <= n.retries + 1 ? "of \(n.retries + 1)" : "(the one before was lost to the cluster)"
                 appendLog(logPath, "\n--- loom: attempt \(number) \(of) ---\n")
@@ -239,11 +240,11 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             return
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        let attemptReport = r
+        let attemptReport = r, madeViews = views
         let handle = runner.start(job) { outcome in
             // On the runner's waiter thread: hand over to a worker at once.
             DispatchQueue.global().async {
-                self.completed(i, number, attemptReport, outcome, started: started, work: work, inputs: inputs,
+                self.completed(i, number, attemptReport, outcome, started: started, work: work, inputs: inputs, views: madeViews,
                                manifest: m, logPath: logPath, done: done)
             }
         }
@@ -255,7 +256,8 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
 
     /// On a worker: checks the inputs, commits a success, then posts the result to the queue.
     private func completed(_ i: Int, _ number: Int, _ report: TaskReport, _ outcome: JobOutcome, started: UInt64, work: String,
-                           inputs: [(String, Digest?, NoopMemo.Seal?)], manifest m: KeyManifest, logPath: String, done: @escaping @Sendable (Bool) -> Void) {
+                           inputs: [(String, Digest?, NoopMemo.Seal?)], views: InputLinks.Views?, manifest m: KeyManifest, logPath: String,
+                           done: @escaping @Sendable (Bool) -> Void) {
         let n = graph.nodes[i]
         var r = report
         r.duration = seconds(since: started)
@@ -266,7 +268,10 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             committed = Result { try commit(n, work: work, manifest: m) }
             if case .success(let d) = committed { keys.syncAhead(d) }
         }
-        if let damage = checkInputs(inputs) {
+        if let damage = checkInputs(inputs) ?? views?.changed().map({
+            "the task's view of input '\($0)' under $LOOM_IN was changed (an entry added to it, removed or replaced, by the task or by hand): "
+                + "its output is not kept, and $LOOM_IN is made again next time"
+        }) {
             // Whatever the task's own outcome: it wrote into the store. An output already
             // committed stays unreferenced (no key entry names it).
             if case .success(let d) = committed { keys.giveUp(d) }
@@ -331,17 +336,26 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         done(ok)
     }
 
-    private func makeJob(_ n: TaskNode, attempt: Int, work: String, logPath: String, manifest m: KeyManifest) throws -> Job {
+    private func makeJob(_ n: TaskNode, attempt: Int, work: String, logPath: String, manifest m: KeyManifest) throws -> (Job, InputLinks.Views?) {
         // The staging directory itself is $LOOM_OUT; inputs and the job file sit beside it.
-        // $LOOM_IN is the task's own directory of links, kept between runs: a rerun replaces only
-        // the links whose artifact changed (a join of 1,000 tasks made 1,000 new links per run).
+        // $LOOM_IN is the task's own directory of views of its inputs (links for large ones),
+        // kept between runs: a rerun makes again only the entries whose artifact changed (a join
+        // of 1,000 tasks made 1,000 new links per run). See `InputLinks`.
         // (A DAG file named `...yaml` has the DAG name `..`: never a path component here.)
         let dag = graph.dagName == "." || graph.dagName == ".." || graph.dagName.isEmpty ? "_" + graph.dagName : graph.dagName
         let out = work, inDir = project.storeRoot + "/inputs/" + dag + "/" + n.id.name
-        var needs: [(name: String, digest: Digest)] = []
+        var needs: [InputLinks.Need] = []
         needs.reserveCapacity(n.needs.count)
-        for j in n.needs { needs.append((graph.nodes[j].id.name, digests[j]!)) }
-        if !n.needs.isEmpty { try InputLinks.update(inDir, needs: needs, store: store, trash: project.storeRoot + "/tmp") }
+        // The memo's seal of a need's artifact, when it names this artifact, the scan found it
+        // holding, and nothing since can have given the artifact other files (the need did not
+        // run, nothing was evicted): a view is checked against its inodes. Otherwise the store's.
+        let fresh = store.evictions == scan.evictionsAtScan
+        for j in n.needs {
+            let d = digests[j]!, known = scan.memo?.entries[j]?.seal
+            let seal = fresh && known?.digest == d && reports[j]?.status != .ran ? known?.entries : nil
+            needs.append(InputLinks.Need(name: graph.nodes[j].id.name, digest: d, seal: seal))
+        }
+        let views = n.needs.isEmpty ? nil : try InputLinks.update(inDir, needs: needs, store: store, trash: project.storeRoot + "/tmp")
         var env = baseEnvironment
         env["LOOM_OUT"] = out
         env["LOOM_IN"] = inDir
@@ -365,7 +379,7 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
                       fence: Fence(readOnly: project.storeRoot, writable: out))
         job.dag = graph.dagName
         if runner.wantsPortableTasks { job.portable = try portable(n, manifest: m) }
-        return job
+        return (job, views)
     }
 
     /// Task `n` for a node that sees none of this machine's files: its inputs by key and artifact,

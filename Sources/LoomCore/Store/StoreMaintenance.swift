@@ -78,10 +78,31 @@ public struct StoreMaintenance {
     }
 
     /// Deletes every artifact not in `keep`, the key entries pointing at them, and file blobs no
-    /// artifact links to any more. With `dryRun`, only counts.
+    /// artifact links to any more. The tasks' `$LOOM_IN` views go first (they hold the stored
+    /// files' inodes, which would keep removed blobs on disk): the next run that starts a task
+    /// makes its view again. With `dryRun`, only counts.
     public func collect(keep: Set<Digest>, dryRun: Bool) -> GCReport {
         var r = GCReport()
         var removed = Set<Digest>()
+        // The names the views give to each inode: gone with them.
+        var viewNames: [BlobInode: Int] = [:]
+        if dryRun {
+            func walk(_ dir: String) {
+                for name in (try? FileSystem.listDirectory(dir)) ?? [] {
+                    var st = stat()
+                    guard lstat(dir + "/" + name, &st) == 0 else { continue }
+                    switch st.st_mode & S_IFMT {
+                    case S_IFDIR: walk(dir + "/" + name)
+                    case S_IFREG: viewNames[BlobInode(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)), default: 0] += 1
+                    default: break
+                    }
+                }
+            }
+            walk(store.root + "/inputs")
+        } else {
+            FileSystem.removeTree(store.root + "/inputs")
+            try? FileSystem.makeDirectories(store.root + "/inputs")
+        }
         // A dry run frees what the real one would: a blob goes when every name it has but its
         // own is in a removed artifact (two removed artifacts may share it; one artifact may hold
         // it twice), and blobs no artifact names any more go too. Counted by inode.
@@ -94,8 +115,11 @@ public struct StoreMaintenance {
             if dryRun { countNames(d, into: &names) } else { FileSystem.removeTree(store.location(of: d)); store.forgetSeal(d) }
         }
         if dryRun {
-            for (_, n) in names where n.links - n.removed <= 1 { r.bytesFreed += n.size }
-            forEachBlob { _, st in if st.st_nlink <= 1 { r.bytesFreed += Int64(st.st_size) } }
+            for (k, n) in names where n.links - n.removed - viewNames[k, default: 0] <= 1 { r.bytesFreed += n.size }
+            forEachBlob { _, st in
+                let k = BlobInode(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                if names[k] == nil, Int(st.st_nlink) - viewNames[k, default: 0] <= 1 { r.bytesFreed += Int64(st.st_size) }
+            }
         }
         for (path, entry) in keyEntries() where entry.map({ removed.contains($0.artifact) }) ?? true {
             r.keysRemoved += 1

@@ -265,9 +265,9 @@ public enum Removals {
     private static let queue = DispatchQueue(label: "loom.removals")
     private static let pending = DispatchGroup()
 
-    /// Deletes the file at `path` soon, on another thread.
+    /// Deletes the file (or directory tree) at `path` soon, on another thread.
     public static func later(_ path: String) {
-        queue.async(group: pending) { _ = unlink(path) }
+        queue.async(group: pending) { if unlink(path) != 0 { FileSystem.removeTree(path) } }
     }
 
     /// Returns once every deletion asked for so far is done.

@@ -27,126 +27,227 @@ import Testing
         #expect(try FileSystem.listDirectory(inDir) == ["a", "b"])
     }
 
-    /// With a store to stamp it, `$LOOM_IN` is remembered beside it and read back only while its
-    /// stamp holds: the right links either way, whatever was done to the directory by hand.
-    @Test func rememberedLinksAreTrustedOnlyWhileTheDirectoryIsUntouched() throws {
+    /// Artifacts committed to a fresh store: small ones (a file; a nested directory with a link)
+    /// and one larger than `InputLinks.viewLimit`.
+    struct Fixture {
         let dir = TestDir()
-        defer { dir.remove() }
-        let store = try LocalStore(root: dir.path + "/artifacts")
-        let inDir = store.root + "/inputs/d/join", side = store.root + "/inputs/d/.join.links"
-        func inode(_ n: String) -> UInt64 { var st = stat(); lstat(inDir + "/" + n, &st); return UInt64(st.st_ino) }
-        func links() -> [String: String] {
-            var m: [String: String] = [:]
-            for n in (try? FileSystem.listDirectory(inDir)) ?? [] { m[n] = TreeListing.readLink(inDir + "/" + n) ?? "(not a link)" }
-            return m
+        let store: LocalStore
+        var artifacts: [Digest] = []
+        let large: Digest
+        init() throws {
+            store = try LocalStore(root: dir.path + "/artifacts")
+            for text in ["one", "two", "three"] {
+                let s = try store.makeStaging(label: "t")
+                try FileSystem.writeAtomically(s + "/o", text + "\n")
+                artifacts.append(try store.commit(staging: s))
+            }
+            let s = try store.makeStaging(label: "t")
+            try FileSystem.makeDirectories(s + "/d/e")
+            try FileSystem.writeAtomically(s + "/d/e/f.txt", "deep\n")
+            try FileSystem.writeAtomically(s + "/top.txt", "top\n")
+            symlink("e/f.txt", s + "/d/l")
+            artifacts.append(try store.commit(staging: s))
+            let b = try store.makeStaging(label: "t")
+            for i in 0..<(InputLinks.viewLimit + 5) { try FileSystem.writeAtomically(b + "/f\(i)", "\(i)\n") }
+            large = try store.commit(staging: b)
         }
-        let d1 = Digest(of: "1"), d2 = Digest(of: "2"), d3 = Digest(of: "3"), d9 = Digest(of: "9")
-        let want = ["a": store.location(of: d1), "c": store.location(of: d9)]
-        // A task with few needs reads its links (a sidecar would cost it more).
-        try InputLinks.update(inDir, needs: [("a", d1), ("b", d2), ("c", d3)], store: store)
-        #expect(!FileSystem.exists(side))
-        try InputLinks.update(inDir, needs: [("a", d1), ("b", d2), ("c", d3)], store: store, rememberedFrom: 1)
-        #expect(FileSystem.exists(side))
-        #expect(links() == ["a": store.location(of: d1), "b": store.location(of: d2), "c": store.location(of: d3)])
-        // A changed need and a need gone, from the remembered links; the sidecar, written over
-        // in place, is cut to its new length.
-        let a = inode("a"), longer = try FileSystem.readBytes(side).count
-        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
-        #expect(links() == want && inode("a") == a)
-        let shorter = try FileSystem.readBytes(side)
-        #expect(shorter.count < longer)
-        unlink(side)
-        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
-        #expect(try FileSystem.readBytes(side).count == shorter.count)
-        // The same needs in the same order, one changed: only that link is replaced.
-        try InputLinks.update(inDir, needs: [("a", d2), ("c", d9)], store: store, rememberedFrom: 1)
-        #expect(links() == ["a": store.location(of: d2), "c": store.location(of: d9)] && inode("a") != a)
-        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
-        // Replaced, added or removed by hand: the stamp no longer holds and the links are read.
-        unlink(inDir + "/a")
-        symlink("/etc", inDir + "/a")
-        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
-        #expect(links() == want)
-        symlink("/etc", inDir + "/extra")
-        try FileSystem.writeAtomically(inDir + "/c.new", "left by a crash")
-        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
-        #expect(links() == want)
-        unlink(inDir + "/c")
-        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
-        #expect(links() == want)
-        // A damaged sidecar reads as absent; one of an earlier state of the directory (its stamp
-        // is older) is not trusted.
-        let good = try FileSystem.readBytes(side)
-        var bad = good
-        bad[bad.count / 2] ^= 1
-        try FileSystem.writeAtomically(side, bad)
-        unlink(inDir + "/a")
-        symlink("/etc", inDir + "/a")
-        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
-        #expect(links() == want)
-        try FileSystem.writeAtomically(side, good)
-        unlink(inDir + "/c")
-        symlink("/etc", inDir + "/c")
-        try InputLinks.update(inDir, needs: [("a", d1), ("c", d9)], store: store, rememberedFrom: 1)
-        #expect(links() == want)
+        var inDir: String { store.root + "/inputs/d/join" }
+        var side: String { store.root + "/inputs/d/.join.links" }
+        func inode(_ path: String) -> UInt64 { var st = stat(); lstat(path, &st); return UInt64(st.st_ino) }
+
+        /// Whether `inDir` holds exactly these needs: with `views`, each small artifact as a view
+        /// (its directories made again, read-only; every other entry the stored inode), a large
+        /// one as a link to its directory in the store; without, every one as a link.
+        func holds(_ needs: [(String, Digest)], views: Bool = true) -> Bool {
+            guard let names = try? FileSystem.listDirectory(inDir), names == needs.map(\.0).sorted() else { return false }
+            for (name, d) in needs {
+                let view = inDir + "/" + name, source = store.location(of: d)
+                guard let seal = store.seal(of: d) else { return false }
+                if !views || seal.entries.count > InputLinks.viewLimit {
+                    guard TreeListing.readLink(view) == source else { return false }
+                    continue
+                }
+                for e in seal.entries {
+                    let v = e.path.isEmpty ? view : view + "/" + e.path, s = e.path.isEmpty ? source : source + "/" + e.path
+                    var st = stat(), sst = stat()
+                    guard lstat(v, &st) == 0, lstat(s, &sst) == 0 else { return false }
+                    if (sst.st_mode & S_IFMT) == S_IFDIR {
+                        guard (st.st_mode & S_IFMT) == S_IFDIR, st.st_mode & 0o777 == 0o555,
+                              (try? FileSystem.listDirectory(v)) == (try? FileSystem.listDirectory(s)) else { return false }
+                    } else {
+                        guard st.st_ino == sst.st_ino else { return false }
+                    }
+                }
+            }
+            return true
+        }
     }
 
-    /// The sidecar names artifacts by digest; its links point at the store's locations, which move
-    /// with the project: a store opened at another path does not trust links made for the old one.
+    /// Small artifacts are views holding the stored inodes, large ones links; a task reads both
+    /// through `$LOOM_IN` as the artifact. Remembered, a rerun makes again only the entry whose
+    /// artifact changed, drops the needs gone (their entries deleted later, from tmp/), and never
+    /// looks into the views; the sidecar is cut to its new length.
+    @Test func viewsHoldTheStoredFilesAndOnlyChangedOnesAreMadeAgain() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let a = f.artifacts, trash = f.store.root + "/tmp"
+        var needs = [InputLinks.Need(name: "a", digest: a[0]), InputLinks.Need(name: "b", digest: a[3]),
+                     InputLinks.Need(name: "big", digest: f.large), InputLinks.Need(name: "c", digest: a[1])]
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1, trash: trash)
+        #expect(f.holds(needs.map { ($0.name, $0.digest) }))
+        #expect(try FileSystem.readText(f.inDir + "/b/d/l") == "deep\n")
+        #expect(try FileSystem.readText(f.inDir + "/big/f3") == "3\n")
+        #expect(FileSystem.exists(f.side))
+        let b = f.inode(f.inDir + "/b"), longer = try FileSystem.readBytes(f.side).count
+        needs[0].digest = a[2]
+        needs.remove(at: 3)
+        let views = try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1, trash: trash)
+        #expect(f.holds(needs.map { ($0.name, $0.digest) }))
+        #expect(f.inode(f.inDir + "/b") == b, "unchanged: the same view")
+        #expect(views.changed() == nil)
+        #expect(try FileSystem.readBytes(f.side).count < longer)
+        Removals.wait()
+        #expect(try FileSystem.listDirectory(trash).isEmpty)
+        // A large artifact in place of a small one, and the other way.
+        needs[0].digest = f.large
+        needs[2].digest = a[0]
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1, trash: trash)
+        #expect(f.holds(needs.map { ($0.name, $0.digest) }))
+        // Few needs: nothing remembered, and links, not views.
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, trash: trash)
+        #expect(f.holds(needs.map { ($0.name, $0.digest) }, views: false))
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1, trash: trash)
+        #expect(f.holds(needs.map { ($0.name, $0.digest) }))
+    }
+
+    /// A view changed after it was made (by a task without isolation, or by hand): an entry added,
+    /// removed or replaced in it. Remembered, the check after the task finds it and drops the
+    /// sidecar, so the next update looks into every view and makes the changed one again; with
+    /// no sidecar, the update finds it at once.
+    @Test func changedViewsAreFoundAndMadeAgain() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let a = f.artifacts
+        let needs = [InputLinks.Need(name: "a", digest: a[0]), InputLinks.Need(name: "b", digest: a[3])]
+        let want = needs.map { ($0.name, $0.digest) }
+        let changes: [(String, () -> Void)] = [
+            ("an entry added", { try? FileSystem.writeAtomically(f.inDir + "/a/extra", "x") }),
+            ("an entry removed", { unlink(f.inDir + "/a/o") }),
+            ("an entry replaced", { unlink(f.inDir + "/a/o"); try? FileSystem.writeAtomically(f.inDir + "/a/o", "one\n") }),
+            ("a deep entry replaced", { unlink(f.inDir + "/b/d/e/f.txt"); try? FileSystem.writeAtomically(f.inDir + "/b/d/e/f.txt", "deep\n") }),
+            ("a link replaced", { unlink(f.inDir + "/b/d/l"); symlink("/etc/passwd", f.inDir + "/b/d/l") }),
+        ]
+        for (what, change) in changes {
+            try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1)
+            let views = try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1)
+            #expect(f.holds(want) && views.changed() == nil, "\(what)")
+            change()
+            #expect(!f.holds(want), "\(what)")
+            #expect(views.changed() != nil, "\(what): found after the task")
+            #expect(!FileSystem.exists(f.side), "\(what)")
+            try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1)
+            #expect(f.holds(want), "\(what): made again")
+            change()
+            unlink(f.side)
+            try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1)
+            #expect(f.holds(want), "\(what): no sidecar, found by the update")
+        }
+    }
+
+    /// An artifact damaged (through a view: the same inode), evicted with its damaged blob and
+    /// committed again has the same digest and new inodes: the remembered view of the damaged
+    /// file is made again from the new one.
+    @Test func aViewOfDamagedFilesIsMadeAgain() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = f.artifacts[0]
+        let needs = [InputLinks.Need(name: "a", digest: d)]
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1)
+        let old = f.inode(f.inDir + "/a/o")
+        chmod(f.inDir + "/a/o", 0o644)
+        let fd = open(f.inDir + "/a/o", O_WRONLY | O_TRUNC)
+        #expect(fd >= 0 && write(fd, "XXX\n", 4) == 4)
+        close(fd)
+        #expect(f.store.condition(of: d, repair: true) == .damaged)
+        let s = try f.store.makeStaging(label: "t")
+        try FileSystem.writeAtomically(s + "/o", "one\n")
+        #expect(try f.store.commit(staging: s) == d)
+        #expect(f.inode(f.store.location(of: d) + "/o") != old)
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1)
+        #expect(f.holds([("a", d)]) && f.inode(f.inDir + "/a/o") != old)
+        #expect(try FileSystem.readText(f.inDir + "/a/o") == "one\n")
+    }
+
+    /// The sidecar names artifacts by digest; links to large ones point at the store's locations,
+    /// which move with the project: a store opened at another path does not trust links made for
+    /// the old one.
     @Test func rememberedLinksFollowTheStoresLocation() throws {
-        let dir = TestDir()
-        defer { dir.remove() }
-        let store = try LocalStore(root: dir.path + "/p1/artifacts")
-        let d1 = Digest(of: "1"), d2 = Digest(of: "2")
-        try InputLinks.update(store.root + "/inputs/d/t", needs: [("a", d1), ("b", d2)], store: store, rememberedFrom: 1)
-        #expect(rename(dir.path + "/p1", dir.path + "/p2") == 0)
-        let moved = try LocalStore(root: dir.path + "/p2/artifacts")
-        let inDir = moved.root + "/inputs/d/t"
-        // The directory's own stamp is unchanged by the move of a directory above it.
-        try InputLinks.update(inDir, needs: [("a", d1), ("b", d2)], store: moved, rememberedFrom: 1)
-        #expect(TreeListing.readLink(inDir + "/a") == moved.location(of: d1) && TreeListing.readLink(inDir + "/b") == moved.location(of: d2))
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let needs = [InputLinks.Need(name: "a", digest: f.artifacts[0]), InputLinks.Need(name: "big", digest: f.large)]
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1)
+        #expect(rename(f.dir.path + "/artifacts", f.dir.path + "/moved") == 0)
+        let moved = try LocalStore(root: f.dir.path + "/moved")
+        let inDir = moved.root + "/inputs/d/join"
+        try InputLinks.update(inDir, needs: needs, store: moved, rememberedFrom: 1)
+        #expect(TreeListing.readLink(inDir + "/big") == moved.location(of: f.large))
+        #expect(try FileSystem.readText(inDir + "/a/o") == "one\n")
     }
 
-    /// The remembered links against the directory itself over 300 seeded random steps: wanted
-    /// links change, and between updates links are replaced, added and removed by hand, leftovers
-    /// of a crash appear, the sidecar is damaged or an older one put back. After every update the
-    /// directory holds exactly the wanted links.
-    @Test func rememberedLinksAgreeWithTheDirectoryOverRandomSteps() throws {
-        let dir = TestDir()
-        defer { dir.remove() }
-        let store = try LocalStore(root: dir.path + "/artifacts")
-        let inDir = store.root + "/inputs/d/t", side = store.root + "/inputs/d/.t.links"
+    /// The remembered entries against the directory itself over 300 seeded random steps: wanted
+    /// needs change, and between updates entries are replaced, added and removed by hand, views
+    /// are changed inside, leftovers of a crash appear, the sidecar is damaged or an older one put
+    /// back. After every update the directory holds exactly the wanted needs, or the check after
+    /// the task finds the view that does not (and the next update makes it right).
+    @Test func rememberedEntriesAgreeWithTheDirectoryOverRandomSteps() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
         var r = DifferentialTests.Rand(state: 0x11AB)
-        let names = ["a", "b", "c", "d", "e", "f"], digests = ["1", "2", "22", "3"].map { Digest(of: $0) }
-        let targets = digests.map { store.location(of: $0) } + ["/elsewhere"]
+        let names = ["a", "b", "c", "d", "e", "f"], digests = f.artifacts + [f.large]
         var older: [UInt8]? = nil
+        var mustHold = false, foundCount = 0
         for step in 0..<300 {
-            switch r.int(8) {
+            switch r.int(9) {
             case 0:
                 let n = names[r.int(names.count)]
-                unlink(inDir + "/" + n)
-                symlink(targets[r.int(targets.count)], inDir + "/" + n)
-            case 1: symlink("/x", inDir + "/" + names[r.int(names.count)] + (r.int(2) == 0 ? ".new" : ""))
-            case 2: unlink(inDir + "/" + names[r.int(names.count)])
+                FileSystem.removeTree(f.inDir + "/" + n)
+                symlink(r.int(2) == 0 ? "/x" : f.store.location(of: digests[r.int(digests.count)]), f.inDir + "/" + n)
+            case 1: symlink("/x", f.inDir + "/" + names[r.int(names.count)] + (r.int(2) == 0 ? ".new" : ""))
+            case 2: FileSystem.removeTree(f.inDir + "/" + names[r.int(names.count)])
             case 3:
-                if var b = try? FileSystem.readBytes(side), !b.isEmpty {
+                if var b = try? FileSystem.readBytes(f.side), !b.isEmpty {
                     b[r.int(b.count)] ^= 0x10
-                    try FileSystem.writeAtomically(side, b)
+                    try FileSystem.writeAtomically(f.side, b)
                 }
-            case 4: if let older { try FileSystem.writeAtomically(side, older) }
+            case 4: if let older { try FileSystem.writeAtomically(f.side, older) }
+            case 5:
+                // Inside a view: a file added or one replaced.
+                let n = f.inDir + "/" + names[r.int(names.count)]
+                var st = stat()
+                if lstat(n, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {   // a view, not a link into the store
+                    if r.int(2) == 0 { try? FileSystem.writeAtomically(n + "/extra", "x") } else if unlink(n + "/o") == 0 { try? FileSystem.writeAtomically(n + "/o", "?") }
+                }
             default: break
             }
-            if r.int(4) == 0 { older = try? FileSystem.readBytes(side) }
-            var wanted: [(name: String, digest: Digest)] = []
-            for n in names where r.int(3) > 0 { wanted.append((n, digests[r.int(digests.count)])) }
+            if r.int(4) == 0 { older = try? FileSystem.readBytes(f.side) }
+            var wanted: [InputLinks.Need] = []
+            for n in names where r.int(3) > 0 { wanted.append(InputLinks.Need(name: n, digest: digests[r.int(digests.count)])) }
             if r.int(5) == 0, wanted.count > 1 { wanted.swapAt(r.int(wanted.count), r.int(wanted.count)) }   // another order
-            // Replaced links go to the store's tmp/ half the time (`FileSystem.replace`).
-            try InputLinks.update(inDir, needs: wanted, store: store, rememberedFrom: 1, trash: r.int(2) == 0 ? store.root + "/tmp" : nil)
-            var have: [String: String] = [:]
-            for n in try FileSystem.listDirectory(inDir) { have[n] = TreeListing.readLink(inDir + "/" + n) ?? "(not a link)" }
-            #expect(have == Dictionary(uniqueKeysWithValues: wanted.map { ($0.name, store.location(of: $0.digest)) }), "step \(step)")
+            let trash: String? = r.int(2) == 0 ? f.store.root + "/tmp" : nil
+            let views = try InputLinks.update(f.inDir, needs: wanted, store: f.store, rememberedFrom: 1, trash: trash)
+            let want = wanted.map { ($0.name, $0.digest) }
+            if mustHold { #expect(f.holds(want), "step \(step): made right after the check found a change") }
+            let found = views.changed() != nil
+            if found { foundCount += 1 }
+            #expect(f.holds(want) || found, "step \(step)")
+            mustHold = found && r.int(2) == 0
+            if mustHold {
+                // The next update, with no change in between, must make it right.
+                older = nil
+            }
         }
+        #expect(foundCount > 2, "the check after the task was exercised (4 times with this seed)")
         Removals.wait()
-        #expect(try FileSystem.listDirectory(store.root + "/tmp").isEmpty)
+        #expect(try FileSystem.listDirectory(f.store.root + "/tmp").isEmpty)
     }
 }
