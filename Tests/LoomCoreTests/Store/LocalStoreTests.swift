@@ -82,29 +82,7 @@ import Testing
 
     /// Key entries are recorded only after the store is synced, and all of them by `drain()`.
     @Test func groupCommitSyncsBeforeRecording() throws {
-        final class Recorder: ArtifactStore, ActionCache, @unchecked Sendable {
-            let lock = NSLock()
-            var events: [String] = []
-            func note(_ e: String) { lock.lock(); events.append(e); lock.unlock() }
-            func makeStaging(label: String) throws -> String { "" }
-            func commit(staging: String) throws -> Digest { Digest(of: staging) }
-            func discard(staging: String) {}
-            func contains(_ digest: Digest) -> Bool { true }
-            func condition(of digest: Digest, repair: Bool) -> ArtifactCondition { .intact }
-            func damagedFiles(_ digest: Digest) -> [String] { [] }
-            func seal(of digest: Digest) -> TreeSeal? { nil }
-            func updateLatest(dag: String, task: String, digest: Digest) {}
-            func latestMembership(dag: String) -> StoreMembership? { nil }
-            func membership(of directory: String) -> StoreMembership? { nil }
-            func location(of digest: Digest) -> String { "" }
-            func sync(_ artifacts: [Digest]) throws { note("sync") }
-            func lookup(_ key: CacheKey) -> ActionEntry? { nil }
-            func record(_ entry: ActionEntry) throws {
-                if entry.manifest.kind == "bad" { throw InternalError("disk full") }
-                note("record \(entry.manifest.kind)")
-            }
-        }
-        let r = Recorder()
+        let r = GroupCommitRecorder([])
         let g = GroupCommit(store: r)
         func entry(_ kind: String) -> ActionEntry {
             let m = KeyManifest(kind: kind, kindVersion: 1)
@@ -133,38 +111,7 @@ import Testing
     /// once: recorded, given up, or added again later, it is synced again. A sync ahead that
     /// failed leaves the artifact to its entry's sync.
     @Test func groupCommitSyncsAhead() throws {
-        final class Recorder: ArtifactStore, ActionCache, @unchecked Sendable {   // `events`, `failNext` under `lock`
-            let lock = NSLock()
-            var events: [String] = []
-            var failNext = false
-            let names: [Digest: String]
-            init(_ names: [String]) { self.names = Dictionary(uniqueKeysWithValues: names.map { (Digest(of: $0), $0) }) }
-            func note(_ e: String) { lock.lock(); events.append(e); lock.unlock() }
-            func makeStaging(label: String) throws -> String { "" }
-            func commit(staging: String) throws -> Digest { Digest(of: staging) }
-            func discard(staging: String) {}
-            func contains(_ digest: Digest) -> Bool { true }
-            func condition(of digest: Digest, repair: Bool) -> ArtifactCondition { .intact }
-            func damagedFiles(_ digest: Digest) -> [String] { [] }
-            func seal(of digest: Digest) -> TreeSeal? { nil }
-            func updateLatest(dag: String, task: String, digest: Digest) {}
-            func latestMembership(dag: String) -> StoreMembership? { nil }
-            func membership(of directory: String) -> StoreMembership? { nil }
-            func location(of digest: Digest) -> String { "" }
-            func sync(_ artifacts: [Digest]) throws {
-                lock.lock()
-                defer { lock.unlock() }
-                if failNext {
-                    failNext = false
-                    events.append("sync failed")
-                    throw InternalError("disk gone")
-                }
-                events.append("sync " + artifacts.map { names[$0] ?? "?" }.sorted().joined(separator: ","))
-            }
-            func lookup(_ key: CacheKey) -> ActionEntry? { nil }
-            func record(_ entry: ActionEntry) throws { note("record \(entry.manifest.kind)") }
-        }
-        let r = Recorder(["a", "j", "k", "x"])
+        let r = GroupCommitRecorder(["a", "j", "k", "x"])
         let g = GroupCommit(store: r)
         func entry(_ kind: String) -> ActionEntry {
             let m = KeyManifest(kind: kind, kindVersion: 1)
@@ -412,5 +359,43 @@ import Testing
         #expect(o.encoded() == Array((lines + "sum\t\(Digest(of: lines).hex)\n").utf8))
         _ = Notices.take()
         #expect(Digest(hexUTF8: Array(d.utf8)) == Digest(of: "d") && Digest(hexUTF8: Array(d.uppercased().utf8)) == Digest(of: "d"))
+    }
+}
+
+/// A store that records the group commit's calls: "sync" (with the artifacts' names when it
+/// knows them) and "record <kind>"; an entry of kind "bad" cannot be recorded, and `failNext`
+/// fails the next sync.
+final class GroupCommitRecorder: ArtifactStore, ActionCache, @unchecked Sendable {   // `events`, `failNext` under `lock`
+    let lock = NSLock()
+    var events: [String] = []
+    var failNext = false
+    let names: [Digest: String]
+    init(_ names: [String]) { self.names = Dictionary(uniqueKeysWithValues: names.map { (Digest(of: $0), $0) }) }
+    func note(_ e: String) { lock.lock(); events.append(e); lock.unlock() }
+    func makeStaging(label: String) throws -> String { "" }
+    func commit(staging: String) throws -> Digest { Digest(of: staging) }
+    func discard(staging: String) {}
+    func contains(_ digest: Digest) -> Bool { true }
+    func condition(of digest: Digest, repair: Bool) -> ArtifactCondition { .intact }
+    func damagedFiles(_ digest: Digest) -> [String] { [] }
+    func seal(of digest: Digest) -> TreeSeal? { nil }
+    func updateLatest(dag: String, task: String, digest: Digest) {}
+    func latestMembership(dag: String) -> StoreMembership? { nil }
+    func membership(of directory: String) -> StoreMembership? { nil }
+    func location(of digest: Digest) -> String { "" }
+    func sync(_ artifacts: [Digest]) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if failNext {
+            failNext = false
+            events.append("sync failed")
+            throw InternalError("disk gone")
+        }
+        events.append(names.isEmpty ? "sync" : "sync " + artifacts.map { names[$0] ?? "?" }.sorted().joined(separator: ","))
+    }
+    func lookup(_ key: CacheKey) -> ActionEntry? { nil }
+    func record(_ entry: ActionEntry) throws {
+        if entry.manifest.kind == "bad" { throw InternalError("disk full") }
+        note("record \(entry.manifest.kind)")
     }
 }
