@@ -10,20 +10,20 @@ import Glibc
 /// read-only (it is inside the store).
 ///
 /// For a task of `rememberedFrom` needs or more, an artifact of up to `viewLimit` entries gets a
-/// view: its directories made again (read-only)
-/// and every other entry a hard link to the stored one, the same inode, so the same bytes (a
-/// write through it is a write into the store, which the check after the task catches). A
-/// larger one, and every need of a task with fewer, gets a symbolic link to the store's
-/// directory (a view costs a link per entry, and a directory: an inode and a block). A
-/// join of 1,000 globbing `*/o` through 1,000 symbolic links took 15-18 ms in `sh`, through views
-/// 13-14 ms, against 12.5 ms for ninja's flat directory: each link was resolved twice (the glob,
-/// then `cat`), each a path walk from `/`.
+/// view: its directories made again (read-only) and every other entry a hard link to the stored
+/// one, the same inode, so the same bytes (a write through it is a write into the store, which
+/// the check after the task catches). A larger one, and every need of a task with fewer, gets a
+/// symbolic link to the store's directory (a view costs a link per entry, and a directory: an
+/// inode and a block). A join of 1,000 globbing `*/o` through 1,000 symbolic links took 15-18 ms
+/// in `sh`, through views 13-14 ms, against 12.5 ms for ninja's flat directory: each link was
+/// resolved twice (the glob, then `cat`), each a path walk from `/`.
 public enum InputLinks {
     /// A task's entries are remembered beside its directory (`.<task>.links` in the DAG's
     /// directory: task names never start with '.'), with the directory's stamp when they were
-    /// made and each view's directories' stamps. While the stamps hold (nothing added, removed or
-    /// replaced since: each changes a directory's ctime, which cannot be set back), a view is
-    /// checked with one `fstatat` per entry and no reading of directories.
+    /// made and what each view holds (`Stamp`s). While the directory's stamp holds (nothing added,
+    /// removed or replaced in it since: each changes its ctime, which cannot be set back), a view
+    /// is trusted without a system call if its files are the artifact's inodes; the views'
+    /// directories are checked after the task (`Views.changed`).
     /// Only a task with this many needs or more has its entries remembered: checking fewer costs
     /// less than the sidecar (its first write is a new inode, 0.3-0.4 ms on an ext4 without a
     /// journal, which every task of a cold chain paid).
@@ -289,7 +289,7 @@ public enum InputLinks {
             case .made(let inodes): return marks(fd, name, entries, inodes)
             case .failed: FileSystem.removeTree(dir + "/" + name)
             case .exists:
-                let tmp = name + ".new"
+                let tmp = "." + name + ".new"   // task names never start with '.': no need is named so
                 if unlinkat(fd, tmp, 0) != 0 && errno == EISDIR { FileSystem.removeTree(dir + "/" + tmp) }
                 if case .made(let inodes) = makeView(fd, tmp, from: location) {
                     guard into(fd, dir, tmp, name, trash: trash) else {
@@ -373,7 +373,7 @@ public enum InputLinks {
     private static let removedCount = Atomic<Int>(0)
 
     private static func replace(_ fd: Int32, _ dir: String, _ name: String, _ path: String, trash: String?) throws {
-        let tmp = name + ".new"
+        let tmp = "." + name + ".new"   // task names never start with '.': no need is named so
         if unlinkat(fd, tmp, 0) != 0 && errno == EISDIR { FileSystem.removeTree(dir + "/" + tmp) }
         guard symlinkat(path, fd, tmp) == 0, into(fd, dir, tmp, name, trash: trash) else {
             throw FileSystem.fail("cannot link input", dir + "/" + name)

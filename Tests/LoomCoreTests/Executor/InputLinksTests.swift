@@ -21,7 +21,7 @@ import Testing
         #expect(TreeListing.readLink(inDir + "/a") == "/store/trees/10" && TreeListing.readLink(inDir + "/b") == "/store/trees/")
         unlink(inDir + "/a")
         try FileSystem.writeAtomically(inDir + "/a", "not a link")
-        symlink("/elsewhere", inDir + "/b.new")
+        symlink("/elsewhere", inDir + "/.b.new")
         try InputLinks.update(inDir, [("a", "/store/trees/1"), ("b", "/store/trees/")])
         #expect(TreeListing.readLink(inDir + "/a") == "/store/trees/1")
         #expect(try FileSystem.listDirectory(inDir) == ["a", "b"])
@@ -113,6 +113,17 @@ import Testing
         needs[2].digest = a[0]
         try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1, trash: trash)
         #expect(f.holds(needs.map { ($0.name, $0.digest) }))
+        // A need named like another's entry in the making ("a.new" beside "a"): both kept.
+        needs.append(InputLinks.Need(name: "a.new", digest: a[1]))
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1, trash: trash)
+        needs[0].digest = a[0]
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, rememberedFrom: 1, trash: trash)
+        #expect(f.holds(needs.map { ($0.name, $0.digest) }))
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, trash: trash)
+        needs[0].digest = a[2]
+        try InputLinks.update(f.inDir, needs: needs, store: f.store, trash: trash)
+        #expect(f.holds(needs.map { ($0.name, $0.digest) }, views: false))
+        needs.removeLast()
         // Few needs: nothing remembered, and links, not views.
         try InputLinks.update(f.inDir, needs: needs, store: f.store, trash: trash)
         #expect(f.holds(needs.map { ($0.name, $0.digest) }, views: false))
