@@ -387,3 +387,12 @@ int loom_exchange(int from_dir, const char *from, int to_dir, const char *to) {
     return -1;
 #endif
 }
+
+int loom_rename_noreplace(int from_dir, const char *from, int to_dir, const char *to) {
+#ifdef SYS_renameat2
+    return (int)syscall(SYS_renameat2, from_dir, from, to_dir, to, 1 /* RENAME_NOREPLACE */);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}

@@ -55,5 +55,9 @@ int loom_spawn_actions_chdir(void *actions, const char *path);
 /// where the file system or kernel cannot exchange).
 int loom_exchange(int from_dir, const char *from, int to_dir, const char *to);
 
+/// renameat2(..., RENAME_NOREPLACE): renames only if `to` does not exist (EEXIST otherwise);
+/// EINVAL or ENOSYS where the file system or kernel cannot.
+int loom_rename_noreplace(int from_dir, const char *from, int to_dir, const char *to);
+
 
 #endif

@@ -21,7 +21,10 @@ public struct RunStore: Sendable {
     /// that never finishes is still listed.
     public func create(_ r: RunRecord) throws {
         try FileSystem.makeDirectories(directory(r.id))
-        try FileSystem.writeNew(directory(r.id) + "/run.json", r.encoded(pretty: true, newline: true))
+        // Renamed into place, not written there: a crash while writing left a torn record that
+        // `loom runs` skipped and `loom show` called damaged. Still one inode, and never over
+        // another run's record.
+        try FileSystem.writeNewAtomically(directory(r.id) + "/run.json", r.encoded(pretty: true, newline: true))
     }
 
     public func makeLogDirectory(_ id: RunID) throws {

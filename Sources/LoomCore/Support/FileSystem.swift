@@ -113,10 +113,25 @@ public enum FileSystem {
         try text.withUTF8 { try writeAtomically(path, $0, trash: trash) }
     }
 
+    /// Creates `path` holding `bytes`, failing if it exists, renamed into place: never seen half
+    /// written (a run's first record). Where the file system cannot rename without replacing,
+    /// a hard link then the temporary name's removal.
+    public static func writeNewAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        let tmp = path + ".tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw fail("cannot create", tmp) }
+        let written = bytes.withUnsafeBufferPointer { writeAll(fd, $0) }
+        close(fd)
+        guard written else { let f = fail("cannot write", tmp); unlink(tmp); throw f }
+        if loom_rename_noreplace(AT_FDCWD, tmp, AT_FDCWD, path) == 0 { return }
+        if Glibc.errno == EINVAL || Glibc.errno == ENOSYS, link(tmp, path) == 0 { unlink(tmp); return }
+        let f = fail("cannot create", path)
+        unlink(tmp)
+        throw f
+    }
+
     /// Creates `path` holding `bytes`, failing if it exists. For files no reader can see half
-    /// written in a way that matters (a new run's first record): one inode, no rename. On ext4 every
-    /// new inode scans the group's recently deleted ones, which a no-op run of a thousand tasks
-    /// notices (`writeAtomically` makes a second inode and deletes the first).
+    /// written in a way that matters (a run's first report, the files of `loom init`): no rename.
     public static func writeNew(_ path: String, _ bytes: UnsafeBufferPointer<UInt8>) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw fail("cannot create", path) }

@@ -51,6 +51,27 @@ import Testing
         }
     }
 
+    /// A run's first record is renamed into place (a crash while writing leaves a temporary
+    /// file, never a torn `run.json`), and so is every later save: the directory ends with
+    /// `run.json` alone, the record as saved last.
+    @Test func recordsAreRenamedIntoPlace() throws {
+        let dir = TestDir()
+        defer { dir.remove() }
+        let runs = RunStore(root: dir.path + "/experiments")
+        var r = RunRecord(id: RunID("20261123-010203-004-ab"), dagPath: "d", dagName: "d", dagDigest: Digest(of: ""),
+                          params: [:], jobs: 1, startedAt: Date(timeIntervalSince1970: 0), status: .running, tasks: [])
+        try runs.create(r)
+        let runDir = dir.path + "/experiments/" + r.id.value
+        #expect(try FileSystem.listDirectory(runDir) == ["run.json"])
+        #expect(try runs.load(r.id).status == .running)
+        #expect(throws: (any Error).self) { try runs.create(r) }   // never over a record
+        #expect(try FileSystem.listDirectory(runDir) == ["run.json"])
+        r.status = .succeeded
+        try runs.save(r)
+        #expect(try FileSystem.listDirectory(runDir) == ["run.json"])
+        #expect(try runs.load(r.id).status == .succeeded)
+    }
+
     /// Fields at their defaults are left out of a task's line and read back as the defaults.
     @Test func defaultsAreLeftOut() throws {
         var t = TaskReport(name: "a", kind: "shell", status: .cached)
