@@ -86,7 +86,8 @@ struct GC: ParsableCommand {
         }
         console.out("\(dryRun ? "would remove" : "removed") \(report.artifactsRemoved) artifacts, \(report.keysRemoved) keys"
             + (dryRun ? "" : ", \(report.blobsRemoved) files") + "; \(dryRun ? "would free" : "freed") \(bytes(report.bytesFreed))"
-            + "; kept \(report.artifactsKept) artifacts of \(kept.count) of \(runs.count) runs and the latest builds")
+            + "; kept \(report.artifactsKept) artifacts of \(kept.count) of \(runs.count) runs and the latest builds"
+            + (report.leftoversRemoved == 0 ? "" : "; \(dryRun ? "would clear" : "cleared") \(report.leftoversRemoved) leftovers of killed runs in artifacts/tmp"))
     }
 }
 

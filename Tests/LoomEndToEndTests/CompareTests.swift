@@ -238,14 +238,26 @@ tasks:
         #expect(try s.loom("run", "dags/g.yaml", "-q", "-P", "c=a").status == 0)
         s.write("dags/g.yaml", text)
         for c in ["b", "c"] { #expect(try s.loom("run", "dags/g.yaml", "-q", "-P", "c=\(c)").status == 0) }
+        // Leftovers of killed runs in tmp/: a staging directory with a partial output, a file
+        // replaced but not yet deleted, and one that is also a blob's name (its bytes stay).
+        s.write("artifacts/tmp/t.123.456/part.csv", String(repeating: "p", count: 3000))
+        s.write("artifacts/tmp/replaced.123.1", String(repeating: "r", count: 2000))
+        let blobs = try FileSystem.listDirectory(s.root + "/artifacts/blobs").flatMap { d in
+            try FileSystem.listDirectory(s.root + "/artifacts/blobs/" + d).map { s.root + "/artifacts/blobs/" + d + "/" + $0 }
+        }
+        #expect(link(blobs[0], s.root + "/artifacts/tmp/replaced.123.2") == 0)
         // A blob whose artifact is already gone (a crash between the two steps of a removal).
         s.write("artifacts/blobs/00/" + String(repeating: "0", count: 64), String(repeating: "q", count: 7000))
         let dry = try s.loom("gc", "--keep-last", "1", "--dry-run")
         let real = try s.loom("gc", "--keep-last", "1")
         #expect(dry.status == 0 && real.status == 0)
         #expect(dry.stdout.contains("would free ") && real.stdout.contains("freed "), "\(dry.stdout)\(real.stdout)")
-        let d = dry.stdout.components(separatedBy: "would free ").last, r = real.stdout.components(separatedBy: "freed ").last
+        // The bytes freed, up to the kept count ("; kept ...").
+        let d = dry.stdout.components(separatedBy: "would free ").last?.components(separatedBy: ";").first
+        let r = real.stdout.components(separatedBy: "freed ").last?.components(separatedBy: ";").first
         #expect(d != nil && d == r, "dry run: \(dry.stdout) real: \(real.stdout)")
+        #expect(dry.stdout.contains("; would clear 3 leftovers of killed runs in artifacts/tmp") && real.stdout.contains("; cleared 3 leftovers"))
+        #expect(try FileSystem.listDirectory(s.root + "/artifacts/tmp").isEmpty)
         var big = 0
         for shard in try FileSystem.listDirectory(s.root + "/artifacts/blobs") {
             for name in try FileSystem.listDirectory(s.root + "/artifacts/blobs/" + shard) {

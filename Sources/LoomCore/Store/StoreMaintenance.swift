@@ -75,6 +75,9 @@ public struct StoreMaintenance {
         public var blobsRemoved = 0
         public var bytesFreed: Int64 = 0
         public var artifactsKept = 0
+        /// Entries of `tmp/` removed: what killed processes left (staging directories, files
+        /// replaced or removed but not yet deleted).
+        public var leftoversRemoved = 0
     }
 
     /// Deletes every artifact not in `keep`, the key entries pointing at them, and file blobs no
@@ -84,7 +87,7 @@ public struct StoreMaintenance {
     public func collect(keep: Set<Digest>, dryRun: Bool) -> GCReport {
         var r = GCReport()
         var removed = Set<Digest>()
-        // The names the views give to each inode: gone with them.
+        // The names the views (and tmp/'s leftovers) give to each inode: gone with them.
         var viewNames: [BlobInode: Int] = [:]
         if dryRun {
             func walk(_ dir: String) {
@@ -99,9 +102,25 @@ public struct StoreMaintenance {
                 }
             }
             walk(store.root + "/inputs")
+            walk(store.root + "/tmp")   // cleared below, in a real run before the blobs are counted
         } else {
             FileSystem.removeTree(store.root + "/inputs")
             try? FileSystem.makeDirectories(store.root + "/inputs")
+        }
+        // tmp/ holds only what a process of this project made and had not finished with; under
+        // the project lock none is running, so all of it is what killed ones left. Its files'
+        // bytes are freed unless a blob shares them.
+        let tmp = store.root + "/tmp"
+        for name in (try? FileSystem.listDirectory(tmp)) ?? [] {
+            r.leftoversRemoved += 1
+            func bytes(_ path: String) -> Int64 {
+                var st = stat()
+                guard lstat(path, &st) == 0 else { return 0 }
+                if (st.st_mode & S_IFMT) == S_IFDIR { return ((try? FileSystem.listDirectory(path)) ?? []).reduce(0) { $0 + bytes(path + "/" + $1) } }
+                return (st.st_mode & S_IFMT) == S_IFREG && st.st_nlink == 1 ? Int64(st.st_size) : 0
+            }
+            r.bytesFreed += bytes(tmp + "/" + name)
+            if !dryRun { FileSystem.removeTree(tmp + "/" + name) }
         }
         // A dry run frees what the real one would: a blob goes when every name it has but its
         // own is in a removed artifact (two removed artifacts may share it; one artifact may hold
