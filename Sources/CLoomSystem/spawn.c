@@ -379,18 +379,9 @@ int loom_spawn_actions_chdir(void *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np((posix_spawn_file_actions_t *)actions, path);
 }
 
-int loom_exchange(int from_dir, const char *from, int to_dir, const char *to) {
+int loom_renameat2(int from_dir, const char *from, int to_dir, const char *to, unsigned flags) {
 #ifdef SYS_renameat2
-    return (int)syscall(SYS_renameat2, from_dir, from, to_dir, to, 2 /* RENAME_EXCHANGE */);
-#else
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
-int loom_rename_noreplace(int from_dir, const char *from, int to_dir, const char *to) {
-#ifdef SYS_renameat2
-    return (int)syscall(SYS_renameat2, from_dir, from, to_dir, to, 1 /* RENAME_NOREPLACE */);
+    return (int)syscall(SYS_renameat2, from_dir, from, to_dir, to, flags);
 #else
     errno = ENOSYS;
     return -1;

@@ -49,15 +49,13 @@ int loom_pipe_cloexec(int fds[2]);
 /// `actions` is a posix_spawn_file_actions_t *.
 int loom_spawn_actions_chdir(void *actions, const char *path);
 
-/// renameat2(from_dir, from, to_dir, to, RENAME_EXCHANGE): swaps two existing names atomically
-/// (Linux 3.15; ext4, xfs, btrfs, tmpfs). Swift's Glibc module does not show renameat2. Returns
-/// 0, or -1 with errno set (ENOENT when one of the names does not exist, EINVAL or ENOSYS
-/// where the file system or kernel cannot exchange).
-int loom_exchange(int from_dir, const char *from, int to_dir, const char *to);
-
-/// renameat2(..., RENAME_NOREPLACE): renames only if `to` does not exist (EEXIST otherwise);
-/// EINVAL or ENOSYS where the file system or kernel cannot.
-int loom_rename_noreplace(int from_dir, const char *from, int to_dir, const char *to);
+/// renameat2(from_dir, from, to_dir, to, flags), which Swift's Glibc module does not show
+/// (Linux 3.15; ext4, xfs, btrfs, tmpfs). LOOM_RENAME_EXCHANGE swaps two existing names
+/// atomically (ENOENT when one does not exist); LOOM_RENAME_NOREPLACE renames only if `to`
+/// does not exist (EEXIST otherwise). Returns 0, or -1 with errno set (EINVAL or ENOSYS where
+/// the file system or kernel cannot).
+enum { LOOM_RENAME_NOREPLACE = 1, LOOM_RENAME_EXCHANGE = 2 };
+int loom_renameat2(int from_dir, const char *from, int to_dir, const char *to, unsigned flags);
 
 
 #endif

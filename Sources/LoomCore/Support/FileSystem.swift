@@ -94,7 +94,7 @@ public enum FileSystem {
     /// False with `errno` set if `from` could not be renamed to `to`.
     public static func replace(_ fromDir: Int32, _ from: String, _ toDir: Int32, _ to: String, trash: String?) -> Bool {
         if let trash {
-            if loom_exchange(fromDir, from, toDir, to) == 0 {
+            if loom_renameat2(fromDir, from, toDir, to, UInt32(LOOM_RENAME_EXCHANGE)) == 0 {
                 // `from` now names the old file. Moved out of the way (the directory must not
                 // keep it: a task's `$LOOM_IN`, a stamped `latest/` directory), deleted later.
                 let later = trash + "/replaced.\(getpid()).\(replacedCount.add(1, ordering: .relaxed).newValue)"
@@ -123,7 +123,7 @@ public enum FileSystem {
         let written = bytes.withUnsafeBufferPointer { writeAll(fd, $0) }
         close(fd)
         guard written else { let f = fail("cannot write", tmp); unlink(tmp); throw f }
-        if loom_rename_noreplace(AT_FDCWD, tmp, AT_FDCWD, path) == 0 { return }
+        if loom_renameat2(AT_FDCWD, tmp, AT_FDCWD, path, UInt32(LOOM_RENAME_NOREPLACE)) == 0 { return }
         if Glibc.errno == EINVAL || Glibc.errno == ENOSYS, link(tmp, path) == 0 { unlink(tmp); return }
         let f = fail("cannot create", path)
         unlink(tmp)
