@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -360,17 +359,9 @@ public enum InputLinks {
 
     /// Moves an unwanted entry out of the way (deleted later with `trash`, at once without).
     private static func remove(_ fd: Int32, _ dir: String, _ name: String, trash: String?) {
-        if let trash {
-            let later = trash + "/removed.\(getpid()).\(removedCount.add(1, ordering: .relaxed).newValue)"
-            if renameat(fd, name, AT_FDCWD, later) == 0 {
-                Removals.later(later)
-                return
-            }
-        }
+        if let trash, FileSystem.discard(fd, name, trash: trash) { return }
         FileSystem.removeTree(dir + "/" + name)
     }
-
-    private static let removedCount = Atomic<Int>(0)
 
     private static func replace(_ fd: Int32, _ dir: String, _ name: String, _ path: String, trash: String?) throws {
         let tmp = "." + name + ".new"   // task names never start with '.': no need is named so

@@ -76,12 +76,18 @@ public enum FileSystem {
     }
 
     public static func writeAtomically(_ path: String, _ bytes: UnsafeBufferPointer<UInt8>, trash: String? = nil) throws {
+        let tmp = try writeBeside(path, bytes)
+        if !replace(AT_FDCWD, tmp, AT_FDCWD, path, trash: trash) { let f = fail("cannot rename into", path); unlink(tmp); throw f }
+    }
+
+    /// A new temporary file beside `path` holding `bytes`; its path.
+    private static func writeBeside(_ path: String, _ bytes: UnsafeBufferPointer<UInt8>) throws -> String {
         let tmp = path + ".tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw fail("cannot create", tmp) }
         guard writeAll(fd, bytes) else { close(fd); unlink(tmp); throw fail("cannot write", tmp) }
         close(fd)
-        if !replace(AT_FDCWD, tmp, AT_FDCWD, path, trash: trash) { let f = fail("cannot rename into", path); unlink(tmp); throw f }
+        return tmp
     }
 
     /// `renameat(fromDir, from, toDir, to)`, except that the file `to` names, if any, is not
@@ -97,8 +103,7 @@ public enum FileSystem {
             if loom_renameat2(fromDir, from, toDir, to, UInt32(LOOM_RENAME_EXCHANGE)) == 0 {
                 // `from` now names the old file. Moved out of the way (the directory must not
                 // keep it: a task's `$LOOM_IN`, a stamped `latest/` directory), deleted later.
-                let later = trash + "/replaced.\(getpid()).\(replacedCount.add(1, ordering: .relaxed).newValue)"
-                if renameat(fromDir, from, AT_FDCWD, later) == 0 { Removals.later(later) } else { unlinkat(fromDir, from, 0) }
+                if !discard(fromDir, from, trash: trash) { unlinkat(fromDir, from, 0) }
                 return true
             }
             // ENOENT: nothing to replace. EINVAL/ENOSYS: this file system or kernel cannot exchange.
@@ -106,7 +111,16 @@ public enum FileSystem {
         return renameat(fromDir, from, toDir, to) == 0
     }
 
-    private static let replacedCount = Atomic<Int>(0)
+    /// Moves `name` (in the open directory `dir`) into `trash` under a name of its own and has
+    /// `Removals` delete it there; false if it could not be moved (the caller deletes it).
+    public static func discard(_ dir: Int32, _ name: String, trash: String) -> Bool {
+        let later = trash + "/replaced.\(getpid()).\(discarded.add(1, ordering: .relaxed).newValue)"
+        guard renameat(dir, name, AT_FDCWD, later) == 0 else { return false }
+        Removals.later(later)
+        return true
+    }
+
+    private static let discarded = Atomic<Int>(0)
 
     public static func writeAtomically(_ path: String, _ text: String, trash: String? = nil) throws {
         var text = text
@@ -117,12 +131,7 @@ public enum FileSystem {
     /// written (a run's first record). Where the file system cannot rename without replacing,
     /// a hard link then the temporary name's removal.
     public static func writeNewAtomically(_ path: String, _ bytes: [UInt8]) throws {
-        let tmp = path + ".tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw fail("cannot create", tmp) }
-        let written = bytes.withUnsafeBufferPointer { writeAll(fd, $0) }
-        close(fd)
-        guard written else { let f = fail("cannot write", tmp); unlink(tmp); throw f }
+        let tmp = try bytes.withUnsafeBufferPointer { try writeBeside(path, $0) }
         if loom_renameat2(AT_FDCWD, tmp, AT_FDCWD, path, UInt32(LOOM_RENAME_NOREPLACE)) == 0 { return }
         if Glibc.errno == EINVAL || Glibc.errno == ENOSYS, link(tmp, path) == 0 { unlink(tmp); return }
         let f = fail("cannot create", path)
