@@ -28,7 +28,7 @@ let package = Package(
     targets: [
         // The few system calls Swift cannot make safely or at all: starting a task in namespaces
         // (only system calls between clone and exec), reading the executable's build ID, and
-        // renameat2 (which Swift's Glibc module does not show).
+        // renameat2 and sched_getaffinity (which Swift's Glibc module does not show).
         .target(name: "CLoomSystem"),
         .target(
             name: "LoomCore",

@@ -387,3 +387,13 @@ int loom_renameat2(int from_dir, const char *from, int to_dir, const char *to, u
     return -1;
 #endif
 }
+
+int loom_affinity_cpus(void) {
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    return CPU_COUNT(&set);
+#else
+    return -1;
+#endif
+}

@@ -353,7 +353,7 @@ func report(_ e: EngineEvent, console: Console) {
 /// Prints status / dry-run reports: one line per task, reasons indented below stale ones.
 /// Tasks at once when `-j` is not given: the machine's cores locally; on Slurm, jobs in flight.
 func defaultJobs(_ file: ProjectFile, executor: String? = nil) -> Int {
-    (executor ?? file.executor) == "slurm" ? 32 : ProcessInfo.processInfo.activeProcessorCount
+    (executor ?? file.executor) == "slurm" ? 32 : Machine.processors()
 }
 
 func printStatus(_ reports: [TaskReport], console: Console, verb: String, estimate: CostEstimate? = nil) {

@@ -57,5 +57,9 @@ int loom_spawn_actions_chdir(void *actions, const char *path);
 enum { LOOM_RENAME_NOREPLACE = 1, LOOM_RENAME_EXCHANGE = 2 };
 int loom_renameat2(int from_dir, const char *from, int to_dir, const char *to, unsigned flags);
 
+/// The number of CPUs in this process's affinity mask (sched_getaffinity, which Swift's Glibc
+/// module does not show), or -1 where it cannot be read (more than 1,024 CPUs, or not Linux).
+int loom_affinity_cpus(void);
+
 
 #endif

@@ -150,7 +150,7 @@ public struct RunRecord: Sendable {
         self.status = status
         self.tasks = tasks
         pid = getpid()
-        host = ProcessInfo.processInfo.hostName
+        host = Machine.hostName()
     }
 
     /// The record's stable JSON (the bytes `JSON.encodedBytes` gives for the same value: keys in
