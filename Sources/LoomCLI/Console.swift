@@ -69,8 +69,35 @@ public final class Console: @unchecked Sendable {
     public func progress(_ s: @autoclosure () -> String) {
         guard !quiet else { return }
         lock.lock(); defer { lock.unlock() }
-        let line = isTTY ? s() : "\(Self.timestamp()) \(s())"
+        let line = isTTY ? s() : "\(stamp()) \(s())"
         write(line.hasSuffix("\n") ? line : line + "\n")
+    }
+
+    /// Progress lines, each as `progress` prints it, with one write.
+    public func progress(lines: [String]) {
+        guard !quiet, !lines.isEmpty else { return }
+        lock.lock(); defer { lock.unlock() }
+        let prefix = isTTY ? "" : stamp() + " "
+        var text = ""
+        text.reserveCapacity(lines.count * (prefix.utf8.count + 24))
+        for line in lines {
+            text += prefix
+            text += line
+            text += "\n"
+        }
+        write(text)
+    }
+
+    /// The UTC timestamp of progress lines, made once per second (must hold the lock): formatting
+    /// it was half of printing a line, 0.19 ms of a 200-task no-op.
+    private var stampSecond = Int.min, stampText = ""
+    private func stamp() -> String {
+        let now = time(nil)
+        if now != stampSecond {
+            stampSecond = now
+            stampText = Self.timestamp(at: now)
+        }
+        return stampText
     }
 
     /// A line of a run's own story that is printed even with --quiet (its summary, a task's
@@ -104,7 +131,10 @@ public final class Console: @unchecked Sendable {
         text.withUTF8 { _ = FileSystem.writeAll(fd, $0) }
     }
 
-    static func timestamp() -> String { UTCTime(Date()).isoSeconds }
+    /// The current second (truncated, as `stamp` has it), as `2026-12-05T03:04:05Z`.
+    static func timestamp(at second: Int = time(nil)) -> String {
+        UTCTime(Date(timeIntervalSince1970: Double(second))).isoSeconds
+    }
 
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 

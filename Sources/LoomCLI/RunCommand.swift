@@ -281,6 +281,7 @@ final class LiveProgress: @unchecked Sendable {   // all vars under `lock`
         case let .finished(r):
             running.removeAll { $0.name == r.name }
             done += 1
+        case let .allCached(rs): done += rs.count
         case .warning: break
         }
         if timer == nil && !running.isEmpty {
@@ -345,6 +346,11 @@ func report(_ e: EngineEvent, console: Console) {
         case .failed: console.progress(console.paint("FAILED  ", .red) + " \(r.name)  \(r.error ?? r.outcome ?? "")")
         default: break
         }
+    case let .allCached(rs):
+        // The lines `finished` gives a cached task, with one write (a no-op of a 200-task chain
+        // made 200 writes).
+        let word = console.paint("cached  ", .dim)
+        console.progress(lines: rs.map { word + " " + $0.name })
     case let .warning(w):
         console.runLine(console.paint("warning:", .yellow, error: true) + " \(w)", error: true)
     }

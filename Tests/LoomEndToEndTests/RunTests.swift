@@ -113,6 +113,25 @@ tasks:
         #expect(back.stdout.contains("0 ran, 5 cached"))
     }
 
+    /// A run the no-op memo proves whole prints its cached lines together (one write): the same
+    /// lines, each stamped, in run order, before the summary.
+    @Test func aProvedNoOpPrintsEveryCachedLineStamped() throws {
+        let s = sandbox()
+        let first = try s.loom("run", "dags/t.yaml")
+        #expect(first.status == 0)
+        let order = first.lines.filter { $0.hasPrefix("done     ") || $0.hasPrefix("cached   ") }.map { $0.split(separator: " ")[1] }
+        let again = try s.loom("run", "dags/t.yaml")
+        let raw = again.stdout.split(separator: "\n").map(String.init)
+        #expect(raw.count == 6, "\(again.stdout)")
+        let stamp = #/^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ $/#
+        for line in raw { #expect(String(line.prefix(21)).wholeMatch(of: stamp) != nil, "\(line)") }
+        #expect(Array(again.lines.prefix(5)) == order.map { "cached   \($0)" })
+        #expect(again.lines.last?.hasPrefix("loom: succeeded: 0 ran, 5 cached") == true)
+        // --quiet: no progress lines, the summary only.
+        let quiet = try s.loom("run", "dags/t.yaml", "--quiet")
+        #expect(quiet.lines.count == 1 && quiet.lines[0].hasPrefix("loom: succeeded: 0 ran, 5 cached"), "\(quiet.stdout)")
+    }
+
     @Test func editingADeclaredFileRerunsItsTaskAndDownstream() throws {
         let s = sandbox()
         #expect(try s.loom("run", "dags/t.yaml").status == 0)

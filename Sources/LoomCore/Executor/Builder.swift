@@ -109,13 +109,16 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
             proofs.append((i, proof.record, proof.metrics))
         }
         let start = seconds(since: t0)
+        var finished: [TaskReport] = []
+        finished.reserveCapacity(proofs.count)
         for (i, record, metrics) in proofs {
             scan.countMemoHit(i)
             let r = memoReport(graph.nodes[i], record, metrics, start: start)
             reports[i] = r
             digests[i] = record.artifact
-            observer?(.finished(r))
+            finished.append(r)
         }
+        observer?(.allCached(finished))
         var plan = Plan(needs: graph.nodes.map(\.needs), included: includedMask)
         plan.succeedAll()
         return plan

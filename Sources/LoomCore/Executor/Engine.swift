@@ -34,6 +34,9 @@ public struct RunOptions: Sendable {
 public enum EngineEvent: Sendable {
     case started(TaskReport, attempt: Int)
     case finished(TaskReport)
+    /// Every task of the run, proved cached at once by the no-op memo (in run order): one event
+    /// rather than one `finished` each, so that a front end can print them with one write.
+    case allCached([TaskReport])
     case warning(String)
 }
 
