@@ -116,22 +116,24 @@ public struct NoopMemo: Equatable, Sendable {
     /// change time even within the clock's tick (Linux 6.13's multigrain timestamps: ext4, xfs,
     /// btrfs, tmpfs). Then a stamp taken by a `stat` after a run's last change shows any later
     /// change, and need not wait for the tick to end. Probed on a scratch file `probe`, which
-    /// must be on the same file system: query its change time, change it, and see whether the
-    /// new one is past the coarse clock (a whole-tick clock cannot be; a tick that ended during
-    /// the probe makes it try again).
+    /// must be on the same file system: change it, query its change time, change it again, and
+    /// see whether the second change got a later time within one tick (a tick that ended during
+    /// the probe makes it try again). Two changes, not one: a file last changed in an earlier
+    /// tick is given the tick's coarse time by a multigrain file system too (it is later
+    /// already), so one change after a query said no on every run but the probe file's first.
     public static func changeTimesFineAfterQuery(directory: String, probe: String) -> Bool {
-        var d = stat(), st = stat()
+        var d = stat(), first = stat(), second = stat()
         guard stat(directory, &d) == 0 else { return false }
         let fd = open(probe, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         for _ in 0..<3 {
-            guard fstat(fd, &st) == 0, st.st_dev == d.st_dev else { return false }   // the query
             let before = coarseClock()
-            guard fchmod(fd, st.st_mode & 0o777 == 0o600 ? 0o644 : 0o600) == 0, fstat(fd, &st) == 0 else { return false }
+            guard fchmod(fd, 0o600) == 0, fstat(fd, &first) == 0, first.st_dev == d.st_dev,   // the query
+                  fchmod(fd, 0o644) == 0, fstat(fd, &second) == 0 else { return false }
             let after = coarseClock()
             guard before == after else { continue }
-            return (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec)) > after
+            return (Int(second.st_ctim.tv_sec), Int(second.st_ctim.tv_nsec)) > (Int(first.st_ctim.tv_sec), Int(first.st_ctim.tv_nsec))
         }
         return false
     }
