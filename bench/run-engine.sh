@@ -164,8 +164,10 @@ if "change" in scenarios or "writer" in scenarios:
     rows.append((f"inputs {n}: one input changed", med(inc), 2.0))
 
 # The same while another program writes to the same disk: 2 GB files written and fsynced in a
-# loop, started before and stopped after the measurement. Loom commits with syncfs, which waits
-# for every dirty page of the file system, the writer's included; ninja and make do not sync.
+# loop, started before and stopped after the measurement. Loom fsyncs the files and directories
+# of the artifacts it commits (once `syncfs`, which waited for the writer's dirty pages too), and
+# each fsync ends in the device's cache flush, queued behind the writer's data; ninja and make do
+# not sync.
 if "writer" in scenarios:
     big = os.path.join(work, "writer.bin")
     writer = subprocess.Popen(["bash", "-c", f"while :; do dd if=/dev/zero of={big} bs=1M count=2000 conv=fsync status=none; rm -f {big}; done"],
