@@ -77,9 +77,8 @@ public final class StatCache: @unchecked Sendable {   // `entries`, `dirty`, `ha
         let known = Array(entries)
         lock.unlock()
         let same = Slots<Bool>(count: known.count)
-        let chunk = 64, chunks = (known.count + chunk - 1) / chunk
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            for k in (c * chunk)..<min(known.count, (c + 1) * chunk) {
+        Chunks.forEach(known.count, size: 64) { range in
+            for k in range {
                 var st = stat()
                 let e = known[k].value
                 same[k] = stat(root + "/" + known[k].key, &st) == 0 && st.st_mode & S_IFMT == S_IFREG && Int64(st.st_size) == e.size

@@ -428,9 +428,8 @@ final class Builder: @unchecked Sendable {   // mutable state confined to `sched
         // The memo's seal of an input, when it names this artifact, saves reading its seal file;
         // those are checked first, in parallel chunks (a join of 1,000 tasks: 2,000 `fstatat`s).
         let quick = Slots<Bool>(count: inputs.count)
-        let chunk = 128, chunks = (inputs.count + chunk - 1) / chunk
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            for k in (c * chunk)..<min(inputs.count, (c + 1) * chunk) {
+        Chunks.forEach(inputs.count, size: 128) { range in
+            for k in range {
                 let (_, digest, known) = inputs[k]
                 if let digest, let known, known.digest == digest { quick[k] = known.holds(in: store) }
             }

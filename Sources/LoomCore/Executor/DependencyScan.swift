@@ -59,10 +59,9 @@ public final class DependencyScan: Sendable {
         let sealing = DispatchGroup()
         if let memo {
             let candidates = included.filter { memo.entries[$0] != nil && early?.held[$0] == nil }
-            let chunk = 64, chunks = (candidates.count + chunk - 1) / chunk
             DispatchQueue.global().async(group: sealing) {
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    for i in candidates[(c * chunk)..<min(candidates.count, (c + 1) * chunk)] { held[i] = memo.entries[i]!.seal.holds(in: store) }
+                Chunks.forEach(candidates.count, size: 64) { range in
+                    for i in candidates[range] { held[i] = memo.entries[i]!.seal.holds(in: store) }
                 }
             }
         }
@@ -96,9 +95,8 @@ public final class DependencyScan: Sendable {
         let paths = JSON.sortedByBytes(Array(rest))
         let results = Slots<Result<Digest, Error>>(count: paths.count)
         // In chunks: one `stat` each is too little work for an iteration of its own.
-        let chunk = 32, chunks = (paths.count + chunk - 1) / chunk
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            for i in (c * chunk)..<min(paths.count, (c + 1) * chunk) {
+        Chunks.forEach(paths.count, size: 32) { range in
+            for i in range {
                 results[i] = Result { try digest(ofDeclared: paths[i], root: root, statCache: statCache) }
             }
         }
@@ -224,10 +222,9 @@ public final class DependencyScan: Sendable {
             levels[level[i]].append(i)
         }
         for tasks in levels {
-            let chunk = 64, chunks = (tasks.count + chunk - 1) / chunk
             let done = known
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for i in tasks[(c * chunk)..<min(tasks.count, (c + 1) * chunk)] {
+            Chunks.forEach(tasks.count, size: 64) { range in
+                for i in tasks[range] {
                     reports[i] = self.statusReport(i, known: done, forced: forced.contains(self.graph.nodes[i].id.name))
                 }
             }

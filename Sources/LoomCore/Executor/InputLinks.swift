@@ -96,9 +96,8 @@ public enum InputLinks {
             }
         } else {
             // Each entry looked at, in parallel chunks; the few that are wrong are made after.
-            let chunk = 128, chunks = (needs.count + chunk - 1) / chunk
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for k in (c * chunk)..<min(needs.count, (c + 1) * chunk) {
+            Chunks.forEach(needs.count, size: 128) { range in
+                for k in range {
                     right[k] = holds(fd, dir, needs[k].name, seals[k], location: store.location(of: needs[k].digest))
                 }
             }
@@ -133,13 +132,12 @@ public enum InputLinks {
             guard fd >= 0 else { return names.first }
             defer { close(fd) }
             let wrong = Slots<Bool>(count: names.count)
-            let chunk = 128, chunks = (names.count + chunk - 1) / chunk
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for k in (c * chunk)..<min(names.count, (c + 1) * chunk) {
+            Chunks.forEach(names.count, size: 128) { range in
+                for k in range {
                     guard let entries = seals[k], marks[k].count == entries.count else { continue }   // a link
                     for (e, m) in zip(entries, marks[k]) where m.seconds != -1 {
                         var st = stat()
-                        guard fstatat(fd, e.path.isEmpty ? names[k] : names[k] + "/" + e.path, &st, AT_SYMLINK_NOFOLLOW) == 0,
+                        guard fstatat(fd, InputLinks.entryPath(names[k], e), &st, AT_SYMLINK_NOFOLLOW) == 0,
                               (st.st_mode & S_IFMT) == S_IFDIR, Stamp(st) == m else {
                             wrong[k] = true
                             break
@@ -209,9 +207,7 @@ public enum InputLinks {
         let membership = store.membership(of: directory)
         // The same rule for each view's directories: changed before the clock was read, or on a
         // file system that shows later changes (asked of the first one changed in this tick).
-        func past(_ s: Stamp) -> Bool {
-            s.seconds == -1 || (s.nanoseconds == 0 ? s.seconds + 2 <= clock.seconds : (s.seconds, s.nanoseconds) < clock)
-        }
+        func past(_ s: Stamp) -> Bool { s.seconds == -1 || NoopMemo.changed((s.seconds, s.nanoseconds), before: clock) }
         var views = true
         if membership?.showsLaterChanges != true, let k = stamps.firstIndex(where: { !$0.allSatisfy(past) }) {
             views = store.membership(of: directory + "/" + needs[k].name)?.showsLaterChanges == true
@@ -259,7 +255,7 @@ public enum InputLinks {
         var seen: [Stamp] = []
         seen.reserveCapacity(entries.count)
         for e in entries {
-            let path = e.path.isEmpty ? name : name + "/" + e.path
+            let path = entryPath(name, e)
             var st = stat()
             guard fstatat(fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
             if (st.st_mode & S_IFMT) == S_IFDIR {
@@ -288,8 +284,7 @@ public enum InputLinks {
             case .made(let inodes): return marks(fd, name, entries, inodes)
             case .failed: FileSystem.removeTree(dir + "/" + name)
             case .exists:
-                let tmp = "." + name + ".new"   // task names never start with '.': no need is named so
-                if unlinkat(fd, tmp, 0) != 0 && errno == EISDIR { FileSystem.removeTree(dir + "/" + tmp) }
+                let tmp = cleared(fd, dir, temporaryFor: name)
                 if case .made(let inodes) = makeView(fd, tmp, from: location) {
                     guard into(fd, dir, tmp, name, trash: trash) else {
                         let f = FileSystem.fail("cannot place input", dir + "/" + name)
@@ -317,7 +312,7 @@ public enum InputLinks {
                 continue
             }
             var st = stat()
-            guard fstatat(fd, e.path.isEmpty ? name : name + "/" + e.path, &st, AT_SYMLINK_NOFOLLOW) == 0,
+            guard fstatat(fd, entryPath(name, e), &st, AT_SYMLINK_NOFOLLOW) == 0,
                   (st.st_mode & S_IFMT) == S_IFDIR else { return [] }
             marks.append(Stamp(st))
         }
@@ -364,12 +359,22 @@ public enum InputLinks {
     }
 
     private static func replace(_ fd: Int32, _ dir: String, _ name: String, _ path: String, trash: String?) throws {
-        let tmp = "." + name + ".new"   // task names never start with '.': no need is named so
-        if unlinkat(fd, tmp, 0) != 0 && errno == EISDIR { FileSystem.removeTree(dir + "/" + tmp) }
+        let tmp = cleared(fd, dir, temporaryFor: name)
         guard symlinkat(path, fd, tmp) == 0, into(fd, dir, tmp, name, trash: trash) else {
             throw FileSystem.fail("cannot link input", dir + "/" + name)
         }
     }
+
+    /// The name `name`'s replacement is made under, with nothing left there by an earlier try.
+    /// Task names never start with '.': no need is named so.
+    private static func cleared(_ fd: Int32, _ dir: String, temporaryFor name: String) -> String {
+        let tmp = "." + name + ".new"
+        if unlinkat(fd, tmp, 0) != 0 && errno == EISDIR { FileSystem.removeTree(dir + "/" + tmp) }
+        return tmp
+    }
+
+    /// A seal entry's path under `$LOOM_IN` (the view `name` itself for the artifact's root).
+    static func entryPath(_ name: String, _ e: TreeSeal.Entry) -> String { e.path.isEmpty ? name : name + "/" + e.path }
 
     /// `tmp` renamed to `name` (`FileSystem.replace`); where the names cannot be exchanged and
     /// the old entry is in the way (a view replaced by a link, or the other way), it goes first.
@@ -393,10 +398,9 @@ public enum InputLinks {
         // Which links are already right: read in parallel chunks; the few that changed are
         // replaced after.
         let right = Slots<Bool>(count: links.count)
-        let chunk = 128, chunks = (links.count + chunk - 1) / chunk
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        Chunks.forEach(links.count, size: 128) { range in
             var buf = [UInt8](repeating: 0, count: 4096)
-            for k in (c * chunk)..<min(links.count, (c + 1) * chunk) {
+            for k in range {
                 let n = buf.withUnsafeMutableBytes { readlinkat(fd, links[k].name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
                 right[k] = n >= 0 && n < buf.count && buf[0..<n].elementsEqual(links[k].path.utf8)
             }

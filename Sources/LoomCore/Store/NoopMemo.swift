@@ -99,10 +99,14 @@ public struct NoopMemo: Equatable, Sendable {
     /// shows every later change anyway (`StoreMembership.showsLaterChanges`).
     public static func trusted(_ m: StoreMembership?, clockBefore now: (seconds: Int, nanoseconds: Int)) -> String? {
         guard let m else { return nil }
-        if m.showsLaterChanges { return m.stamp }
-        let c = m.changedAt
-        let past = c.nanoseconds == 0 ? c.seconds + 2 <= now.seconds : c < now
-        return past ? m.stamp : nil
+        return m.showsLaterChanges || changed(m.changedAt, before: now) ? m.stamp : nil
+    }
+
+    /// Whether a change time is past for good at coarse clock reading `now`: no later change can
+    /// carry it. Before `now`'s tick, or on a file system of whole seconds (nanoseconds 0, which
+    /// may round), two seconds before.
+    static func changed(_ c: (seconds: Int, nanoseconds: Int), before now: (seconds: Int, nanoseconds: Int)) -> Bool {
+        c.nanoseconds == 0 ? c.seconds + 2 <= now.seconds : c < now
     }
 
     /// CLOCK_REALTIME_COARSE: what the kernel stamps inodes with (finer clocks are never behind it).
